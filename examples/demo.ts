@@ -1,0 +1,99 @@
+// `npm run demo`: starts the example API twice (dev and prd) on 127.0.0.1, imports its OpenAPI file into an
+// embedded SQLite workspace, and runs every example of the "Running Actions" page against it.
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Ductape, { DuctapeError, type IActionProcessorInput } from '../src/index.js';
+import { startExampleApi } from './api/server.js';
+
+const SPEC = fileURLToPath(new URL('./api/openapi.yaml', import.meta.url));
+const STORE = fileURLToPath(new URL('../.ductape/demo.db', import.meta.url));
+
+// The seed page's products and the access tags they use; all of them reach the one example API here.
+const SEED_PRODUCTS: Record<string, string[]> = {
+  'my-product': ['stripe-app'],
+  payments: ['stripe'],
+  crm: ['hubspot'],
+  inventory: ['shopify'],
+  'api-gateway': ['internal-api'],
+  dashboard: ['analytics'],
+  catalog: ['products-api'],
+};
+
+export async function demo(log: (line: string) => void = console.log): Promise<{ runs: number }> {
+  const dev = await startExampleApi({ name: 'dev' });
+  const prd = await startExampleApi({ name: 'prd' });
+  // A fresh workspace each time, so the demo always shows the same thing.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(STORE + suffix, { force: true });
+  const ductape = new Ductape({ workspace_id: 'demo', user_id: 'demo@ductape.dev', private_key: 'demo-private-key-change-me', store: `sqlite:${STORE}` });
+  let runs = 0;
+  try {
+    log(`Example API: dev at ${dev.url}, prd at ${prd.url}`);
+    const report = await ductape.apps.import({ app: 'commerce-api', file: SPEC });
+    log(`Imported ${report.created.length} actions from examples/api/openapi.yaml: ${report.created.join(', ')}`);
+
+    for (const [product, accessTags] of Object.entries(SEED_PRODUCTS)) {
+      await ductape.products.create({ tag: product, envs: ['dev', 'prd'] });
+      for (const access_tag of accessTags) {
+        await ductape.products.apps.connect({ product, app: 'commerce-api', access_tag });
+        await ductape.products.apps.configure({ product, app: access_tag, env: 'dev', base_url: `${dev.url}/v1` });
+        await ductape.products.apps.configure({ product, app: access_tag, env: 'prd', base_url: `${prd.url}/v1` });
+      }
+    }
+    log(`Created products ${Object.keys(SEED_PRODUCTS).join(', ')} with envs dev → ${dev.url}/v1 and prd → ${prd.url}/v1\n`);
+
+    const show = async (title: string, call: IActionProcessorInput) => {
+      const res = await ductape.actions.execute(call);
+      runs++;
+      log(`▶ ${title}`);
+      log(`  sent     ${res.request.method} ${res.request.url}${call.input?.body ? ` ${JSON.stringify(call.input.body)}` : ''}`);
+      log(`  received ${res.status} in ${res.durationMs} ms: ${JSON.stringify(res.data)}\n`);
+      return res;
+    };
+
+    await show('Quick example (body)', {
+      env: 'dev', product: 'my-product', app: 'stripe-app', event: 'create_customer',
+      input: { body: { email: 'john@example.com', name: 'John Doe' } },
+    });
+    await show('Sending data in the request body (prd)', {
+      env: 'prd', product: 'payments', app: 'stripe', event: 'create_payment_intent',
+      input: { body: { amount: 2000, currency: 'usd', customer: 'cus_123' } },
+    });
+    await show('Using query parameters', {
+      env: 'dev', product: 'crm', app: 'hubspot', event: 'search_contacts',
+      input: { query: { email: 'jane@example.com', limit: 10 } },
+    });
+    await show('With route parameters', {
+      env: 'dev', product: 'inventory', app: 'shopify', event: 'get_product',
+      input: { params: { productId: '12345' } },
+    });
+    await show('With custom headers (prd)', {
+      env: 'prd', product: 'api-gateway', app: 'internal-api', event: 'fetch_user',
+      input: { headers: { 'X-Request-ID': 'req_abc123' }, params: { userId: '456' } },
+    });
+
+    try {
+      await ductape.actions.run({ env: 'dev', product: 'payments', app: 'stripe', event: 'create_payment_intent', input: { body: { amount: 0, currency: 'yen' } } });
+    } catch (err) {
+      if (!(err instanceof DuctapeError) || err.code !== 'INVALID_INPUT') throw err;
+      log(`▶ Invalid input is refused before anything is sent\n  ${err.code}: ${err.message}\n`);
+    }
+
+    const logs = await ductape.logs.query({ limit: 100 });
+    log(`Run log: ${logs.length} runs recorded (${logs.filter((l) => l.ok).length} ok, ${logs.filter((l) => !l.ok).length} refused); dev served ${dev.hits}, prd served ${prd.hits} requests.`);
+    return { runs };
+  } finally {
+    await ductape.close();
+    await dev.close();
+    await prd.close();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  demo().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof DuctapeError ? `${err.code}: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,102 @@
+// Cache keys: a readable prefix (workspace, product, cache tag) plus a hash of the canonical resolved request.
+import { createHash, createHmac } from 'node:crypto';
+
+export interface CacheKeyParts {
+  workspace: string;
+  product: string;
+  /** The product cache's tag (`run({ cache })`); part of the prefix so `caches.clear({ product, tag })` finds it. */
+  cacheTag: string;
+  env: string;
+  /** The connected app's access tag (`run({ app })`). */
+  accessTag: string;
+  event: string;
+  method: string;
+  /** Absolute URL as sent: origin, path and query. */
+  url: string;
+  /** Body bytes as sent (null/undefined when there is none). Streams and FormData are not cacheable. */
+  body?: string | Uint8Array | null;
+  /** Identity of the credentials applied (already a fingerprint, see OutgoingRequest.credentialId). */
+  credentialId?: string;
+  /** Request headers as sent, credentials included: they are hashed with the rest, never kept. */
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+export interface CacheKeyOptions {
+  /**
+   * Key for an HMAC over the canonical form. With it (derived from the workspace private_key), someone who can read
+   * the shared Redis cannot confirm a guessed credential by hashing candidate requests.
+   */
+  secret?: Uint8Array;
+}
+
+// Bumped whenever the canonical form changes, so old entries are never read with a new meaning.
+const KEY_VERSION = 'v1';
+
+/** The prefix every key of one product cache starts with (what `Cache.clear` takes). */
+export function cacheKeyPrefix(p: { workspace: string; product: string; cacheTag: string }): string {
+  // Tags are slugs, but escaping keeps a crafted name from reaching into another product's prefix.
+  return `${KEY_VERSION}/${enc(p.workspace)}/${enc(p.product)}/${enc(p.cacheTag)}/`;
+}
+
+/**
+ * The cache key of one resolved request. Equal for requests that would get the same upstream answer, and different
+ * whenever anything that can change the answer differs (API.md §4 Caching).
+ * @example cacheKey({ workspace: 'acme', product: 'catalog', cacheTag: 'products-list', env: 'prd', accessTag: 'shop',
+ *   event: 'list_products', method: 'GET', url: 'https://api.test/products?b=2&a=1', headers: { accept: 'application/json' } })
+ */
+export function cacheKey(parts: CacheKeyParts, options: CacheKeyOptions = {}): string {
+  const canonical = JSON.stringify([
+    parts.env,
+    parts.accessTag,
+    parts.event,
+    parts.method.toUpperCase(),
+    canonicalUrl(parts.url),
+    bodyDigest(parts.body),
+    parts.credentialId ?? '',
+    canonicalHeaders(parts.headers ?? {}),
+  ]);
+  const mac = options.secret ? createHmac('sha256', options.secret) : createHash('sha256');
+  return cacheKeyPrefix(parts) + mac.update(canonical).digest('base64url');
+}
+
+/**
+ * The URL with its query parameters sorted by name. The sort is stable, so repeated names keep their order:
+ * `b=1&a=2` equals `a=2&b=1`, but `id=1&id=2` (an ordered list for most servers) stays distinct from `id=2&id=1`.
+ * Encoding is left as sent: the encode stage is deterministic, and decoding could merge requests that differ on the wire.
+ */
+export function canonicalUrl(url: string): string {
+  const hash = url.indexOf('#');
+  const bare = hash < 0 ? url : url.slice(0, hash);
+  const q = bare.indexOf('?');
+  if (q < 0) return bare;
+  const pairs = bare
+    .slice(q + 1)
+    .split('&')
+    .filter((p) => p !== '');
+  const named = pairs.map((pair, i) => ({ pair, name: pair.split('=', 1)[0], i }));
+  named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i));
+  return `${bare.slice(0, q)}?${named.map((n) => n.pair).join('&')}`;
+}
+
+/** Header names lowercased and sorted; repeated values kept in order. */
+export function canonicalHeaders(headers: Record<string, string | string[] | undefined>): [string, string[]][] {
+  const merged = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const list = merged.get(lower) ?? [];
+    list.push(...(Array.isArray(value) ? value : [value]).map(String));
+    merged.set(lower, list);
+  }
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function bodyDigest(body: string | Uint8Array | null | undefined): string {
+  // No body, an empty string and empty bytes are the same on the wire, and so key the same.
+  if (body === null || body === undefined || body.length === 0) return '';
+  return createHash('sha256').update(body).digest('base64url');
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}

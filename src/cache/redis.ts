@@ -1,0 +1,173 @@
+// RedisCache: a response cache shared by every process, TTLs kept in Redis; an unreachable Redis means misses, not failures.
+import { createClient, RESP_TYPES } from 'redis';
+import { DuctapeError } from '../errors.js';
+import { redactUrl } from '../model/redact.js';
+import { decodeEntry, encodeEntry, type Cache, type CachedResponse, type CacheSetOptions, type CacheWarn } from './cache.js';
+
+export interface RedisCacheOptions {
+  /** Namespace put before every key, so one Redis can hold other data too. @default 'ductape:cache:' */
+  namespace?: string;
+  /** Bound on establishing a connection, in ms. @default 1000 */
+  connectTimeoutMs?: number;
+  /** Bound on one command, in ms; a slower Redis is treated as unreachable. @default 500 */
+  commandTimeoutMs?: number;
+  /** After a command timeout, operations are misses for this long before Redis is tried again, in ms. @default 2000 */
+  cooldownMs?: number;
+  /** Longest wait between background reconnect attempts, in ms. @default 2000 */
+  maxReconnectDelayMs?: number;
+  /** Told once per outage that runs go on uncached. @default console.warn */
+  onWarn?: CacheWarn;
+}
+
+export const REDIS_CACHE_DEFAULTS = {
+  namespace: 'ductape:cache:',
+  connectTimeoutMs: 1000,
+  commandTimeoutMs: 500,
+  cooldownMs: 2000,
+  maxReconnectDelayMs: 2000,
+} as const;
+
+type Client = ReturnType<typeof createClient>;
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  readonly #client: Client;
+  readonly #bytes: ReturnType<Client['withTypeMapping']>;
+  readonly #ns: string;
+  readonly #commandTimeoutMs: number;
+  readonly #cooldownMs: number;
+  readonly #onWarn: CacheWarn;
+  readonly #where: string;
+  /** The first connection attempt; operations wait for it (bounded) so a fresh client does not miss needlessly. */
+  #firstConnect: Promise<void> | undefined;
+  #downUntil = 0;
+  #warned = false;
+  #closed = false;
+
+  constructor(url: string, options: RedisCacheOptions = {}) {
+    const o = { ...REDIS_CACHE_DEFAULTS, ...stripUndefined(options) };
+    this.#ns = o.namespace;
+    this.#commandTimeoutMs = o.commandTimeoutMs;
+    this.#cooldownMs = o.cooldownMs;
+    this.#onWarn = options.onWarn ?? ((message) => console.warn(message));
+    this.#where = redactUrl(url.replace(/\/\/[^@/]*@/, '//'));
+    this.#client = createClient({
+      url,
+      // Commands fail at once while disconnected instead of queueing behind a reconnect that may never come.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: o.connectTimeoutMs,
+        // Keep trying in the background for as long as the cache is open; runs never wait for it.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), o.maxReconnectDelayMs),
+      },
+    });
+    this.#bytes = this.#client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    // Without an 'error' listener node-redis would throw the socket error into the process.
+    this.#client.on('error', (err: Error) => this.#down(err));
+    this.#client.on('ready', () => {
+      this.#warned = false;
+      this.#downUntil = 0;
+    });
+    const connecting = this.#client.connect().then(
+      () => undefined,
+      (err: unknown) => this.#down(err),
+    );
+    this.#firstConnect = Promise.race([connecting, delay(o.connectTimeoutMs)]).then(() => {
+      this.#firstConnect = undefined;
+    });
+  }
+
+  async get(key: string): Promise<CachedResponse | undefined> {
+    const raw = await this.#run(() => this.#bytes.sendCommand(['GET', this.#ns + key]));
+    return raw instanceof Uint8Array ? decodeEntry(raw) : undefined;
+  }
+
+  async set(key: string, value: CachedResponse, options: CacheSetOptions): Promise<void> {
+    const ttl = Math.floor(options.ttlMs);
+    if (!(ttl >= 1)) return;
+    // PX keeps the expiry in Redis itself, so every process sees the same lifetime.
+    await this.#run(() => this.#client.sendCommand(['SET', this.#ns + key, encodeEntry(value), 'PX', String(ttl)]));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#run(() => this.#client.sendCommand(['UNLINK', this.#ns + key]));
+  }
+
+  /**
+   * Unlike get/set, clear rejects (NETWORK_ERROR) when Redis cannot be reached: a silent no-op would leave the
+   * entries the caller asked to remove, and they would be served again once Redis is back.
+   */
+  async clear(prefix: string): Promise<number> {
+    await this.#firstConnect;
+    if (this.#closed || !this.#client.isReady) {
+      throw new DuctapeError('NETWORK_ERROR', `Could not clear the cache: Redis at ${this.#where} is unreachable. Retry when it is back.`);
+    }
+    let removed = 0;
+    const match = globEscape(this.#ns + prefix) + '*';
+    for await (const keys of this.#client.scanIterator({ MATCH: match, COUNT: 500 })) {
+      if (keys.length) removed += Number(await this.#client.sendCommand(['UNLINK', ...keys]));
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#client.isReady) {
+      await withTimeout(this.#client.close(), this.#commandTimeoutMs).catch(() => undefined);
+    }
+    // destroy() also stops a reconnect loop that close() would wait on.
+    if (this.#client.isOpen) this.#client.destroy();
+  }
+
+  /** Runs one command within the command timeout; any failure is a miss (undefined) plus one warning per outage. */
+  async #run<T>(command: () => Promise<T>): Promise<T | undefined> {
+    if (this.#firstConnect) await this.#firstConnect;
+    if (this.#closed || !this.#client.isReady || Date.now() < this.#downUntil) {
+      if (!this.#closed) this.#down(new Error('not connected'));
+      return undefined;
+    }
+    try {
+      return await withTimeout(command(), this.#commandTimeoutMs);
+    } catch (err) {
+      // A hung Redis (not a closed one) would cost every run the full timeout; skip it for a while instead.
+      if (err instanceof CommandTimeout) this.#downUntil = Date.now() + this.#cooldownMs;
+      this.#down(err);
+      return undefined;
+    }
+  }
+
+  #down(err: unknown): void {
+    if (this.#warned || this.#closed) return;
+    this.#warned = true;
+    this.#onWarn(`Redis cache at ${this.#where} is unreachable; runs continue without caching until it is back.`, {
+      cause: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+class CommandTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CommandTimeout(`Redis command took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  // The losing command may still reject later (e.g. when the socket drops); that must not become unhandled.
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Redis MATCH patterns treat * ? [ ] \ specially; a prefix must match literally. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

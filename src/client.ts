@@ -1,0 +1,178 @@
+// The Ductape client: opens the store, checks the workspace key, and exposes apps/products/actions/logs.
+import { Agent } from 'undici';
+import { ConfigError, DuctapeError } from './errors.js';
+import { gate } from './model/gate.js';
+import { keyCheckMatches, keyCheckValue } from './model/keys.js';
+import { redactUrl } from './model/redact.js';
+import { normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
+import type { IActionProcessorInput, RunContext } from './runtime/context.js';
+import { createLogWriter } from './runtime/log-writer.js';
+import { runPipeline } from './runtime/pipeline.js';
+import { PlanCache, type Runtime } from './runtime/runtime.js';
+import { openStore } from './store/index.js';
+import type { LogQuery, RunLogRow } from './store/store.js';
+import { createApps } from './workspace/apps.js';
+import type { WorkspaceDeps } from './workspace/deps.js';
+import { createProducts } from './workspace/products.js';
+
+/** What actions.execute resolves to. */
+export interface RunEnvelope<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[]>;
+  data: T;
+  attempts: number;
+  cached: boolean;
+  durationMs: number;
+  request: { method: string; url: string };
+}
+
+export class Ductape {
+  readonly options: Omit<NormalizedOptions, 'privateKey'>;
+  readonly apps: ReturnType<typeof createApps>;
+  readonly products: ReturnType<typeof createProducts>;
+  readonly actions: {
+    run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
+    execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
+  };
+  readonly logs: { query: (q?: LogQuery) => Promise<RunLogRow[]>; flush: () => Promise<void> };
+
+  #opts: NormalizedOptions;
+  #runtime?: Runtime;
+  #ready?: Promise<Runtime>;
+  #closed = false;
+  #poll?: NodeJS.Timeout;
+
+  constructor(options: DuctapeOptions = {}) {
+    this.#opts = normalizeOptions(options);
+    const { privateKey: _hidden, ...visible } = this.#opts;
+    this.options = visible;
+    const deps = this.#deps();
+    const ready = () => this.#open();
+    this.apps = gate(createApps(deps), ready);
+    this.products = gate(createProducts(deps), ready);
+    this.actions = {
+      run: async <T>(input: IActionProcessorInput) => (await this.#run(input)).result!.data as T,
+      execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
+        const ctx = await this.#run(input);
+        const r = ctx.result!;
+        return {
+          status: r.status,
+          headers: r.headers,
+          data: r.data as T,
+          attempts: ctx.attempts,
+          cached: ctx.cached,
+          durationMs: Math.round((performance.now() - ctx.perfStart) * 100) / 100,
+          request: { method: ctx.request!.method, url: redactUrl(ctx.request!.origin + ctx.request!.path) },
+        };
+      },
+    };
+    this.logs = {
+      query: async (q = {}) => {
+        const rt = await this.#open();
+        await rt.logs.flush();
+        return rt.store.queryLogs(rt.workspace, q);
+      },
+      flush: async () => (await this.#open()).logs.flush(),
+    };
+  }
+
+  /** Store and workspace deps for definition operations; each opens the workspace lazily. */
+  #deps(): WorkspaceDeps {
+    const self = this;
+    return {
+      get store() {
+        return self.#runtime!.store;
+      },
+      workspace: this.#opts.workspaceId,
+      privateKey: this.#opts.privateKey,
+      changed: () => this.#runtime?.plans.clear(),
+    } as WorkspaceDeps;
+  }
+
+  async #run(raw: IActionProcessorInput & { stream?: boolean }): Promise<RunContext> {
+    const run = normalizeRunInput(raw);
+    const runtime = this.#runtime ?? (await this.#open());
+    const ctx: RunContext = { runtime, run, startedAt: Date.now(), perfStart: performance.now(), attempts: 0, cached: false };
+    await runPipeline(ctx);
+    return ctx;
+  }
+
+  /** Opens the store and checks the private key against the workspace (once). */
+  #open(): Promise<Runtime> {
+    if (this.#closed) return Promise.reject(new ConfigError('This Ductape client is closed.'));
+    this.#ready ??= this.#init().catch((err) => {
+      this.#ready = undefined;
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  async #init(): Promise<Runtime> {
+    const o = this.#opts;
+    const store = await openStore(o.store);
+    try {
+      const ws = await store.getWorkspace(o.workspaceId);
+      if (!ws) await store.createWorkspace(o.workspaceId, keyCheckValue(o.privateKey, o.workspaceId));
+      else if (!ws.keyCheck) await store.setKeyCheck(o.workspaceId, keyCheckValue(o.privateKey, o.workspaceId));
+      else if (!keyCheckMatches(o.privateKey, o.workspaceId, ws.keyCheck)) {
+        throw new ConfigError(`private_key does not open workspace ${o.workspaceId}. Use the key the workspace was created with.`, { workspace: o.workspaceId });
+      }
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const runtime: Runtime = {
+      workspace: o.workspaceId,
+      actor: o.userId,
+      store,
+      dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: 10_000 } }),
+      plans: new PlanCache(),
+      logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
+      privateKey: o.privateKey,
+    };
+    Object.defineProperty(runtime, 'privateKey', { enumerable: false });
+    this.#runtime = runtime;
+    if (o.revisionPollMs > 0) this.#watchRevision(runtime, await store.getRevision(o.workspaceId));
+    return runtime;
+  }
+
+  /** Other processes may change definitions: drop plans when the workspace revision moves (bounded by the poll interval). */
+  #watchRevision(runtime: Runtime, initial: number): void {
+    let seen = initial;
+    let busy = false;
+    this.#poll = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      runtime.store
+        .getRevision(runtime.workspace)
+        .then((rev) => {
+          if (rev !== seen) {
+            seen = rev;
+            runtime.plans.clear();
+          }
+        })
+        .catch(() => {})
+        .finally(() => (busy = false));
+    }, this.#opts.revisionPollMs);
+    this.#poll.unref();
+  }
+
+  /** Resolves once the store is open and the key checked; definition calls do this implicitly. */
+  async ready(): Promise<void> {
+    await this.#open();
+  }
+
+  /** Flushes logs and closes pools and the store. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#poll) clearInterval(this.#poll);
+    const rt = this.#runtime ?? (this.#ready ? await this.#ready.catch(() => undefined) : undefined);
+    if (!rt) return;
+    await rt.logs.close();
+    await rt.dispatcher.close().catch(() => {});
+    await rt.store.close();
+  }
+}
+
+export { DuctapeError };

@@ -1,0 +1,111 @@
+// DuctapeError and its family: one stable `code` per failure kind, fields as API.md §4 lists them.
+import { redactText } from './model/redact.js';
+
+export type ErrorCode =
+  | 'NOT_FOUND'
+  | 'INVALID_INPUT'
+  | 'SESSION_INVALID'
+  | 'SESSION_EXPIRED'
+  | 'AUTH_FAILED'
+  | 'UPSTREAM_ERROR'
+  | 'TIMEOUT'
+  | 'NETWORK_ERROR'
+  | 'RATE_LIMITED'
+  | 'CONFIG_ERROR';
+
+/** One validation problem, as data (zod-style). */
+export interface Issue {
+  location: 'body' | 'query' | 'params' | 'headers' | 'cookies' | 'session';
+  path: string;
+  message: string;
+}
+
+// Branded with Symbol.for so `instanceof` holds across two installed copies (as undici does).
+const kDuctapeError = Symbol.for('ductape.error');
+
+export class DuctapeError extends Error {
+  readonly code: ErrorCode;
+  /** Extra structured fields (issues, status, …); also copied onto the error itself. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(redactText(message), options);
+    this.name = 'DuctapeError';
+    this.code = code;
+    this.details = details;
+    Object.defineProperty(this, kDuctapeError, { value: true });
+    for (const [k, v] of Object.entries(details)) {
+      if (!(k in this)) Object.defineProperty(this, k, { value: v, enumerable: true });
+    }
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kDuctapeError] === true;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export class NotFoundError extends DuctapeError {
+  /**
+   * @param kind what was looked up ('product', 'env', 'app', 'event', 'cache', 'session type')
+   * @param scope where, e.g. 'in app "stripe"'
+   */
+  constructor(kind: string, name: string, available: string[], hint?: string, scope?: string) {
+    const list = available.length ? ` Known: ${available.slice(0, 20).map((a) => `"${a}"`).join(', ')}${available.length > 20 ? ', …' : ''}.` : ` None exist yet.`;
+    const suggestion = closest(name, available);
+    super(
+      'NOT_FOUND',
+      `No ${kind} "${name}"${scope ? ` ${scope}` : ''}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}.${list}${hint ? ` ${hint}` : ''}`,
+      { kind, name, available },
+    );
+  }
+}
+
+export class InvalidInputError extends DuctapeError {
+  declare readonly issues: Issue[];
+  constructor(issues: Issue[], prefix = 'Invalid input') {
+    const summary = issues
+      .slice(0, 5)
+      .map((i) => `${i.location}${i.path ? i.path : ''}: ${i.message}`)
+      .join('; ');
+    super('INVALID_INPUT', `${prefix}: ${summary}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}.`, { issues });
+  }
+}
+
+export class ConfigError extends DuctapeError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('CONFIG_ERROR', message, details, options);
+  }
+}
+
+/** Levenshtein-based suggestion for typos in names (only when close enough to help). */
+export function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(name, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 4)) && bestD > 0 ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 5) return 99;
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,113 @@
+// Parameters: path-level and operation-level merged (operation wins), OAS 3 style/explode, Swagger collectionFormat.
+import type { ParamDef, ParamLocation, ParamStyle } from '../../model/action.js';
+import { isObject, type Resolver } from './refs.js';
+import type { SchemaNormalizer } from './schema.js';
+
+type Obj = Record<string, unknown>;
+
+const LOCATIONS = new Set(['path', 'query', 'header', 'cookie']);
+// OAS 3 §4.8.12: these header parameters are ignored; content negotiation and auth own them.
+const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
+// Swagger 2.0 keywords that describe a non-body parameter's value, i.e. its schema.
+const SWAGGER_SCHEMA_KEYS = ['type', 'format', 'items', 'default', 'enum', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'x-nullable'];
+
+export interface ParamContext {
+  resolver: Resolver;
+  schemas: SchemaNormalizer;
+  /** Names the operation in warnings and dropped-keyword notes. */
+  where: string;
+}
+
+/** Resolved parameter objects of a path item and an operation; the operation's win by (name, in). */
+export function mergeParameters(pathLevel: unknown, opLevel: unknown, resolver: Resolver): Obj[] {
+  const merged = new Map<string, Obj>();
+  for (const list of [pathLevel, opLevel]) {
+    if (!Array.isArray(list)) continue;
+    for (const raw of list) {
+      const p = resolver.deref<Obj>(raw);
+      if (!isObject(p) || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
+      // Header names are case-insensitive (RFC 9110 §5.1).
+      const key = `${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`;
+      merged.set(key, p);
+    }
+  }
+  return [...merged.values()];
+}
+
+export function defaultStyle(location: ParamLocation): ParamStyle {
+  return location === 'path' || location === 'header' ? 'simple' : 'form';
+}
+
+/** An OpenAPI 3.x parameter; undefined for ones the spec says to ignore. */
+export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
+  const location = p.in as ParamLocation;
+  if (!LOCATIONS.has(location)) return undefined;
+  const name = p.name as string;
+  if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) return undefined;
+  const def: ParamDef = { name, in: location, required: location === 'path' ? true : p.required === true };
+  if (isObject(p.content)) {
+    const [contentType, media] = Object.entries(p.content)[0] ?? [];
+    if (contentType) {
+      def.contentType = contentType;
+      if (isObject(media) && media.schema !== undefined) def.schema = ctx.schemas.normalize(media.schema, ctx.where);
+    }
+  } else {
+    if (p.schema !== undefined) def.schema = ctx.schemas.normalize(p.schema, ctx.where);
+    def.style = (typeof p.style === 'string' ? p.style : defaultStyle(location)) as ParamStyle;
+    def.explode = typeof p.explode === 'boolean' ? p.explode : def.style === 'form';
+    if (location === 'query') def.allowReserved = p.allowReserved === true;
+  }
+  return annotate(def, p);
+}
+
+/** A Swagger 2.0 path/query/header parameter (body and formData are bodies, see body.ts). */
+export function readSwaggerParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
+  const location = p.in as ParamLocation;
+  if (!LOCATIONS.has(location) || location === 'cookie') return undefined;
+  const def: ParamDef = { name: p.name as string, in: location, required: location === 'path' ? true : p.required === true };
+  def.schema = ctx.schemas.normalize(swaggerSchema(p, false), ctx.where);
+  const { style, explode } = p.type === 'array' ? collectionStyle(p.collectionFormat, location) : { style: defaultStyle(location), explode: defaultStyle(location) === 'form' };
+  def.style = style;
+  def.explode = explode;
+  if (location === 'query') def.allowReserved = false;
+  return annotate(def, p);
+}
+
+/**
+ * The schema a Swagger 2.0 non-body parameter (or its `items`) describes inline. The description goes into the
+ * schema only for formData fields, which become properties of a body schema.
+ */
+export function swaggerSchema(p: Obj, withDescription: boolean): Obj {
+  const schema: Obj = {};
+  for (const key of SWAGGER_SCHEMA_KEYS) {
+    if (p[key] === undefined) continue;
+    schema[key] = key === 'items' && isObject(p.items) ? swaggerSchema(p.items, false) : p[key];
+  }
+  if (withDescription && typeof p.description === 'string' && p.description) schema.description = p.description;
+  return schema;
+}
+
+/**
+ * Swagger 2.0 collectionFormat → OAS 3 style/explode (csv is the default). csv is `form` with explode false
+ * in a query and `simple` in a path or header; `tsv` has no OAS 3 style, hence Ductape's own 'tabDelimited'.
+ */
+export function collectionStyle(format: unknown, location: ParamLocation | 'formData'): { style: ParamStyle; explode: boolean } {
+  switch (format) {
+    case 'multi':
+      return { style: 'form', explode: true };
+    case 'ssv':
+      return { style: 'spaceDelimited', explode: false };
+    case 'pipes':
+      return { style: 'pipeDelimited', explode: false };
+    case 'tsv':
+      return { style: 'tabDelimited', explode: false };
+    default:
+      return { style: location === 'path' || location === 'header' ? 'simple' : 'form', explode: false };
+  }
+}
+
+function annotate(def: ParamDef, p: Obj): ParamDef {
+  if (typeof p.description === 'string' && p.description) def.description = p.description;
+  if (p.deprecated === true) def.deprecated = true;
+  return def;
+}

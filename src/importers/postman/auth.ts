@@ -1,0 +1,99 @@
+// Postman auth (collection → folder → request, `noauth` overriding) → one auth scheme per distinct auth.
+import type { SecurityRequirement } from '../../model/action.js';
+import type { AuthSchemeDef } from '../../model/app.js';
+import type { VariableTable } from './variables.js';
+
+type Obj = Record<string, unknown>;
+
+/** What an item's `auth` says: inherit from the parent, or an effective requirement (`[]` = no credentials). */
+export type AuthOutcome = 'inherit' | SecurityRequirement[];
+
+const OAUTH2_GRANTS: Record<string, string> = {
+  authorization_code: 'authorizationCode',
+  authorization_code_with_pkce: 'authorizationCode',
+  client_credentials: 'clientCredentials',
+  implicit: 'implicit',
+  password_credentials: 'password',
+};
+
+export interface AuthRegistry {
+  read(auth: unknown, where: string): AuthOutcome;
+  schemes: Record<string, AuthSchemeDef>;
+  /** One warning per unsupported auth type, naming the requests that use it. */
+  summary(warnings: string[]): void;
+}
+
+export function createAuthRegistry(vars: VariableTable): AuthRegistry {
+  const schemes: Record<string, AuthSchemeDef> = {};
+  const byShape = new Map<string, string>();
+  const unsupported = new Map<string, string[]>();
+
+  const register = (base: string, def: AuthSchemeDef): string => {
+    const shape = JSON.stringify(def);
+    let name = byShape.get(shape);
+    if (!name) {
+      name = base;
+      for (let n = 2; schemes[name]; n++) name = `${base}_${n}`;
+      schemes[name] = def;
+      byShape.set(shape, name);
+    }
+    return name;
+  };
+
+  return {
+    schemes,
+    read(auth, where) {
+      if (!auth || typeof auth !== 'object') return 'inherit';
+      const a = auth as Obj;
+      const type = typeof a.type === 'string' ? a.type : 'inherit';
+      const p = settings(a[type]);
+      switch (type) {
+        case 'inherit':
+          return 'inherit';
+        case 'noauth':
+          return [];
+        case 'basic':
+          return [{ [register('basic', { type: 'http', scheme: 'basic' })]: [] }];
+        case 'bearer':
+          return [{ [register('bearer', { type: 'http', scheme: 'bearer' })]: [] }];
+        case 'apikey': {
+          const location = p.in === 'query' ? 'query' : 'header';
+          const name = typeof p.key === 'string' && p.key ? p.key : 'X-API-Key';
+          return [{ [register('apikey', { type: 'apiKey', in: location, name })]: [] }];
+        }
+        case 'oauth2': {
+          const grant = OAUTH2_GRANTS[String(p.grant_type ?? 'authorization_code')] ?? 'authorizationCode';
+          const scopes = typeof p.scope === 'string' ? vars.substitute(p.scope).split(/[\s,]+/).filter(Boolean) : [];
+          const flow: NonNullable<AuthSchemeDef['flows']>[string] = { scopes: Object.fromEntries(scopes.map((s) => [s, ''])) };
+          if (typeof p.accessTokenUrl === 'string' && p.accessTokenUrl) flow.tokenUrl = vars.substitute(p.accessTokenUrl);
+          if (typeof p.authUrl === 'string' && p.authUrl && grant !== 'clientCredentials' && grant !== 'password') {
+            flow.authorizationUrl = vars.substitute(p.authUrl);
+          }
+          return [{ [register('oauth2', { type: 'oauth2', flows: { [grant]: flow } })]: scopes }];
+        }
+        default: {
+          const users = unsupported.get(type) ?? [];
+          users.push(where);
+          unsupported.set(type, users);
+          return [];
+        }
+      }
+    },
+    summary(warnings) {
+      for (const [type, users] of unsupported) {
+        const names = users.slice(0, 3).map((u) => `"${u}"`).join(', ') + (users.length > 3 ? `, and ${users.length - 3} more` : '');
+        warnings.push(`Postman auth type "${type}" has no Ductape equivalent; ${names} send no credentials unless you configure raw auth headers on the connection.`);
+      }
+    },
+  };
+}
+
+/** v2.1 lists auth settings as `[{ key, value }]`; v2.0 as an object. */
+function settings(value: unknown): Obj {
+  if (Array.isArray(value)) {
+    const out: Obj = {};
+    for (const entry of value) if (entry && typeof entry === 'object' && typeof (entry as Obj).key === 'string') out[(entry as Obj).key as string] = (entry as Obj).value;
+    return out;
+  }
+  return value && typeof value === 'object' ? (value as Obj) : {};
+}

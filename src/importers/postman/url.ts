@@ -1,0 +1,171 @@
+// Postman request URLs (structured or raw) → base, `{name}` path template, path and query parameters.
+import type { ParamDef } from '../../model/action.js';
+import { describe, hasReference, type VariableTable } from './variables.js';
+
+type Obj = Record<string, unknown>;
+
+export interface ParsedUrl {
+  /** The origin part as written: `{{baseUrl}}`, `https://maps.googleapis.com`, `https://{{region}}.api.test`. */
+  base: string;
+  path: string;
+  params: ParamDef[];
+  /** Set when the URL has no protocol and `https` was assumed. */
+  assumedHttps?: boolean;
+}
+
+const VARIABLE_ONLY = /^\{\{[^{}]+\}\}$/;
+
+/** A parsed URL, or a reason why the request cannot become an action. */
+export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | { invalid: string } {
+  const parts = typeof url === 'string' ? fromRaw(url) : url && typeof url === 'object' ? fromObject(url as Obj) : undefined;
+  if (!parts || !parts.host) return { invalid: 'the request has no URL.' };
+  const { protocol, host, port } = parts;
+  const shown = `${protocol ? `${protocol}://` : ''}${host}${port ? `:${port}` : ''}`;
+  if (protocol && !/^https?$/i.test(protocol) && !hasReference(protocol)) {
+    return { invalid: `URL "${shown}" is not an http(s) URL.` };
+  }
+  if (port && !/^\d+$/.test(port) && !hasReference(port)) {
+    return { invalid: `URL "${host}:${port}" is not an http(s) URL (Postman scripts that rewrite such URLs are not run).` };
+  }
+  let base: string;
+  let assumedHttps = false;
+  if (!protocol && !port && VARIABLE_ONLY.test(host)) {
+    base = host;
+  } else {
+    assumedHttps = !protocol;
+    base = `${protocol ? protocol.toLowerCase() : 'https'}://${host}${port ? `:${port}` : ''}`;
+  }
+
+  const params: ParamDef[] = [];
+  const seen = new Set<string>();
+  const described = new Map(parts.variables.map((v) => [String(v.key), v]));
+  const segments = parts.path.map((segment) => {
+    if (segment.startsWith(':') && segment.length > 1) {
+      const name = segment.slice(1);
+      if (!seen.has(name)) {
+        seen.add(name);
+        params.push(pathParam(name, described.get(name), true));
+      }
+      return `{${name}}`;
+    }
+    return segment.replace(/\{\{([^{}]+)\}\}/g, (_, raw: string) => {
+      const name = raw.trim();
+      vars.use(name);
+      if (!seen.has(name)) {
+        seen.add(name);
+        // Filled from the connection variable unless the caller passes params[name].
+        const p = pathParam(name, described.get(name), false);
+        p.schema = { type: 'string', default: `$Variable{${name}}` };
+        params.push(p);
+      }
+      return `{${name}}`;
+    });
+  });
+  const path = `/${segments.filter((s) => s !== '').join('/')}`;
+
+  const queryNames = new Set<string>();
+  for (const q of parts.query) {
+    if (q.disabled === true || typeof q.key !== 'string' || q.key === '' || queryNames.has(q.key)) continue;
+    queryNames.add(q.key);
+    params.push(valueParam(q.key, 'query', q, vars));
+  }
+  return { base, path, params, ...(assumedHttps ? { assumedHttps } : {}) };
+}
+
+function pathParam(name: string, described: Obj | undefined, required: boolean): ParamDef {
+  const p: ParamDef = { name, in: 'path', required, style: 'simple', explode: false };
+  const example = described ? exampleOf(described.value) : undefined;
+  p.schema = example === undefined ? { type: 'string' } : { type: 'string', examples: [example] };
+  const description = described ? describe(described.description) : undefined;
+  if (description) p.description = description;
+  return p;
+}
+
+/**
+ * A query or header entry. Values with `{{var}}` become defaults holding `$Variable{var}` placeholders that
+ * resolve at run time; literal query values are examples (Postman fills them in to try a request), literal
+ * header values are defaults (Accept, versions and the like are meant to be sent).
+ */
+export function valueParam(name: string, location: 'query' | 'header', entry: Obj, vars: VariableTable): ParamDef {
+  const p: ParamDef =
+    location === 'query'
+      ? { name, in: 'query', required: false, style: 'form', explode: true, allowReserved: false }
+      : { name, in: 'header', required: false, style: 'simple', explode: false };
+  const value = typeof entry.value === 'string' ? entry.value : entry.value == null ? undefined : String(entry.value);
+  const schema: Record<string, unknown> = {};
+  if (value !== undefined && hasReference(value)) {
+    const placeholder = vars.toPlaceholders(value);
+    if (placeholder !== undefined) schema.default = placeholder;
+  } else if (value !== undefined && location === 'header') {
+    schema.default = value;
+  } else {
+    const example = exampleOf(value);
+    if (example !== undefined) schema.examples = [example];
+  }
+  p.schema = schema;
+  const description = describe(entry.description);
+  if (description) p.description = description;
+  return p;
+}
+
+/** Postman's generated `<string>` / `<integer>` stand-ins say nothing about real values. */
+function exampleOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && !/^<[^<>]*>$/.test(value) ? value : undefined;
+}
+
+interface UrlParts {
+  protocol?: string;
+  host: string;
+  port?: string;
+  path: string[];
+  query: Obj[];
+  variables: Obj[];
+}
+
+function fromObject(u: Obj): UrlParts | undefined {
+  const host = Array.isArray(u.host) ? u.host.map(String).join('.') : typeof u.host === 'string' ? u.host : '';
+  if (!host) return typeof u.raw === 'string' ? fromRaw(u.raw) : undefined;
+  const path = Array.isArray(u.path)
+    ? u.path.map((s) => (s && typeof s === 'object' ? String((s as Obj).value ?? '') : String(s)))
+    : typeof u.path === 'string' ? u.path.split('/') : [];
+  return {
+    protocol: typeof u.protocol === 'string' && u.protocol ? u.protocol.replace(/:?\/*$/, '') : undefined,
+    host,
+    port: typeof u.port === 'string' && u.port ? u.port : typeof u.port === 'number' ? String(u.port) : undefined,
+    path,
+    query: Array.isArray(u.query) ? u.query.filter((q): q is Obj => !!q && typeof q === 'object') : [],
+    variables: Array.isArray(u.variable) ? u.variable.filter((v): v is Obj => !!v && typeof v === 'object') : [],
+  };
+}
+
+/** `{{baseUrl}}/users/:id?limit=10` or `https://api.test:8443/x?y=1` (Postman's raw form). */
+function fromRaw(raw: string): UrlParts | undefined {
+  const noHash = raw.trim().split('#')[0];
+  const q = noHash.indexOf('?');
+  const main = q === -1 ? noHash : noHash.slice(0, q);
+  const query = q === -1 ? [] : noHash.slice(q + 1).split('&').filter(Boolean).map((pair) => {
+    const eq = pair.indexOf('=');
+    return { key: decode(eq === -1 ? pair : pair.slice(0, eq)), value: eq === -1 ? null : decode(pair.slice(eq + 1)) };
+  });
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(.*)$/i.exec(main) ?? /^()(\{\{[^{}]+\}\})(.*)$/.exec(main) ?? /^()([^/]+)(.*)$/.exec(main);
+  if (!m) return undefined;
+  const hostPort = m[2];
+  const colon = hostPort.lastIndexOf(':');
+  const hasPort = colon > -1 && !hostPort.endsWith('}}') && !hostPort.slice(colon).includes('}');
+  return {
+    protocol: m[1] || undefined,
+    host: hasPort ? hostPort.slice(0, colon) : hostPort,
+    port: hasPort ? hostPort.slice(colon + 1) : undefined,
+    path: m[3].split('/'),
+    query,
+    variables: [],
+  };
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}

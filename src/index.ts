@@ -1,0 +1,13 @@
+// Public exports only: the client (default and named), the error family, and the public types.
+import { Ductape } from './client.js';
+
+export { Ductape };
+export default Ductape;
+export type { RunEnvelope } from './client.js';
+export { DuctapeError, NotFoundError, InvalidInputError, ConfigError } from './errors.js';
+export type { ErrorCode, Issue } from './errors.js';
+export type { DuctapeOptions } from './options.js';
+export type { IActionProcessorInput, IActionRequest, ISession } from './runtime/context.js';
+export type { ActionDef, ParamDef, BodyDef, MediaDef, JsonSchema } from './model/action.js';
+export type { AppDef, AppEnv, ProductDef, ConnectionConfig } from './model/app.js';
+export type { LogQuery, RunLogRow } from './store/store.js';

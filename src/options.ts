@@ -1,0 +1,211 @@
+// Every option is normalized here, once, at the edge: client config, run input, and env fallbacks.
+import { ConfigError, DuctapeError, InvalidInputError } from './errors.js';
+import type { AppDef } from './model/app.js';
+import type { IActionProcessorInput, ISession, RunInput, RunTimeoutOptions } from './runtime/context.js';
+import { RETRY_POLICY_DEFAULTS, type RetryPolicy } from './runtime/retry-policy.js';
+
+/** Defaults, with units in the names. */
+export const DEFAULTS = {
+  /** Store URL when neither the option nor DUCTAPE_STORE is set. */
+  store: 'sqlite:./.ductape/ductape.db',
+  /** Cache URL when neither the option nor DUCTAPE_CACHE is set. */
+  cache: 'memory',
+  /** Per-attempt timeout when the call, action and app say nothing. */
+  timeoutMs: 30_000,
+  /** Bound on opening a connection to an upstream (part of every attempt). */
+  connectTimeoutMs: 10_000,
+  /** Connections kept per upstream origin. */
+  connectionsPerOrigin: 128,
+  /** Run logs are written in batches of at most this many rows… */
+  logBatchSize: 200,
+  /** …or after this long, whichever comes first. */
+  logFlushMs: 250,
+  /** How often a process checks the store for definition changes made by other processes. */
+  revisionPollMs: 1_000,
+} as const;
+
+export interface DuctapeOptions {
+  /** Selects (and on first use creates) the workspace in the store. Env: DUCTAPE_WORKSPACE. */
+  workspace_id?: string;
+  /** The actor written into run logs. Env: DUCTAPE_USER. */
+  user_id?: string;
+  /** Workspace secret: seals stored credentials and session tokens; never stored. Env: DUCTAPE_PRIVATE_KEY. */
+  private_key?: string;
+  /** 'sqlite:<path>' (default './.ductape/ductape.db'), a path, or ':memory:'. Env: DUCTAPE_STORE. */
+  store?: string;
+  /** 'memory' (default) or 'redis://…'. Env: DUCTAPE_CACHE. */
+  cache?: string;
+  /** Upper bound for the in-memory cache, in bytes. @default 64 MiB */
+  cache_max_bytes?: number;
+  /** Connections kept per upstream origin. @default 128 */
+  connections?: number;
+  /** How often (ms) to look for definition changes made by other processes. 0 disables. @default 1000 */
+  revision_poll_ms?: number;
+}
+
+export interface NormalizedOptions {
+  workspaceId: string;
+  userId: string;
+  privateKey: string;
+  store: string;
+  cache: string;
+  cacheMaxBytes: number;
+  connections: number;
+  revisionPollMs: number;
+}
+
+const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'revision_poll_ms'];
+const RENAMED: Record<string, string> = {
+  workspaceId: 'workspace_id',
+  workspace: 'workspace_id',
+  userId: 'user_id',
+  privateKey: 'private_key',
+  key: 'private_key',
+  storeUrl: 'store',
+  cacheUrl: 'cache',
+};
+
+export function checkKeys(what: string, given: object, accepted: string[], renamed: Record<string, string> = {}): void {
+  for (const k of Object.keys(given)) {
+    if (accepted.includes(k)) continue;
+    const hint = renamed[k] ? ` Did you mean "${renamed[k]}"?` : '';
+    throw new ConfigError(`Unknown ${what} option "${k}".${hint} Accepted: ${accepted.join(', ')}.`, { option: k });
+  }
+}
+
+export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEnv = process.env): NormalizedOptions {
+  if (raw === null || typeof raw !== 'object') throw new ConfigError('Ductape options must be an object.');
+  checkKeys('Ductape', raw, CLIENT_KEYS, RENAMED);
+  const workspaceId = raw.workspace_id ?? env.DUCTAPE_WORKSPACE;
+  const privateKey = raw.private_key ?? env.DUCTAPE_PRIVATE_KEY;
+  if (!workspaceId) throw new ConfigError('workspace_id is required (or set DUCTAPE_WORKSPACE).', { option: 'workspace_id' });
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(workspaceId)) {
+    throw new ConfigError(`workspace_id "${workspaceId}" must be 1–128 letters, digits, '.', '_' or '-'.`, { option: 'workspace_id' });
+  }
+  if (!privateKey) throw new ConfigError('private_key is required (or set DUCTAPE_PRIVATE_KEY): it seals credentials and session tokens.', { option: 'private_key' });
+  if (privateKey.length < 8) throw new ConfigError('private_key must be at least 8 characters long.', { option: 'private_key' });
+  const num = (v: unknown, name: string, dflt: number, min: number) => {
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${name} must be a number ≥ ${min}.`, { option: name });
+    return v;
+  };
+  return {
+    workspaceId,
+    userId: raw.user_id ?? env.DUCTAPE_USER ?? 'anonymous',
+    privateKey,
+    store: raw.store ?? env.DUCTAPE_STORE ?? DEFAULTS.store,
+    cache: raw.cache ?? env.DUCTAPE_CACHE ?? DEFAULTS.cache,
+    cacheMaxBytes: num(raw.cache_max_bytes, 'cache_max_bytes', 64 * 1024 * 1024, 1024),
+    connections: num(raw.connections, 'connections', DEFAULTS.connectionsPerOrigin, 1),
+    revisionPollMs: num(raw.revision_poll_ms, 'revision_poll_ms', DEFAULTS.revisionPollMs, 0),
+  };
+}
+
+const RUN_KEYS = ['env', 'product', 'app', 'event', 'input', 'cache', 'retries', 'session', 'timeout', 'stream'];
+const INPUT_KEYS = ['query', 'params', 'body', 'headers'];
+
+/** Expands shorthands ('tag:token' sessions) and checks the run input's shape. */
+export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }): RunInput {
+  if (raw === null || typeof raw !== 'object') throw new DuctapeError('INVALID_INPUT', 'actions.run expects an object.', { issues: [] });
+  checkKeys('run', raw, RUN_KEYS, { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' });
+  for (const k of ['env', 'product', 'app', 'event'] as const) {
+    if (typeof raw[k] !== 'string' || raw[k] === '') {
+      throw new InvalidInputError([{ location: 'params', path: '', message: `"${k}" is required and must be a non-empty string` }], 'Invalid run');
+    }
+  }
+  const input = raw.input ?? {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new InvalidInputError([{ location: 'body', path: '', message: 'input must be an object with query, params, body or headers' }], 'Invalid run');
+  checkKeys('input', input, INPUT_KEYS);
+  if (raw.retries !== undefined && (!Number.isInteger(raw.retries) || raw.retries < 0 || raw.retries > 20)) {
+    throw new ConfigError('retries must be an integer from 0 to 20.', { option: 'retries' });
+  }
+  const timeout = normalizeTimeout(raw.timeout);
+  return {
+    env: raw.env,
+    product: raw.product,
+    app: raw.app,
+    event: raw.event,
+    input,
+    cache: raw.cache,
+    retries: raw.retries,
+    session: normalizeSession(raw.session),
+    timeoutMs: timeout.attemptMs,
+    timeouts: timeout.phases,
+    stream: raw.stream === true,
+  };
+}
+
+function normalizeSession(session: ISession | string | undefined): ISession | undefined {
+  if (session === undefined) return undefined;
+  if (typeof session === 'string') {
+    const i = session.indexOf(':');
+    if (i <= 0) throw new DuctapeError('SESSION_INVALID', 'session must be { tag, token } or the string "<tag>:<token>".');
+    return { tag: session.slice(0, i), token: session.slice(i + 1) };
+  }
+  if (typeof session !== 'object' || typeof session.tag !== 'string' || typeof session.token !== 'string') {
+    throw new DuctapeError('SESSION_INVALID', 'session must be { tag, token } or the string "<tag>:<token>".');
+  }
+  return session;
+}
+
+const TIMEOUT_KEYS = ['attempt', 'headers', 'body', 'run'];
+
+/** `timeout: 10_000` or `timeout: { attempt, headers, body, run }` → ms values (each a positive number). */
+function normalizeTimeout(raw: number | RunTimeoutOptions | undefined): { attemptMs?: number; phases?: RunInput['timeouts'] } {
+  const ms = (v: unknown, name: string) => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+      throw new ConfigError(`${name} must be a positive number of milliseconds.`, { option: name });
+    }
+    return v;
+  };
+  if (raw === undefined || typeof raw === 'number') return { attemptMs: ms(raw, 'timeout') };
+  if (raw === null || typeof raw !== 'object') {
+    throw new ConfigError('timeout must be a number of milliseconds or { attempt, headers, body, run }.', { option: 'timeout' });
+  }
+  checkKeys('timeout', raw, TIMEOUT_KEYS, { connect: 'attempt', total: 'run', deadline: 'run' });
+  return {
+    attemptMs: ms(raw.attempt, 'timeout.attempt'),
+    phases: { headersMs: ms(raw.headers, 'timeout.headers'), bodyMs: ms(raw.body, 'timeout.body'), runMs: ms(raw.run, 'timeout.run') },
+  };
+}
+
+export interface ResolvedTimeouts {
+  /** Whole attempt. */
+  attemptMs: number;
+  headersMs: number;
+  /** Longest silence between body chunks. */
+  bodyMs: number;
+  /** Epoch ms after which no attempt starts or continues; undefined when the run has no deadline. */
+  deadlineAt?: number;
+}
+
+/**
+ * The one place timeout precedence is decided: call → action → app → DEFAULTS.timeoutMs for the attempt
+ * (`planTimeoutMs` already holds action → app → default), then per-phase call overrides.
+ */
+export function resolveTimeouts(run: RunInput, planTimeoutMs: number, startedAt: number): ResolvedTimeouts {
+  const attemptMs = run.timeoutMs ?? planTimeoutMs;
+  const t = run.timeouts;
+  return {
+    attemptMs,
+    headersMs: Math.min(t?.headersMs ?? attemptMs, attemptMs),
+    bodyMs: Math.min(t?.bodyMs ?? attemptMs, attemptMs),
+    deadlineAt: t?.runMs === undefined ? undefined : startedAt + t.runMs,
+  };
+}
+
+export interface ResolvedRetryPolicy extends RetryPolicy {
+  maxRetries: number;
+}
+
+/** `retries` on the call overrides the app's default policy (AppDef.retry); timings come from the app or defaults. */
+export function resolveRetryPolicy(retries: number | undefined, app: Pick<AppDef, 'retry'>): ResolvedRetryPolicy {
+  const r = app.retry ?? {};
+  return {
+    maxRetries: retries ?? r.retries ?? 0,
+    baseMs: r.baseMs ?? RETRY_POLICY_DEFAULTS.baseMs,
+    capMs: r.capMs ?? RETRY_POLICY_DEFAULTS.capMs,
+    retryAfterCeilingMs: r.retryAfterCeilingMs ?? RETRY_POLICY_DEFAULTS.retryAfterCeilingMs,
+  };
+}

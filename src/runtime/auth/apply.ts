@@ -1,0 +1,208 @@
+// compileAuth: picks what to send for one action once, then applies resolved credential values to each request.
+import { createHmac } from 'node:crypto';
+import { ConfigError, InvalidInputError } from '../../errors.js';
+import type { ActionDef } from '../../model/action.js';
+import type { AppDef, AuthSchemeDef } from '../../model/app.js';
+import { deriveKey } from '../../model/keys.js';
+import { registerSecret, registerSensitiveName } from '../../model/redact.js';
+import type { OutgoingRequest } from '../context.js';
+import { formType, normalizeAuth, type AuthConfig, type AuthForm } from './forms.js';
+import { selectRequirement } from './select.js';
+
+export type AuthKind = 'bearer' | 'basic' | 'apiKey' | 'oauth2' | 'raw' | 'action';
+
+/** One form to send, with the defaults its scheme supplied. */
+export interface AuthEntry {
+  kind: AuthKind;
+  /** As configured (placeholders unresolved). */
+  form: AuthForm;
+  schemeName?: string;
+  /** apiKey: where and under which name. */
+  location?: 'header' | 'query' | 'cookie';
+  name?: string;
+  /** oauth2: token endpoint and scopes to ask for. */
+  tokenUrl?: string;
+  scopes?: string[];
+}
+
+/** An entry's values for one run: the form with placeholders resolved, plus the token fetched for oauth2. */
+export interface ResolvedCredential {
+  form: AuthForm;
+  accessToken?: string;
+  /** action: the login result the templates were resolved with (kept to recognize it after a 401). */
+  auth?: unknown;
+}
+
+export interface CompiledAuth {
+  /** Scheme names of the chosen requirement; null when the app declares none. */
+  readonly requirement: string[] | null;
+  readonly entries: readonly AuthEntry[];
+  /**
+   * Writes credentials into the request (headers, query in `path`, cookie, body) and sets `credentialId`.
+   * `values[i]` belongs to `entries[i]`. `idKey` keys the credential fingerprint (see credentialIdKey).
+   */
+  apply(request: OutgoingRequest, values: readonly ResolvedCredential[], idKey: Buffer): void;
+}
+
+/** The key that turns applied credentials into `credentialId`: keyed, so a fingerprint cannot be brute-forced offline. */
+export function credentialIdKey(privateKey: string, workspace: string): Buffer {
+  return deriveKey(privateKey, 'credential-id', workspace);
+}
+
+/**
+ * Compiles the auth of one action: requirement selection and scheme defaults happen here, once per plan.
+ * @example const auth = compileAuth(app, action, { type: 'bearer', token: '$Secret{STRIPE_KEY}' });
+ */
+export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthConfig | undefined): CompiledAuth {
+  const forms = credentials === undefined ? [] : normalizeAuth(credentials);
+  const selection = selectRequirement(app, action, forms);
+  const entries = selection.assignments.map(({ form, schemeName, scheme, scopes }) => compileEntry(app, form, schemeName, scheme, scopes));
+  return {
+    requirement: selection.requirement,
+    entries,
+    apply(request, values, idKey) {
+      if (values.length !== entries.length) throw new Error(`auth: ${entries.length} entries but ${values.length} values`);
+      const applied: string[][] = [];
+      entries.forEach((e, i) => applyEntry(request, e, values[i], applied));
+      request.credentialId = applied.length ? createHmac('sha256', idKey).update(JSON.stringify(applied)).digest('base64url').slice(0, 22) : undefined;
+    },
+  };
+}
+
+function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefined, scheme: AuthSchemeDef | undefined, scopes: string[]): AuthEntry {
+  const kind = formType(form) as AuthKind;
+  const entry: AuthEntry = { kind, form, schemeName };
+  if (form.type === 'apiKey') {
+    const fromScheme = scheme?.type === 'apiKey' ? scheme : undefined;
+    entry.location = form.in ?? fromScheme?.in ?? 'header';
+    entry.name = form.name ?? fromScheme?.name;
+    if (!entry.name) {
+      throw new ConfigError(`The apiKey credentials of app ${app.tag} need a name: no apiKey scheme of the app declares one. Add name (and in) to auth.`, { app: app.tag });
+    }
+    registerSensitiveName(entry.name);
+  } else if (form.type === 'oauth2') {
+    entry.tokenUrl = form.token_url ?? tokenUrlFrom(scheme, form.grant);
+    entry.scopes = form.scopes ?? scopes;
+    if (!entry.tokenUrl) {
+      throw new ConfigError(`The oauth2 credentials of app ${app.tag} need token_url: the app's scheme declares no token endpoint for ${form.grant}.`, { app: app.tag });
+    }
+  } else if (kind === 'raw' || kind === 'action') {
+    const raw = form as Extract<AuthForm, { headers?: unknown }>;
+    for (const n of Object.keys(raw.headers ?? {})) registerSensitiveName(n);
+    for (const n of Object.keys(raw.query ?? {})) registerSensitiveName(n);
+  }
+  return entry;
+}
+
+function tokenUrlFrom(scheme: AuthSchemeDef | undefined, grant: 'client_credentials' | 'refresh_token'): string | undefined {
+  const flows = scheme?.type === 'oauth2' ? scheme.flows ?? {} : {};
+  if (grant === 'client_credentials') return flows.clientCredentials?.tokenUrl;
+  for (const f of [flows.authorizationCode, flows.password, flows.clientCredentials, ...Object.values(flows)]) {
+    const url = f?.refreshUrl ?? f?.tokenUrl;
+    if (url) return url;
+  }
+  return undefined;
+}
+
+function applyEntry(req: OutgoingRequest, e: AuthEntry, v: ResolvedCredential, applied: string[][]): void {
+  const f = v.form;
+  const header = (name: string, value: unknown) => {
+    const text = headerValue(name, value);
+    req.headers[name.toLowerCase()] = text;
+    applied.push(['h', name.toLowerCase(), text]);
+  };
+  switch (e.kind) {
+    case 'bearer':
+      return header('authorization', `Bearer ${secretText((f as { token: unknown }).token, 'token')}`);
+    case 'oauth2':
+      if (!v.accessToken) throw new Error('auth: oauth2 entry applied without an access token');
+      return header('authorization', `Bearer ${secretText(v.accessToken, 'access token')}`);
+    case 'basic': {
+      const { username, password } = f as { username: unknown; password: unknown };
+      const user = secretText(username, 'username');
+      // RFC 7617 §2: the user-id cannot contain a colon, or the server would split it wrongly.
+      if (user.includes(':')) throw new ConfigError('The basic auth username contains ":", which RFC 7617 forbids.');
+      const encoded = Buffer.from(`${user}:${secretText(password, 'password')}`, 'utf8').toString('base64');
+      registerSecret(encoded);
+      return header('authorization', `Basic ${encoded}`);
+    }
+    case 'apiKey': {
+      const value = secretText((f as { value: unknown }).value, 'value');
+      if (e.location === 'header') return header(e.name!, value);
+      if (e.location === 'query') return setQuery(req, e.name!, value, applied);
+      return setCookie(req, e.name!, value, applied);
+    }
+    default: {
+      const raw = f as { headers?: Record<string, unknown>; query?: Record<string, unknown>; body?: Record<string, unknown> };
+      for (const [n, val] of Object.entries(raw.headers ?? {})) header(n, secretText(val, `headers.${n}`));
+      for (const [n, val] of Object.entries(raw.query ?? {})) setQuery(req, n, secretText(val, `query.${n}`), applied);
+      if (raw.body && Object.keys(raw.body).length) mergeBody(req, raw.body, applied);
+    }
+  }
+}
+
+/** A credential value as text; registered for redaction before it goes anywhere. */
+function secretText(value: unknown, what: string): string {
+  if (value === undefined || value === null || value === '') throw new ConfigError(`The credential ${what} resolved to nothing; check the placeholder or secret it comes from.`);
+  const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  registerSecret(text);
+  return text;
+}
+
+// CR/LF would split the header (request smuggling); NUL is refused by RFC 9110 §5.5. Refuse rather than strip.
+function headerValue(name: string, value: unknown): string {
+  const text = String(value);
+  if (/[\r\n\0]/.test(text)) {
+    throw new InvalidInputError([{ location: 'headers', path: `/${name.toLowerCase()}`, message: 'contains a line break or NUL and was refused' }], 'Invalid credentials');
+  }
+  return text;
+}
+
+function setQuery(req: OutgoingRequest, name: string, value: string, applied: string[][]): void {
+  const q = req.path.indexOf('?');
+  const base = q < 0 ? req.path : req.path.slice(0, q);
+  // A caller's param of the same name is dropped: the credential is what the scheme says is sent.
+  const kept = q < 0 ? [] : req.path.slice(q + 1).split('&').filter((p) => p !== '' && decodePart(p.split('=')[0]) !== name);
+  kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  req.path = `${base}?${kept.join('&')}`;
+  applied.push(['q', name, value]);
+}
+
+function setCookie(req: OutgoingRequest, name: string, value: string, applied: string[][]): void {
+  // RFC 6265 §4.1.1 cookie-octet excludes controls, space, DQUOTE, comma, semicolon and backslash: encode those.
+  const octets = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/.test(value) ? value : encodeURIComponent(value);
+  const others = (req.headers.cookie ?? '').split(/;\s*/).filter((c) => c !== '' && c.split('=')[0] !== name);
+  req.headers.cookie = [...others, `${name}=${octets}`].join('; ');
+  applied.push(['c', name, value]);
+}
+
+function mergeBody(req: OutgoingRequest, fields: Record<string, unknown>, applied: string[][]): void {
+  for (const v of Object.values(fields)) if (typeof v === 'string') registerSecret(v);
+  applied.push(['b', JSON.stringify(fields)]);
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  delete req.headers['content-length'];
+  if (req.body === null || req.body === undefined) {
+    req.body = JSON.stringify(fields);
+    req.headers['content-type'] = 'application/json';
+  } else if (typeof req.body === 'string' && (type === 'application/json' || type.endsWith('+json'))) {
+    const parsed: unknown = req.body === '' ? {} : JSON.parse(req.body);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('Auth body templates need a JSON object body to merge into.');
+    req.body = JSON.stringify({ ...parsed, ...fields });
+  } else if (typeof req.body === 'string' && type === 'application/x-www-form-urlencoded') {
+    const params = new URLSearchParams(req.body);
+    for (const [k, v] of Object.entries(fields)) params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+    req.body = params.toString();
+  } else if (req.body instanceof FormData) {
+    for (const [k, v] of Object.entries(fields)) req.body.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  } else {
+    throw new ConfigError(`Auth body templates can only be merged into JSON, form or multipart bodies (this request sends ${type || 'bytes'}).`);
+  }
+}
+
+function decodePart(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,65 @@
+// `action` login: runs the app's login action once per expiry, keeps its result sealed, exposes it as $Auth{path}.
+import { createHmac } from 'node:crypto';
+import { deriveKey } from '../../model/keys.js';
+import { registerSecret } from '../../model/redact.js';
+import { createTokenCache, type TokenCacheDeps } from './token-cache.js';
+
+export const AUTH_LOGIN_KIND = 'auth-login';
+/** Seconds a login result is kept when the form gives no expiry. */
+export const DEFAULT_LOGIN_EXPIRY_S = 3600;
+
+export interface LoginManager {
+  /**
+   * The login result for `identity` (product, env, access tag, event, resolved input…): cached until `expirySeconds`
+   * pass; concurrent callers share one `login` call.
+   */
+  getLogin(identity: unknown[], expirySeconds: number | undefined, login: () => Promise<unknown>): Promise<unknown>;
+  /** The 401 hook: drops `rejected` and logs in again (once, however many runs were refused with it). */
+  loginAfterUnauthorized(identity: unknown[], expirySeconds: number | undefined, rejected: unknown, login: () => Promise<unknown>): Promise<unknown>;
+}
+
+export function createLoginManager(deps: TokenCacheDeps): LoginManager {
+  const cache = createTokenCache<{ result: unknown }>(deps, AUTH_LOGIN_KIND);
+  const idKey = deriveKey(deps.privateKey, 'auth-login-id', deps.workspace);
+  const now = deps.now ?? Date.now;
+  // Keyed hash: the identity holds the login input (passwords), which must not be readable from a record key.
+  const keyOf = (identity: unknown[]) => createHmac('sha256', idKey).update(JSON.stringify(identity)).digest('base64url').slice(0, 32);
+
+  const get = async (identity: unknown[], expirySeconds: number | undefined, login: () => Promise<unknown>) => {
+    const held = await cache.get(keyOf(identity), async () => {
+      const obtainedAt = now();
+      const result = await login();
+      return { value: { result }, obtainedAt, expiresAt: obtainedAt + (expirySeconds ?? DEFAULT_LOGIN_EXPIRY_S) * 1000 };
+    });
+    registerLoginSecrets(held.value.result);
+    return held.value.result;
+  };
+
+  return {
+    getLogin: get,
+    async loginAfterUnauthorized(identity, expirySeconds, rejected, login) {
+      const same = JSON.stringify(rejected);
+      cache.invalidate(keyOf(identity), (v) => JSON.stringify(v.result) === same);
+      return get(identity, expirySeconds, login);
+    },
+  };
+}
+
+const SECRET_FIELD = /token|secret|pass|key|session|cookie|auth|sid|jwt/i;
+// Fields about a token rather than the token itself (token_type, expires_in, scope…).
+const META_FIELD = /type|expir|scope|_in$|_at$/i;
+
+/**
+ * Login results mix secrets with harmless fields (ids, "Bearer", expires_in). Registering every string would redact
+ * common words everywhere, so only long strings and fields whose names say they are secret are registered.
+ */
+export function registerLoginSecrets(value: unknown, name = '', depth = 0): void {
+  if (depth > 8) return;
+  if (typeof value === 'string') {
+    if (value.length >= 16 || (SECRET_FIELD.test(name) && !META_FIELD.test(name))) registerSecret(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) registerLoginSecrets(v, name, depth + 1);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) registerLoginSecrets(v, k, depth + 1);
+  }
+}

@@ -1,0 +1,83 @@
+// Resolving credential templates for one run: $Secret (loaded from the store), $Variable, $Constant, $Session, $Now, $Auth.
+import { DuctapeError } from '../../errors.js';
+import { compileTemplate, getPath, missing, type PlaceholderKind, type Resolver, type Template } from '../../model/placeholders.js';
+import { resolveSecret } from '../../workspace/secrets.js';
+import type { RunContext } from '../context.js';
+import type { Plan } from '../plan.js';
+import type { AuthEntry } from './apply.js';
+
+const CONFIG_KINDS: PlaceholderKind[] = ['Secret', 'Variable', 'Constant', 'Session', 'Now'];
+
+/** An entry's form compiled once: for action logins the input (no $Auth) apart from the templates that use $Auth. */
+export interface EntryTemplates {
+  form: Template;
+  /** action: the login input. */
+  input?: Template;
+  /** $Secret keys the templates may name (a superset: escaped text is included, which is harmless). */
+  secretKeys: string[];
+}
+
+export function compileEntryTemplates(entry: AuthEntry): EntryTemplates {
+  const where = 'connection.auth';
+  if (entry.kind === 'action') {
+    const { input, ...rest } = entry.form as { input?: unknown };
+    return {
+      form: compileTemplate(rest, { where, allow: [...CONFIG_KINDS, 'Auth'] }),
+      input: compileTemplate(input ?? {}, { where: 'connection.auth.input', allow: CONFIG_KINDS }),
+      secretKeys: secretKeysIn(entry.form),
+    };
+  }
+  return { form: compileTemplate(entry.form, { where, allow: CONFIG_KINDS }), secretKeys: secretKeysIn(entry.form) };
+}
+
+export function secretKeysIn(value: unknown): string[] {
+  const keys = new Set<string>();
+  for (const m of JSON.stringify(value ?? null).matchAll(/\$Secret\{([^{}]+)\}/g)) keys.add(m[1]);
+  return [...keys];
+}
+
+/**
+ * Builds the resolver for one run's credential templates. Secrets are read from the store first (the resolver is
+ * synchronous); a secret that fails to resolve throws its own error (NOT_FOUND, out of scope, expired) only when a
+ * template actually uses it.
+ */
+export async function credentialResolver(ctx: RunContext, keys: string[], privateKey: string): Promise<(auth?: unknown) => Resolver> {
+  const plan = ctx.plan as Plan;
+  const { store, workspace } = ctx.runtime;
+  const secrets = new Map<string, { value?: string; error?: unknown }>();
+  await Promise.all(
+    keys.map(async (key) => {
+      try {
+        secrets.set(key, { value: await resolveSecret({ store, workspace, privateKey }, key, { env: plan.env, app: plan.accessTag }) });
+      } catch (error) {
+        secrets.set(key, { error });
+      }
+    }),
+  );
+  const variables = plan.connection?.config.variables ?? {};
+  const declared = plan.app.variables ?? {};
+  return (auth?: unknown): Resolver =>
+    (kind, path) => {
+      switch (kind) {
+        case 'Secret': {
+          const s = secrets.get(path[0]);
+          if (s?.error) throw s.error instanceof DuctapeError ? s.error : new DuctapeError('CONFIG_ERROR', `secret ${path[0]} could not be read.`, {}, { cause: s.error });
+          return s?.value;
+        }
+        case 'Variable': {
+          const v = getPath(variables, path);
+          return v !== undefined ? v : path.length === 1 ? declared[path[0]]?.default : undefined;
+        }
+        case 'Constant':
+          return getPath(plan.app.constants ?? {}, path);
+        case 'Session':
+          return ctx.session ? getPath(ctx.session.data, path) : missing('no session was given to this run');
+        case 'Now':
+          return new Date().toISOString();
+        case 'Auth':
+          return auth === undefined ? missing('no login result (the login action did not run)') : getPath(auth, path);
+        default:
+          return undefined;
+      }
+    };
+}

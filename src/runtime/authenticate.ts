@@ -1,0 +1,151 @@
+// Stage: applies the connection's credentials; OAuth2 tokens and logins are fetched one at a time per credential,
+// and a 401 on a token or login credential refreshes it once and retries once.
+import { DuctapeError } from '../errors.js';
+import { compileAuth, credentialIdKey, type CompiledAuth, type ResolvedCredential } from './auth/apply.js';
+import { connectionScope, openCredentials } from './auth/credentials.js';
+import type { AuthForm, OAuth2Auth } from './auth/forms.js';
+import { createLoginManager, type LoginManager } from './auth/login.js';
+import { createOAuth2Manager, oauth2Params, type OAuth2Manager } from './auth/oauth2.js';
+import { compileEntryTemplates, credentialResolver, type EntryTemplates } from './auth/values.js';
+import type { OutgoingRequest, RunContext } from './context.js';
+import { runPipeline } from './pipeline.js';
+import type { Plan } from './plan.js';
+import type { Runtime } from './runtime.js';
+
+interface RuntimeAuth {
+  oauth: OAuth2Manager;
+  login: LoginManager;
+  idKey: Buffer;
+}
+interface PlanAuth {
+  auth: CompiledAuth;
+  templates: EntryTemplates[];
+  secretKeys: string[];
+  /** Whether a 401 can be cured by fetching a new token or logging in again. */
+  isRefreshable: boolean;
+}
+
+// Token state lives as long as the runtime; compiled auth as long as its plan (a definition change drops both).
+const runtimes = new WeakMap<Runtime, RuntimeAuth>();
+const plans = new WeakMap<Plan, PlanAuth>();
+// Runs started by an `action` login: they must not try to log in themselves.
+const loginRuns = new WeakSet<RunContext>();
+
+export async function authenticate(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  const pa = planAuth(ctx.runtime, ctx.plan!);
+  if (pa.auth.entries.length === 0) return next();
+  const rt = runtimeAuth(ctx.runtime);
+  const base = ctx.request!;
+  const resolver = await credentialResolver(ctx, pa.secretKeys, ctx.runtime.privateKey);
+  let values = await resolveValues(ctx, pa, rt, resolver);
+  ctx.request = applied(base, pa.auth, values, rt.idKey);
+  try {
+    await next();
+  } catch (err) {
+    if (!pa.isRefreshable || !isUnauthorized(err)) throw err;
+    values = await resolveValues(ctx, pa, rt, resolver, values);
+    ctx.response = undefined;
+    ctx.request = applied(base, pa.auth, values, rt.idKey);
+    await next();
+  }
+}
+
+function isUnauthorized(err: unknown): boolean {
+  return err instanceof DuctapeError && err.details.status === 401;
+}
+
+function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
+  let pa = plans.get(plan);
+  if (pa) return pa;
+  const scope = connectionScope(runtime.workspace, plan.product, plan.env, plan.accessTag);
+  const forms = openCredentials(runtime.privateKey, scope, plan.connection?.credentials ?? null);
+  const auth = compileAuth(plan.app, plan.action, forms);
+  const templates = auth.entries.map(compileEntryTemplates);
+  pa = {
+    auth,
+    templates,
+    secretKeys: [...new Set(templates.flatMap((t) => t.secretKeys))],
+    isRefreshable: auth.entries.some((e) => e.kind === 'oauth2' || e.kind === 'action'),
+  };
+  plans.set(plan, pa);
+  return pa;
+}
+
+function runtimeAuth(runtime: Runtime): RuntimeAuth {
+  let rt = runtimes.get(runtime);
+  if (!rt) {
+    const deps = { store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey, dispatcher: runtime.dispatcher };
+    rt = { oauth: createOAuth2Manager(deps), login: createLoginManager(deps), idKey: credentialIdKey(runtime.privateKey, runtime.workspace) };
+    runtimes.set(runtime, rt);
+  }
+  return rt;
+}
+
+/** Resolves every entry's values; with `rejected` (after a 401) fetches new tokens and logs in again. */
+async function resolveValues(
+  ctx: RunContext,
+  pa: PlanAuth,
+  rt: RuntimeAuth,
+  resolver: Awaited<ReturnType<typeof credentialResolver>>,
+  rejected?: ResolvedCredential[],
+): Promise<ResolvedCredential[]> {
+  return Promise.all(
+    pa.auth.entries.map(async (entry, i): Promise<ResolvedCredential> => {
+      const t = pa.templates[i];
+      if (entry.kind === 'action') {
+        if (loginRuns.has(ctx)) return { form: { type: 'action', event: (entry.form as { event: string }).event } };
+        const form = entry.form as Extract<AuthForm, { type: 'action' }>;
+        const input = t.input!.evaluate(resolver());
+        const identity = [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event, input];
+        const login = () => runLogin(ctx, form.event, input);
+        const result = rejected
+          ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login)
+          : await rt.login.getLogin(identity, form.expiry, login);
+        return { form: t.form.evaluate(resolver(result)) as AuthForm, auth: result };
+      }
+      const form = t.form.evaluate(resolver()) as AuthForm;
+      if (entry.kind !== 'oauth2') return { form };
+      const params = oauth2Params(entry, form as OAuth2Auth);
+      const accessToken = rejected
+        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!)
+        : await rt.oauth.getAccessToken(params);
+      return { form, accessToken };
+    }),
+  );
+}
+
+/** Runs the app's login action through the whole pipeline (logged like any run) and returns its parsed body. */
+async function runLogin(ctx: RunContext, event: string, input: unknown): Promise<unknown> {
+  const { run } = ctx;
+  const sub: RunContext = {
+    runtime: ctx.runtime,
+    run: { env: run.env, product: run.product, app: run.app, event, input: (input ?? {}) as RunContext['run']['input'] },
+    startedAt: Date.now(),
+    perfStart: performance.now(),
+    attempts: 0,
+    cached: false,
+  };
+  loginRuns.add(sub);
+  try {
+    await runPipeline(sub);
+  } catch (err) {
+    const reason = err instanceof DuctapeError ? `${err.code}: ${err.message}` : 'internal error';
+    throw new DuctapeError('AUTH_FAILED', `Logging in with ${run.app}.${event} failed (${reason}). Check the action login of this connection.`, {
+      status: err instanceof DuctapeError ? err.details.status ?? null : null,
+    }, { cause: err });
+  }
+  return sub.result!.data;
+}
+
+/** A copy of the encoded request with credentials applied (the original stays clean for a retry). */
+function applied(base: OutgoingRequest, auth: CompiledAuth, values: ResolvedCredential[], idKey: Buffer): OutgoingRequest {
+  let body = base.body;
+  if (body instanceof FormData) {
+    const copy = new FormData();
+    for (const [k, v] of body.entries()) copy.append(k, v);
+    body = copy;
+  }
+  const req: OutgoingRequest = { ...base, headers: { ...base.headers }, body };
+  auth.apply(req, values, idKey);
+  return req;
+}

@@ -1,0 +1,74 @@
+// Resolves where a run goes: connection override, else the app env (or the action's own server), with server variables.
+import { ConfigError } from '../errors.js';
+import type { ActionDef } from '../model/action.js';
+import type { AppDef, AppEnv, ConnectionConfig } from '../model/app.js';
+
+export interface Target {
+  /** scheme://host[:port], the only origin a run may reach. */
+  origin: string;
+  /** Path prefix of the server URL without a trailing slash ('' or '/v1'). */
+  basePath: string;
+}
+
+/** Picks the app env for a product env: the configured mapping, the same slug, or the app's only env. */
+export function pickAppEnv(app: AppDef, productEnv: string, config: ConnectionConfig | undefined): AppEnv | undefined {
+  const slug = config?.app_env ?? productEnv;
+  const hit = app.envs.find((e) => e.slug === slug);
+  if (hit || config?.app_env) return hit;
+  return app.envs.length === 1 ? app.envs[0] : undefined;
+}
+
+export function resolveTarget(app: AppDef, action: ActionDef, productEnv: string, config: ConnectionConfig | undefined): Target {
+  const appEnv = pickAppEnv(app, productEnv, config);
+  if (config?.app_env && !appEnv) {
+    throw new ConfigError(
+      `App "${app.tag}" has no env "${config.app_env}" (configured as app_env). Its envs: ${app.envs.map((e) => e.slug).join(', ') || 'none'}.`,
+    );
+  }
+  const vars = { ...defaultsOf(app), ...appEnv?.variables, ...config?.server_variables };
+  let url: string | undefined;
+  if (config?.base_url) url = config.base_url;
+  else if (action.server && isAbsolute(action.server)) url = action.server;
+  else if (action.server && appEnv) url = joinRelative(appEnv.base_url, action.server);
+  else url = appEnv?.base_url;
+  if (!url) {
+    throw new ConfigError(
+      `No base URL for app "${app.tag}" in env "${productEnv}". Set one with products.apps.configure({ env: '${productEnv}', base_url }) or map an app env with app_env (app envs: ${app.envs.map((e) => e.slug).join(', ') || 'none'}).`,
+    );
+  }
+  return parseBase(substitute(url, vars), app.tag);
+}
+
+function defaultsOf(app: AppDef): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(app.variables ?? {})) if (v.default !== undefined) out[k] = String(v.default);
+  return out;
+}
+
+function substitute(url: string, vars: Record<string, string>): string {
+  return url.replace(/\{([^{}]+)\}/g, (m, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new ConfigError(`Server URL ${url} needs a value for {${name}}: set it with products.apps.configure({ server_variables: { ${name}: … } }).`);
+    return v;
+  });
+}
+
+const isAbsolute = (u: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(u);
+
+/** A relative server URL ('/v2', 'v2') is resolved against the env's base URL, keeping its origin. */
+function joinRelative(base: string, rel: string): string {
+  if (rel.startsWith('/')) return new URL(base).origin + rel;
+  return base.replace(/\/+$/, '') + '/' + rel;
+}
+
+export function parseBase(url: string, appTag: string): Target {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`Base URL "${url}" of app "${appTag}" is not an absolute URL.`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`Base URL "${url}" of app "${appTag}" must use http or https.`);
+  if (u.search || u.hash) throw new ConfigError(`Base URL "${url}" of app "${appTag}" must not contain a query or fragment.`);
+  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
+}

@@ -1,0 +1,63 @@
+// Response bytes → the value `actions.run` resolves to, chosen by the response's Content-Type.
+import { essence, mediaKind } from './encode/media-type.js';
+
+// Textual types that do not say so in their type name.
+const TEXTUAL_APPLICATION_TYPES: ReadonlySet<string> = new Set([
+  'application/x-www-form-urlencoded',
+  'application/javascript',
+  'application/ecmascript',
+  'application/yaml',
+  'application/x-yaml',
+  'application/x-ndjson',
+  'application/graphql',
+]);
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Decodes a response body (API.md §4: "JSON parsed, text/* as a string, anything else as bytes; an empty body as
+ * null"):
+ *
+ * - empty body (a 204, a HEAD answer, Content-Length: 0) → `null`, whatever the type says;
+ * - JSON and `+json` types → the parsed value. Text that is not valid JSON is returned as the string itself, so the
+ *   caller still sees what the server sent (an error page behind a JSON type, say) and decides what it means;
+ * - `text/*`, XML types, form-urlencoded and a few textual application types → a string, decoded with the
+ *   `charset` parameter when it names one the runtime knows (UTF-8 otherwise; a BOM is dropped);
+ * - anything else, and no Content-Type at all → a Buffer over the same bytes (no copy).
+ *
+ * @example decodeBody('application/json; charset=utf-8', Buffer.from('{"a":1}')) // { a: 1 }
+ */
+export function decodeBody(contentType: string | undefined, bytes: Uint8Array | Buffer): unknown {
+  if (bytes.byteLength === 0) return null;
+  if (contentType === undefined || contentType === '') return asBuffer(bytes);
+  const kind = mediaKind(contentType);
+  if (kind === 'json') {
+    const text = decodeText(contentType, bytes);
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  if (kind === 'text' || kind === 'xml' || kind === 'form' || TEXTUAL_APPLICATION_TYPES.has(essence(contentType))) {
+    return decodeText(contentType, bytes);
+  }
+  return asBuffer(bytes);
+}
+
+function decodeText(contentType: string, bytes: Uint8Array): string {
+  const charset = CHARSET.exec(contentType)?.[1]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    try {
+      return new TextDecoder(charset).decode(bytes);
+    } catch {
+      // An unknown label (RangeError): UTF-8 is the best guess and never throws.
+    }
+  }
+  return utf8.decode(bytes);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,109 @@
+// Stage: builds the outgoing request (path, query, headers, cookies, body) with the plan's precompiled encoders.
+import { InvalidInputError } from '../errors.js';
+import type { ParamDef } from '../model/action.js';
+import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
+import { compileHeaderParam, compileQueryParam, type ValueEncoder } from './encode/index.js';
+
+const USER_AGENT = 'ductape/0.1';
+// Hop-by-hop and framing headers belong to the HTTP client, never to the caller (RFC 9110 §7.6.1).
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer']);
+
+export function encode(ctx: RunContext): void {
+  const plan = ctx.plan!;
+  const input = (ctx.bound ?? ctx.run.input) as IActionRequest & { cookies?: Record<string, unknown> };
+
+  // Path: literals are the spec's text; every value is encoded as exactly one segment by its encoder.
+  const params = input.params ?? {};
+  let path = plan.basePath + plan.pathLiterals[0];
+  for (let i = 0; i < plan.pathParams.length; i++) {
+    const p = plan.pathParams[i];
+    const value = params[p.name];
+    if (value === undefined || value === null) {
+      throw new InvalidInputError([{ location: 'params', path: `/${p.name}`, message: 'is required' }]);
+    }
+    path += p.encode(value) + plan.pathLiterals[i + 1];
+  }
+
+  // Query: fixed values, declared params by their style, then anything else the caller sent with form rules.
+  let pieces: string[] | undefined = plan.fixedQuery.length ? plan.fixedQuery.slice() : undefined;
+  const query = input.query;
+  if (query) {
+    for (const q of plan.queryParams) {
+      const value = query[q.inputKey];
+      if (value !== undefined) (pieces ??= []).push(...q.encode(value));
+    }
+    for (const name in query) {
+      if (plan.declaredQuery.has(name) || query[name] === undefined) continue;
+      (pieces ??= []).push(...defaultQueryEncoder(name)(query[name]));
+    }
+  }
+  if (pieces && pieces.length) path += '?' + pieces.join('&');
+
+  // Headers: ours, then static connection headers, then the caller's (declared ones encoded by style).
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+  if (plan.accept) headers.accept = plan.accept;
+  for (const k in plan.staticHeaders) headers[k] = plan.staticHeaders[k];
+  const given = input.headers;
+  if (given) {
+    for (const k in given) {
+      const value = given[k];
+      if (value === undefined || value === null) continue;
+      const lower = k.toLowerCase();
+      if (RESERVED_HEADERS.has(lower)) continue;
+      if (plan.declaredHeaders.has(lower)) continue;
+      headers[lower] = defaultHeaderEncoder(lower)(value);
+    }
+    for (const h of plan.headerParams) {
+      const value = given[h.name] ?? given[h.inputKey] ?? findHeader(given, h.inputKey);
+      if (value !== undefined && value !== null) headers[h.inputKey] = h.encode(value);
+    }
+  }
+  if (plan.cookieParams.length && input.cookies) {
+    const parts: string[] = [];
+    for (const c of plan.cookieParams) {
+      const value = input.cookies[c.inputKey];
+      if (value !== undefined) parts.push(c.encode(value));
+    }
+    if (parts.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${parts.join('; ')}` : parts.join('; ');
+  }
+
+  // Body by the chosen media type (validate picked it); undeclared bodies go out as JSON.
+  let body: OutgoingRequest['body'] = null;
+  if (input.body !== undefined) {
+    const media = plan.body?.media.get(ctx.mediaType ?? plan.body.defaultMedia);
+    if (media) {
+      const encoded = media.encode(input.body);
+      body = encoded.body;
+      if (encoded.contentType) headers['content-type'] = encoded.contentType;
+      else delete headers['content-type'];
+    } else {
+      body = JSON.stringify(input.body);
+      headers['content-type'] ??= 'application/json';
+    }
+  }
+
+  ctx.request = { method: plan.method, origin: plan.origin, path, headers, body };
+}
+
+function findHeader(given: Record<string, unknown>, lower: string): unknown {
+  for (const k in given) if (k.toLowerCase() === lower) return given[k];
+  return undefined;
+}
+
+// Encoders for names the action does not declare are compiled once per name and kept (bounded).
+const queryDefaults = new Map<string, ValueEncoder<string[]>>();
+const headerDefaults = new Map<string, ValueEncoder<string>>();
+function defaultQueryEncoder(name: string): ValueEncoder<string[]> {
+  return memo(queryDefaults, name, () => compileQueryParam({ name, in: 'query' } satisfies ParamDef));
+}
+function defaultHeaderEncoder(name: string): ValueEncoder<string> {
+  return memo(headerDefaults, name, () => compileHeaderParam({ name, in: 'header' } satisfies ParamDef));
+}
+function memo<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let v = map.get(key);
+  if (!v) {
+    if (map.size > 1000) map.clear();
+    map.set(key, (v = make()));
+  }
+  return v;
+}

@@ -1,0 +1,79 @@
+// multipart/form-data bodies as a FormData: files, text fields, JSON parts and repeated parts for arrays.
+import type { EncodingDef, MediaDef } from '../../model/action.js';
+import { bytesOf } from './binary.js';
+import { EncodeFailure } from './failure.js';
+import { concreteType, isJsonMediaType } from './media-type.js';
+import { isAbsent, isPlainObject, rebase, toJson, toText } from './text.js';
+
+/**
+ * Compiles the writer of a multipart/form-data body. A FormData is passed through; an object becomes one part per
+ * field (OAS 3.1 Encoding Object defaults):
+ *
+ * - files: a Blob/File, Buffer/Uint8Array/ArrayBuffer, or `{ data, filename, contentType }`. The part's type is the
+ *   file's own, else the field's concrete `encoding.contentType`, else application/octet-stream; its filename is the
+ *   given one (a File's name), else the field name.
+ * - strings, numbers and booleans: text parts (text/plain by RFC 7578), or, when `encoding.contentType` names
+ *   another concrete type, a part of that type.
+ * - objects (and arrays inside arrays): JSON parts, `application/json` unless `encoding.contentType` names another
+ *   JSON type. FormData cannot type a part without naming a file, so such parts carry `filename="blob"`.
+ * - arrays: one part per item, all with the field's name. `null`/`undefined` fields and items are left out.
+ *
+ * Streams are refused: a FormData needs a Blob (use `fs.openAsBlob(path)` for a file on disk).
+ */
+export function compileMultipartBody(media?: MediaDef): (value: unknown) => FormData {
+  const encodings = media?.encoding ?? {};
+  return (value) => {
+    if (value instanceof FormData) return value;
+    if (!isPlainObject(value)) throw new EncodeFailure('a multipart body must be an object of parts, or a FormData');
+    const form = new FormData();
+    for (const name in value) {
+      const item = value[name];
+      if (isAbsent(item)) continue;
+      const encoding = Object.hasOwn(encodings, name) ? encodings[name] : undefined;
+      try {
+        if (Array.isArray(item)) appendEach(form, name, item, encoding);
+        else appendPart(form, name, item, encoding);
+      } catch (err) {
+        throw rebase(err, name);
+      }
+    }
+    return form;
+  };
+}
+
+function appendEach(form: FormData, name: string, items: unknown[], encoding: EncodingDef | undefined): void {
+  for (let i = 0; i < items.length; i++) {
+    if (isAbsent(items[i])) continue;
+    try {
+      appendPart(form, name, items[i], encoding);
+    } catch (err) {
+      throw rebase(err, i);
+    }
+  }
+}
+
+function appendPart(form: FormData, name: string, value: unknown, encoding: EncodingDef | undefined): void {
+  const declared = concreteType(encoding?.contentType);
+  const file = bytesOf(value);
+  if (file) {
+    if (!(file.body instanceof Blob) && typeof file.body !== 'string' && !(file.body instanceof Uint8Array)) {
+      throw new EncodeFailure('a stream cannot be a multipart part; give a Blob (fs.openAsBlob(path)) or a Buffer');
+    }
+    const type = file.type ?? declared ?? 'application/octet-stream';
+    const blob = file.body instanceof Blob && file.body.type === type ? file.body : new Blob([file.body], { type });
+    form.append(name, blob, file.filename ?? name);
+    return;
+  }
+  if (Array.isArray(value) || isPlainObject(value)) {
+    const type = declared ?? 'application/json';
+    if (!isJsonMediaType(type)) throw new EncodeFailure(`an object cannot be sent as a ${type} part; give a string, bytes or a Blob`);
+    form.append(name, new Blob([toJson(value)], { type }));
+    return;
+  }
+  if (declared === undefined || declared.toLowerCase().startsWith('text/plain')) {
+    form.append(name, toText(value));
+    return;
+  }
+  const text = isJsonMediaType(declared) ? toJson(value) : toText(value);
+  form.append(name, new Blob([text], { type: declared }), name);
+}

@@ -1,0 +1,42 @@
+// The run pipeline: stages in one list, folded like undici interceptors / hono middleware.
+import { authenticate } from './authenticate.js';
+import type { RunContext } from './context.js';
+import { decode } from './decode.js';
+import { encode } from './encode.js';
+import { log } from './log.js';
+import { resolve } from './resolve.js';
+import { send } from './send.js';
+import { validate } from './validate.js';
+
+export type Stage = (ctx: RunContext, next: () => Promise<void>) => Promise<void>;
+
+/** Lifts a stage that only prepares something (no `next`) into a pipeline entry; stays sync when it can. */
+export function step(fn: (ctx: RunContext) => void | Promise<void>): Stage {
+  return (ctx, next) => {
+    const r = fn(ctx);
+    return r instanceof Promise ? r.then(next) : next();
+  };
+}
+
+/** Wraps a stage that does not call next (the innermost one). */
+const last = (fn: (ctx: RunContext) => Promise<void>): Stage => (ctx) => fn(ctx);
+
+// Read top to bottom: the FIRST entry runs first and wraps everything below it; `send` runs last.
+export const stages: Stage[] = [
+  log, //               outermost: sees every outcome; records status, attempts, cache hit, duration, code
+  step(resolve), //     product/env/app/event → compiled plan, reused until the definition changes
+  step(validate), //    the plan's compiled Ajv validators; every issue reported at once
+  step(encode), //      path, query, headers, body per the plan's style rules
+  authenticate, //      the connection's credentials; OAuth tokens/logins one at a time; a 401 refreshes once, retries once
+  decode, //            after next(): bytes → body by content type; a non-2xx answer becomes an error
+  last(send), //        one attempt over undici, with its own timeout
+];
+
+export function compose(list: Stage[]): (ctx: RunContext) => Promise<void> {
+  return (ctx) => {
+    const dispatch = (i: number): Promise<void> => (i < list.length ? list[i](ctx, () => dispatch(i + 1)) : Promise.resolve());
+    return dispatch(0);
+  };
+}
+
+export const runPipeline = compose(stages);

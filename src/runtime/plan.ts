@@ -1,0 +1,237 @@
+// Compiles one (product, env, access tag, event) into a Plan once: validators, path template, encoders, target.
+import { NotFoundError } from '../errors.js';
+import type { ActionDef, BodyDef, ParamDef } from '../model/action.js';
+import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
+import type { ConnectionRow } from '../store/store.js';
+import { DEFAULTS } from '../options.js';
+import { resolveTarget } from './base-url.js';
+import {
+  compileBodyEncoder,
+  compileCookieParam,
+  compileHeaderParam,
+  compilePathParam,
+  compileQueryParam,
+  type EncodedBody,
+  type ValueEncoder,
+} from './encode/index.js';
+import type { Runtime } from './runtime.js';
+import { compileValidator, createAppValidators, type AppValidators, type LocationValidator } from './validators.js';
+
+export interface CompiledParam<T> {
+  name: string;
+  /** Key to read from the caller's input (lowercase for headers). */
+  inputKey: string;
+  required: boolean;
+  encode: ValueEncoder<T>;
+}
+
+export interface CompiledBody {
+  required: boolean;
+  defaultMedia: string;
+  /** Declared media types by lowercase essence (no parameters). */
+  media: Map<string, { mediaType: string; encode: ValueEncoder<EncodedBody>; validate?: LocationValidator }>;
+}
+
+export interface Plan {
+  readonly key: string;
+  readonly product: string;
+  readonly env: string;
+  readonly accessTag: string;
+  readonly app: AppDef;
+  readonly action: ActionDef;
+  readonly method: string;
+  readonly origin: string;
+  readonly basePath: string;
+  /** Path literals interleaved with params: literals[0] + p0 + literals[1] + … */
+  readonly pathLiterals: string[];
+  readonly pathParams: CompiledParam<string>[];
+  readonly queryParams: CompiledParam<string[]>[];
+  readonly headerParams: CompiledParam<string>[];
+  readonly cookieParams: CompiledParam<string>[];
+  /** Names the plan encodes itself; other input keys pass through with default rules. */
+  readonly declaredQuery: ReadonlySet<string>;
+  readonly declaredHeaders: ReadonlySet<string>;
+  /** Encoded fixed query pieces: from the spec's path key, then the connection's static query. */
+  readonly fixedQuery: string[];
+  /** Lowercase header names → values from the connection config (static). */
+  readonly staticHeaders: Record<string, string>;
+  readonly accept?: string;
+  readonly body?: CompiledBody;
+  readonly validate: {
+    params?: LocationValidator;
+    query?: LocationValidator;
+    headers?: LocationValidator;
+    cookies?: LocationValidator;
+  };
+  readonly timeoutMs: number;
+  readonly connection: ConnectionRow | undefined;
+}
+
+export function planKey(product: string, env: string, accessTag: string, event: string): string {
+  return `${product}\u0000${env}\u0000${accessTag}\u0000${event}`;
+}
+
+/** Loads every definition a run needs (the only store reads of a run) and compiles them. */
+export async function loadAndCompile(runtime: Runtime, product: string, env: string, accessTag: string, event: string): Promise<Plan> {
+  const { store, workspace: ws } = runtime;
+  const prod = await store.getProduct(ws, product);
+  if (!prod) throw new NotFoundError('product', product, (await store.listProducts(ws)).map((p) => p.tag), 'Create it with products.create.');
+  if (!prod.envs.includes(env)) throw new NotFoundError('env', env, prod.envs, undefined, `of product "${product}"`);
+  const conn = prod.connections[accessTag];
+  if (!conn) {
+    throw new NotFoundError('app', accessTag, Object.keys(prod.connections), 'Connect it with products.apps.connect.', `connected to product "${product}"`);
+  }
+  const app = await store.getApp(ws, conn.app);
+  if (!app) throw new NotFoundError('app', conn.app, (await store.listApps(ws)).map((a) => a.tag));
+  const action = await store.getAction(ws, app.tag, event);
+  if (!action) {
+    throw new NotFoundError('event', event, await store.listEvents(ws, app.tag), `List events with "ductape actions list --app ${app.tag}".`, `in app "${app.tag}"`);
+  }
+  const connection = await store.getConnection(ws, product, env, accessTag);
+  const validators = await appValidators(runtime, app);
+  return compilePlan({ product: prod, env, accessTag, app, action, connection, validators });
+}
+
+// Ajv instances per app definition, shared by that app's plans; rebuilt when the app changes (plans are cleared then).
+const validatorCache = new WeakMap<Runtime, Map<string, Promise<AppValidators>>>();
+async function appValidators(runtime: Runtime, app: AppDef): Promise<AppValidators> {
+  let perRuntime = validatorCache.get(runtime);
+  if (!perRuntime) validatorCache.set(runtime, (perRuntime = new Map()));
+  const key = `${app.tag}\u0000${runtime.plans.generation}`;
+  let v = perRuntime.get(key);
+  if (!v) {
+    v = runtime.store.getComponents(runtime.workspace, app.tag).then((c) => createAppValidators(c));
+    perRuntime.set(key, v);
+  }
+  return v;
+}
+
+export interface CompileInput {
+  product: ProductDef;
+  env: string;
+  accessTag: string;
+  app: AppDef;
+  action: ActionDef;
+  connection: ConnectionRow | undefined;
+  validators: AppValidators;
+}
+
+export function compilePlan(p: CompileInput): Plan {
+  const { app, action, connection, validators } = p;
+  const where = `${app.tag}.${action.event}`;
+  const config: ConnectionConfig | undefined = connection?.config;
+  const target = resolveTarget(app, action, p.env, config);
+
+  const params = withTemplateParams(action);
+  const of = (loc: ParamDef['in']) => params.filter((x) => x.in === loc);
+  const compileParams = <T>(loc: ParamDef['in'], compile: (d: ParamDef) => ValueEncoder<T>): CompiledParam<T>[] =>
+    of(loc).map((d) => ({
+      name: d.name,
+      inputKey: loc === 'header' ? d.name.toLowerCase() : d.name,
+      required: loc === 'path' || d.required === true,
+      encode: compile(d),
+    }));
+
+  const { literals, names } = splitTemplate(action.path);
+  const pathByName = new Map(compileParams('path', compilePathParam).map((c) => [c.name, c]));
+  const pathParams = names.map((n) => pathByName.get(n)!);
+  const queryParams = compileParams('query', compileQueryParam);
+  const headerParams = compileParams('header', compileHeaderParam);
+  const cookieParams = compileParams('cookie', compileCookieParam);
+
+  const locationSchema = (loc: ParamDef['in'], lower = false) => {
+    const list = of(loc);
+    if (list.length === 0) return undefined;
+    const properties: Record<string, unknown> = {};
+    const required: string[] = [];
+    for (const d of list) {
+      const key = lower ? d.name.toLowerCase() : d.name;
+      // content-encoded params are checked as their decoded value; a schema on them describes that value.
+      properties[key] = d.schema ?? {};
+      if (d.in === 'path' || d.required) required.push(key);
+    }
+    return { type: 'object', properties, required };
+  };
+  const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
+    const schema = locationSchema(loc, lower);
+    return schema ? compileValidator(validators.coercing, schema, location, where) : undefined;
+  };
+
+  const fixedQuery: string[] = [];
+  for (const [k, val] of Object.entries(action.fixedQuery ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
+  for (const [k, val] of Object.entries(config?.query ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
+  const staticHeaders: Record<string, string> = {};
+  for (const [k, val] of Object.entries(config?.headers ?? {})) staticHeaders[k.toLowerCase()] = val;
+
+  return {
+    key: planKey(p.product.tag, p.env, p.accessTag, action.event),
+    product: p.product.tag,
+    env: p.env,
+    accessTag: p.accessTag,
+    app,
+    action,
+    method: action.method,
+    origin: target.origin,
+    basePath: target.basePath,
+    pathLiterals: literals,
+    pathParams,
+    queryParams,
+    headerParams,
+    cookieParams,
+    declaredQuery: new Set(queryParams.map((q) => q.name)),
+    declaredHeaders: new Set(headerParams.map((h) => h.inputKey)),
+    fixedQuery,
+    staticHeaders,
+    accept: acceptFor(action),
+    body: action.body ? compileBody(action.body, validators, where) : undefined,
+    validate: { params: v('path', 'params'), query: v('query', 'query'), headers: v('header', 'headers', true), cookies: v('cookie', 'cookies') },
+    timeoutMs: action.timeoutMs ?? app.timeout_ms ?? DEFAULTS.timeoutMs,
+    connection,
+  };
+}
+
+/** Path params named in the template but not declared (hand-made actions, sloppy specs) get default rules. */
+function withTemplateParams(action: ActionDef): ParamDef[] {
+  const declared = new Set(action.parameters.filter((x) => x.in === 'path').map((x) => x.name));
+  const extra = splitTemplate(action.path)
+    .names.filter((n) => !declared.has(n))
+    .map((name): ParamDef => ({ name, in: 'path', required: true, schema: { type: ['string', 'number', 'integer', 'boolean'] } }));
+  return extra.length ? [...action.parameters, ...extra] : action.parameters;
+}
+
+export function splitTemplate(path: string): { literals: string[]; names: string[] } {
+  const literals: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const m of path.matchAll(/\{([^{}]+)\}/g)) {
+    literals.push(path.slice(last, m.index));
+    names.push(m[1]);
+    last = m.index! + m[0].length;
+  }
+  literals.push(path.slice(last));
+  return { literals, names };
+}
+
+function compileBody(body: BodyDef, validators: AppValidators, where: string): CompiledBody {
+  const media: CompiledBody['media'] = new Map();
+  for (const [mediaType, def] of Object.entries(body.media)) {
+    media.set(essence(mediaType), {
+      mediaType,
+      encode: compileBodyEncoder(mediaType, def),
+      validate: def.schema !== undefined ? compileValidator(validators.strict, def.schema, 'body', where) : undefined,
+    });
+  }
+  return { required: body.required === true, defaultMedia: essence(body.default), media };
+}
+
+export const essence = (mediaType: string) => mediaType.split(';')[0].trim().toLowerCase();
+
+/** Prefer JSON when the action answers with it; otherwise say what it declares. */
+function acceptFor(action: ActionDef): string | undefined {
+  const types = new Set<string>();
+  for (const byMedia of Object.values(action.responses ?? {})) for (const m of Object.keys(byMedia)) types.add(essence(m));
+  if (types.size === 0) return undefined;
+  const list = [...types];
+  const json = list.filter((t) => t === 'application/json' || t.endsWith('+json'));
+  return (json.length ? [...json, ...list.filter((t) => !json.includes(t)).map((t) => `${t};q=0.9`)] : list).join(', ');
+}

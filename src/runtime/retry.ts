@@ -1,0 +1,90 @@
+// Stage: wraps send; calls next() again while retry-policy.ts says so, and keeps one idempotency key per run.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DuctapeError } from '../errors.js';
+import { resolveRetryPolicy, resolveTimeouts } from '../options.js';
+import type { RunContext } from './context.js';
+import type { Plan } from './plan.js';
+import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcome } from './retry-policy.js';
+
+export async function retry(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  const plan = ctx.plan!;
+  addIdempotencyKey(ctx, plan);
+  const policy = resolveRetryPolicy(ctx.run.retries, plan.app);
+  if (policy.maxRetries === 0) return next();
+  const { deadlineAt } = resolveTimeouts(ctx.run, plan.timeoutMs, ctx.startedAt);
+
+  for (;;) {
+    let outcome: AttemptOutcome;
+    let failure: unknown;
+    try {
+      await next();
+      const res = ctx.response!;
+      if (!RETRYABLE_STATUSES.has(res.status)) return;
+      outcome = { kind: 'status', status: res.status, headers: res.headers };
+    } catch (err) {
+      const o = outcomeOf(err);
+      if (!o) throw err;
+      outcome = o;
+      failure = err;
+    }
+    const decision = decideRetry({
+      attempt: ctx.attempts,
+      maxRetries: policy.maxRetries,
+      method: ctx.request!.method,
+      unsafe: plan.action.unsafe,
+      hasIdempotencyKey: hasIdempotencyKey(ctx),
+      outcome,
+      policy,
+      remainingMs: deadlineAt === undefined ? undefined : deadlineAt - Date.now(),
+    });
+    if (!decision.retry) {
+      if (failure) throw failure;
+      return; // the last answer stands; decode turns it into the error
+    }
+    discardBody(ctx);
+    await sleep(decision.delayMs);
+  }
+}
+
+const IDEMPOTENCY_PARAM = /^(x-)?idempotency[-_]?key$/i;
+
+/** The header that carries an idempotency key: the app's setting, else a header param the action declares. */
+export function idempotencyHeader(plan: Plan): string | undefined {
+  const name = plan.app.idempotency_header ?? plan.action.parameters.find((p) => p.in === 'header' && IDEMPOTENCY_PARAM.test(p.name))?.name;
+  return name?.toLowerCase();
+}
+
+export function hasIdempotencyKey(ctx: RunContext): boolean {
+  const name = idempotencyHeader(ctx.plan!);
+  if (!name) return false;
+  for (const k in ctx.request!.headers) if (k.toLowerCase() === name && ctx.request!.headers[k] !== '') return true;
+  return false;
+}
+
+/**
+ * One generated key per run, set before the first attempt so every attempt carries the same one (the upstream
+ * then applies the request at most once). Only state-changing requests get one; a caller's own key is kept.
+ */
+function addIdempotencyKey(ctx: RunContext, plan: Plan): void {
+  const name = idempotencyHeader(plan);
+  const req = ctx.request!;
+  if (!name || isIdempotentMethod(req.method, plan.action.unsafe) || hasIdempotencyKey(ctx)) return;
+  ctx.request = { ...req, headers: { ...req.headers, [name]: randomUUID() } };
+}
+
+/** The retry-relevant facts of an error thrown by send (which builds them with classifyUpstreamError). */
+function outcomeOf(err: unknown): AttemptOutcome | undefined {
+  if (!(err instanceof DuctapeError)) return undefined;
+  const d = err.details;
+  if (err.code === 'TIMEOUT' && (d.phase === 'connect' || d.phase === 'headers' || d.phase === 'body')) return { kind: 'timeout', phase: d.phase };
+  if (err.code === 'NETWORK_ERROR' && typeof d.errno === 'string') return { kind: 'network', code: d.errno, reachedServer: d.reachedServer !== false };
+  return undefined;
+}
+
+/** A streamed answer that will be retried must release its connection. */
+function discardBody(ctx: RunContext): void {
+  const body = ctx.response?.body;
+  if (body && !(body instanceof Uint8Array)) body.destroy();
+  ctx.response = undefined;
+}

@@ -1,0 +1,62 @@
+// Stage (innermost): one attempt over the pooled undici Agent, bounded per phase and as a whole; reads the whole body.
+import { errors as undiciErrors } from 'undici';
+import { DuctapeError } from '../errors.js';
+import { DEFAULTS, resolveTimeouts } from '../options.js';
+import type { RunContext } from './context.js';
+import { hasIdempotencyKey } from './retry.js';
+import { classifyUpstreamError, neverReachedServer, type AttemptOutcome } from './retry-policy.js';
+
+export async function send(ctx: RunContext): Promise<void> {
+  const req = ctx.request!;
+  const t = resolveTimeouts(ctx.run, ctx.plan!.timeoutMs, ctx.startedAt);
+  // The whole attempt is bounded too: headersTimeout and bodyTimeout alone let a trickling body run forever.
+  const budgetMs = Math.max(0, Math.min(t.attemptMs, t.deadlineAt === undefined ? Infinity : t.deadlineAt - Date.now()));
+  ctx.attempts++;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), budgetMs);
+  let phase: 'headers' | 'body' = 'headers';
+  try {
+    const res = await ctx.runtime.dispatcher.request({
+      origin: req.origin,
+      path: req.path,
+      method: req.method as 'GET',
+      headers: req.headers,
+      body: req.body as string,
+      headersTimeout: t.headersMs,
+      bodyTimeout: t.bodyMs,
+      signal: abort.signal,
+    });
+    phase = 'body';
+    // A streamed body belongs to the caller once headers are in; only the idle (bodyTimeout) bound stays.
+    if (ctx.run.stream) clearTimeout(timer);
+    const body = ctx.run.stream ? res.body : new Uint8Array(await res.body.arrayBuffer());
+    ctx.response = { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
+  } catch (err) {
+    if (err instanceof DuctapeError) throw err;
+    const { outcome, timeoutMs } = attemptOutcome(err, abort.signal.aborted ? { phase, ms: budgetMs } : undefined, t);
+    throw classifyUpstreamError({
+      outcome,
+      attempts: ctx.attempts,
+      request: { method: req.method, url: req.origin + req.path, unsafe: ctx.plan!.action.unsafe, hasIdempotencyKey: hasIdempotencyKey(ctx) },
+      timeoutMs,
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a transport failure means for retrying: which timeout fired, or whether the request provably never left. */
+export function attemptOutcome(
+  err: unknown,
+  aborted: { phase: 'headers' | 'body'; ms: number } | undefined,
+  t: { headersMs: number; bodyMs: number },
+): { outcome: AttemptOutcome; timeoutMs?: number } {
+  if (aborted) return { outcome: { kind: 'timeout', phase: aborted.phase }, timeoutMs: aborted.ms };
+  if (err instanceof undiciErrors.ConnectTimeoutError) return { outcome: { kind: 'timeout', phase: 'connect' }, timeoutMs: DEFAULTS.connectTimeoutMs };
+  if (err instanceof undiciErrors.HeadersTimeoutError) return { outcome: { kind: 'timeout', phase: 'headers' }, timeoutMs: t.headersMs };
+  if (err instanceof undiciErrors.BodyTimeoutError) return { outcome: { kind: 'timeout', phase: 'body' }, timeoutMs: t.bodyMs };
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? 'UNKNOWN';
+  return { outcome: { kind: 'network', code, reachedServer: !neverReachedServer(code) } };
+}

@@ -1,0 +1,86 @@
+// Stage: checks the bound input against the plan's compiled validators and reports every problem at once.
+import { InvalidInputError, type Issue } from '../errors.js';
+import type { IActionRequest, RunContext } from './context.js';
+import { essence } from './plan.js';
+
+export function validate(ctx: RunContext): void {
+  const plan = ctx.plan!;
+  const input = (ctx.bound ?? ctx.run.input) as IActionRequest & { cookies?: Record<string, unknown> };
+  const issues: Issue[] = [];
+  const v = plan.validate;
+  // Coercing validators may rewrite '10' → 10 in place, so they get a shallow copy, never the caller's object.
+  if (v.params) v.params({ ...input.params }, issues);
+  if (v.query) v.query({ ...input.query }, issues);
+  if (v.headers) v.headers(lowerKeys(input.headers), issues);
+  if (v.cookies) v.cookies({ ...input.cookies }, issues);
+  const body = plan.body;
+  if (body) {
+    const media = chooseMedia(ctx);
+    if (input.body === undefined) {
+      if (body.required) issues.push({ location: 'body', path: '', message: 'is required' });
+    } else {
+      const m = body.media.get(media);
+      m?.validate?.(stripBinary(input.body), issues);
+    }
+    ctx.mediaType = media;
+  }
+  if (issues.length) {
+    ctx.issues = issues;
+    throw new InvalidInputError(issues);
+  }
+}
+
+/** The caller may pick one of the declared media types with input.headers['content-type']. */
+function chooseMedia(ctx: RunContext): string {
+  const body = ctx.plan!.body!;
+  const headers = (ctx.bound ?? ctx.run.input).headers;
+  if (headers) {
+    for (const k in headers) {
+      if (k.length === 12 && k.toLowerCase() === 'content-type') {
+        const wanted = essence(String(headers[k]));
+        if (body.media.has(wanted)) return wanted;
+        throw new InvalidInputError([
+          { location: 'headers', path: '/content-type', message: `must be one of ${[...body.media.values()].map((m) => m.mediaType).join(', ')}` },
+        ]);
+      }
+    }
+  }
+  return body.defaultMedia;
+}
+
+export function lowerKeys(obj: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (obj) for (const k in obj) out[k.toLowerCase()] = obj[k];
+  return out;
+}
+
+/** Files and streams are checked by the encoder; the schema sees them as strings (format: binary). */
+function stripBinary(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (isBinary(value)) return '';
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const s = stripBinary(value[i], depth + 1);
+      if (s !== value[i]) (copy ??= value.slice())[i] = s;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const k in value as Record<string, unknown>) {
+    const item = (value as Record<string, unknown>)[k];
+    const s = stripBinary(item, depth + 1);
+    if (s !== item) (copy ??= { ...(value as Record<string, unknown>) })[k] = s;
+  }
+  return copy ?? value;
+}
+
+function isBinary(v: object): boolean {
+  return (
+    v instanceof Uint8Array ||
+    v instanceof ArrayBuffer ||
+    (typeof Blob !== 'undefined' && v instanceof Blob) ||
+    typeof (v as { pipe?: unknown }).pipe === 'function' ||
+    ('data' in v && 'filename' in v)
+  );
+}

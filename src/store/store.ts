@@ -1,0 +1,92 @@
+// The Store interface: everything Ductape persists. SQL dialects implement it with the same Kysely queries.
+import type { ActionDef } from '../model/action.js';
+import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
+
+export interface ConnectionRow {
+  config: ConnectionConfig;
+  /** Sealed credentials blob (store/seal.ts), or null when none are set. */
+  credentials: string | null;
+}
+
+export interface StoredRecord<T = unknown> {
+  key: string;
+  ref: string | null;
+  data: T;
+  expiresAt: number | null;
+}
+
+export interface RunLogRow {
+  id: string;
+  time: string;
+  actor: string | null;
+  product: string;
+  env: string;
+  app: string;
+  event: string;
+  status: number | null;
+  ok: boolean;
+  attempts: number;
+  cached: boolean;
+  durationMs: number;
+  errorCode: string | null;
+  request: unknown;
+  response: unknown;
+}
+
+export interface LogQuery {
+  product?: string;
+  app?: string;
+  event?: string;
+  /** HTTP status, or 'ok' / 'error'. */
+  status?: number | 'ok' | 'error';
+  since?: string | Date;
+  limit?: number;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs fn in one transaction: either everything it wrote lands, or nothing does. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+
+  getWorkspace(id: string): Promise<{ id: string; keyCheck: string | null; revision: number } | undefined>;
+  createWorkspace(id: string, keyCheck: string): Promise<void>;
+  setKeyCheck(id: string, keyCheck: string): Promise<void>;
+  /** A counter bumped by every definition change, so other processes can drop compiled plans. */
+  getRevision(ws: string): Promise<number>;
+  bumpRevision(ws: string): Promise<void>;
+
+  getApp(ws: string, tag: string): Promise<AppDef | undefined>;
+  listApps(ws: string): Promise<AppDef[]>;
+  putApp(ws: string, app: AppDef): Promise<void>;
+  deleteApp(ws: string, tag: string): Promise<boolean>;
+  getComponents(ws: string, tag: string): Promise<Record<string, unknown> | undefined>;
+  putComponents(ws: string, tag: string, components: Record<string, unknown> | undefined): Promise<void>;
+
+  getAction(ws: string, app: string, event: string): Promise<ActionDef | undefined>;
+  listActions(ws: string, app: string): Promise<ActionDef[]>;
+  listEvents(ws: string, app: string): Promise<string[]>;
+  putAction(ws: string, app: string, action: ActionDef): Promise<void>;
+  deleteAction(ws: string, app: string, event: string): Promise<boolean>;
+
+  getProduct(ws: string, tag: string): Promise<ProductDef | undefined>;
+  listProducts(ws: string): Promise<ProductDef[]>;
+  putProduct(ws: string, product: ProductDef): Promise<void>;
+  deleteProduct(ws: string, tag: string): Promise<boolean>;
+
+  getConnection(ws: string, product: string, env: string, accessTag: string): Promise<ConnectionRow | undefined>;
+  listConnections(ws: string, product?: string): Promise<(ConnectionRow & { product: string; env: string; accessTag: string })[]>;
+  putConnection(ws: string, product: string, env: string, accessTag: string, row: ConnectionRow): Promise<void>;
+  deleteConnections(ws: string, product: string, accessTag?: string): Promise<void>;
+
+  getRecord<T>(ws: string, kind: string, key: string): Promise<StoredRecord<T> | undefined>;
+  listRecords<T>(ws: string, kind: string, opts?: { prefix?: string; ref?: string }): Promise<StoredRecord<T>[]>;
+  putRecord(ws: string, kind: string, key: string, data: unknown, opts?: { ref?: string | null; expiresAt?: number | null }): Promise<void>;
+  deleteRecord(ws: string, kind: string, key: string): Promise<boolean>;
+  /** Atomically deletes and returns a record: exactly one caller wins (use-once tokens). */
+  takeRecord<T>(ws: string, kind: string, key: string): Promise<StoredRecord<T> | undefined>;
+
+  insertLogs(ws: string, rows: RunLogRow[]): Promise<void>;
+  queryLogs(ws: string, query: LogQuery): Promise<RunLogRow[]>;
+
+  close(): Promise<void>;
+}

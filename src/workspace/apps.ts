@@ -1,0 +1,166 @@
+// apps.*: create, list, fetch, delete apps; their envs; hand-defined actions (API.md §3).
+import { Ajv } from 'ajv';
+import { ConfigError, NotFoundError } from '../errors.js';
+import type { ActionDef, JsonSchema } from '../model/action.js';
+import type { AppDef } from '../model/app.js';
+import { actionFromInput, checkEnv, checkKnownKeys, checkTag, fail, type ActionInput } from '../model/definitions.js';
+import type { Store } from '../store/store.js';
+import { mutate, type WorkspaceDeps } from './deps.js';
+import { importApp, type ImportArgs } from './import.js';
+import type { ImportOptions } from '../importers/index.js';
+
+export interface AppInput {
+  tag: string;
+  name?: string;
+  description?: string;
+  envs?: { slug: string; base_url: string; description?: string }[];
+  variables?: AppDef['variables'];
+  constants?: AppDef['constants'];
+  retry?: AppDef['retry'];
+  idempotency_header?: string;
+  timeout_ms?: number;
+  auth_schemes?: AppDef['auth_schemes'];
+  security?: AppDef['security'];
+}
+const APP_KEYS = ['tag', 'name', 'description', 'envs', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security'];
+
+export async function requireApp(store: Store, ws: string, tag: string): Promise<AppDef> {
+  const app = await store.getApp(ws, tag);
+  if (!app) throw new NotFoundError('app', tag, (await store.listApps(ws)).map((a) => a.tag), 'Create it with apps.create or apps.import.');
+  return app;
+}
+
+export function createApps(deps: WorkspaceDeps) {
+  const ws = deps.workspace;
+  return {
+    async create(input: AppInput): Promise<AppDef> {
+      if (!input || typeof input !== 'object') fail('app', 'expected an object');
+      checkKnownKeys('app', input, APP_KEYS);
+      const tag = checkTag('tag', input.tag);
+      const envs = (input.envs ?? []).map((e, i) => checkEnv(`envs[${i}]`, e));
+      const dup = envs.find((e, i) => envs.findIndex((x) => x.slug === e.slug) !== i);
+      if (dup) fail('envs', `slug "${dup.slug}" appears twice`);
+      if (input.timeout_ms !== undefined && !(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number');
+      const app: AppDef = {
+        tag,
+        name: input.name ?? tag,
+        envs,
+        ...pick(input, ['description', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security']),
+      };
+      return mutate(deps, async (tx) => {
+        if (await tx.getApp(ws, tag)) throw new ConfigError(`App "${tag}" already exists. Import into it, or delete it first.`, { field: 'tag' });
+        await tx.putApp(ws, app);
+        return app;
+      });
+    },
+    /** Imports an OpenAPI 2.0/3.x or Postman v2.1 definition into the app (created if missing); see docs/importing.md. */
+    async import(args: ImportArgs, options?: ImportOptions) {
+      return importApp(deps, args, options);
+    },
+    async list(): Promise<{ tag: string; name: string; envs: string[]; actions: number }[]> {
+      const apps = await deps.store.listApps(ws);
+      return Promise.all(apps.map(async (a) => ({ tag: a.tag, name: a.name, envs: a.envs.map((e) => e.slug), actions: (await deps.store.listEvents(ws, a.tag)).length })));
+    },
+    async fetch(args: { app: string } | { tag: string }): Promise<AppDef> {
+      return requireApp(deps.store, ws, 'app' in args ? args.app : args.tag);
+    },
+    async delete(args: { app: string } | { tag: string }): Promise<{ deleted: boolean }> {
+      const tag = 'app' in args ? args.app : args.tag;
+      return mutate(deps, async (tx) => {
+        const users = (await tx.listProducts(ws)).filter((p) => Object.values(p.connections).some((c) => c.app === tag));
+        if (users.length) throw new ConfigError(`App "${tag}" is connected to ${users.map((p) => `"${p.tag}"`).join(', ')}; disconnect it first.`);
+        return { deleted: await tx.deleteApp(ws, tag) };
+      });
+    },
+    envs: {
+      async upsert(input: { app: string; slug: string; base_url: string; description?: string; variables?: Record<string, string> }) {
+        const { app: tag, ...rest } = input ?? ({} as typeof input);
+        const env = checkEnv('env', rest);
+        return mutate(deps, async (tx) => {
+          const app = await requireApp(tx, ws, tag);
+          const envs = app.envs.filter((e) => e.slug !== env.slug);
+          envs.push(env);
+          await tx.putApp(ws, { ...app, envs });
+          return env;
+        });
+      },
+      async list(args: { app: string }) {
+        return (await requireApp(deps.store, ws, args.app)).envs;
+      },
+    },
+    actions: {
+      async create(input: ActionInput): Promise<ActionDef> {
+        const action = actionFromInput(input);
+        checkSchemas(action);
+        return mutate(deps, async (tx) => {
+          await requireApp(tx, ws, input.app);
+          if (await tx.getAction(ws, input.app, action.event)) {
+            throw new ConfigError(`Action "${action.event}" already exists in app "${input.app}".`, { field: 'event' });
+          }
+          await tx.putAction(ws, input.app, action);
+          return action;
+        });
+      },
+      /** Replaces a hand-defined action (same input as create). */
+      async update(input: ActionInput): Promise<ActionDef> {
+        const action = actionFromInput(input);
+        checkSchemas(action);
+        return mutate(deps, async (tx) => {
+          const old = await requireAction(tx, ws, input.app, action.event);
+          await tx.putAction(ws, input.app, { ...action, source: old.source });
+          return action;
+        });
+      },
+      async list(args: { app: string }): Promise<{ event: string; method: string; path: string; summary?: string }[]> {
+        await requireApp(deps.store, ws, args.app);
+        return (await deps.store.listActions(ws, args.app)).map((a) => ({ event: a.event, method: a.method, path: a.path, summary: a.summary }));
+      },
+      async fetch(args: { app: string; event: string }): Promise<ActionDef> {
+        return requireAction(deps.store, ws, args.app, args.event);
+      },
+      async rename(args: { app: string; event: string; to: string }): Promise<ActionDef> {
+        const to = checkTag('to', args.to);
+        return mutate(deps, async (tx) => {
+          const action = await requireAction(tx, ws, args.app, args.event);
+          if (args.event === to) return action;
+          if (await tx.getAction(ws, args.app, to)) throw new ConfigError(`Action "${to}" already exists in app "${args.app}".`, { field: 'to' });
+          await tx.deleteAction(ws, args.app, args.event);
+          const renamed = { ...action, event: to };
+          await tx.putAction(ws, args.app, renamed);
+          return renamed;
+        });
+      },
+      async delete(args: { app: string; event: string }): Promise<{ deleted: boolean }> {
+        return mutate(deps, async (tx) => ({ deleted: await tx.deleteAction(ws, args.app, args.event) }));
+      },
+    },
+  };
+}
+
+export async function requireAction(store: Store, ws: string, app: string, event: string): Promise<ActionDef> {
+  await requireApp(store, ws, app);
+  const action = await store.getAction(ws, app, event);
+  if (!action) throw new NotFoundError('event', event, await store.listEvents(ws, app), `List events with "ductape actions list --app ${app}".`, `in app "${app}"`);
+  return action;
+}
+
+/** A schema Ajv cannot compile is refused when it is defined, not when it is first run. */
+function checkSchemas(action: ActionDef): void {
+  const ajv = new Ajv({ strict: false, validateFormats: false });
+  const tryCompile = (field: string, schema: JsonSchema | undefined) => {
+    if (schema === undefined) return;
+    try {
+      ajv.compile(schema);
+    } catch (err) {
+      fail(field, `not a valid JSON Schema (${(err as Error).message})`);
+    }
+  };
+  for (const p of action.parameters) tryCompile(`parameters.${p.name}.schema`, p.schema);
+  for (const [m, def] of Object.entries(action.body?.media ?? {})) tryCompile(`schemas.body (${m})`, def.schema);
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}

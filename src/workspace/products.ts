@@ -1,0 +1,140 @@
+// products.*: products with env slugs, connected apps under access tags, and per-env connection config (API.md §3).
+import { ConfigError, NotFoundError } from '../errors.js';
+import type { ConnectionConfig, ProductDef } from '../model/app.js';
+import { checkBaseUrl, checkKnownKeys, checkSlug, checkStringMap, checkTag, fail } from '../model/definitions.js';
+import type { Store } from '../store/store.js';
+import { connectionScope, describeCredentials, openCredentials, sealCredentials } from '../runtime/auth/credentials.js';
+import type { AuthConfig } from '../runtime/auth/forms.js';
+import { requireApp } from './apps.js';
+import { mutate, type WorkspaceDeps } from './deps.js';
+
+export async function requireProduct(store: Store, ws: string, tag: string): Promise<ProductDef> {
+  const p = await store.getProduct(ws, tag);
+  if (!p) throw new NotFoundError('product', tag, (await store.listProducts(ws)).map((x) => x.tag), 'Create it with products.create.');
+  return p;
+}
+
+export interface ConfigureInput extends ConnectionConfig {
+  /** Credentials (API.md §3), sealed at rest; null removes them; omitted keeps the stored ones. */
+  auth?: AuthConfig | null;
+  product: string;
+  /** The access tag the app is connected under. */
+  app: string;
+  env: string;
+}
+export const CONFIGURE_KEYS = ['product', 'app', 'env', 'app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth'];
+
+export function createProducts(deps: WorkspaceDeps) {
+  const ws = deps.workspace;
+  return {
+    async create(input: { tag: string; name?: string; envs: string[] }): Promise<ProductDef> {
+      if (!input || typeof input !== 'object') fail('product', 'expected an object');
+      checkKnownKeys('product', input, ['tag', 'name', 'envs']);
+      const tag = checkTag('tag', input.tag);
+      if (!Array.isArray(input.envs) || input.envs.length === 0) fail('envs', 'expected a non-empty list of env slugs, e.g. ["dev", "prd"]');
+      const envs = input.envs.map((e, i) => checkSlug(`envs[${i}]`, e));
+      if (new Set(envs).size !== envs.length) fail('envs', 'an env slug appears twice');
+      const product: ProductDef = { tag, envs, connections: {}, ...(input.name ? { name: input.name } : {}) };
+      return mutate(deps, async (tx) => {
+        if (await tx.getProduct(ws, tag)) throw new ConfigError(`Product "${tag}" already exists.`, { field: 'tag' });
+        await tx.putProduct(ws, product);
+        return product;
+      });
+    },
+    async list(): Promise<ProductDef[]> {
+      return deps.store.listProducts(ws);
+    },
+    async fetch(args: { product: string } | { tag: string }): Promise<ProductDef> {
+      return requireProduct(deps.store, ws, 'product' in args ? args.product : args.tag);
+    },
+    async delete(args: { product: string } | { tag: string }): Promise<{ deleted: boolean }> {
+      const tag = 'product' in args ? args.product : args.tag;
+      return mutate(deps, async (tx) => ({ deleted: await tx.deleteProduct(ws, tag) }));
+    },
+    /** Adds env slugs to a product. */
+    async addEnv(args: { product: string; env: string }): Promise<ProductDef> {
+      const env = checkSlug('env', args.env);
+      return mutate(deps, async (tx) => {
+        const p = await requireProduct(tx, ws, args.product);
+        if (!p.envs.includes(env)) p.envs.push(env);
+        await tx.putProduct(ws, p);
+        return p;
+      });
+    },
+    apps: {
+      /** Connects an app under an access tag (default: the app tag); the same app may be connected twice. */
+      async connect(input: { product: string; app: string; access_tag?: string }) {
+        checkKnownKeys('connect', input ?? {}, ['product', 'app', 'access_tag']);
+        const accessTag = checkTag('access_tag', input.access_tag ?? input.app);
+        return mutate(deps, async (tx) => {
+          const p = await requireProduct(tx, ws, input.product);
+          await requireApp(tx, ws, input.app);
+          const existing = p.connections[accessTag];
+          if (existing && existing.app !== input.app) {
+            throw new ConfigError(`Access tag "${accessTag}" of product "${p.tag}" already connects app "${existing.app}"; choose another access_tag.`, { field: 'access_tag' });
+          }
+          p.connections[accessTag] = { app: input.app };
+          await tx.putProduct(ws, p);
+          return { product: p.tag, app: input.app, access_tag: accessTag };
+        });
+      },
+      async disconnect(input: { product: string; app: string }) {
+        return mutate(deps, async (tx) => {
+          const p = await requireProduct(tx, ws, input.product);
+          const existed = delete p.connections[input.app];
+          await tx.putProduct(ws, p);
+          await tx.deleteConnections(ws, p.tag, input.app);
+          return { disconnected: existed };
+        });
+      },
+      async list(args: { product: string }) {
+        const p = await requireProduct(deps.store, ws, args.product);
+        return Object.entries(p.connections).map(([access_tag, c]) => ({ access_tag, app: c.app }));
+      },
+      /** Sets the connection config for one env; fields not given keep their stored value. */
+      async configure(input: ConfigureInput) {
+        if (!input || typeof input !== 'object') fail('configure', 'expected an object');
+        checkKnownKeys('configure', input, CONFIGURE_KEYS);
+        const patch = checkConfig(input);
+        return mutate(deps, async (tx) => {
+          const p = await requireProduct(tx, ws, input.product);
+          if (!p.envs.includes(input.env)) throw new NotFoundError('env', input.env, p.envs, undefined, `of product "${p.tag}"`);
+          const conn = p.connections[input.app];
+          if (!conn) throw new NotFoundError('app', input.app, Object.keys(p.connections), 'Connect it with products.apps.connect.', `connected to product "${p.tag}"`);
+          const app = await requireApp(tx, ws, conn.app);
+          if (patch.app_env && !app.envs.some((e) => e.slug === patch.app_env)) {
+            fail('app_env', `app "${app.tag}" has no env "${patch.app_env}" (it has: ${app.envs.map((e) => e.slug).join(', ') || 'none'})`);
+          }
+          const old = await tx.getConnection(ws, p.tag, input.env, input.app);
+          const config: ConnectionConfig = { ...old?.config, ...patch };
+          // Credentials are sealed for exactly this connection; the result describes them without values.
+          const scope = connectionScope(ws, p.tag, input.env, input.app);
+          const credentials =
+            input.auth === undefined ? old?.credentials ?? null : input.auth === null ? null : sealCredentials(deps.privateKey, scope, input.auth);
+          await tx.putConnection(ws, p.tag, input.env, input.app, { config, credentials });
+          return { product: p.tag, app: input.app, env: input.env, ...config, auth: describeCredentials(openCredentials(deps.privateKey, scope, credentials)) };
+        });
+      },
+    },
+  };
+}
+
+function checkConfig(input: ConfigureInput): ConnectionConfig {
+  const out: ConnectionConfig = {};
+  if (input.app_env !== undefined) out.app_env = checkSlug('app_env', input.app_env);
+  if (input.base_url !== undefined) out.base_url = checkBaseUrl('base_url', input.base_url);
+  if (input.headers !== undefined) {
+    out.headers = checkStringMap('headers', input.headers);
+    for (const [k, v] of Object.entries(out.headers)) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) fail(`headers.${k}`, 'not a valid header name');
+      if (/[\r\n\0]/.test(v)) fail(`headers.${k}`, 'header values must not contain CR, LF or NUL');
+    }
+  }
+  if (input.query !== undefined) out.query = checkStringMap('query', input.query);
+  if (input.server_variables !== undefined) out.server_variables = checkStringMap('server_variables', input.server_variables);
+  if (input.variables !== undefined) {
+    if (!input.variables || typeof input.variables !== 'object' || Array.isArray(input.variables)) fail('variables', 'expected an object');
+    out.variables = input.variables;
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { RedisCache } from '../../src/cache/redis.js';
+import { cacheContract, entry } from '../contract/cache.js';
+import { freePort, hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+// A guard against hangs, not a timing assertion: anything that takes this long is stuck.
+const HANG_MS = 5_000;
+function settlesBeforeHang<T>(p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), HANG_MS))]);
+}
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`never became true: ${what}`);
+}
+
+if (!hasRedisServer) {
+  describe('RedisCache', () => {
+    it.skip('needs redis-server on PATH (apt-get install -y redis-server); skipped', () => {});
+  });
+} else {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  cacheContract('RedisCache', () => new RedisCache(server.url, { onWarn: () => {} }));
+
+  describe('RedisCache', () => {
+    it('keeps the ttl in Redis itself (PX) so every process sees the same expiry', async () => {
+      const cache = new RedisCache(server.url, { namespace: 'ttl-test:' });
+      onTestFinished(() => cache.close());
+      await cache.set('k', entry('v'), { ttlMs: 30_000 });
+      const raw = createClient({ url: server.url });
+      await raw.connect();
+      onTestFinished(() => raw.close());
+      const pttl = Number(await raw.sendCommand(['PTTL', 'ttl-test:k']));
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(30_000);
+    });
+
+    it('shares entries between two clients, as two processes would', async () => {
+      const a = new RedisCache(server.url);
+      const b = new RedisCache(server.url);
+      onTestFinished(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+      await a.set('shared/1', entry('from a'), { ttlMs: 60_000 });
+      expect(Buffer.from((await b.get('shared/1'))!.body).toString()).toBe('from a');
+      expect(await b.clear('shared/')).toBe(1);
+      expect(await a.get('shared/1')).toBeUndefined();
+    });
+
+    it('treats a value that is not a cache entry as a miss', async () => {
+      const cache = new RedisCache(server.url, { namespace: 'foreign:' });
+      onTestFinished(() => cache.close());
+      const raw = createClient({ url: server.url });
+      await raw.connect();
+      onTestFinished(() => raw.close());
+      await raw.sendCommand(['SET', 'foreign:k', 'not an entry']);
+      expect(await cache.get('k')).toBeUndefined();
+    });
+
+    it('misses, ignores writes and warns once when nothing listens at the URL', async () => {
+      const warnings: string[] = [];
+      const cache = new RedisCache(`redis://127.0.0.1:${await freePort()}`, {
+        connectTimeoutMs: 200,
+        onWarn: (m) => warnings.push(m),
+      });
+      onTestFinished(() => cache.close());
+      for (let i = 0; i < 5; i++) {
+        await expect(settlesBeforeHang(cache.get('k'))).resolves.toBeUndefined();
+        await expect(settlesBeforeHang(cache.set('k', entry('v'), { ttlMs: 1000 }))).resolves.toBeUndefined();
+      }
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/unreachable; runs continue without caching/);
+      await expect(cache.clear('x')).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    });
+
+    it('never puts the URL password in a warning', async () => {
+      const warnings: string[] = [];
+      const cache = new RedisCache(`redis://user:s3cret-pass@127.0.0.1:${await freePort()}`, {
+        connectTimeoutMs: 200,
+        onWarn: (m, d) => warnings.push(m + JSON.stringify(d)),
+      });
+      onTestFinished(() => cache.close());
+      await cache.get('k');
+      expect(warnings.join('\n')).not.toContain('s3cret-pass');
+    });
+
+    it('misses while a hung Redis does not answer, within the command timeout', async () => {
+      const own = await startRedisServer();
+      onTestFinished(() => own.stop());
+      const warnings: string[] = [];
+      const cache = new RedisCache(own.url, { commandTimeoutMs: 200, onWarn: (m) => warnings.push(m) });
+      onTestFinished(() => cache.close());
+      await cache.set('k', entry('v'), { ttlMs: 60_000 });
+      expect(await cache.get('k')).toBeDefined();
+      own.pause();
+      await expect(settlesBeforeHang(cache.get('k'))).resolves.toBeUndefined();
+      await expect(settlesBeforeHang(cache.set('k2', entry('v'), { ttlMs: 60_000 }))).resolves.toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      own.resume();
+    });
+
+    it('goes on uncached when Redis is killed mid-run and caches again once it is back', async () => {
+      const own = await startRedisServer();
+      onTestFinished(() => own.stop());
+      const warnings: string[] = [];
+      const cache = new RedisCache(own.url, { maxReconnectDelayMs: 100, onWarn: (m) => warnings.push(m) });
+      onTestFinished(() => cache.close());
+      await cache.set('k', entry('before'), { ttlMs: 60_000 });
+      expect(await cache.get('k')).toBeDefined();
+
+      await own.kill();
+      for (let i = 0; i < 20; i++) {
+        await expect(settlesBeforeHang(cache.get('k'))).resolves.toBeUndefined();
+        await expect(settlesBeforeHang(cache.set('k', entry('during'), { ttlMs: 60_000 }))).resolves.toBeUndefined();
+      }
+      expect(warnings).toHaveLength(1);
+
+      // Same port, empty memory: the client reconnects in the background and caching resumes.
+      await own.restart();
+      await eventually(async () => {
+        await cache.set('k', entry('after'), { ttlMs: 60_000 });
+        return (await cache.get('k')) !== undefined;
+      }, 'cache works after Redis restarts');
+      expect(Buffer.from((await cache.get('k'))!.body).toString()).toBe('after');
+    });
+  });
+}

@@ -1,0 +1,72 @@
+// The CLI end to end: definitions written by one process are run by another (the SQLite store persists).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+let dir: string;
+let upstream: Upstream;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ductape-cli-'));
+  upstream = await startUpstream();
+  env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_USER: 'cli@acme.test', DUCTAPE_PRIVATE_KEY: 'cli-test-key-123456', DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}` };
+});
+
+afterAll(async () => {
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ductape CLI', () => {
+  it('defines an app, product and connection in separate processes, then runs with --json', async () => {
+    for (const args of [
+      ['apps', 'create', 'internal-api', '--env', `dev=${upstream.url}`],
+      ['actions', 'create', '--app', 'internal-api', '--event', 'fetch_user', '--method', 'GET', '--path', '/users/:userId'],
+      ['products', 'create', 'api-gateway', '--envs', 'dev,prd'],
+      ['connect', '--product', 'api-gateway', '--app', 'internal-api'],
+      ['configure', '--product', 'api-gateway', '--app', 'internal-api', '--env', 'dev', '--header', 'x-tenant=acme'],
+    ]) {
+      const r = await runCli(args, env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const list = await runCli(['actions', 'list', '--app', 'internal-api'], env);
+    expect(list.stdout).toContain('fetch_user');
+
+    const r = await runCli(
+      ['--json', 'run', '--env', 'dev', '--product', 'api-gateway', '--app', 'internal-api', '--event', 'fetch_user', '--params', '{"userId":"42"}', '--headers', '{"X-Request-ID":"req_1"}'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ status: 200, attempts: 1, cached: false, request: { method: 'GET', url: `${upstream.url}/users/42` } });
+    expect(out.data.headers['x-tenant']).toBe('acme');
+    expect(out.data.headers['x-request-id']).toBe('req_1');
+
+    const logs = await runCli(['--json', 'logs', '--product', 'api-gateway'], env);
+    expect(JSON.parse(logs.stdout)[0]).toMatchObject({ event: 'fetch_user', status: 200, actor: 'cli@acme.test' });
+  });
+
+  it('exits non-zero with the error code on failure', async () => {
+    const r = await runCli(['--json', 'run', '--env', 'dev', '--product', 'api-gateway', '--app', 'internal-api', '--event', 'nope'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^NOT_FOUND: No event "nope"/);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'NOT_FOUND', name: 'nope' });
+  });
+
+  it('reports bad JSON options as CONFIG_ERROR', async () => {
+    const r = await runCli(['run', '--env', 'dev', '--product', 'p', '--app', 'a', '--event', 'e', '--body', '{oops'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('CONFIG_ERROR: --body must be JSON');
+  });
+
+  it('refuses a wrong private key for an existing workspace', async () => {
+    const r = await runCli(['apps', 'list'], { ...env, DUCTAPE_PRIVATE_KEY: 'another-key-000000' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('private_key does not open workspace acme');
+  });
+});

@@ -1,0 +1,15 @@
+// The demo is an example users run first: it must keep working, so the test suite runs it.
+import { describe, expect, it } from 'vitest';
+import { demo } from '../../examples/demo.js';
+
+describe('examples/demo', () => {
+  it('runs every seed example against the local example API', async () => {
+    const lines: string[] = [];
+    const { runs } = await demo((l) => lines.push(l));
+    expect(runs).toBeGreaterThanOrEqual(5);
+    const text = lines.join('\n');
+    expect(text).toContain('"served_by":"prd"');
+    expect(text).toContain('"served_by":"dev"');
+    expect(text).toContain('INVALID_INPUT');
+  });
+});

@@ -1,10 +1,11 @@
 // The Ductape client: opens the store, checks the workspace key, and exposes apps/products/actions/logs.
 import { Agent } from 'undici';
-import { ConfigError, DuctapeError } from './errors.js';
+import { cacheKeyPrefix, openCache, type Cache } from './cache/index.js';
+import { ConfigError, DuctapeError, NotFoundError } from './errors.js';
 import { gate } from './model/gate.js';
 import { keyCheckMatches, keyCheckValue } from './model/keys.js';
 import { redactUrl } from './model/redact.js';
-import { normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
+import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
 import type { IActionProcessorInput, RunContext } from './runtime/context.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { runPipeline } from './runtime/pipeline.js';
@@ -14,6 +15,9 @@ import type { LogQuery, RunLogRow } from './store/store.js';
 import { createApps } from './workspace/apps.js';
 import type { WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
+import { rotateKey, type RotateKeyResult } from './workspace/rotate-key.js';
+import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
+import { createSecrets } from './workspace/secrets.js';
 
 /** What actions.execute resolves to. */
 export interface RunEnvelope<T = unknown> {
@@ -29,12 +33,16 @@ export interface RunEnvelope<T = unknown> {
 export class Ductape {
   readonly options: Omit<NormalizedOptions, 'privateKey'>;
   readonly apps: ReturnType<typeof createApps>;
-  readonly products: ReturnType<typeof createProducts>;
+  readonly products: ReturnType<typeof createProducts> & { sessions: ReturnType<typeof createSessionTypesApi> };
+  readonly sessions: ReturnType<typeof createSessionsApi>;
+  readonly secrets: ReturnType<typeof createSecrets>;
   readonly actions: {
     run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
     execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
   };
   readonly logs: { query: (q?: LogQuery) => Promise<RunLogRow[]>; flush: () => Promise<void> };
+  /** Product response caches: `clear({ product, tag })` removes a cache's entries (every cache of the product without `tag`). */
+  readonly caches: { clear: (args: { product: string; tag?: string }) => Promise<{ cleared: number }> };
 
   #opts: NormalizedOptions;
   #runtime?: Runtime;
@@ -49,7 +57,9 @@ export class Ductape {
     const deps = this.#deps();
     const ready = () => this.#open();
     this.apps = gate(createApps(deps), ready);
-    this.products = gate(createProducts(deps), ready);
+    this.products = gate({ ...createProducts(deps), sessions: createSessionTypesApi(deps) }, ready);
+    this.sessions = gate(createSessionsApi(deps), ready);
+    this.secrets = gate(createSecrets(deps), ready);
     this.actions = {
       run: async <T>(input: IActionProcessorInput) => (await this.#run(input)).result!.data as T,
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
@@ -73,6 +83,18 @@ export class Ductape {
         return rt.store.queryLogs(rt.workspace, q);
       },
       flush: async () => (await this.#open()).logs.flush(),
+    };
+    this.caches = {
+      clear: async ({ product, tag }) => {
+        const rt = await this.#open();
+        const def = await rt.store.getProduct(rt.workspace, product);
+        if (!def) throw new NotFoundError('product', product, (await rt.store.listProducts(rt.workspace)).map((p) => p.tag), 'Create it with products.create.');
+        const known = Object.keys(def.caches ?? {});
+        if (tag !== undefined && !known.includes(tag)) {
+          throw new NotFoundError('cache', tag, known, 'Create it with products.caches.create.', `in product "${product}"`);
+        }
+        return { cleared: await rt.cache.clear(cacheKeyPrefix({ workspace: rt.workspace, product, cacheTag: tag })) };
+      },
     };
   }
 
@@ -121,13 +143,21 @@ export class Ductape {
       await store.close();
       throw err;
     }
+    let cache: Cache;
+    try {
+      cache = openCache(o.cache, { memory: { maxBytes: o.cacheMaxBytes }, onWarn: (m) => process.emitWarning(`ductape: ${m}`) });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     const runtime: Runtime = {
       workspace: o.workspaceId,
       actor: o.userId,
       store,
-      dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: 10_000 } }),
+      dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: DEFAULTS.connectTimeoutMs } }),
+      cache,
       plans: new PlanCache(),
-      logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
+      logs: createLogWriter(store, o.workspaceId, o.userId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
       privateKey: o.privateKey,
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
@@ -162,6 +192,18 @@ export class Ductape {
     await this.#open();
   }
 
+  /**
+   * Re-seals every stored credential, secret, token and session under `newPrivateKey` in one transaction, then closes
+   * this client (it holds the old key): open a new one with the new key.
+   */
+  async rotateKey(newPrivateKey: string): Promise<RotateKeyResult> {
+    const rt = await this.#open();
+    await rt.logs.flush();
+    const result = await rotateKey(rt, this.#opts.privateKey, newPrivateKey);
+    await this.close();
+    return result;
+  }
+
   /** Flushes logs and closes pools and the store. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -171,6 +213,7 @@ export class Ductape {
     if (!rt) return;
     await rt.logs.close();
     await rt.dispatcher.close().catch(() => {});
+    await rt.cache.close();
     await rt.store.close();
   }
 }

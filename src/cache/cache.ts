@@ -20,7 +20,8 @@ export interface CacheSetOptions {
 
 /**
  * A response cache. Implementations: `MemoryCache` (one process) and `RedisCache` (shared).
- * Every method resolves; a store that cannot be reached answers misses and no-ops instead of failing a run.
+ * get/set/delete always resolve: a store that cannot be reached answers misses and no-ops instead of failing a run.
+ * clear may reject (NETWORK_ERROR) when it cannot do its job, since a silent no-op would leave the entries in place.
  * Keys come from `cacheKey()` in key.ts and start with `cacheKeyPrefix()`, which `clear()` takes.
  */
 export interface Cache {

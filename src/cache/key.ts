@@ -32,10 +32,14 @@ export interface CacheKeyOptions {
 // Bumped whenever the canonical form changes, so old entries are never read with a new meaning.
 const KEY_VERSION = 'v1';
 
-/** The prefix every key of one product cache starts with (what `Cache.clear` takes). */
-export function cacheKeyPrefix(p: { workspace: string; product: string; cacheTag: string }): string {
+/**
+ * The prefix every key of one product cache starts with (what `Cache.clear` takes); without `cacheTag`, the prefix
+ * of all the product's caches.
+ */
+export function cacheKeyPrefix(p: { workspace: string; product: string; cacheTag?: string }): string {
   // Tags are slugs, but escaping keeps a crafted name from reaching into another product's prefix.
-  return `${KEY_VERSION}/${enc(p.workspace)}/${enc(p.product)}/${enc(p.cacheTag)}/`;
+  const product = `${KEY_VERSION}/${enc(p.workspace)}/${enc(p.product)}/`;
+  return p.cacheTag === undefined ? product : `${product}${enc(p.cacheTag)}/`;
 }
 
 /**

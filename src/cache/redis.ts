@@ -62,19 +62,26 @@ export class RedisCache implements Cache {
       },
     });
     this.#bytes = this.#client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    // The first attempt settles on ready, on its first error (a refused port fails at once) or at the connect timeout.
+    let settleFirst!: () => void;
+    this.#firstConnect = new Promise<void>((resolve) => (settleFirst = resolve)).then(() => {
+      this.#firstConnect = undefined;
+    });
+    const timer = setTimeout(settleFirst, o.connectTimeoutMs);
+    timer.unref();
     // Without an 'error' listener node-redis would throw the socket error into the process.
-    this.#client.on('error', (err: Error) => this.#down(err));
+    this.#client.on('error', (err: Error) => {
+      settleFirst();
+      this.#down(err);
+    });
     this.#client.on('ready', () => {
+      settleFirst();
+      clearTimeout(timer);
       this.#warned = false;
       this.#downUntil = 0;
     });
-    const connecting = this.#client.connect().then(
-      () => undefined,
-      (err: unknown) => this.#down(err),
-    );
-    this.#firstConnect = Promise.race([connecting, delay(o.connectTimeoutMs)]).then(() => {
-      this.#firstConnect = undefined;
-    });
+    // connect() stays pending while the client keeps reconnecting in the background; its outcome is in the events.
+    this.#client.connect().catch((err: unknown) => this.#down(err));
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
@@ -157,10 +164,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   // The losing command may still reject later (e.g. when the socket drops); that must not become unhandled.
   promise.catch(() => undefined);
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Redis MATCH patterns treat * ? [ ] \ specially; a prefix must match literally. */

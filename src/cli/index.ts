@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerApps } from './commands/apps.js';
 import { registerProducts } from './commands/products.js';
 import { registerRun } from './commands/run.js';
+import { registerSecrets } from './commands/secrets.js';
+import { registerSessions } from './commands/sessions.js';
 import { createOutput } from './output.js';
 
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerApps(program);
   registerProducts(program);
   registerRun(program);
+  registerSecrets(program);
+  registerSessions(program);
   return program;
 }
 

@@ -137,9 +137,8 @@ function parseYaml(source: Source, text: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: false, merge: true, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0];
-    const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw specError(source, `invalid YAML: ${reason}.`, pos ? { line: pos.line, column: pos.col } : undefined, err);
+    const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+    throw specError(source, `invalid YAML: ${reason}.`, positionAt(text, err.pos[0]), err);
   }
   return doc.toJS({ maxAliasCount: 10_000 });
 }

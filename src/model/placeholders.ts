@@ -43,6 +43,8 @@ const ARITY: Record<PlaceholderKind, [number, number]> = {
   Now: [0, 0],
 };
 const KIND_SET = new Set<string>(PLACEHOLDER_KINDS);
+// Deeper values are refused, not skipped: a placeholder must never slip through as literal text.
+const MAX_DEPTH = 64;
 const INPUT_LOCATIONS = new Set<string>(['body', 'query', 'params', 'headers', 'cookies', 'session']);
 
 // `\$` (escape), or `$Name` followed by any number of `{segment}`. A `$word` with no braces that is not a known
@@ -87,7 +89,9 @@ function isMissing(v: unknown): v is Missing {
  */
 export function hasPlaceholders(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.indexOf('$') !== -1 && scanString(value);
-  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  if (value === null || typeof value !== 'object') return false;
+  // Too deep to look through: say yes, so that compileTemplate refuses it rather than letting text through unchecked.
+  if (depth > MAX_DEPTH) return Array.isArray(value) || isPlainObject(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (hasPlaceholders(value[i], depth + 1)) return true;
     return false;
@@ -192,7 +196,11 @@ function compileNode(value: unknown, pointer: string, st: CompileState, depth: n
     if (parts.every((p) => typeof p === 'string')) return { v: parts.join('') };
     return { t: 'parts', parts, pointer };
   }
-  if (depth > 64 || value === null || typeof value !== 'object') return undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_DEPTH) {
+    if (Array.isArray(value) || isPlainObject(value)) st.problems.push({ pointer, message: `nested more than ${MAX_DEPTH} levels deep; flatten it so placeholders can be checked` });
+    return undefined;
+  }
   if (Array.isArray(value)) {
     let base: unknown[] | undefined;
     const dyn: [number, Node][] = [];

@@ -96,7 +96,7 @@ async function resolveValues(
         if (loginRuns.has(ctx)) return { form: { type: 'action', event: (entry.form as { event: string }).event } };
         const form = entry.form as Extract<AuthForm, { type: 'action' }>;
         const input = t.input!.evaluate(resolver());
-        const identity = [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event, input];
+        const identity = { scope: [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event], input };
         const login = () => runLogin(ctx, form.event, input);
         const result = rejected
           ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login)

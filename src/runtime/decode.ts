@@ -1,7 +1,9 @@
 // Stage: after the response arrives, bytes → body by content type; a non-2xx answer becomes an UPSTREAM_ERROR.
-import { DuctapeError } from '../errors.js';
+import type { DuctapeError } from '../errors.js';
 import type { RunContext, UpstreamResponse } from './context.js';
 import { decodeBody } from './decode-body.js';
+import { hasIdempotencyKey } from './retry.js';
+import { classifyUpstreamError } from './retry-policy.js';
 
 export async function decode(ctx: RunContext, next: () => Promise<void>): Promise<void> {
   await next();
@@ -23,31 +25,13 @@ export function decodeResponse(res: UpstreamResponse): unknown {
   return decodeBody(Array.isArray(ct) ? ct[0] : ct, res.body);
 }
 
-/** The one place an upstream non-2xx becomes an error (429 → RATE_LIMITED). */
-export function upstreamError(ctx: RunContext, res: UpstreamResponse, body: unknown, retryable = false): DuctapeError {
-  const plan = ctx.plan!;
-  const where = `${plan.app.tag}.${plan.action.event}`;
-  const fields = { status: res.status, headers: res.headers, body, retryable, attempts: ctx.attempts };
-  if (res.status === 429) {
-    const retryAfterMs = retryAfterToMs(res.headers['retry-after']);
-    return new DuctapeError('RATE_LIMITED', `${where} was rate limited (HTTP 429)${retryAfterMs !== undefined ? `; retry after ${retryAfterMs} ms` : ''}.`, {
-      ...fields,
-      retryAfterMs,
-    });
-  }
-  return new DuctapeError('UPSTREAM_ERROR', `${where} answered HTTP ${res.status}${summary(body)}.`, fields);
-}
-
-function retryAfterToMs(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
-}
-
-function summary(body: unknown): string {
-  if (body == null) return '';
-  const text = typeof body === 'string' ? body : body instanceof Uint8Array ? '' : JSON.stringify(body);
-  return text ? `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}` : '';
+/** A non-2xx answer as an error, through the one mapping in retry-policy.ts (429 → RATE_LIMITED). */
+export function upstreamError(ctx: RunContext, res: UpstreamResponse, body: unknown): DuctapeError {
+  const req = ctx.request!;
+  return classifyUpstreamError({
+    outcome: { kind: 'status', status: res.status, headers: res.headers },
+    attempts: ctx.attempts,
+    request: { method: req.method, url: req.origin + req.path, unsafe: ctx.plan!.action.unsafe, hasIdempotencyKey: hasIdempotencyKey(ctx) },
+    body,
+  });
 }

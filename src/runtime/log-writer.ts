@@ -1,18 +1,60 @@
-// Writes run logs off the hot path: rows are queued and inserted in batches; close() flushes what is left.
+// Writes run logs off the hot path: entries are queued, formatted and inserted in batches; close() flushes the rest.
+import { randomBytes } from 'node:crypto';
+import { DuctapeError } from '../errors.js';
+import { redactUrl } from '../model/redact.js';
 import { DEFAULTS } from '../options.js';
 import type { RunLogRow, Store } from '../store/store.js';
+import type { RunInput } from './context.js';
+
+/** What the log stage captures per run: cheap to build, formatted only when the batch is written. */
+export interface PendingLog {
+  run: RunInput;
+  startedAt: number;
+  durationMs: number;
+  status: number | undefined;
+  attempts: number;
+  cached: boolean;
+  error: unknown;
+  method: string | undefined;
+  url: string | undefined;
+  contentType: string | string[] | undefined;
+}
 
 export interface LogWriter {
-  push(row: RunLogRow): void;
+  push(entry: PendingLog): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createLogWriter(store: Store, workspace: string, onError: (err: unknown) => void): LogWriter {
-  let queue: RunLogRow[] = [];
+export function createLogWriter(store: Store, workspace: string, actor: string, onError: (err: unknown) => void): LogWriter {
+  let queue: PendingLog[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
+  // Ids are unique per process prefix + counter: sortable, and far cheaper than a UUID per run.
+  const prefix = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}-`;
+  let counter = 0;
+
+  const toRow = (e: PendingLog): RunLogRow => ({
+    id: prefix + (counter++).toString(36).padStart(8, '0'),
+    time: new Date(e.startedAt).toISOString(),
+    actor,
+    product: e.run.product,
+    env: e.run.env,
+    app: e.run.app,
+    event: e.run.event,
+    status: e.status ?? null,
+    ok: !e.error,
+    attempts: e.attempts,
+    cached: e.cached,
+    durationMs: Math.round(e.durationMs * 100) / 100,
+    errorCode: e.error ? (e.error instanceof DuctapeError ? e.error.code : 'INTERNAL') : null,
+    // Summaries only; redaction removes credentials from the URL (query API keys) and known secret values.
+    request: e.method ? { method: e.method, url: redactUrl(e.url!) } : undefined,
+    response: e.error
+      ? { error: e.error instanceof DuctapeError ? e.error.message : 'internal error' }
+      : { status: e.status ?? null, contentType: e.contentType ?? null },
+  });
 
   const flush = (): Promise<void> => {
     if (timer) {
@@ -22,15 +64,15 @@ export function createLogWriter(store: Store, workspace: string, onError: (err: 
     if (queue.length === 0) return writing;
     const batch = queue;
     queue = [];
-    // Chain writes so batches land in order and never overlap on one connection.
-    writing = writing.then(() => store.insertLogs(workspace, batch)).catch(onError);
+    // Chain writes so batches land in order and never overlap.
+    writing = writing.then(() => store.insertLogs(workspace, batch.map(toRow))).catch(onError);
     return writing;
   };
 
   return {
-    push(row) {
+    push(entry) {
       if (closed) return;
-      queue.push(row);
+      queue.push(entry);
       if (queue.length >= DEFAULTS.logBatchSize) void flush();
       else if (!timer) {
         timer = setTimeout(flush, DEFAULTS.logFlushMs);

@@ -1,11 +1,15 @@
 // The run pipeline: stages in one list, folded like undici interceptors / hono middleware.
 import { authenticate } from './authenticate.js';
+import { bind } from './bind.js';
+import { cache } from './cache.js';
 import type { RunContext } from './context.js';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
 import { log } from './log.js';
 import { resolve } from './resolve.js';
+import { retry } from './retry.js';
 import { send } from './send.js';
+import { session } from './session.js';
 import { validate } from './validate.js';
 
 export type Stage = (ctx: RunContext, next: () => Promise<void>) => Promise<void>;
@@ -24,12 +28,16 @@ const last = (fn: (ctx: RunContext) => Promise<void>): Stage => (ctx) => fn(ctx)
 // Read top to bottom: the FIRST entry runs first and wraps everything below it; `send` runs last.
 export const stages: Stage[] = [
   log, //               outermost: sees every outcome; records status, attempts, cache hit, duration, code
+  step(session), //     the session token is verified before anything else; its data becomes ctx.session
   step(resolve), //     product/env/app/event → compiled plan, reused until the definition changes
+  step(bind), //        $Session{..}, $Secret{..}, $Variable{..} … in the input → values, resolved exactly once
   step(validate), //    the plan's compiled Ajv validators; every issue reported at once
   step(encode), //      path, query, headers, body per the plan's style rules
   authenticate, //      the connection's credentials; OAuth tokens/logins one at a time; a 401 refreshes once, retries once
   decode, //            after next(): bytes → body by content type; a non-2xx answer becomes an error
-  last(send), //        one attempt over undici, with its own timeout
+  cache, //             may answer without calling next(); stores 2xx only; one upstream call per key
+  retry, //             calls next() again while retry-policy.ts says so; one idempotency key per run
+  last(send), //        one attempt over undici, bounded per phase and as a whole
 ];
 
 export function compose(list: Stage[]): (ctx: RunContext) => Promise<void> {

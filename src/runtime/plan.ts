@@ -1,6 +1,6 @@
 // Compiles one (product, env, access tag, event) into a Plan once: validators, path template, encoders, target.
 import { NotFoundError } from '../errors.js';
-import type { ActionDef, BodyDef, ParamDef } from '../model/action.js';
+import type { ActionDef, BodyDef, JsonSchema, ParamDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import type { ConnectionRow } from '../store/store.js';
 import { DEFAULTS } from '../options.js';
@@ -64,6 +64,8 @@ export interface Plan {
     cookies?: LocationValidator;
   };
   readonly timeoutMs: number;
+  /** The product's caches (tag → expiry), for `run({ cache })`. */
+  readonly caches: Readonly<Record<string, { expiry_ms: number }>>;
   readonly connection: ConnectionRow | undefined;
 }
 
@@ -100,7 +102,7 @@ async function appValidators(runtime: Runtime, app: AppDef): Promise<AppValidato
   const key = `${app.tag}\u0000${runtime.plans.generation}`;
   let v = perRuntime.get(key);
   if (!v) {
-    v = runtime.store.getComponents(runtime.workspace, app.tag).then((c) => createAppValidators(c));
+    v = runtime.store.getComponents(runtime.workspace, app.tag).then((c) => createAppValidators(c as { schemas?: Record<string, JsonSchema> }));
     perRuntime.set(key, v);
   }
   return v;
@@ -154,7 +156,7 @@ export function compilePlan(p: CompileInput): Plan {
   };
   const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
     const schema = locationSchema(loc, lower);
-    return schema ? compileValidator(validators.coercing, schema, location, where) : undefined;
+    return schema ? compileValidator(validators, schema, location, where, true) : undefined;
   };
 
   const fixedQuery: string[] = [];
@@ -186,6 +188,7 @@ export function compilePlan(p: CompileInput): Plan {
     body: action.body ? compileBody(action.body, validators, where) : undefined,
     validate: { params: v('path', 'params'), query: v('query', 'query'), headers: v('header', 'headers', true), cookies: v('cookie', 'cookies') },
     timeoutMs: action.timeoutMs ?? app.timeout_ms ?? DEFAULTS.timeoutMs,
+    caches: p.product.caches ?? {},
     connection,
   };
 }
@@ -218,7 +221,7 @@ function compileBody(body: BodyDef, validators: AppValidators, where: string): C
     media.set(essence(mediaType), {
       mediaType,
       encode: compileBodyEncoder(mediaType, def),
-      validate: def.schema !== undefined ? compileValidator(validators.strict, def.schema, 'body', where) : undefined,
+      validate: def.schema !== undefined ? compileValidator(validators, def.schema, 'body', where) : undefined,
     });
   }
   return { required: body.required === true, defaultMedia: essence(body.default), media };

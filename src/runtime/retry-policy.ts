@@ -176,7 +176,7 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
     const wait = retryAfterMs(outcome.headers, (f.now ?? Date.now)());
     return new DuctapeError(
       'RATE_LIMITED',
-      `${method} ${url} was rate limited (429) after ${tries}. ` +
+      `${method} ${url} was rate limited (429) after ${tries}${summary(body)}. ` +
         (wait === undefined ? 'Slow down, or allow more retries.' : `Retry after ${Math.ceil(wait / 1000)} s.`),
       { status, retryAfterMs: wait, headers, body, attempts, retryable, request },
       options,
@@ -184,10 +184,19 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
   }
   return new DuctapeError(
     'UPSTREAM_ERROR',
-    `${method} ${url} failed with ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + ` after ${tries}. ${statusHint(outcome, method, retryable)}`,
+    `${method} ${url} failed with ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() +
+      ` after ${tries}${summary(body)}. ${statusHint(outcome, method, retryable)}`,
     { status, headers, body, attempts, retryable, request },
     options,
   );
+}
+
+/** The start of the upstream's own explanation (already redacted), so the message alone often says what went wrong. */
+function summary(body: unknown): string {
+  if (body === null || body === undefined || body instanceof Uint8Array) return '';
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (!text) return '';
+  return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }
 
 const PHASE_TEXT = { connect: 'connection', headers: 'response headers', body: 'response body' } as const;

@@ -1,5 +1,6 @@
 // The Runtime: everything a run needs that outlives one call (store, pools, compiled plans, log writer).
 import type { Agent } from 'undici';
+import type { Cache } from '../cache/cache.js';
 import type { Store } from '../store/store.js';
 import type { LogWriter } from './log-writer.js';
 import type { Plan } from './plan.js';
@@ -11,6 +12,8 @@ export interface Runtime {
   readonly dispatcher: Agent;
   readonly plans: PlanCache;
   readonly logs: LogWriter;
+  /** Response cache for `run({ cache })` (memory or Redis). */
+  readonly cache: Cache;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
 }

@@ -20,17 +20,24 @@ export async function migrate(db: Db): Promise<void> {
   }
 }
 
+/** Dialect-specific extras: closing, and a synchronous bulk insert for run logs where the driver offers one. */
+export interface SqlStoreHooks {
+  onClose?: () => Promise<void>;
+  /** Inserts log rows at once; returns false when it cannot right now (the Kysely path is used instead). */
+  insertLogRows?: (rows: Record<string, unknown>[]) => boolean;
+}
+
 export class SqlStore implements Store {
   constructor(
     readonly dialect: 'sqlite' | 'postgres',
     private readonly db: Db | Transaction<any>,
-    private readonly onClose: () => Promise<void> = async () => {},
+    private readonly hooks: SqlStoreHooks = {},
     private readonly inTransaction = false,
   ) {}
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return (this.db as Db).transaction().execute((trx) => fn(new SqlStore(this.dialect, trx, undefined, true)));
+    return (this.db as Db).transaction().execute((trx) => fn(new SqlStore(this.dialect, trx, {}, true)));
   }
 
   async getWorkspace(id: string) {
@@ -259,6 +266,7 @@ export class SqlStore implements Store {
       request: r.request === undefined ? null : JSON.stringify(r.request),
       response: r.response === undefined ? null : JSON.stringify(r.response),
     }));
+    if (this.hooks.insertLogRows?.(values)) return;
     // SQLite limits bound variables per statement; 50 rows × 16 columns stays well under it.
     for (let i = 0; i < values.length; i += 50) await this.db.insertInto('run_logs').values(values.slice(i, i + 50)).execute();
   }
@@ -294,7 +302,7 @@ export class SqlStore implements Store {
   }
 
   async close() {
-    await this.onClose();
+    await this.hooks.onClose?.();
   }
 }
 

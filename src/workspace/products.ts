@@ -116,6 +116,39 @@ export function createProducts(deps: WorkspaceDeps) {
         });
       },
     },
+    caches: {
+      /** Defines a response cache of the product; `run({ cache: tag })` stores 2xx answers for `expiry` ms. */
+      async create(input: { product: string; tag: string; expiry: number }) {
+        if (!input || typeof input !== 'object') fail('cache', 'expected an object');
+        checkKnownKeys('cache', input, ['product', 'tag', 'expiry']);
+        const tag = checkTag('tag', input.tag);
+        if (!Number.isSafeInteger(input.expiry) || input.expiry < 1) fail('expiry', 'expected a whole number of milliseconds ≥ 1, e.g. 60000');
+        return mutate(deps, async (tx) => {
+          const p = await requireProduct(tx, ws, input.product);
+          if (p.caches?.[tag]) throw new ConfigError(`Cache "${tag}" of product "${p.tag}" already exists; delete it first to change it.`, { field: 'tag' });
+          p.caches = { ...p.caches, [tag]: { expiry_ms: input.expiry } };
+          await tx.putProduct(ws, p);
+          return { product: p.tag, tag, expiry: input.expiry };
+        });
+      },
+      async list(args: { product: string }) {
+        const p = await requireProduct(deps.store, ws, args.product);
+        return Object.entries(p.caches ?? {}).map(([tag, c]) => ({ tag, expiry: c.expiry_ms }));
+      },
+      /** Removes the definition; entries already stored expire on their own (or use caches.clear first). */
+      async delete(args: { product: string; tag: string }) {
+        return mutate(deps, async (tx) => {
+          const p = await requireProduct(tx, ws, args.product);
+          const existed = !!p.caches?.[args.tag];
+          if (existed) {
+            const { [args.tag]: _gone, ...rest } = p.caches!;
+            p.caches = rest;
+            await tx.putProduct(ws, p);
+          }
+          return { deleted: existed };
+        });
+      },
+    },
   };
 }
 

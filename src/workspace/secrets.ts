@@ -241,3 +241,16 @@ function toMs(v: SetSecretArgs['expires_at']): number | null {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const uniq = (list: string[] | undefined) => (list ? [...new Set(list)] : undefined);
 const safeKey = (k: unknown) => (typeof k === 'string' ? k.slice(0, 128) : String(k));
+
+/**
+ * The `ductape.secrets` namespace (API.md §3): set, get, list (never values), delete.
+ * @example await ductape.secrets.set({ key: 'STRIPE_KEY', value: 'sk_live_…', envs: ['prd'] });
+ */
+export function createSecrets(deps: SecretDeps) {
+  return {
+    set: (args: SetSecretArgs) => setSecret(deps, args),
+    get: (args: { key: string; env?: string; app?: string }) => getSecret(deps, args),
+    list: (args: { key?: string } = {}) => listSecrets(deps, args),
+    delete: (args: { key: string; envs?: string[]; apps?: string[] }) => deleteSecret(deps, args),
+  };
+}

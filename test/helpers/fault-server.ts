@@ -36,6 +36,8 @@ export interface RecordedRequest {
   body: Buffer;
   /** The body as UTF-8 text. */
   text: string;
+  /** When the request head arrived (performance.now() in this process), to measure waits between attempts. */
+  at: number;
 }
 
 export interface FaultServerOptions {
@@ -78,10 +80,11 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     });
 
   const server = createServer(async (req, res) => {
+    const at = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, text: body.toString('utf8') };
+    const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, text: body.toString('utf8'), at };
     const n = requests.push(recorded) - 1;
     const step = options.handler ? await options.handler(recorded, n) : (script.shift() ?? fallback);
     try {

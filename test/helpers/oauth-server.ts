@@ -39,6 +39,8 @@ export interface OAuthServer {
   validRefreshTokens: Set<string>;
   /** Makes every issued access token invalid (the next resource call answers 401). */
   revokeAccessTokens(): void;
+  /** While on, the protected resource refuses every token with 401. */
+  refuseAll(on: boolean): void;
   /** Whether an access token is issued and unexpired. */
   isValidAccessToken(token: string): boolean;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
   const validRefreshTokens = new Set(opts.refreshTokens ?? []);
   const tokenRequests: TokenRequestLog[] = [];
   const resourceRequests: OAuthServer['resourceRequests'] = [];
+  let refusing = false;
 
   const issue = () => {
     const token = `at_${randomBytes(12).toString('hex')}`;
@@ -105,7 +108,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
   function resource(req: IncomingMessage, res: ServerResponse) {
     const authorization = req.headers.authorization;
     const m = /^Bearer (.+)$/.exec(authorization ?? '');
-    const ok = m !== null && (access.get(m[1]) ?? 0) > Date.now();
+    const ok = !refusing && m !== null && (access.get(m[1]) ?? 0) > Date.now();
     resourceRequests.push({ authorization, status: ok ? 200 : 401 });
     req.resume();
     if (!ok) return send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
@@ -129,6 +132,9 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     resourceRequests,
     validRefreshTokens,
     revokeAccessTokens: () => access.clear(),
+    refuseAll: (on) => {
+      refusing = on;
+    },
     isValidAccessToken: (t) => (access.get(t) ?? 0) > Date.now(),
     close: () =>
       new Promise<void>((resolve) => {

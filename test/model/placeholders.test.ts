@@ -149,6 +149,15 @@ describe('compileTemplate', () => {
     expect(issues[0].message).toMatch(message);
   });
 
+  it('refuses values nested too deeply to check instead of passing them through', () => {
+    let deep: unknown = { s: '$Session{x}' };
+    for (let i = 0; i < 70; i++) deep = { d: deep };
+    expect(hasPlaceholders(deep)).toBe(true);
+    const err = errorOf(() => compileTemplate({ body: deep }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toContain('nested more than 64 levels deep');
+  });
+
   it('reports every problem at once', () => {
     const err = errorOf(() => compileTemplate({ body: { a: '$Nope{x}', b: '$Env{Y}' }, query: { c: '$Secret' } }, { allow: ['Session'] }));
     const issues = (err as unknown as { issues: { location: string; path: string }[] }).issues;

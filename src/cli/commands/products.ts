@@ -51,6 +51,7 @@ export function registerProducts(program: Command): void {
     .option('--header <name=value>', 'static header (repeatable)', pairs)
     .option('--query <name=value>', 'static query param (repeatable)', pairs)
     .option('--variables <json>', 'connection variables as JSON', json('variables'))
+    .option('--auth <json>', 'credentials as JSON, e.g. \'{"type":"bearer","token":"$Secret{KEY}"}\' (sealed at rest)', json('auth'))
     .action(function (this: Command) {
       const o = this.opts();
       return withClient(this, async (d, out) =>
@@ -64,6 +65,7 @@ export function registerProducts(program: Command): void {
             ...(o.header ? { headers: o.header } : {}),
             ...(o.query ? { query: o.query } : {}),
             ...(o.variables ? { variables: o.variables } : {}),
+            ...(o.auth !== undefined ? { auth: o.auth } : {}),
           }),
           (c) => `Configured ${c.product}/${c.app} in ${c.env}`,
         ),

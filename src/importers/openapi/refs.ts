@@ -1,7 +1,6 @@
 // $ref handling: external files bundled in (never fully dereferenced), internal pointers followed with cycle guards.
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { bundle } from '@readme/openapi-parser';
 import { ConfigError } from '../../errors.js';
 import { findPosition, specError, type Source } from '../load.js';
 
@@ -166,6 +165,8 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
     }
   }
   try {
+    // Loaded on demand: single-file specs (most of them) never pay for the parser and its validators.
+    const { bundle } = await import('@readme/openapi-parser');
     // Bundling from the path lets nested files resolve relative to their own folder.
     const input = source.path ?? structuredClone(doc);
     return (await bundle(input as never, { resolve: { file: true } })) as unknown as Obj;

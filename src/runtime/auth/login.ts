@@ -1,6 +1,5 @@
 // `action` login: runs the app's login action once per expiry, keeps its result sealed, exposes it as $Auth{path}.
-import { createHmac } from 'node:crypto';
-import { deriveKey } from '../../model/keys.js';
+import { fingerprint } from '../../model/keys.js';
 import { registerSecret } from '../../model/redact.js';
 import { createTokenCache, type TokenCacheDeps } from './token-cache.js';
 
@@ -8,29 +7,35 @@ export const AUTH_LOGIN_KIND = 'auth-login';
 /** Seconds a login result is kept when the form gives no expiry. */
 export const DEFAULT_LOGIN_EXPIRY_S = 3600;
 
+/** Which login: `scope` (product, env, access tag, event) names the record; `input` (with passwords) is sealed with it. */
+export interface LoginIdentity {
+  scope: string[];
+  input: unknown;
+}
+
 export interface LoginManager {
-  /**
-   * The login result for `identity` (product, env, access tag, event, resolved input…): cached until `expirySeconds`
-   * pass; concurrent callers share one `login` call.
-   */
-  getLogin(identity: unknown[], expirySeconds: number | undefined, login: () => Promise<unknown>): Promise<unknown>;
+  /** The login result for `identity`: cached until `expirySeconds` pass; concurrent callers share one `login` call. */
+  getLogin(identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>): Promise<unknown>;
   /** The 401 hook: drops `rejected` and logs in again (once, however many runs were refused with it). */
-  loginAfterUnauthorized(identity: unknown[], expirySeconds: number | undefined, rejected: unknown, login: () => Promise<unknown>): Promise<unknown>;
+  loginAfterUnauthorized(identity: LoginIdentity, expirySeconds: number | undefined, rejected: unknown, login: () => Promise<unknown>): Promise<unknown>;
 }
 
 export function createLoginManager(deps: TokenCacheDeps): LoginManager {
-  const cache = createTokenCache<{ result: unknown }>(deps, AUTH_LOGIN_KIND);
-  const idKey = deriveKey(deps.privateKey, 'auth-login-id', deps.workspace);
+  const cache = createTokenCache<{ result: unknown; origin: string }>(deps, AUTH_LOGIN_KIND);
   const now = deps.now ?? Date.now;
-  // Keyed hash: the identity holds the login input (passwords), which must not be readable from a record key.
-  const keyOf = (identity: unknown[]) => createHmac('sha256', idKey).update(JSON.stringify(identity)).digest('base64url').slice(0, 32);
+  // The record key holds no secret and does not depend on private_key (rotate-key re-seals in place); the login
+  // input may hold passwords, so only its fingerprint is kept, sealed with the result: another input logs in again.
+  const keyOf = (identity: LoginIdentity) => fingerprint('auth-login', ...identity.scope);
+  const originOf = (identity: LoginIdentity) => fingerprint('auth-login-input', JSON.stringify(identity.input ?? null));
 
-  const get = async (identity: unknown[], expirySeconds: number | undefined, login: () => Promise<unknown>) => {
-    const held = await cache.get(keyOf(identity), async () => {
+  const get = async (identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>) => {
+    const origin = originOf(identity);
+    const obtain = async () => {
       const obtainedAt = now();
       const result = await login();
-      return { value: { result }, obtainedAt, expiresAt: obtainedAt + (expirySeconds ?? DEFAULT_LOGIN_EXPIRY_S) * 1000 };
-    });
+      return { value: { result, origin }, obtainedAt, expiresAt: obtainedAt + (expirySeconds ?? DEFAULT_LOGIN_EXPIRY_S) * 1000 };
+    };
+    const held = await cache.get(keyOf(identity), obtain, (v) => v.origin === origin);
     registerLoginSecrets(held.value.result);
     return held.value.result;
   };

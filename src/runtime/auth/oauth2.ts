@@ -1,8 +1,7 @@
 // OAuth2 token manager: client_credentials and refresh_token grants (RFC 6749 §4.4, §6), cached, single-flight, rotated.
-import { createHmac } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { DuctapeError } from '../../errors.js';
-import { deriveKey } from '../../model/keys.js';
+import { fingerprint } from '../../model/keys.js';
 import { redactUrl, registerSecret } from '../../model/redact.js';
 import type { AuthEntry } from './apply.js';
 import type { OAuth2Auth } from './forms.js';
@@ -27,6 +26,8 @@ export interface OAuth2Token {
   access_token: string;
   token_type?: string;
   refresh_token?: string;
+  /** Fingerprint of the configured secret and refresh token the token descends from (sealed with it). */
+  origin: string;
 }
 
 export interface OAuth2ManagerDeps extends TokenCacheDeps {
@@ -44,7 +45,7 @@ export interface OAuth2Manager {
    * fetched once however many runs were refused with the same token).
    */
   refreshAfterUnauthorized(p: OAuth2Params, rejected: string): Promise<string>;
-  /** The store key under which a parameter set's token is kept (keyed hash: no secret is readable from it). */
+  /** The store key under which a parameter set's token is kept: a hash of its non-secret parts only. */
   tokenKey(p: OAuth2Params): string;
 }
 
@@ -64,14 +65,13 @@ export function oauth2Params(entry: AuthEntry, form: OAuth2Auth): OAuth2Params {
 
 export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
   const cache = createTokenCache<OAuth2Token>(deps, OAUTH_TOKEN_KIND);
-  const idKey = deriveKey(deps.privateKey, 'oauth-token-id', deps.workspace);
   const now = deps.now ?? Date.now;
 
-  const tokenKey = (p: OAuth2Params) =>
-    createHmac('sha256', idKey)
-      .update(JSON.stringify([p.grant, p.tokenUrl, p.clientId, p.clientSecret ?? '', [...p.scopes].sort(), p.refreshToken ?? '', p.params ?? {}]))
-      .digest('base64url')
-      .slice(0, 32);
+  // The key holds no secret and does not depend on private_key, so rotate-key can re-seal a token in place. Secret
+  // parts go into `origin`, sealed with the token: new credentials configured → the old token (and its chain of
+  // rotated refresh tokens) no longer counts.
+  const tokenKey = (p: OAuth2Params) => fingerprint(p.grant, p.tokenUrl, p.clientId, JSON.stringify([...p.scopes].sort()), JSON.stringify(p.params ?? {}));
+  const originOf = (p: OAuth2Params) => fingerprint('oauth2-origin', p.clientSecret ?? '', p.refreshToken ?? '');
 
   const obtain = (p: OAuth2Params) => async (previous: HeldToken<OAuth2Token> | undefined): Promise<HeldToken<OAuth2Token>> => {
     // A rotated refresh token replaces the configured one (RFC 6749 §6: the old one may be revoked on use).
@@ -79,7 +79,7 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
     const obtainedAt = now();
     const body = await requestToken(deps, p, refreshToken);
     return {
-      value: { access_token: body.access_token, token_type: body.token_type, refresh_token: body.refresh_token ?? refreshToken },
+      value: { access_token: body.access_token, token_type: body.token_type, refresh_token: body.refresh_token ?? refreshToken, origin: originOf(p) },
       expiresAt: body.expires_in === undefined ? null : obtainedAt + body.expires_in * 1000,
       obtainedAt,
     };
@@ -88,7 +88,8 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
   const fetchFresh = async (p: OAuth2Params) => {
     registerSecret(p.clientSecret);
     registerSecret(p.refreshToken);
-    const held = await cache.get(tokenKey(p), obtain(p));
+    const origin = originOf(p);
+    const held = await cache.get(tokenKey(p), obtain(p), (t) => t.origin === origin);
     registerSecret(held.value.access_token);
     registerSecret(held.value.refresh_token);
     return held.value.access_token;

@@ -67,11 +67,14 @@ export function selectRequirement(app: AppDef, action: ActionDef, forms: AuthFor
     return { requirement: null, assignments: [...assignments, ...opaque] };
   }
 
-  let best: { names: string[]; matched: Assignment[] } | undefined;
+  let best: { names: string[]; matched: Assignment[]; score: number } | undefined;
   for (const req of requirements) {
     const names = Object.keys(req);
     const matched = match(names, typed, schemes, req);
-    if (matched && (!best || matched.length > best.matched.length)) best = { names, matched };
+    if (!matched) continue;
+    // More forms used wins; then exact kinds (an oauth2 form for an oauth2 scheme rather than an http bearer one).
+    const score = matched.length * 100 + matched.filter((a) => isExact(a.form, a.scheme)).length;
+    if (!best || score > best.score) best = { names, matched, score };
   }
   if (best) return { requirement: best.names, assignments: [...best.matched, ...opaque] };
   if (typed.length === 0) return { requirement: [], assignments: opaque };
@@ -82,6 +85,15 @@ export function selectRequirement(app: AppDef, action: ActionDef, forms: AuthFor
       `Configure matching auth with products.apps.configure, or pin a form to a scheme with { scheme: '<name>' }.`,
     { app: app.tag, event: action.event },
   );
+}
+
+/** Whether a form is the scheme's own kind, not just a compatible one (oauth2 ↔ oauth2, bearer ↔ http bearer). */
+function isExact(form: AuthForm, scheme: AuthSchemeDef | undefined): boolean {
+  if (!scheme) return true; // pinned by name
+  const t = formType(form);
+  if (t === 'oauth2') return scheme.type === 'oauth2' || scheme.type === 'openIdConnect';
+  if (t === 'bearer') return scheme.type === 'http';
+  return true;
 }
 
 // Each scheme of the AND needs its own form; backtracking is fine at these sizes (a handful of schemes).

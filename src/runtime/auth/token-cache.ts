@@ -27,9 +27,9 @@ export interface TokenCache<T> {
   /**
    * A fresh token for `key`: from memory, else from the store (another process may have fetched one), else from
    * `obtain`, which gets the previous token (expired or rejected) so it can use its refresh token. Concurrent callers
-   * share one `obtain` call.
+   * share one `obtain` call. A token `accept` refuses (it was obtained for other credentials) counts as absent.
    */
-  get(key: string, obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>): Promise<HeldToken<T>>;
+  get(key: string, obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>, accept?: (value: T) => boolean): Promise<HeldToken<T>>;
   /** Marks the held token stale when `isRejected` says it is the one an upstream refused (a 401). */
   invalidate(key: string, isRejected: (value: T) => boolean): void;
   /** Drops the token from memory and store. */
@@ -60,9 +60,15 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string): TokenCa
     await deps.store.putRecord(deps.workspace, kind, key, data);
   }
 
-  async function renew(key: string, obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>): Promise<HeldToken<T>> {
-    const held = memory.get(key);
-    const stored = await load(key);
+  async function renew(
+    key: string,
+    obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>,
+    accept: (value: T) => boolean,
+  ): Promise<HeldToken<T>> {
+    const inMemory = memory.get(key);
+    const held = inMemory && accept(inMemory.value) ? inMemory : undefined;
+    const loaded = await load(key);
+    const stored = loaded && accept(loaded.value) ? loaded : undefined;
     // A stored token is usable when fresh and newer than one a 401 just rejected (the same token would fail again).
     if (stored && now() < refreshAt(stored) && !(held?.stale && stored.obtainedAt <= held.obtainedAt)) {
       memory.set(key, stored);
@@ -75,12 +81,12 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string): TokenCa
   }
 
   return {
-    get(key, fetchToken) {
+    get(key, fetchToken, accept = () => true) {
       const held = memory.get(key);
-      if (held && isFresh(held)) return Promise.resolve(held);
+      if (held && isFresh(held) && accept(held.value)) return Promise.resolve(held);
       let p = inflight.get(key);
       if (!p) {
-        p = renew(key, fetchToken).finally(() => inflight.delete(key));
+        p = renew(key, fetchToken, accept).finally(() => inflight.delete(key));
         inflight.set(key, p);
       }
       return p;

@@ -13,7 +13,7 @@ export interface EntryTemplates {
   form: Template;
   /** action: the login input. */
   input?: Template;
-  /** $Secret keys the templates may name (a superset: escaped text is included, which is harmless). */
+  /** $Secret keys the templates name. */
   secretKeys: string[];
 }
 
@@ -21,19 +21,16 @@ export function compileEntryTemplates(entry: AuthEntry): EntryTemplates {
   const where = 'connection.auth';
   if (entry.kind === 'action') {
     const { input, ...rest } = entry.form as { input?: unknown };
-    return {
-      form: compileTemplate(rest, { where, allow: [...CONFIG_KINDS, 'Auth'] }),
-      input: compileTemplate(input ?? {}, { where: 'connection.auth.input', allow: CONFIG_KINDS }),
-      secretKeys: secretKeysIn(entry.form),
-    };
+    const form = compileTemplate(rest, { where, allow: [...CONFIG_KINDS, 'Auth'] });
+    const inputTemplate = compileTemplate(input ?? {}, { where: 'connection.auth.input', allow: CONFIG_KINDS });
+    return { form, input: inputTemplate, secretKeys: secretKeysOf(form, inputTemplate) };
   }
-  return { form: compileTemplate(entry.form, { where, allow: CONFIG_KINDS }), secretKeys: secretKeysIn(entry.form) };
+  const form = compileTemplate(entry.form, { where, allow: CONFIG_KINDS });
+  return { form, secretKeys: secretKeysOf(form) };
 }
 
-export function secretKeysIn(value: unknown): string[] {
-  const keys = new Set<string>();
-  for (const m of JSON.stringify(value ?? null).matchAll(/\$Secret\{([^{}]+)\}/g)) keys.add(m[1]);
-  return [...keys];
+function secretKeysOf(...templates: Template[]): string[] {
+  return [...new Set(templates.flatMap((t) => t.refs.filter((r) => r.kind === 'Secret').map((r) => r.path[0])))];
 }
 
 /**

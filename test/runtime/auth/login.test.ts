@@ -8,7 +8,7 @@ describe('action login manager', () => {
   let store: Store;
   let clock: number;
   const deps = () => ({ store, workspace: 'acme', privateKey: 'pk_login', now: () => clock });
-  const identity = ['payments', 'prd', 'crm', 'login', { body: { user: 'ada', password: 'pw_login_identity' } }];
+  const identity = { scope: ['payments', 'prd', 'crm', 'login'], input: { body: { user: 'ada', password: 'pw_login_identity' } } };
   beforeEach(async () => {
     store = await openSqliteStore(':memory:');
     clock = Date.parse('2030-01-01T00:00:00Z');
@@ -53,6 +53,15 @@ describe('action login manager', () => {
     const [rec] = await store.listRecords('acme', AUTH_LOGIN_KIND);
     expect(JSON.stringify(rec)).not.toContain('tok_persisted_1');
     expect(rec.key).not.toContain('ada');
+  });
+
+  it('logs in again when the login input changed', async () => {
+    let calls = 0;
+    const login = async () => ({ token: `tok_input_${++calls}` });
+    const m = createLoginManager(deps());
+    await m.getLogin(identity, 600, login);
+    expect(await m.getLogin({ ...identity, input: { body: { user: 'ada', password: 'new-password' } } }, 600, login)).toEqual({ token: 'tok_input_2' });
+    expect(await createLoginManager(deps()).getLogin({ ...identity, input: { body: { user: 'ada', password: 'new-password' } } }, 600, login)).toEqual({ token: 'tok_input_2' });
   });
 
   it('registers secret-looking fields of the result for redaction but not short harmless ones', async () => {

@@ -118,6 +118,24 @@ describe('OAuth2 token manager', () => {
     expect(server.tokenRequests[1].status).toBe(200);
   });
 
+  it('does not reuse a stored token once the configured client secret changed', async () => {
+    server = await startOAuthServer();
+    await createOAuth2Manager(deps()).getAccessToken(cc());
+    // Same client id, scopes and endpoint but another secret: the fresh stored token must not be handed out.
+    const err = await failure(createOAuth2Manager(deps()).getAccessToken(cc({ clientSecret: 'revoked-secret' })));
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(server.tokenRequests.map((r) => r.status)).toEqual([200, 401]);
+  });
+
+  it('drops a rotated refresh-token chain when a new refresh token is configured', async () => {
+    server = await startOAuthServer({ refreshTokens: ['rt_a', 'rt_b'], expiresIn: 60 });
+    const m = createOAuth2Manager(deps());
+    await m.getAccessToken(cc({ grant: 'refresh_token', refreshToken: 'rt_a' }));
+    clock += 120_000;
+    await createOAuth2Manager(deps()).getAccessToken(cc({ grant: 'refresh_token', refreshToken: 'rt_b' }));
+    expect(server.tokenRequests.map((r) => r.refreshToken)).toEqual(['rt_a', 'rt_b']);
+  });
+
   it('reuses a fresh token persisted by another manager instead of fetching', async () => {
     server = await startOAuthServer();
     const a = createOAuth2Manager(deps());
@@ -134,6 +152,7 @@ describe('OAuth2 token manager', () => {
     const records = await store.listRecords<{ sealed: string }>('acme', OAUTH_TOKEN_KIND);
     expect(records).toHaveLength(1);
     expect(records[0].key).not.toContain('client-1');
+    expect(records[0].key).toBe(m.tokenKey(cc({ grant: 'refresh_token', refreshToken: 'rt_sealed_check' })));
     await store.close();
     const bytes = Buffer.concat(['', '-wal'].map((s) => { try { return readFileSync(join(dir, 'ws.db') + s); } catch { return Buffer.alloc(0); } }));
     for (const secret of [token, 'secret-1', ...server.validRefreshTokens]) expect(bytes.includes(Buffer.from(secret))).toBe(false);

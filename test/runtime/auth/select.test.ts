@@ -109,3 +109,15 @@ describe('selectRequirement', () => {
     expect((err as Error).message).toContain('(basic) satisfy none of the security requirements of op: [keyHeader (apiKey in header "X-Api-Key")] or [oauth (oauth2)]');
   });
 });
+
+describe('selectRequirement with kinds that fit several schemes', () => {
+  const both: AppDef = { ...app, security: [{ bearerAuth: [] }, { oauth: ['read'] }] };
+  it('gives an oauth2 form to the oauth2 scheme rather than to http bearer', () => {
+    const sel = selectRequirement(both, action(), [{ type: 'oauth2', grant: 'client_credentials', client_id: 'c', client_secret: 's' }]);
+    expect(sel.requirement).toEqual(['oauth']);
+  });
+  it('gives a bearer form to http bearer rather than to oauth2', () => {
+    const reversed: AppDef = { ...app, security: [{ oauth: [] }, { bearerAuth: [] }] };
+    expect(selectRequirement(reversed, action(), [bearer]).requirement).toEqual(['bearerAuth']);
+  });
+});

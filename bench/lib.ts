@@ -1,0 +1,57 @@
+// Bench helpers: a separate-process upstream, percentiles, interleaved rounds, and the BENCH line format.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export function report(name: string, value: number, unit: string): void {
+  const v = Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(3);
+  console.log(`BENCH ${name} ${v} ${unit}`);
+}
+
+export async function startUpstreamProcess(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./upstream.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench upstream exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: () =>
+      new Promise<void>((r) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => r());
+        child.send('stop');
+      }),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs `count` calls of fn one after another; returns each latency in ms. */
+export async function sequential(fn: () => Promise<unknown>, count: number): Promise<number[]> {
+  const out: number[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await fn();
+    out[i] = performance.now() - t;
+  }
+  return out;
+}
+
+/** Runs `count` calls with `concurrency` workers; returns calls per second. */
+export async function concurrent(fn: () => Promise<unknown>, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) await fn();
+    }),
+  );
+  return count / ((performance.now() - t) / 1000);
+}
+
+export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);

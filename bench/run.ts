@@ -1,0 +1,73 @@
+// actions.run against raw undici on the same request (JSON POST, path param, query param, header), interleaved.
+import { Agent } from 'undici';
+import Ductape from '../src/index.js';
+import { concurrent, median, report, sequential, startUpstreamProcess } from './lib.js';
+
+export async function benchRun(): Promise<void> {
+  const upstream = await startUpstreamProcess();
+  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: ':memory:', revision_poll_ms: 0 });
+  try {
+    await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${upstream.url}/v1` }] });
+    await ductape.apps.actions.create({
+      app: 'api', event: 'update_item', method: 'POST', path: '/items/{id}',
+      schemas: {
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        query: { type: 'object', properties: { expand: { type: 'string' } } },
+        headers: { type: 'object', properties: { 'x-request-id': { type: 'string' } } },
+        body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, qty: { type: 'integer' } } },
+      },
+    });
+    await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+    await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+
+    // The same pool settings Ductape uses, so the comparison is only about what Ductape adds.
+    const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
+    const raw = async () => {
+      const res = await agent.request({
+        origin: upstream.url,
+        path: '/v1/items/item_1?expand=tags',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req_1', accept: 'application/json' },
+        body: JSON.stringify({ name: 'Widget', qty: 3 }),
+      });
+      const data = await res.body.json();
+      if (res.statusCode !== 200) throw new Error('bad status');
+      return data;
+    };
+    const run = () =>
+      ductape.actions.run({
+        env: 'prd', product: 'shop', app: 'api', event: 'update_item',
+        input: { params: { id: 'item_1' }, query: { expand: 'tags' }, headers: { 'x-request-id': 'req_1' }, body: { name: 'Widget', qty: 3 } },
+      });
+
+    // Warm up both paths (connections, JIT, the compiled plan).
+    await concurrent(raw, 2000, 16);
+    await concurrent(run, 2000, 16);
+
+    const rawLat: number[] = [];
+    const runLat: number[] = [];
+    const rawTput: number[] = [];
+    const runTput: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      // Alternate which goes first so drift (GC, CPU frequency) hits both equally.
+      const order = round % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
+      for (const which of order) {
+        const fn = which === 'raw' ? raw : run;
+        (which === 'raw' ? rawLat : runLat).push(...(await sequential(fn, 500)));
+        (which === 'raw' ? rawTput : runTput).push(await concurrent(fn, 4000, 64));
+      }
+    }
+    const p50Raw = median(rawLat);
+    const p50Run = median(runLat);
+    report('undici_p50_c1_ms', p50Raw, 'ms');
+    report('run_p50_c1_ms', p50Run, 'ms');
+    report('run_vs_undici_p50_c1', p50Run / p50Raw, 'ratio');
+    report('undici_throughput_c64', median(rawTput), 'req/s');
+    report('run_throughput_c64', median(runTput), 'req/s');
+    report('run_vs_undici_throughput_c64', median(runTput) / median(rawTput), 'ratio');
+    await agent.close();
+  } finally {
+    await ductape.close();
+    await upstream.stop();
+  }
+}

@@ -1,0 +1,76 @@
+// Stage: resolves placeholders in the run input ($Session, $Secret, $Variable, $Constant, $Now) into ctx.bound, once.
+import { DuctapeError } from '../errors.js';
+import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver } from '../model/placeholders.js';
+import { resolveSecret } from '../workspace/secrets.js';
+import type { IActionRequest, RunContext } from './context.js';
+
+/*
+ * $Auth is not accepted in run input: the login result it reads is obtained by the authenticate stage, after the input
+ * has been validated and encoded. It belongs in connection auth templates. $Env is for `ductape apply` files only.
+ */
+export const INPUT_KINDS: readonly PlaceholderKind[] = ['Session', 'Secret', 'Variable', 'Constant', 'Now'];
+
+export function bind(ctx: RunContext): void | Promise<void> {
+  const input = ctx.run.input;
+  // Hot path: no '$' anywhere means nothing to do, and the caller's object is used as is (no copy).
+  if (!hasPlaceholders(input)) {
+    ctx.bound = input;
+    return;
+  }
+  const template = compileTemplate(input, { allow: INPUT_KINDS });
+  if (template.isStatic) {
+    ctx.bound = template.evaluate(() => undefined) as IActionRequest;
+    return;
+  }
+  const secretKeys = [...new Set(template.refs.filter((r) => r.kind === 'Secret').map((r) => r.path[0]))];
+  if (!secretKeys.length) {
+    ctx.bound = template.evaluate(inputResolver(ctx, new Map())) as IActionRequest;
+    return;
+  }
+  return loadSecrets(ctx, secretKeys).then((secrets) => {
+    ctx.bound = template.evaluate(inputResolver(ctx, secrets)) as IActionRequest;
+  });
+}
+
+// Secrets are read before evaluating (the resolver is synchronous). A secret that cannot be used here (unknown, out
+// of scope for this env or app, expired) becomes a missing value, reported with the placeholder and where it was.
+async function loadSecrets(ctx: RunContext, keys: string[]): Promise<Map<string, unknown>> {
+  const { store, workspace, privateKey } = ctx.runtime;
+  const plan = ctx.plan!;
+  const out = new Map<string, unknown>();
+  await Promise.all(
+    keys.map(async (key) => {
+      try {
+        out.set(key, await resolveSecret({ store, workspace, privateKey }, key, { env: plan.env, app: plan.accessTag }));
+      } catch (err) {
+        if (!(err instanceof DuctapeError)) throw err;
+        out.set(key, missing(err.message));
+      }
+    }),
+  );
+  return out;
+}
+
+function inputResolver(ctx: RunContext, secrets: Map<string, unknown>): Resolver {
+  const plan = ctx.plan!;
+  let now: string | undefined;
+  return (kind, path) => {
+    switch (kind) {
+      case 'Session':
+        return ctx.session ? getPath(ctx.session.data, path) : missing('this run has no session (pass session: { tag, token })');
+      case 'Secret':
+        return secrets.get(path[0]);
+      case 'Variable': {
+        const v = getPath(plan.connection?.config.variables ?? {}, path);
+        return v !== undefined || path.length !== 1 ? v : plan.app.variables?.[path[0]]?.default;
+      }
+      case 'Constant':
+        return getPath(plan.app.constants ?? {}, path);
+      case 'Now':
+        // One instant per run, however many times $Now appears.
+        return (now ??= new Date().toISOString());
+      default:
+        return undefined;
+    }
+  };
+}

@@ -1,0 +1,95 @@
+// Stage: answers from the product cache when it can; on a miss, one upstream call per key and 2xx answers stored.
+import type { Readable } from 'node:stream';
+import { cacheKey, createCoalescer, type CachedResponse, type Coalescer } from '../cache/index.js';
+import { NotFoundError } from '../errors.js';
+import { deriveKey } from '../model/keys.js';
+import type { RunContext } from './context.js';
+import type { Runtime } from './runtime.js';
+
+export async function cache(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  const tag = ctx.run.cache;
+  if (tag === undefined) return next();
+  const plan = ctx.plan!;
+  const expiryMs = plan.caches[tag]?.expiry_ms;
+  if (expiryMs === undefined) {
+    throw new NotFoundError('cache', tag, Object.keys(plan.caches), 'Create it with products.caches.create.', `in product "${plan.product}"`);
+  }
+  const req = ctx.request!;
+  // Streams and multipart forms cannot be hashed without consuming them (and multipart boundaries are random).
+  if (req.body !== null && typeof req.body !== 'string' && !(req.body instanceof Uint8Array)) return next();
+
+  const { runtime } = ctx;
+  const key = cacheKey(
+    {
+      workspace: runtime.workspace,
+      product: plan.product,
+      cacheTag: tag,
+      env: plan.env,
+      accessTag: plan.accessTag,
+      event: plan.action.event,
+      method: req.method,
+      url: req.origin + req.path,
+      body: req.body,
+      credentialId: req.credentialId,
+      headers: req.headers,
+    },
+    { secret: keySecret(runtime) },
+  );
+
+  const hit = await runtime.cache.get(key);
+  if (hit) return answer(ctx, hit);
+
+  // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored.
+  const { value, leader } = await inflight(runtime).run(key, async () => {
+    await next();
+    const res = ctx.response!;
+    const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
+    if (entry.status >= 200 && entry.status < 300) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
+    return entry;
+  });
+  if (leader) ctx.response = { ...ctx.response!, body: copy(value.body) };
+  else answer(ctx, value);
+}
+
+/** An answer this run did not fetch itself: no attempts of its own, and flagged as cached. */
+function answer(ctx: RunContext, entry: CachedResponse): void {
+  ctx.response = { status: entry.status, headers: { ...entry.headers }, body: copy(entry.body) };
+  ctx.cached = true;
+}
+
+// Binary bodies decode to a Buffer over the same bytes: without a copy, one caller writing to its result would
+// change the stored entry (MemoryCache keeps the very bytes) for everyone after it.
+function copy(bytes: Uint8Array): Uint8Array {
+  return Buffer.from(bytes);
+}
+
+// Per-connection headers describe the original transfer, not the answer; replaying them would be wrong.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+function storable(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
+  return out;
+}
+
+async function bytesOf(body: Uint8Array | Readable): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+const coalescers = new WeakMap<Runtime, Coalescer<CachedResponse>>();
+function inflight(runtime: Runtime): Coalescer<CachedResponse> {
+  let c = coalescers.get(runtime);
+  if (!c) coalescers.set(runtime, (c = createCoalescer<CachedResponse>()));
+  return c;
+}
+
+// Keys are HMACs under a workspace-derived key, so a shared Redis reveals nothing testable about credentials.
+const secrets = new WeakMap<Runtime, Buffer>();
+function keySecret(runtime: Runtime): Buffer {
+  let s = secrets.get(runtime);
+  if (!s) secrets.set(runtime, (s = deriveKey(runtime.privateKey, 'cache-key', runtime.workspace)));
+  return s;
+}

@@ -1,0 +1,28 @@
+// Stage: verifies the run's session token before anything else and exposes its data as ctx.session.
+import { createSessionVerifier, type SessionVerifier } from '../sessions/verifier.js';
+import type { RunContext } from './context.js';
+import type { Runtime } from './runtime.js';
+
+// One verifier per runtime: it holds the derived keys, the verified-token cache and the revocation view.
+const verifiers = new WeakMap<Runtime, SessionVerifier>();
+
+/** The runtime's session verifier (created on first use). */
+export function sessionVerifier(runtime: Runtime): SessionVerifier {
+  let v = verifiers.get(runtime);
+  if (!v) {
+    v = createSessionVerifier({ store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey });
+    verifiers.set(runtime, v);
+  }
+  return v;
+}
+
+export function session(ctx: RunContext): void | Promise<void> {
+  const given = ctx.run.session;
+  if (!given) return;
+  const { product, env } = ctx.run;
+  return sessionVerifier(ctx.runtime)
+    .verify(product, env, given.tag, given.token)
+    .then((s) => {
+      ctx.session = { data: s.data, sessionId: s.sessionId };
+    });
+}

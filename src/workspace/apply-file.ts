@@ -1,0 +1,136 @@
+// ductape.yaml: reading the file, resolving $Env{NAME} from the environment, and checking its shape.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../model/redact.js';
+
+export interface AppDecl {
+  name?: string;
+  /** Spec file (OpenAPI or Postman), relative to the yaml file. */
+  spec?: string;
+  envs?: Record<string, string | { base_url: string; description?: string; variables?: Record<string, string> }>;
+  variables?: Record<string, unknown>;
+  constants?: Record<string, unknown>;
+}
+
+export interface ConnectionDecl {
+  app_env?: string;
+  base_url?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  variables?: Record<string, unknown>;
+  server_variables?: Record<string, string>;
+  auth?: unknown;
+}
+
+export interface ProductDecl {
+  name?: string;
+  envs: string[];
+  /** access tag → the app it connects (default: the access tag) and per-env connection config. */
+  apps?: Record<string, { app?: string; envs?: Record<string, ConnectionDecl> }>;
+  sessions?: Record<string, { schema?: Record<string, unknown>; sample?: unknown; selector: string; expiry?: number; refresh_expiry?: number }>;
+  caches?: Record<string, { expiry: number }>;
+}
+
+export interface SecretDecl {
+  value: string;
+  envs?: string[];
+  apps?: string[];
+  expires_at?: string;
+}
+
+export interface WorkspaceFile {
+  workspace?: string;
+  apps: Record<string, AppDecl>;
+  products: Record<string, ProductDecl>;
+  /** KEY → one value, or several values for different envs/apps. */
+  secrets: Record<string, SecretDecl[]>;
+  /** Directory of the file: spec paths are relative to it. */
+  baseDir: string;
+}
+
+const TOP = ['version', 'workspace', 'apps', 'products', 'secrets'];
+const APP = ['name', 'spec', 'envs', 'variables', 'constants'];
+const PRODUCT = ['name', 'envs', 'apps', 'sessions', 'caches'];
+const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth'];
+const SECRET = ['value', 'envs', 'apps', 'expires_at'];
+
+/** Reads and checks a workspace file. `env` is where `$Env{NAME}` values come from. @default process.env */
+export async function readWorkspaceFile(file: string, env: Record<string, string | undefined> = process.env): Promise<WorkspaceFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read ${file}: ${(err as Error).message}.`, { file }, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  return checkWorkspaceFile(resolveEnv(raw ?? {}, env, ''), dirname(resolve(file)));
+}
+
+// `$Env{NAME}` anywhere in a string; `\$Env{…}` stays as written. Other placeholders ($Secret…) stay text for the runtime.
+const ENV_REF = /(\\)?\$Env\{([^{}]*)\}/g;
+
+/** Replaces `$Env{NAME}` with the variable's value (registered for redaction); a missing variable is an error. */
+export function resolveEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (whole, escaped: string | undefined, name: string) => {
+      if (escaped) return whole;
+      const v = env[name];
+      if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
+      registerSecret(v);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, env, `${path}/${i}`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnv(v, env, `${path}/${k}`)]));
+  }
+  return value;
+}
+
+function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
+  const problems: string[] = [];
+  const obj = (v: unknown, path: string, keys?: string[]): Record<string, unknown> => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      problems.push(`${path}: expected a mapping`);
+      return {};
+    }
+    if (keys) for (const k of Object.keys(v)) if (!keys.includes(k)) problems.push(`${path}/${k}: unknown key (accepted: ${keys.join(', ')})`);
+    return v as Record<string, unknown>;
+  };
+  const top = obj(raw, '', TOP);
+  if (top.version !== undefined && top.version !== 1) problems.push('/version: only version 1 is known');
+  const apps: Record<string, AppDecl> = {};
+  for (const [tag, a] of Object.entries(obj(top.apps, '/apps'))) apps[tag] = obj(a, `/apps/${tag}`, APP) as AppDecl;
+  const products: Record<string, ProductDecl> = {};
+  for (const [tag, p] of Object.entries(obj(top.products, '/products'))) {
+    const prod = obj(p, `/products/${tag}`, PRODUCT) as unknown as ProductDecl;
+    if (!Array.isArray(prod.envs) || prod.envs.length === 0) problems.push(`/products/${tag}/envs: expected a list of env slugs`);
+    for (const [access, c] of Object.entries(obj(prod.apps, `/products/${tag}/apps`))) {
+      const conn = obj(c, `/products/${tag}/apps/${access}`, ['app', 'envs']);
+      for (const [env, cfg] of Object.entries(obj(conn.envs, `/products/${tag}/apps/${access}/envs`))) {
+        obj(cfg, `/products/${tag}/apps/${access}/envs/${env}`, CONNECTION);
+        if (Array.isArray(prod.envs) && !prod.envs.includes(env)) problems.push(`/products/${tag}/apps/${access}/envs/${env}: not one of the product's envs`);
+      }
+    }
+    products[tag] = prod;
+  }
+  const secrets: Record<string, SecretDecl[]> = {};
+  for (const [key, s] of Object.entries(obj(top.secrets, '/secrets'))) {
+    const list = (Array.isArray(s) ? s : [typeof s === 'string' ? { value: s } : s]) as unknown[];
+    secrets[key] = list.map((item, i) => {
+      const d = obj(item, `/secrets/${key}${Array.isArray(s) ? `/${i}` : ''}`, SECRET) as unknown as SecretDecl;
+      if (typeof d.value !== 'string' || !d.value) problems.push(`/secrets/${key}: needs a value (use $Env{NAME})`);
+      return d;
+    });
+  }
+  if (problems.length) throw new ConfigError(`Invalid workspace file: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? '; …' : ''}.`, { problems });
+  return { workspace: top.workspace as string | undefined, apps, products, secrets, baseDir };
+}

@@ -1,0 +1,112 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importSpec } from '../../src/importers/index.js';
+import { DuctapeError } from '../../src/errors.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ductape-import-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function failure(promise: Promise<unknown>): Promise<DuctapeError & { file?: string; line?: number; column?: number }> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(DuctapeError);
+  expect((err as DuctapeError).code).toBe('CONFIG_ERROR');
+  return err as never;
+}
+
+const minimal = (version: string) => `{\n  "openapi": "${version}",\n  "info": { "title": "T", "version": "1" },\n  "paths": {}\n}\n`;
+
+describe('importSpec with malformed input', () => {
+  it('names the file and position when JSON is truncated', async () => {
+    const path = await write('truncated.json', '{\n  "openapi": "3.0.0",\n  "info": { "title": "T",\n');
+    const err = await failure(importSpec({ file: path }));
+    expect(err.message).toContain(`${path}:4:1`);
+    expect(err.message).toContain('truncated');
+    expect(err).toMatchObject({ file: path, line: 4, column: 1 });
+  });
+
+  it('names the file and position of a JSON syntax error', async () => {
+    const path = await write('comma.json', '{\n  "openapi": "3.0.0",\n  "info": { "title": "T" },,\n  "paths": {}\n}');
+    const err = await failure(importSpec({ file: path }));
+    expect(err).toMatchObject({ file: path, line: 3 });
+  });
+
+  it('names the file, line and column when YAML is indented with tabs', async () => {
+    const path = await write('tabs.yaml', 'openapi: 3.0.0\ninfo:\n\ttitle: T\n\tversion: "1"\npaths: {}\n');
+    const err = await failure(importSpec({ file: path }));
+    expect(err.message).toMatch(/tabs\.yaml:3:1: invalid YAML: .*[Tt]ab/);
+    expect(err).toMatchObject({ line: 3, column: 1 });
+  });
+
+  it('rejects an unknown OpenAPI version naming where it is declared', async () => {
+    const path = await write('v4.json', minimal('4.0.0'));
+    const err = await failure(importSpec({ file: path }));
+    expect(err.message).toContain('unsupported OpenAPI version "4.0.0"');
+    expect(err).toMatchObject({ line: 2, column: 3 });
+    await failure(importSpec({ spec: { swagger: '1.2', info: {}, paths: {} } }));
+    await failure(importSpec({ spec: { info: { name: 'x', schema: 'https://schema.getpostman.com/json/collection/v1.0.0/collection.json' }, item: [] } }));
+    await failure(importSpec({ spec: { hello: 'world' } }));
+  });
+
+  it('names the missing file and the line of a $ref to it', async () => {
+    const path = await write('missing-ref.yaml', [
+      'openapi: 3.0.0',
+      'info: { title: T, version: "1" }',
+      'paths:',
+      '  /a:',
+      '    get:',
+      '      responses:',
+      "        '200':",
+      '          description: ok',
+      '          content:',
+      '            application/json:',
+      '              schema:',
+      "                $ref: './schemas/nope.yaml'",
+      '',
+    ].join('\n'));
+    const err = await failure(importSpec({ file: path }));
+    expect(err.message).toContain('./schemas/nope.yaml');
+    expect(err.message).toContain('missing file');
+    expect(err).toMatchObject({ file: path, line: 12 });
+  });
+
+  it('refuses remote $refs instead of fetching them', async () => {
+    const err = await failure(importSpec({
+      spec: JSON.parse(minimal('3.0.0').replace('"paths": {}', '"paths": { "/a": { "$ref": "https://example.test/a.yaml" } }')),
+    }));
+    expect(err.message).toContain('remote URL');
+  });
+
+  it('rejects a file over maxBytes before reading it', async () => {
+    const path = await write('big.json', minimal('3.0.0') + ' '.repeat(2048));
+    const err = await failure(importSpec({ file: path }, { maxBytes: 1024 }));
+    expect(err.message).toContain(path);
+    expect(err.message).toContain('over the import limit of 1024 bytes');
+    await failure(importSpec({ spec: minimal('3.0.0') + ' '.repeat(2048) }, { maxBytes: 1024 }));
+    await expect(importSpec({ file: path })).resolves.toMatchObject({ format: 'openapi-3.0' });
+  });
+
+  it('reports a missing file and empty input as config errors', async () => {
+    const err = await failure(importSpec({ file: join(dir, 'absent.json') }));
+    expect(err.message).toContain('ENOENT');
+    await failure(importSpec({ file: await write('empty.yaml', '  \n') }));
+    await failure(importSpec({}));
+  });
+
+  it('reads YAML and JSON given as strings', async () => {
+    await expect(importSpec({ spec: minimal('3.1.0') })).resolves.toMatchObject({ format: 'openapi-3.1' });
+    await expect(importSpec({ spec: 'swagger: "2.0"\ninfo: {title: T, version: "1"}\npaths: {}\n' })).resolves.toMatchObject({ format: 'openapi-2.0' });
+  });
+});

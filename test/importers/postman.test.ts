@@ -1,0 +1,146 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { importSpec, type ImportedApp } from '../../src/importers/index.js';
+import type { ActionDef } from '../../src/model/action.js';
+
+const file = fileURLToPath(new URL('../fixtures/specs/shop/shop.postman_collection.json', import.meta.url));
+
+describe('importSpec (Postman v2.1)', () => {
+  let app: ImportedApp;
+  const action = (event: string) => app.actions.find((a) => a.event === event) as ActionDef;
+
+  it('imports every request of the collection', async () => {
+    app = await importSpec({ file });
+    expect(app.format).toBe('postman-2.1');
+    expect(app.name).toBe('Shop API');
+    expect(app.actions.map((a) => a.event)).toEqual([
+      'list_products', 'get_product', 'create_product', 'create_order', 'upload_receipt', 'add_note', 'health', 'health_2',
+    ]);
+    expect(app.warnings).toContain('Event "health" is already taken; request "Health" is named "health_2".');
+  });
+
+  it('keeps folders as groups', () => {
+    expect(action('list_products').group).toEqual(['Products']);
+    expect(action('create_product').group).toEqual(['Products', 'Admin']);
+    expect(action('health_2').group).toBeUndefined();
+  });
+
+  it('inherits auth from collection and folders, with request-level noauth and overrides winning', () => {
+    expect(app.auth_schemes).toEqual({
+      bearer: { type: 'http', scheme: 'bearer' },
+      apikey: { type: 'apiKey', in: 'header', name: 'X-Shop-Key' },
+      basic: { type: 'http', scheme: 'basic' },
+    });
+    expect(app.security).toEqual([{ bearer: [] }]);
+    expect(action('list_products').security).toEqual([{ apikey: [] }]); // folder auth
+    expect(action('create_product').security).toEqual([{ apikey: [] }]); // inherited through a sub-folder
+    expect(action('get_product').security).toEqual([]); // noauth
+    expect(action('create_order').security).toEqual([{ bearer: [] }]); // collection auth
+    expect(action('upload_receipt').security).toEqual([{ basic: [] }]);
+  });
+
+  it('turns {{baseUrl}} hosts into the env and other hosts into action servers', () => {
+    expect(app.envs).toEqual([{ slug: 'shop', base_url: 'https://shop.test/api' }]);
+    expect(action('list_products').server).toBeUndefined();
+    expect(action('health_2').server).toBe('https://status.shop.test');
+  });
+
+  it('turns collection variables and references into app variables, withholding secret values', () => {
+    expect(app.variables).toEqual({
+      apiVersion: { type: 'string', default: '2024-01' },
+      clientSecret: {},
+      pageSize: { type: 'number', default: 25, description: 'Default page size' },
+      cursor: { description: expect.stringContaining('not declared') },
+      orderId: { description: expect.stringContaining('not declared') },
+    });
+    expect(app.warnings.some((w) => w.includes('"clientSecret" look secret'))).toBe(true);
+    expect(JSON.stringify(app)).not.toContain('s3cr3t-value');
+  });
+
+  it('keeps {{var}} in headers and query as $Variable placeholders and ignores disabled entries', () => {
+    const params = action('list_products').parameters;
+    expect(params.map((p) => `${p.in}:${p.name}`)).toEqual(['query:limit', 'query:cursor', 'header:Accept', 'header:X-Version']);
+    expect(params.find((p) => p.name === 'cursor')?.schema).toEqual({ default: '$Variable{cursor}' });
+    expect(params.find((p) => p.name === 'X-Version')?.schema).toEqual({ default: '$Variable{apiVersion}' });
+    expect(params.find((p) => p.name === 'limit')?.schema).toEqual({ examples: ['10'] });
+    expect(params.find((p) => p.name === 'Accept')?.schema).toEqual({ default: 'application/json' });
+  });
+
+  it('never stores a literal credential header value', () => {
+    const auth = action('add_note').parameters.find((p) => p.name === 'Authorization');
+    expect(auth?.schema).toEqual({});
+    expect(JSON.stringify(app)).not.toContain('sk_live_pasted_by_mistake');
+    expect(app.warnings.some((w) => w.includes('Literal credential headers'))).toBe(true);
+  });
+
+  it('turns :path and {{var}} path segments into {name} parameters', () => {
+    expect(action('get_product').path).toBe('/products/{productId}');
+    expect(action('get_product').parameters).toEqual([
+      { name: 'productId', in: 'path', required: true, style: 'simple', explode: false, schema: { type: 'string' } },
+    ]);
+    expect(action('upload_receipt').parameters[0]).toEqual({
+      name: 'orderId', in: 'path', required: true, style: 'simple', explode: false, schema: { type: 'string', examples: ['o_1'] }, description: 'Order id',
+    });
+    expect(action('add_note').path).toBe('/orders/{orderId}/note');
+    expect(action('add_note').parameters[0]).toMatchObject({ name: 'orderId', in: 'path', schema: { default: '$Variable{orderId}' } });
+  });
+
+  it('reads raw JSON without a language, urlencoded and formdata-with-file bodies', () => {
+    expect(action('create_product').body).toEqual({ required: true, media: { 'application/json': { example: { name: 'Mug', price: 12 } } }, default: 'application/json' });
+    expect(action('add_note').body?.default).toBe('text/plain');
+    expect(action('create_order').body).toEqual({
+      required: true,
+      media: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { product: {}, qty: {} } }, example: { product: 'p1', qty: '2' } } },
+      default: 'application/x-www-form-urlencoded',
+    });
+    expect(action('upload_receipt').body?.media['multipart/form-data']).toEqual({
+      schema: { type: 'object', properties: { receipt: { type: 'string', format: 'binary' }, note: {} } },
+      encoding: { receipt: { contentType: 'application/pdf' } },
+      example: { note: 'thanks' },
+    });
+  });
+
+  it('keeps saved example responses', () => {
+    expect(action('list_products').examples).toEqual([
+      { name: 'A page of products', status: 200, body: [{ id: 'p1', name: 'Mug' }], headers: { 'Content-Type': 'application/json' } },
+    ]);
+    expect(action('list_products').responses).toEqual({ '200': { 'application/json': null } });
+  });
+
+  it('uses item ids, else folder paths, as re-import sources', () => {
+    expect(action('list_products').source).toBe('postman:req-list-products');
+    expect(action('create_product').source).toBe('postman:Products/Admin/Create product');
+  });
+
+  it('reads v2.0 auth settings and skips non-http URLs', async () => {
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Old', schema: 'https://schema.getpostman.com/json/collection/v2.0.0/collection.json' },
+        auth: { type: 'apikey', apikey: { key: 'api_key', value: '{{k}}', in: 'query' } },
+        item: [
+          { name: 'Ping', request: { method: 'GET', url: 'https://old.test/ping' } },
+          { name: 'Helper', request: { method: 'GET', url: { host: ['about'], port: 'blank' } } },
+          { name: 'Signed', request: { method: 'GET', url: 'https://old.test/signed', auth: { type: 'awsv4', awsv4: {} } } },
+        ],
+      },
+    });
+    expect(result.warnings[0]).toContain('v2.0 is read with the v2.1 rules');
+    expect(result.auth_schemes).toEqual({ apikey: { type: 'apiKey', in: 'query', name: 'api_key' } });
+    expect(result.actions.map((a) => a.event)).toEqual(['ping', 'signed']);
+    expect(result.actions[1].security).toEqual([]);
+    expect(result.skipped).toEqual([{ operation: 'Helper', reason: expect.stringContaining('about:blank') }]);
+    expect(result.warnings.some((w) => w.includes('"awsv4" has no Ductape equivalent'))).toBe(true);
+  });
+
+  it('imports DocuSign with collection oauth2 and per-request overrides', async () => {
+    const docusign = await importSpec({ file: fileURLToPath(new URL('../fixtures/specs/docusign-admin-v2.1.postman_collection.json', import.meta.url)) });
+    expect(docusign.auth_schemes.oauth2).toMatchObject({
+      type: 'oauth2',
+      flows: { authorizationCode: { tokenUrl: 'https://account-d.docusign.com/oauth/token', authorizationUrl: 'https://account-d.docusign.com/oauth/auth' } },
+    });
+    expect(docusign.envs).toEqual([{ slug: 'api', base_url: 'https://api.docusign.net/Management' }]);
+    const overrides = docusign.actions.filter((a) => a.security?.length === 0 || a.security?.[0]?.basic);
+    expect(overrides.length).toBeGreaterThan(0);
+    expect(docusign.actions.every((a) => !a.path.includes('{{'))).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+// rotate-key: every sealed value re-sealed under the new key in one transaction; the old key stops opening the workspace.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuctapeError, type Ductape } from '../../src/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { authSpec } from '../helpers/auth-spec.js';
+import { newClient, TEST_KEY } from '../helpers/client.js';
+import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
+
+const NEW_KEY = 'the-new-private-key-456789';
+let dir: string;
+let oauth: OAuthServer;
+let clients: Ductape[] = [];
+const open = (key: string) => {
+  const c = newClient({ store: `sqlite:${join(dir, 'ws.db')}`, private_key: key });
+  clients.push(c);
+  return c;
+};
+const run = (d: Ductape, app: string) => d.actions.run({ env: 'prd', product: 'shop', app, event: 'get_item', input: { params: { id: '1' } } });
+
+async function failure(p: Promise<unknown>): Promise<DuctapeError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DuctapeError) return err;
+    throw err;
+  }
+  throw new Error('expected a DuctapeError');
+}
+
+describe('rotateKey', () => {
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ductape-rotate-'));
+    oauth = await startOAuthServer();
+    const d = open(TEST_KEY);
+    await d.apps.import({ app: 'demo', spec: authSpec(oauth.tokenUrl) });
+    await d.apps.envs.upsert({ app: 'demo', slug: 'prd', base_url: oauth.url });
+    await d.products.create({ tag: 'shop', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'shop', app: 'demo', access_tag: 'oauth' });
+    await d.secrets.set({ key: 'CLIENT_SECRET', value: 'secret-1', envs: ['prd'] });
+    await d.products.apps.configure({ product: 'shop', app: 'oauth', env: 'prd', auth: { type: 'oauth2', grant: 'client_credentials', client_id: 'client-1', client_secret: '$Secret{CLIENT_SECRET}' } });
+    await d.products.sessions.create({ product: 'shop', tag: 'user', schema: { type: 'object', properties: { user: { type: 'object' } } }, selector: '$Session{user}{id}', expiry: 3600 });
+    await run(d, 'oauth');
+  });
+  afterEach(async () => {
+    for (const c of clients) await c.close();
+    clients = [];
+    await oauth.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('re-seals credentials, secrets, tokens and sessions so that only the new key opens them', async () => {
+    const d = open(TEST_KEY);
+    const { refreshToken } = await d.sessions.start({ product: 'shop', env: 'prd', tag: 'user', data: { user: { id: '42' } } });
+    const result = await d.rotateKey(NEW_KEY);
+    expect(result).toEqual({ connections: 1, secrets: 1, tokens: 1, sessions: 1 });
+
+    const old = open(TEST_KEY);
+    const err = await failure(old.secrets.list());
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.message).toContain('private_key does not open workspace acme');
+
+    const fresh = open(NEW_KEY);
+    expect(await fresh.secrets.get({ key: 'CLIENT_SECRET', env: 'prd' })).toMatchObject({ value: 'secret-1' });
+    expect(await run(fresh, 'oauth')).toMatchObject({ ok: true });
+    // The persisted access token opened under the new key: no second token request.
+    expect(oauth.tokenRequests).toHaveLength(1);
+    const refreshed = await fresh.sessions.refresh({ product: 'shop', env: 'prd', tag: 'user', refreshToken });
+    expect((await fresh.sessions.verify({ product: 'shop', env: 'prd', tag: 'user', token: refreshed.token })).data).toEqual({ user: { id: '42' } });
+  });
+
+  it('changes nothing when one value does not open', async () => {
+    const store = await openSqliteStore(join(dir, 'ws.db'));
+    await store.putRecord('acme', 'secret', 'BROKEN|*|*', { value: 'v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA', set: 'x', expires_at: null, updated_at: '' });
+    await store.close();
+    const d = open(TEST_KEY);
+    expect((await failure(d.rotateKey(NEW_KEY))).code).toBe('CONFIG_ERROR');
+    const again = open(TEST_KEY);
+    expect(await again.secrets.get({ key: 'CLIENT_SECRET', env: 'prd' })).toMatchObject({ value: 'secret-1' });
+    expect(await run(again, 'oauth')).toMatchObject({ ok: true });
+    expect((await failure(open(NEW_KEY).secrets.list())).message).toContain('private_key does not open workspace acme');
+  });
+
+  it('refuses a new key that is too short or the same', async () => {
+    expect((await failure(open(TEST_KEY).rotateKey('short'))).code).toBe('CONFIG_ERROR');
+    expect((await failure(open(TEST_KEY).rotateKey(TEST_KEY))).message).toContain('same');
+  });
+});

@@ -1,13 +1,17 @@
 // `npm run bench`: every benchmark, each printing `BENCH <name> <value> <unit>` lines (ratios against raw undici
 // are measured side by side in the same run). Pass names to run a subset: `npm run bench -- run import`.
+import { benchCache } from './cache.js';
 import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
 import { benchRun } from './run.js';
+import { benchSessions } from './sessions.js';
 
 const suites: Record<string, () => Promise<void>> = {
   run: benchRun,
   import: benchImport,
   encode: benchEncode,
+  sessions: benchSessions,
+  cache: benchCache,
 };
 
 const wanted = process.argv.slice(2);

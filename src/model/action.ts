@@ -34,6 +34,12 @@ export interface ParamDef {
   contentType?: string;
   description?: string;
   deprecated?: boolean;
+  /**
+   * Value sent when the caller gives none (it may hold placeholders). Postman requests carry the values to send
+   * (`Accept: application/json`, `key={{apiKey}}` → `$Variable{apiKey}`); OpenAPI `default`s are not sent, since
+   * they describe what the server assumes when the parameter is absent.
+   */
+  value?: unknown;
 }
 
 /** Per-property encoding of form and multipart bodies (OpenAPI Encoding Object). */

@@ -3,6 +3,7 @@ import { DuctapeError } from '../errors.js';
 import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver } from '../model/placeholders.js';
 import { resolveSecret } from '../workspace/secrets.js';
 import type { IActionRequest, RunContext } from './context.js';
+import { applyDefaults } from './plan.js';
 
 /*
  * $Auth is not accepted in run input: the login result it reads is obtained by the authenticate stage, after the input
@@ -11,7 +12,8 @@ import type { IActionRequest, RunContext } from './context.js';
 export const INPUT_KINDS: readonly PlaceholderKind[] = ['Session', 'Secret', 'Variable', 'Constant', 'Now'];
 
 export function bind(ctx: RunContext): void | Promise<void> {
-  const input = ctx.run.input;
+  const defaults = ctx.plan!.defaults;
+  const input = defaults ? applyDefaults(ctx.run.input as Record<string, unknown>, defaults) : ctx.run.input;
   // Hot path: no '$' anywhere means nothing to do, and the caller's object is used as is (no copy).
   if (!hasPlaceholders(input)) {
     ctx.bound = input;

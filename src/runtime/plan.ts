@@ -67,6 +67,26 @@ export interface Plan {
   /** The product's caches (tag → expiry), for `run({ cache })`. */
   readonly caches: Readonly<Record<string, { expiry_ms: number }>>;
   readonly connection: ConnectionRow | undefined;
+  /** Values the action sends when the caller gives none (ParamDef.value), by input location; may hold placeholders. */
+  readonly defaults?: ParamDefaults;
+}
+
+export type ParamDefaults = Partial<Record<'params' | 'query' | 'headers' | 'cookies', Record<string, unknown>>>;
+const INPUT_LOCATION = { path: 'params', query: 'query', header: 'headers', cookie: 'cookies' } as const;
+
+/** Fills in the defaults the caller did not give (header names compared case-insensitively); copies only what changes. */
+export function applyDefaults<T extends Record<string, unknown>>(input: T, defaults: ParamDefaults): T {
+  let out: Record<string, unknown> | undefined;
+  for (const loc of Object.keys(defaults) as (keyof ParamDefaults)[]) {
+    const given = (input[loc] ?? {}) as Record<string, unknown>;
+    let merged: Record<string, unknown> | undefined;
+    for (const [name, value] of Object.entries(defaults[loc]!)) {
+      const present = loc === 'headers' ? Object.keys(given).some((k) => k.toLowerCase() === name.toLowerCase()) : given[name] !== undefined;
+      if (!present) (merged ??= { ...given })[name] = value;
+    }
+    if (merged) (out ??= { ...input })[loc] = merged;
+  }
+  return (out ?? input) as T;
 }
 
 export function planKey(product: string, env: string, accessTag: string, event: string): string {
@@ -190,7 +210,17 @@ export function compilePlan(p: CompileInput): Plan {
     timeoutMs: action.timeoutMs ?? app.timeout_ms ?? DEFAULTS.timeoutMs,
     caches: p.product.caches ?? {},
     connection,
+    defaults: defaultsOf(params),
   };
+}
+
+function defaultsOf(params: ParamDef[]): ParamDefaults | undefined {
+  let out: ParamDefaults | undefined;
+  for (const p of params) {
+    if (p.value === undefined) continue;
+    ((out ??= {})[INPUT_LOCATION[p.in]] ??= {})[p.name] = p.value;
+  }
+  return out;
 }
 
 /** Path params named in the template but not declared (hand-made actions, sloppy specs) get default rules. */

@@ -1,5 +1,5 @@
 // The run-path session verifier: a few microseconds per run for a token seen before, revocations within a bound.
-import type { webcrypto } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createRevocationView, DEFAULT_REVOCATION_CHECK_MS } from './revocations.js';
 import { clock, type SessionDeps } from './session-types.js';
@@ -47,10 +47,10 @@ interface Entry {
  */
 export function createSessionVerifier(deps: SessionDeps, opts: VerifierOptions = {}): SessionVerifier {
   const view = createRevocationView(deps.store, deps.workspace, opts.revocationCheckMs ?? DEFAULT_REVOCATION_CHECK_MS);
-  const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  const keys = new Map<string, Promise<KeyObject>>();
   const tokens = new LRUCache<string, Entry>({ max: opts.maxTokens ?? 10_000 });
 
-  function keyFor(product: string, env: string, tag: string, scopeKey: string): Promise<webcrypto.CryptoKey> {
+  function keyFor(product: string, env: string, tag: string, scopeKey: string): Promise<KeyObject> {
     let k = keys.get(scopeKey);
     if (!k) {
       // Scopes are few (products × envs × types); the bound only guards against unbounded growth from bad input.

@@ -60,10 +60,10 @@ describe('importSpec (Postman v2.1)', () => {
   it('keeps {{var}} in headers and query as $Variable placeholders and ignores disabled entries', () => {
     const params = action('list_products').parameters;
     expect(params.map((p) => `${p.in}:${p.name}`)).toEqual(['query:limit', 'query:cursor', 'header:Accept', 'header:X-Version']);
-    expect(params.find((p) => p.name === 'cursor')?.schema).toEqual({ default: '$Variable{cursor}' });
-    expect(params.find((p) => p.name === 'X-Version')?.schema).toEqual({ default: '$Variable{apiVersion}' });
+    expect(params.find((p) => p.name === 'cursor')).toMatchObject({ schema: {}, value: '$Variable{cursor}' });
+    expect(params.find((p) => p.name === 'X-Version')).toMatchObject({ schema: {}, value: '$Variable{apiVersion}' });
     expect(params.find((p) => p.name === 'limit')?.schema).toEqual({ examples: ['10'] });
-    expect(params.find((p) => p.name === 'Accept')?.schema).toEqual({ default: 'application/json' });
+    expect(params.find((p) => p.name === 'Accept')).toMatchObject({ schema: {}, value: 'application/json' });
   });
 
   it('never stores a literal credential header value', () => {
@@ -82,7 +82,7 @@ describe('importSpec (Postman v2.1)', () => {
       name: 'orderId', in: 'path', required: true, style: 'simple', explode: false, schema: { type: 'string', examples: ['o_1'] }, description: 'Order id',
     });
     expect(action('add_note').path).toBe('/orders/{orderId}/note');
-    expect(action('add_note').parameters[0]).toMatchObject({ name: 'orderId', in: 'path', schema: { default: '$Variable{orderId}' } });
+    expect(action('add_note').parameters[0]).toMatchObject({ name: 'orderId', in: 'path', value: '$Variable{orderId}' });
   });
 
   it('reads raw JSON without a language, urlencoded and formdata-with-file bodies', () => {

@@ -175,7 +175,7 @@ function buildAction(
     seen.add(key);
     const param = valueParam(header.key, 'header', header, ctx.vars);
     if (value && !hasReference(value) && isSensitiveName(key)) {
-      delete (param.schema as Record<string, unknown>).default;
+      delete param.value;
       ctx.literalSecrets.push(`${header.key} in "${ctx.label}"`);
     }
     parameters.push(param);

@@ -55,7 +55,7 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
         seen.add(name);
         // Filled from the connection variable unless the caller passes params[name].
         const p = pathParam(name, described.get(name), false);
-        p.schema = { type: 'string', default: `$Variable{${name}}` };
+        p.value = `$Variable{${name}}`;
         params.push(p);
       }
       return `{${name}}`;
@@ -82,9 +82,9 @@ function pathParam(name: string, described: Obj | undefined, required: boolean):
 }
 
 /**
- * A query or header entry. Values with `{{var}}` become defaults holding `$Variable{var}` placeholders that
+ * A query or header entry. Values with `{{var}}` become values to send holding `$Variable{var}` placeholders that
  * resolve at run time; literal query values are examples (Postman fills them in to try a request), literal
- * header values are defaults (Accept, versions and the like are meant to be sent).
+ * header values are sent (Accept, versions and the like are meant to be sent).
  */
 export function valueParam(name: string, location: 'query' | 'header', entry: Obj, vars: VariableTable): ParamDef {
   const p: ParamDef =
@@ -95,9 +95,9 @@ export function valueParam(name: string, location: 'query' | 'header', entry: Ob
   const schema: Record<string, unknown> = {};
   if (value !== undefined && hasReference(value)) {
     const placeholder = vars.toPlaceholders(value);
-    if (placeholder !== undefined) schema.default = placeholder;
+    if (placeholder !== undefined) p.value = placeholder;
   } else if (value !== undefined && location === 'header') {
-    schema.default = value;
+    p.value = value;
   } else {
     const example = exampleOf(value);
     if (example !== undefined) schema.examples = [example];

@@ -1,0 +1,61 @@
+// Imported actions run end to end: OpenAPI servers and Postman values ({{var}} → connection variables).
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { newClient } from '../helpers/client.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const spec = (p: string) => fileURLToPath(new URL(`../fixtures/specs/${p}`, import.meta.url));
+let upstream: Upstream;
+let ductape: Ductape;
+
+beforeEach(async () => {
+  upstream = await startUpstream();
+  ductape = newClient();
+});
+afterEach(async () => {
+  await ductape.close();
+  await upstream.close();
+});
+
+describe('imported actions', () => {
+  it('sends Postman header and query values, filling {{variables}} from the connection', async () => {
+    await ductape.apps.import({ app: 'shop', file: spec('shop/shop.postman_collection.json') });
+    await ductape.products.create({ tag: 'store', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'store', app: 'shop' });
+    await ductape.products.apps.configure({ product: 'store', app: 'shop', env: 'dev', base_url: upstream.url, variables: { cursor: 'c_42' } });
+    await ductape.actions.run({ env: 'dev', product: 'store', app: 'shop', event: 'list_products', input: { query: { limit: 5 } } });
+    const req = upstream.requests[0];
+    expect(req.url).toBe('/products?limit=5&cursor=c_42');
+    expect(req.headers['x-version']).toBe('2024-01'); // the collection variable's value, as the app variable default
+    expect(req.headers.accept).toBe('application/json');
+    expect(req.headers['x-debug']).toBeUndefined(); // disabled in the collection
+  });
+
+  it('lets the caller override a Postman value', async () => {
+    await ductape.apps.import({ app: 'shop', file: spec('shop/shop.postman_collection.json') });
+    await ductape.products.create({ tag: 'store', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'store', app: 'shop' });
+    await ductape.products.apps.configure({ product: 'store', app: 'shop', env: 'dev', base_url: upstream.url, variables: { cursor: 'c_42' } });
+    await ductape.actions.run({ env: 'dev', product: 'store', app: 'shop', event: 'list_products', input: { query: { cursor: 'mine' }, headers: { 'X-Version': '2025-02' } } });
+    expect(upstream.requests[0].url).toBe('/products?cursor=mine');
+    expect(upstream.requests[0].headers['x-version']).toBe('2025-02');
+  });
+
+  it('runs an imported OpenAPI operation against the configured base URL', async () => {
+    await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
+    const actions = await ductape.apps.actions.list({ app: 'todo' });
+    expect(actions.length).toBeGreaterThan(0);
+    await ductape.products.create({ tag: 'p', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'todo' });
+    await ductape.products.apps.configure({ product: 'p', app: 'todo', env: 'dev', base_url: `${upstream.url}/v1` });
+    const get = actions.find((a) => a.method === 'GET' && a.path.includes('{'))!;
+    const name = /\{([^}]+)\}/.exec(get.path)![1];
+    await expect(ductape.actions.run({ env: 'dev', product: 'p', app: 'todo', event: get.event, input: { params: { [name]: 'a b/c' } } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await ductape.actions.run({ env: 'dev', product: 'p', app: 'todo', event: get.event, input: { params: { [name]: '17' } } });
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0].url).toBe(`/v1${get.path.replace(`{${name}}`, '17')}`);
+  });
+});

@@ -71,6 +71,32 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
       input: { headers: { 'X-Request-ID': 'req_abc123' }, params: { userId: '456' } },
     });
 
+    // Sessions: the product backend starts a session once, then runs actions on the user's behalf.
+    await ductape.products.sessions.create({
+      product: 'dashboard', tag: 'user-session',
+      schema: { type: 'object', required: ['user'], properties: { user: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } } },
+      selector: '$Session{user}{id}', expiry: 3600,
+    });
+    const { token } = await ductape.sessions.start({ product: 'dashboard', env: 'prd', tag: 'user-session', data: { user: { id: '42' } } });
+    log(`▶ Started a session for user 42: token ${token.slice(0, 16)}… (sealed JWE, bound to dashboard/prd/user-session)`);
+    await show('With session tracking ($Session{user}{id} filled from the verified token)', {
+      env: 'prd', product: 'dashboard', app: 'analytics', event: 'get_user_stats',
+      input: { params: { userId: '$Session{user}{id}' } },
+      session: { tag: 'user-session', token },
+    });
+
+    // Caching and retries: the second identical run is answered from the product cache.
+    await ductape.products.caches.create({ product: 'catalog', tag: 'products-list', expiry: 60_000 });
+    const cachedCall: IActionProcessorInput = {
+      env: 'prd', product: 'catalog', app: 'products-api', event: 'list_products',
+      input: { query: { category: 'electronics' } },
+      cache: 'products-list', retries: 3,
+    };
+    const before = prd.hits;
+    await show('With caching and retries (first run: a miss)', cachedCall);
+    const again = await show('With caching and retries (second run: a hit)', cachedCall);
+    log(`  cached: ${again.cached}; upstream calls for both runs: ${prd.hits - before}\n`);
+
     try {
       await ductape.actions.run({ env: 'dev', product: 'payments', app: 'stripe', event: 'create_payment_intent', input: { body: { amount: 0, currency: 'yen' } } });
     } catch (err) {

@@ -6,10 +6,12 @@ describe('examples/demo', () => {
   it('runs every seed example against the local example API', async () => {
     const lines: string[] = [];
     const { runs } = await demo((l) => lines.push(l));
-    expect(runs).toBeGreaterThanOrEqual(5);
+    expect(runs).toBeGreaterThanOrEqual(8);
     const text = lines.join('\n');
     expect(text).toContain('"served_by":"prd"');
     expect(text).toContain('"served_by":"dev"');
     expect(text).toContain('INVALID_INPUT');
+    expect(text).toContain('/v1/users/42/stats'); // $Session{user}{id} from the verified session
+    expect(text).toContain('cached: true; upstream calls for both runs: 1');
   });
 });

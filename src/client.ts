@@ -15,6 +15,8 @@ import type { LogQuery, RunLogRow } from './store/store.js';
 import { createApps } from './workspace/apps.js';
 import type { WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
+import { applyWorkspace, type ApplyResult } from './workspace/apply.js';
+import { readWorkspaceFile } from './workspace/apply-file.js';
 import { rotateKey, type RotateKeyResult } from './workspace/rotate-key.js';
 import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
 import { createSecrets } from './workspace/secrets.js';
@@ -190,6 +192,16 @@ export class Ductape {
   /** Resolves once the store is open and the key checked; definition calls do this implicitly. */
   async ready(): Promise<void> {
     await this.#open();
+  }
+
+  /**
+   * Makes the workspace match a ductape.yaml (API.md §7): writes only what differs; `dry_run` reports without writing.
+   * `$Env{NAME}` in the file reads `env` (default process.env).
+   */
+  async apply(args: { file: string; dry_run?: boolean; env?: Record<string, string | undefined> }): Promise<ApplyResult> {
+    await this.#open();
+    const doc = await readWorkspaceFile(args.file, args.env);
+    return applyWorkspace(this.#deps(), doc, { dryRun: args.dry_run === true });
   }
 
   /**

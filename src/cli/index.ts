@@ -1,5 +1,6 @@
 // The `ductape` command: global options and every command wired (each lives in commands/<name>.ts).
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
 import { registerApps } from './commands/apps.js';
 import { registerProducts } from './commands/products.js';
 import { registerRun } from './commands/run.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerProducts(program);
   registerRun(program);
   registerSecrets(program);
+  registerApply(program);
   registerSessions(program);
   return program;
 }

@@ -101,7 +101,7 @@ async function resolveValues(
         const result = rejected
           ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login)
           : await rt.login.getLogin(identity, form.expiry, login);
-        return { form: t.form.evaluate(resolver(result)) as AuthForm, auth: result };
+        return { form: { ...(t.form.evaluate(resolver(result)) as object), input } as AuthForm, auth: result };
       }
       const form = t.form.evaluate(resolver()) as AuthForm;
       if (entry.kind !== 'oauth2') return { form };

@@ -254,3 +254,21 @@ export function createSecrets(deps: SecretDeps) {
     delete: (args: { key: string; envs?: string[]; apps?: string[] }) => deleteSecret(deps, args),
   };
 }
+
+/** One slot's value and expiry exactly as stored (no fallback to wider slots); undefined when the slot is empty. */
+export async function readSecretSlot(
+  deps: SecretDeps,
+  key: string,
+  env: string | undefined,
+  app: string | undefined,
+): Promise<{ value: string; expires_at: number | null } | undefined> {
+  const rk = slotKey(key, env ?? ANY, app ?? ANY);
+  const rec = await deps.store.getRecord<SecretData>(deps.workspace, SECRET_KIND, rk);
+  if (!rec) return undefined;
+  const value = openValue(deps.privateKey, scopeOf(deps, rk), rec.data.value);
+  registerSecret(value);
+  return { value, expires_at: rec.data.expires_at };
+}
+
+/** Epoch ms of an `expires_at` input (null when none); NaN when it is not a time. */
+export const expiresAtMs = toMs;

@@ -104,8 +104,17 @@ function tokenUrlFrom(scheme: AuthSchemeDef | undefined, grant: 'client_credenti
   return undefined;
 }
 
-function applyEntry(req: OutgoingRequest, e: AuthEntry, v: ResolvedCredential, applied: string[][]): void {
+function applyEntry(req: OutgoingRequest, e: AuthEntry, v: ResolvedCredential, identity: string[][]): void {
   const f = v.form;
+  // The identity of fetched credentials is who they were fetched for, not the short-lived token: a refreshed token
+  // or a new login keeps the same credentialId (and cache entries).
+  const applied: string[][] = e.kind === 'oauth2' || e.kind === 'action' ? [] : identity;
+  if (e.kind === 'oauth2') {
+    const o = f as Extract<AuthForm, { type: 'oauth2' }>;
+    identity.push(['o', o.grant, e.tokenUrl ?? '', o.client_id, JSON.stringify(e.scopes ?? []), o.client_secret ?? '', o.refresh_token ?? '']);
+  } else if (e.kind === 'action') {
+    identity.push(['a', (f as { event: string }).event, JSON.stringify((f as { input?: unknown }).input ?? null)]);
+  }
   const header = (name: string, value: unknown) => {
     const text = headerValue(name, value);
     req.headers[name.toLowerCase()] = text;

@@ -144,6 +144,20 @@ describe('compileAuth', () => {
     expect(req.credentialId).not.toBe(a.credentialId);
   });
 
+  it('keeps the credentialId of oauth2 credentials when the access token is refreshed', () => {
+    const compiled = compileAuth(app, op([{ oauth: [] }]), { type: 'oauth2', grant: 'client_credentials', client_id: 'c', client_secret: 's' });
+    const ids = ['at_first_token', 'at_second_token'].map((accessToken) => {
+      const req = request();
+      compiled.apply(req, [{ form: compiled.entries[0].form, accessToken }], idKey);
+      return req.credentialId;
+    });
+    expect(ids[0]).toBe(ids[1]);
+    const other = compileAuth(app, op([{ oauth: [] }]), { type: 'oauth2', grant: 'client_credentials', client_id: 'c2', client_secret: 's' });
+    const req = request();
+    other.apply(req, [{ form: other.entries[0].form, accessToken: 'at_first_token' }], idKey);
+    expect(req.credentialId).not.toBe(ids[0]);
+  });
+
   it('makes every applied value redactable in text, headers and URLs', () => {
     const req = run(
       [

@@ -1,0 +1,147 @@
+// ductape apply: idempotent, --dry-run writes nothing, secrets from $Env, credentials sealed.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuctapeError, type Ductape } from '../../src/index.js';
+import { authSpec } from '../helpers/auth-spec.js';
+import { newClient } from '../helpers/client.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+let dir: string;
+let upstream: Upstream;
+let clients: Ductape[] = [];
+const ENV = { DEMO_TOKEN_PRD: 'tok_APPLY_prd_0001', DEMO_TOKEN_DEV: 'tok_APPLY_dev_0002' };
+const client = () => {
+  const c = newClient({ store: `sqlite:${join(dir, 'ws.db')}` });
+  clients.push(c);
+  return c;
+};
+const fileHash = () => createHash('sha256').update(readFileSync(join(dir, 'ws.db'))).digest('hex');
+
+function writeYaml(extra = '') {
+  writeFileSync(
+    join(dir, 'ductape.yaml'),
+    `workspace: acme
+apps:
+  demo:
+    spec: ./spec.json
+    envs:
+      prd: ${upstream.url}/v1
+      dev: { base_url: "${upstream.url}/v1/" }
+    constants: { region: eu }
+products:
+  shop:
+    envs: [dev, prd]
+    apps:
+      demo:
+        envs:
+          prd:
+            auth: { type: bearer, token: "$Secret{DEMO_TOKEN}" }
+            variables: { account: acct_1 }
+            headers: { X-Tenant: acme }
+          dev:
+            auth: { type: bearer, token: "$Secret{DEMO_TOKEN}" }
+    sessions:
+      user: { schema: { type: object, properties: { user: { type: object } } }, selector: "$Session{user}{id}", expiry: 600 }
+    caches:
+      items: { expiry: 60000 }
+secrets:
+  DEMO_TOKEN:
+    - { value: "$Env{DEMO_TOKEN_PRD}", envs: [prd] }
+    - { value: "$Env{DEMO_TOKEN_DEV}", envs: [dev] }
+${extra}`,
+  );
+}
+
+async function closeAll() {
+  for (const c of clients) await c.close();
+  clients = [];
+}
+
+describe('apply', () => {
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ductape-apply-'));
+    upstream = await startUpstream();
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(authSpec('https://auth.example.test/token')));
+    writeYaml();
+  });
+  afterEach(async () => {
+    await closeAll();
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans without writing, applies, and changes nothing the second time', async () => {
+    await client().ready();
+    await closeAll();
+    const empty = fileHash();
+
+    const plan = await client().apply({ file: join(dir, 'ductape.yaml'), dry_run: true, env: ENV });
+    await closeAll();
+    expect(plan.dry_run).toBe(true);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.target}`)).toEqual([
+      'import app demo',
+      'create env demo/prd',
+      'create env demo/dev',
+      'update app demo',
+      'create product shop',
+      'create connection shop/demo',
+      'update connection shop/prd/demo',
+      'update connection shop/dev/demo',
+      'create session shop/user',
+      'create cache shop/items',
+      'set secret DEMO_TOKEN',
+      'set secret DEMO_TOKEN',
+    ]);
+    expect(fileHash()).toBe(empty);
+
+    const first = await client().apply({ file: join(dir, 'ductape.yaml'), env: ENV });
+    expect(first.changes.length).toBeGreaterThan(0);
+    expect(JSON.stringify([plan, first])).not.toContain('tok_APPLY');
+    await closeAll();
+    const applied = fileHash();
+
+    const second = await client().apply({ file: join(dir, 'ductape.yaml'), env: ENV });
+    expect(second.changes).toEqual([]);
+    const again = await client().apply({ file: join(dir, 'ductape.yaml'), env: ENV, dry_run: true });
+    expect(again.changes).toEqual([]);
+    await closeAll();
+    expect(fileHash()).toBe(applied);
+
+    const d = client();
+    expect(await d.actions.run({ env: 'prd', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } })).toBeTruthy();
+    const got = upstream.requests[upstream.requests.length - 1];
+    expect([got.headers.authorization, got.headers['x-tenant'], got.url]).toEqual(['Bearer tok_APPLY_prd_0001', 'acme', '/v1/items/7']);
+    await d.actions.run({ env: 'dev', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } });
+    expect(upstream.requests[upstream.requests.length - 1].headers.authorization).toBe('Bearer tok_APPLY_dev_0002');
+    expect(readFileSync(join(dir, 'ws.db')).includes(Buffer.from('tok_APPLY'))).toBe(false);
+  });
+
+  it('sets only what changed in the environment or the file', async () => {
+    await client().apply({ file: join(dir, 'ductape.yaml'), env: ENV });
+    const changed = await client().apply({ file: join(dir, 'ductape.yaml'), env: { ...ENV, DEMO_TOKEN_PRD: 'tok_APPLY_prd_rotated' } });
+    expect(changed.changes).toEqual([{ kind: 'secret', action: 'set', target: 'DEMO_TOKEN', detail: 'env prd' }]);
+    writeFileSync(join(dir, 'ductape.yaml'), readFileSync(join(dir, 'ductape.yaml'), 'utf8').replace('expiry: 60000', 'expiry: 30000').replace('account: acct_1', 'account: acct_2'));
+    const edited = await client().apply({ file: join(dir, 'ductape.yaml'), env: { ...ENV, DEMO_TOKEN_PRD: 'tok_APPLY_prd_rotated' } });
+    expect(edited.changes.map((c) => `${c.action} ${c.kind} ${c.target} ${c.detail}`)).toEqual(['update connection shop/prd/demo variables', 'update cache shop/items expiry']);
+  });
+
+  it('fails naming the placeholder when an $Env variable is missing, before writing anything', async () => {
+    let err: unknown;
+    try {
+      await client().apply({ file: join(dir, 'ductape.yaml'), env: { DEMO_TOKEN_PRD: 'x-value' } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DuctapeError);
+    expect((err as DuctapeError).message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value');
+    expect(await client().apps.list()).toEqual([]);
+  });
+
+  it('rejects unknown keys with their path', async () => {
+    writeYaml('extra_key: 1');
+    await expect(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV })).rejects.toThrow(/\/extra_key: unknown key/);
+  });
+});

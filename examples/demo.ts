@@ -1,6 +1,7 @@
 // `npm run demo`: starts the example API twice (dev and prd) on 127.0.0.1, imports its OpenAPI file into an
 // embedded SQLite workspace, and runs every example of the "Running Actions" page against it.
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ductape, { DuctapeError, type IActionProcessorInput } from '../src/index.js';
 import { startExampleApi } from './api/server.js';
@@ -20,8 +21,10 @@ const SEED_PRODUCTS: Record<string, string[]> = {
 };
 
 export async function demo(log: (line: string) => void = console.log): Promise<{ runs: number }> {
+  // prd wants a bearer API key; Ductape keeps it as a sealed secret scoped to prd.
+  const prdApiKey = `sk_live_${randomBytes(12).toString('hex')}`;
   const dev = await startExampleApi({ name: 'dev' });
-  const prd = await startExampleApi({ name: 'prd' });
+  const prd = await startExampleApi({ name: 'prd', apiKey: prdApiKey });
   // A fresh workspace each time, so the demo always shows the same thing.
   for (const suffix of ['', '-wal', '-shm']) rmSync(STORE + suffix, { force: true });
   const ductape = new Ductape({ workspace_id: 'demo', user_id: 'demo@ductape.dev', private_key: 'demo-private-key-change-me', store: `sqlite:${STORE}` });
@@ -31,15 +34,20 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
     const report = await ductape.apps.import({ app: 'commerce-api', file: SPEC });
     log(`Imported ${report.created.length} actions from examples/api/openapi.yaml: ${report.created.join(', ')}`);
 
+    await ductape.secrets.set({ key: 'EXAMPLE_API_KEY', value: prdApiKey, envs: ['prd'] });
     for (const [product, accessTags] of Object.entries(SEED_PRODUCTS)) {
       await ductape.products.create({ tag: product, envs: ['dev', 'prd'] });
       for (const access_tag of accessTags) {
         await ductape.products.apps.connect({ product, app: 'commerce-api', access_tag });
         await ductape.products.apps.configure({ product, app: access_tag, env: 'dev', base_url: `${dev.url}/v1` });
-        await ductape.products.apps.configure({ product, app: access_tag, env: 'prd', base_url: `${prd.url}/v1` });
+        await ductape.products.apps.configure({
+          product, app: access_tag, env: 'prd', base_url: `${prd.url}/v1`,
+          auth: { type: 'bearer', token: '$Secret{EXAMPLE_API_KEY}' },
+        });
       }
     }
-    log(`Created products ${Object.keys(SEED_PRODUCTS).join(', ')} with envs dev → ${dev.url}/v1 and prd → ${prd.url}/v1\n`);
+    log(`Created products ${Object.keys(SEED_PRODUCTS).join(', ')} with envs dev → ${dev.url}/v1 and prd → ${prd.url}/v1`);
+    log(`prd runs authenticate with $Secret{EXAMPLE_API_KEY}, sealed at rest (in the store files: ${storeBytesContain(prdApiKey) ? 'FOUND, which is a bug' : 'not found'})\n`);
 
     const show = async (title: string, call: IActionProcessorInput) => {
       const res = await ductape.actions.execute(call);
@@ -104,6 +112,13 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
       log(`▶ Invalid input is refused before anything is sent\n  ${err.code}: ${err.message}\n`);
     }
 
+    try {
+      await ductape.actions.run({ env: 'dev', product: 'payments', app: 'stripe', event: 'create_payment_intent', input: { body: { amount: 1, currency: 'usd' }, headers: { authorization: '$Secret{EXAMPLE_API_KEY}' } } });
+    } catch (err) {
+      if (!(err instanceof DuctapeError) || err.code !== 'INVALID_INPUT') throw err;
+      log(`▶ A prd secret cannot be used in dev\n  ${err.code}: ${err.message}\n`);
+    }
+
     const logs = await ductape.logs.query({ limit: 100 });
     log(`Run log: ${logs.length} runs recorded (${logs.filter((l) => l.ok).length} ok, ${logs.filter((l) => !l.ok).length} refused); dev served ${dev.hits}, prd served ${prd.hits} requests.`);
     return { runs };
@@ -112,6 +127,11 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
     await dev.close();
     await prd.close();
   }
+}
+
+/** Searches the SQLite file and its write-ahead log for a string, as an attacker with the disk would. */
+function storeBytesContain(text: string): boolean {
+  return ['', '-wal'].some((suffix) => existsSync(STORE + suffix) && readFileSync(STORE + suffix).includes(text));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

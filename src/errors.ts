@@ -69,7 +69,7 @@ export class InvalidInputError extends DuctapeError {
   constructor(issues: Issue[], prefix = 'Invalid input') {
     const summary = issues
       .slice(0, 5)
-      .map((i) => `${i.location}${i.path ? i.path : ''}: ${i.message}`)
+      .map((i) => `${i.location}${i.path ? i.path : ''}: ${i.message.replace(/\.$/, '')}`)
       .join('; ');
     super('INVALID_INPUT', `${prefix}: ${summary}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}.`, { issues });
   }

@@ -36,7 +36,7 @@ export async function authenticate(ctx: RunContext, next: () => Promise<void>): 
   if (pa.auth.entries.length === 0) return next();
   const rt = runtimeAuth(ctx.runtime);
   const base = ctx.request!;
-  const resolver = await credentialResolver(ctx, pa.secretKeys, ctx.runtime.privateKey);
+  const resolver = await credentialResolver(ctx, pa.secretKeys);
   let values = await resolveValues(ctx, pa, rt, resolver);
   ctx.request = applied(base, pa.auth, values, rt.idKey);
   try {

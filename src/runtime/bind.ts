@@ -1,7 +1,7 @@
 // Stage: resolves placeholders in the run input ($Session, $Secret, $Variable, $Constant, $Now) into ctx.bound, once.
 import { DuctapeError } from '../errors.js';
 import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver } from '../model/placeholders.js';
-import { resolveSecret } from '../workspace/secrets.js';
+import { cachedSecret } from './secret-cache.js';
 import type { IActionRequest, RunContext } from './context.js';
 import { applyDefaults } from './plan.js';
 
@@ -34,16 +34,15 @@ export function bind(ctx: RunContext): void | Promise<void> {
   });
 }
 
-// Secrets are read before evaluating (the resolver is synchronous). A secret that cannot be used here (unknown, out
+// Secrets are read before evaluating (the resolver is synchronous), from the runtime's cache once warm. A secret that cannot be used here (unknown, out
 // of scope for this env or app, expired) becomes a missing value, reported with the placeholder and where it was.
 async function loadSecrets(ctx: RunContext, keys: string[]): Promise<Map<string, unknown>> {
-  const { store, workspace, privateKey } = ctx.runtime;
   const plan = ctx.plan!;
   const out = new Map<string, unknown>();
   await Promise.all(
     keys.map(async (key) => {
       try {
-        out.set(key, await resolveSecret({ store, workspace, privateKey }, key, { env: plan.env, app: plan.accessTag }));
+        out.set(key, await cachedSecret(ctx.runtime, key, plan.env, plan.accessTag));
       } catch (err) {
         if (!(err instanceof DuctapeError)) throw err;
         out.set(key, missing(err.message));

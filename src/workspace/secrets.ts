@@ -4,6 +4,7 @@ import { ConfigError, InvalidInputError, NotFoundError, type Issue } from '../er
 import { registerSecret } from '../model/redact.js';
 import { openValue, sealValue } from '../store/seal.js';
 import type { Store, StoredRecord } from '../store/store.js';
+import { mutate, type WorkspaceDeps } from './deps.js';
 
 /*
  * Model. A secret key holds one value per slot, a slot being (env or any) × (app or any). `set` writes its value into
@@ -94,8 +95,13 @@ export async function getSecret(deps: SecretDeps, args: { key: string; env?: str
 
 /** Resolves `$Secret{KEY}` for a run. NOT_FOUND when the key is unknown; CONFIG_ERROR when out of scope or expired. */
 export async function resolveSecret(deps: SecretDeps, key: string, where: { env: string; app?: string }): Promise<string> {
-  const slots = await loadSlots(deps, key);
-  return open(deps, pick(deps, key, slots, where.env, where.app));
+  return (await resolveSecretEntry(deps, key, where)).value;
+}
+
+/** resolveSecret, with the slot's expiry (epoch ms or null) so callers may keep the value until then. */
+export async function resolveSecretEntry(deps: SecretDeps, key: string, where: { env: string; app?: string }): Promise<{ value: string; expiresAt: number | null }> {
+  const slot = pick(deps, key, await loadSlots(deps, key), where.env, where.app);
+  return { value: open(deps, slot), expiresAt: slot.data.expires_at };
 }
 
 /** Every secret's key and scope; never values. Slots written together are listed together. */
@@ -246,12 +252,15 @@ const safeKey = (k: unknown) => (typeof k === 'string' ? k.slice(0, 128) : Strin
  * The `ductape.secrets` namespace (API.md §3): set, get, list (never values), delete.
  * @example await ductape.secrets.set({ key: 'STRIPE_KEY', value: 'sk_live_…', envs: ['prd'] });
  */
-export function createSecrets(deps: SecretDeps) {
+export function createSecrets(deps: WorkspaceDeps) {
+  // Writes count as definition changes: runs keep resolved secrets with their plans, and drop both when this
+  // client (or, through the workspace revision, another process) changes a secret.
+  const tx = (store: Store): SecretDeps => ({ store, workspace: deps.workspace, privateKey: deps.privateKey });
   return {
-    set: (args: SetSecretArgs) => setSecret(deps, args),
-    get: (args: { key: string; env?: string; app?: string }) => getSecret(deps, args),
-    list: (args: { key?: string } = {}) => listSecrets(deps, args),
-    delete: (args: { key: string; envs?: string[]; apps?: string[] }) => deleteSecret(deps, args),
+    set: (args: SetSecretArgs) => mutate(deps, (store) => setSecret(tx(store), args)),
+    get: (args: { key: string; env?: string; app?: string }) => getSecret(tx(deps.store), args),
+    list: (args: { key?: string } = {}) => listSecrets(tx(deps.store), args),
+    delete: (args: { key: string; envs?: string[]; apps?: string[] }) => mutate(deps, (store) => deleteSecret(tx(store), args)),
   };
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuctapeError, type Ductape } from '../../src/index.js';
-import { newClient, TEST_KEY } from '../helpers/client.js';
+import { newClient } from '../helpers/client.js';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 import { authSpec } from '../helpers/auth-spec.js';

@@ -4,7 +4,7 @@ import { DuctapeError } from '../../src/errors.js';
 import type { IActionRequest, RunContext } from '../../src/runtime/context.js';
 import { bind } from '../../src/runtime/bind.js';
 import type { Plan } from '../../src/runtime/plan.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
+import { PlanCache, type Runtime } from '../../src/runtime/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { setSecret } from '../../src/workspace/secrets.js';
@@ -18,7 +18,7 @@ beforeEach(async () => {
 afterEach(async () => store.close());
 
 function context(input: IActionRequest, session?: unknown): RunContext {
-  const runtime = { workspace: 'acme', store, privateKey: KEY } as unknown as Runtime;
+  const runtime = { workspace: 'acme', store, privateKey: KEY, plans: new PlanCache() } as unknown as Runtime;
   const plan = {
     env: 'prd',
     accessTag: 'stripe',

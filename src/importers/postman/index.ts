@@ -5,7 +5,7 @@ import { isSensitiveName } from '../../model/redact.js';
 import type { Source } from '../load.js';
 import { createNamer, envSlug, eventFromPath, toSnakeCase } from '../naming.js';
 import { progressReporter, type ImportedApp, type Progress } from '../types.js';
-import { createAuthRegistry, type AuthOutcome } from './auth.js';
+import { createAuthRegistry } from './auth.js';
 import { readBody, readExamples } from './body.js';
 import { parseRequestUrl, valueParam, type ParsedUrl } from './url.js';
 import { createVariableTable, describe, hasReference, type VariableTable } from './variables.js';

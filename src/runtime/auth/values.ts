@@ -1,7 +1,7 @@
 // Resolving credential templates for one run: $Secret (loaded from the store), $Variable, $Constant, $Session, $Now, $Auth.
 import { DuctapeError } from '../../errors.js';
 import { compileTemplate, getPath, missing, type PlaceholderKind, type Resolver, type Template } from '../../model/placeholders.js';
-import { resolveSecret } from '../../workspace/secrets.js';
+import { cachedSecret } from '../secret-cache.js';
 import type { RunContext } from '../context.js';
 import type { Plan } from '../plan.js';
 import type { AuthEntry } from './apply.js';
@@ -34,18 +34,17 @@ function secretKeysOf(...templates: Template[]): string[] {
 }
 
 /**
- * Builds the resolver for one run's credential templates. Secrets are read from the store first (the resolver is
+ * Builds the resolver for one run's credential templates. Secrets are read first, from the runtime's cache once warm (the resolver is
  * synchronous); a secret that fails to resolve throws its own error (NOT_FOUND, out of scope, expired) only when a
  * template actually uses it.
  */
-export async function credentialResolver(ctx: RunContext, keys: string[], privateKey: string): Promise<(auth?: unknown) => Resolver> {
+export async function credentialResolver(ctx: RunContext, keys: string[]): Promise<(auth?: unknown) => Resolver> {
   const plan = ctx.plan as Plan;
-  const { store, workspace } = ctx.runtime;
   const secrets = new Map<string, { value?: string; error?: unknown }>();
   await Promise.all(
     keys.map(async (key) => {
       try {
-        secrets.set(key, { value: await resolveSecret({ store, workspace, privateKey }, key, { env: plan.env, app: plan.accessTag }) });
+        secrets.set(key, { value: await cachedSecret(ctx.runtime, key, plan.env, plan.accessTag) });
       } catch (error) {
         secrets.set(key, { error });
       }

@@ -14,6 +14,8 @@ export async function cache(ctx: RunContext, next: () => Promise<void>): Promise
   if (expiryMs === undefined) {
     throw new NotFoundError('cache', tag, Object.keys(plan.caches), 'Create it with products.caches.create.', `in product "${plan.product}"`);
   }
+  // A streamed response belongs to its caller as it arrives; storing it would mean reading it whole first.
+  if (ctx.run.stream) return next();
   const req = ctx.request!;
   // Streams and multipart forms cannot be hashed without consuming them (and multipart boundaries are random).
   if (req.body !== null && typeof req.body !== 'string' && !(req.body instanceof Uint8Array)) return next();

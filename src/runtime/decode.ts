@@ -14,9 +14,16 @@ export async function decode(ctx: RunContext, next: () => Promise<void>): Promis
     ctx.result = { status: res.status, headers: res.headers, data: res.body };
     return;
   }
-  const data = decodeResponse(res);
+  // A streamed error answer is read whole: the error carries the decoded body like any other.
+  const data = decodeResponse(res.body instanceof Uint8Array ? res : { ...res, body: await readAll(res.body) });
   if (!ok) throw upstreamError(ctx, res, data);
   ctx.result = { status: res.status, headers: res.headers, data };
+}
+
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
 export function decodeResponse(res: UpstreamResponse): unknown {

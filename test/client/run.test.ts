@@ -1,23 +1,15 @@
 // actions.run end to end against real loopback servers: every seed request shape, envs, encoding, errors.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError } from '../../src/index.js';
+import type { DuctapeError } from '../../src/index.js';
 import type { Ductape } from '../../src/index.js';
 import { newClient } from '../helpers/client.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
+import { errorOf as catchError } from '../helpers/errors.js';
 
 let dev: Upstream;
 let prd: Upstream;
 let ductape: Ductape;
 
-async function catchError(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DuctapeError);
-    return err as DuctapeError;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 beforeEach(async () => {
   dev = await startUpstream();

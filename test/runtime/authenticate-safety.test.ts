@@ -9,6 +9,7 @@ import { newClient } from '../helpers/client.js';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 import { authSpec } from '../helpers/auth-spec.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 let dir: string;
 let upstream: Upstream;
@@ -16,15 +17,6 @@ let oauth: OAuthServer;
 let ductape: Ductape;
 const storeUrl = () => `sqlite:${join(dir, 'ws.db')}`;
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 /** Every byte of the store: the database file and its WAL/SHM siblings. */
 function storeBytes(): Buffer {

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError, type Ductape } from '../../src/index.js';
+import type { Ductape } from '../../src/index.js';
 import { newClient } from '../helpers/client.js';
 import { authSpec } from '../helpers/auth-spec.js';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
 import { startUpstream, type Recorded, type Upstream } from '../helpers/upstream.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 let upstream: Upstream;
 let oauth: OAuthServer;
@@ -29,15 +30,6 @@ async function connect(d: Ductape, tag: string, auth: unknown, env = 'prd') {
 const run = (app: string, event = 'get_item', input: Record<string, unknown> = { params: { id: '42' } }, env = 'prd') =>
   ductape.actions.run({ env, product: 'shop', app, event, input });
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 const last = (): Recorded => upstream.requests[upstream.requests.length - 1];
 

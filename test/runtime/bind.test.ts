@@ -1,6 +1,5 @@
 // The bind stage alone: identity on the hot path, every input kind, secrets from a real store, refusals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError } from '../../src/errors.js';
 import type { IActionRequest, RunContext } from '../../src/runtime/context.js';
 import { bind } from '../../src/runtime/bind.js';
 import type { Plan } from '../../src/runtime/plan.js';
@@ -8,6 +7,7 @@ import { PlanCache, type Runtime } from '../../src/runtime/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { setSecret } from '../../src/workspace/secrets.js';
+import { errorOf } from '../helpers/errors.js';
 
 const KEY = 'bind-test-private-key';
 let store: Store;
@@ -43,15 +43,6 @@ async function bound(input: IActionRequest, session?: unknown): Promise<IActionR
   return ctx.bound!;
 }
 
-async function errorOf(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 describe('bind', () => {
   it('keeps the caller input object itself when there is nothing to resolve, synchronously', () => {

@@ -3,23 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Ductape, DuctapeError } from '../../src/index.js';
+import { Ductape } from '../../src/index.js';
 import { newClient, TEST_KEY } from '../helpers/client.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
+import { errorOf as catchError } from '../helpers/errors.js';
 
 let upstream: Upstream;
 let ductape: Ductape;
 const cleanups: (() => Promise<void> | void)[] = [];
 
-async function catchError(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DuctapeError);
-    return err as DuctapeError;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 async function define(d: Ductape, base: string): Promise<void> {
   await d.apps.create({ tag: 'analytics', envs: [{ slug: 'prd', base_url: `${base}/v1` }] });

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError, type Ductape } from '../../src/index.js';
+import type { Ductape } from '../../src/index.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { authSpec } from '../helpers/auth-spec.js';
 import { newClient, TEST_KEY } from '../helpers/client.js';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 const NEW_KEY = 'the-new-private-key-456789';
 let dir: string;
@@ -20,15 +21,6 @@ const open = (key: string) => {
 };
 const run = (d: Ductape, app: string) => d.actions.run({ env: 'prd', product: 'shop', app, event: 'get_item', input: { params: { id: '1' } } });
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 describe('rotateKey', () => {
   beforeEach(async () => {

@@ -2,23 +2,14 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError } from '../../src/errors.js';
 import { redactText } from '../../src/model/redact.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { deleteSecret, getSecret, listSecrets, resolveSecret, setSecret, type SecretDeps } from '../../src/workspace/secrets.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 const PK = 'pk_secrets_test_key';
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 describe('secrets', () => {
   let store: Store;

@@ -3,24 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError } from '../../../src/errors.js';
 import { redactText } from '../../../src/model/redact.js';
 import { createOAuth2Manager, OAUTH_TOKEN_KIND, type OAuth2Params } from '../../../src/runtime/auth/oauth2.js';
 import { openSqliteStore } from '../../../src/store/sqlite.js';
 import type { Store } from '../../../src/store/store.js';
 import { startOAuthServer, type OAuthServer } from '../../helpers/oauth-server.js';
+import { errorOf as failure } from '../../helpers/errors.js';
 
 const PK = 'pk_oauth_tests';
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DuctapeError) return err;
-    throw err;
-  }
-  throw new Error('expected a DuctapeError');
-}
 
 describe('OAuth2 token manager', () => {
   let server: OAuthServer;

@@ -66,13 +66,21 @@ export class SqlStore implements Store {
       .execute();
   }
 
+  // Apps and products are JSON documents keyed by (workspace, tag).
+  private async getDoc<T>(table: 'apps' | 'products', ws: string, tag: string): Promise<T | undefined> {
+    const row = await this.db.selectFrom(table).select('data').where('workspace_id', '=', ws).where('tag', '=', tag).executeTakeFirst();
+    return row ? parse<T>(row.data) : undefined;
+  }
+  private async listDocs<T>(table: 'apps' | 'products', ws: string): Promise<T[]> {
+    const rows = await this.db.selectFrom(table).select('data').where('workspace_id', '=', ws).orderBy('tag').execute();
+    return rows.map((r) => parse<T>(r.data));
+  }
+
   async getApp(ws: string, tag: string) {
-    const row = await this.db.selectFrom('apps').select('data').where('workspace_id', '=', ws).where('tag', '=', tag).executeTakeFirst();
-    return row ? parse<AppDef>(row.data) : undefined;
+    return this.getDoc<AppDef>('apps', ws, tag);
   }
   async listApps(ws: string) {
-    const rows = await this.db.selectFrom('apps').select('data').where('workspace_id', '=', ws).orderBy('tag').execute();
-    return rows.map((r) => parse<AppDef>(r.data));
+    return this.listDocs<AppDef>('apps', ws);
   }
   async putApp(ws: string, app: AppDef) {
     const values = { workspace_id: ws, tag: app.tag, data: JSON.stringify(app), updated_at: now() };
@@ -137,12 +145,10 @@ export class SqlStore implements Store {
   }
 
   async getProduct(ws: string, tag: string) {
-    const row = await this.db.selectFrom('products').select('data').where('workspace_id', '=', ws).where('tag', '=', tag).executeTakeFirst();
-    return row ? parse<ProductDef>(row.data) : undefined;
+    return this.getDoc<ProductDef>('products', ws, tag);
   }
   async listProducts(ws: string) {
-    const rows = await this.db.selectFrom('products').select('data').where('workspace_id', '=', ws).orderBy('tag').execute();
-    return rows.map((r) => parse<ProductDef>(r.data));
+    return this.listDocs<ProductDef>('products', ws);
   }
   async putProduct(ws: string, product: ProductDef) {
     const data = JSON.stringify(product);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
+import type { ConnectionConfig } from '../model/app.js';
 import { registerSecret } from '../model/redact.js';
 
 export interface AppDecl {
@@ -14,13 +15,7 @@ export interface AppDecl {
   constants?: Record<string, unknown>;
 }
 
-export interface ConnectionDecl {
-  app_env?: string;
-  base_url?: string;
-  headers?: Record<string, string>;
-  query?: Record<string, string>;
-  variables?: Record<string, unknown>;
-  server_variables?: Record<string, string>;
+export interface ConnectionDecl extends ConnectionConfig {
   auth?: unknown;
 }
 

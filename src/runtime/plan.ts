@@ -16,6 +16,7 @@ import {
 } from './encode/index.js';
 import type { Runtime } from './runtime.js';
 import { compileValidator, createAppValidators, type AppValidators, type LocationValidator } from './validators.js';
+import { mergeAllOf, mergeComponents } from './schema-merge.js';
 
 export interface CompiledParam<T> {
   name: string;
@@ -122,7 +123,10 @@ async function appValidators(runtime: Runtime, app: AppDef): Promise<AppValidato
   const key = `${app.tag}\u0000${runtime.plans.generation}`;
   let v = perRuntime.get(key);
   if (!v) {
-    v = runtime.store.getComponents(runtime.workspace, app.tag).then((c) => createAppValidators(c as { schemas?: Record<string, JsonSchema> }));
+    // allOf is merged before validation (schema-merge.ts): `allOf: [A, { additionalProperties: false }]` accepts A's fields.
+    v = runtime.store
+      .getComponents(runtime.workspace, app.tag)
+      .then((c) => createAppValidators({ schemas: mergeComponents((c as { schemas?: Record<string, JsonSchema> } | undefined)?.schemas ?? {}) }));
     perRuntime.set(key, v);
   }
   return v;
@@ -176,7 +180,7 @@ export function compilePlan(p: CompileInput): Plan {
   };
   const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
     const schema = locationSchema(loc, lower);
-    return schema ? compileValidator(validators, schema, location, where, true) : undefined;
+    return schema ? compileValidator(validators, mergeAllOf(schema, validators.components), location, where, true) : undefined;
   };
 
   const fixedQuery: string[] = [];
@@ -251,7 +255,7 @@ function compileBody(body: BodyDef, validators: AppValidators, where: string): C
     media.set(essence(mediaType), {
       mediaType,
       encode: compileBodyEncoder(mediaType, def),
-      validate: def.schema !== undefined ? compileValidator(validators, def.schema, 'body', where) : undefined,
+      validate: def.schema !== undefined ? compileValidator(validators, mergeAllOf(def.schema, validators.components), 'body', where) : undefined,
     });
   }
   return { required: body.required === true, defaultMedia: essence(body.default), media };

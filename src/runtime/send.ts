@@ -3,6 +3,7 @@ import { errors as undiciErrors } from 'undici';
 import { DuctapeError } from '../errors.js';
 import { DEFAULTS, resolveTimeouts } from '../options.js';
 import type { RunContext } from './context.js';
+import { forDispatcher } from './encode/index.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError, neverReachedServer, type AttemptOutcome } from './retry-policy.js';
 
@@ -21,7 +22,7 @@ export async function send(ctx: RunContext): Promise<void> {
       path: req.path,
       method: req.method as 'GET',
       headers: req.headers,
-      body: req.body as string,
+      body: forDispatcher(req.body) as string,
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
       signal: abort.signal,

@@ -16,3 +16,4 @@ export { compilePathParam } from './path.js';
 export { compileQueryParam } from './query.js';
 export { compileHeaderParam, compileCookieParam } from './headers.js';
 export { compileBodyEncoder } from './body.js';
+export { forDispatcher } from './multipart.js';

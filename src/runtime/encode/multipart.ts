@@ -1,4 +1,5 @@
 // multipart/form-data bodies as a FormData: files, text fields, JSON parts and repeated parts for arrays.
+import { FormData as UndiciFormData } from 'undici';
 import type { EncodingDef, MediaDef } from '../../model/action.js';
 import { bytesOf } from './binary.js';
 import { EncodeFailure } from './failure.js';
@@ -76,4 +77,19 @@ function appendPart(form: FormData, name: string, value: unknown, encoding: Enco
   }
   const text = isJsonMediaType(declared) ? toJson(value) : toText(value);
   form.append(name, new Blob([text], { type: declared }), name);
+}
+
+/**
+ * The FormData to hand to undici's dispatcher. On Node 20/22 the global FormData belongs to Node's bundled undici, and
+ * the undici package's body extractor does not recognize it (every such request failed with "action is not a
+ * function"), so a global FormData is copied, entry by entry, into the package's own FormData. Other bodies pass.
+ */
+export function forDispatcher<T>(body: T): T | UndiciFormData {
+  if (!(body instanceof FormData) || body instanceof UndiciFormData) return body;
+  const copy = new UndiciFormData();
+  for (const [name, value] of body.entries()) {
+    if (typeof value === 'string') copy.append(name, value);
+    else copy.append(name, value, value.name);
+  }
+  return copy;
 }

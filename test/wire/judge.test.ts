@@ -1,0 +1,267 @@
+// Each judge correction (test/wire/README.md) lets valid requests through and still rejects the invalid ones.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startJudge, type Judge } from '../helpers/prism.js';
+import {
+  idRefsAsPointers,
+  postmanDropDisabled,
+  postmanRawJson,
+  postmanVariableSegments,
+  refSiblingsAsAllOf,
+  responsesAsStatusCodes,
+  writeJudgeSpec,
+  type SpecCorrection,
+} from './judge/spec-copy.js';
+import { verdictOf } from './conformance.js';
+import { PRISM_PATCH, SPEC_DIR } from './specs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ductape-judge-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const FORM = 'application/x-www-form-urlencoded';
+const BEARER = { authorization: 'Bearer judge-token' };
+
+async function judgeOf(file: string, basePath: string, corrections: SpecCorrection[] = []): Promise<Judge> {
+  const copy = writeJudgeSpec(file, dir, corrections);
+  return startJudge(copy.path, basePath, { preload: PRISM_PATCH });
+}
+
+/** Sends one raw request through the judge's proxy; returns Prism's status and its request violations. */
+async function send(judge: Judge, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+  const res = await fetch(judge.baseUrl + path, { method, headers: init.headers, body: init.body });
+  await res.arrayBuffer();
+  const rec = judge.requests[judge.requests.length - 1];
+  return {
+    status: res.status,
+    // The conformance suite's verdict: Prism found no error in the request (see verdictOf).
+    accepted: verdictOf(rec) === true,
+    violations: rec.violations.filter((v) => v.location?.[0] !== 'response').map((v) => v.message),
+  };
+}
+
+function writeSpec(name: string, doc: object): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+describe('judge proxy (base path)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const file = writeSpec('base.json', {
+      openapi: '3.0.3',
+      info: { title: 'base', version: '1' },
+      servers: [{ url: 'https://api.example.test/v1' }],
+      paths: { '/customers': { get: { responses: { '200': { description: 'ok' } } } } },
+    });
+    judge = await judgeOf(file, '/v1');
+  });
+  afterAll(() => judge.stop());
+
+  it('accepts a request that keeps the server base path', async () => {
+    expect((await send(judge, 'GET', '/customers')).status).toBe(200);
+  });
+
+  it('rejects a request that drops the base path, which Prism alone would route', async () => {
+    const res = await fetch(judge.baseUrl.replace(/\/v1$/, '') + '/customers');
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('outside the base path /v1');
+  });
+});
+
+describe('judge on the Stripe copy (responses as status codes, deepObject, form arrays of objects)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    judge = await judgeOf(join(SPEC_DIR, 'stripe-api-2020-08-27-spec3-2022-04.json'), '', [responsesAsStatusCodes]);
+  }, 120_000);
+  afterAll(() => judge.stop());
+  const post = (path: string, body: string) => send(judge, 'POST', path, { headers: { ...BEARER, 'content-type': FORM }, body });
+  const session = 'success_url=https%3A%2F%2Fa.test%2Fok&cancel_url=https%3A%2F%2Fa.test%2Fno';
+
+  it('loads, and accepts a customer with no optional nested object sent', async () => {
+    expect(await post('/v1/customers', 'email=a%40b.test')).toMatchObject({ status: 200, accepted: true, violations: [] });
+  });
+
+  it('accepts a nested object sent in brackets, and rejects one missing a required key', async () => {
+    expect((await post('/v1/customers', 'shipping[name]=Jo&shipping[address][city]=Oslo')).status).toBe(200);
+    const missing = await post('/v1/customers', 'shipping[name]=Jo');
+    expect(missing.status).toBe(422);
+  });
+
+  it('accepts metadata in brackets and rejects JSON text where brackets belong', async () => {
+    expect((await post('/v1/customers', 'metadata[order]=42')).status).toBe(200);
+    expect((await post('/v1/customers', `metadata=${encodeURIComponent('{"order":"42"}')}`)).status).toBe(422);
+  });
+
+  it('accepts line items as indexed brackets, and rejects a line item without its required field', async () => {
+    const ok = await post('/v1/checkout/sessions', `${session}&line_items[0][price]=price_1&line_items[0][quantity]=2&line_items[0][adjustable_quantity][enabled]=true`);
+    expect(ok).toMatchObject({ status: 200, accepted: true, violations: [] });
+    const bad = await post('/v1/checkout/sessions', `${session}&line_items[0][price]=price_1&line_items[0][adjustable_quantity][maximum]=3`);
+    expect(bad.status).toBe(422);
+    expect(bad.violations.join(' ')).toContain('enabled');
+  });
+
+  it('rejects a deepObject query value of the wrong type', async () => {
+    expect((await send(judge, 'GET', '/v1/customers?created%5Bgt%5D=1600000000', { headers: BEARER })).status).toBe(200);
+    expect((await send(judge, 'GET', '/v1/customers?created%5Bgt%5D=soon', { headers: BEARER })).status).toBe(422);
+  });
+});
+
+describe('judge on Twilio (form arrays as repeated keys)', () => {
+  let judge: Judge;
+  const path = '/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/ConnectApps/CN0123456789abcdef0123456789abcdef.json';
+  const auth = { authorization: `Basic ${Buffer.from('AC:tok').toString('base64')}`, 'content-type': FORM };
+  beforeAll(async () => {
+    judge = await judgeOf(join(SPEC_DIR, 'twilio-api-v2010.json'), '');
+  }, 120_000);
+  afterAll(() => judge.stop());
+
+  it('accepts an array sent as repeated keys, and a single key as a one-item array', async () => {
+    expect(await send(judge, 'POST', path, { headers: auth, body: 'Permissions=get-all&Permissions=post-all' })).toMatchObject({ status: 200, accepted: true, violations: [] });
+    expect((await send(judge, 'POST', path, { headers: auth, body: 'Permissions=get-all' })).status).toBe(200);
+  });
+
+  it('still rejects an array item outside the enum', async () => {
+    const bad = await send(judge, 'POST', path, { headers: auth, body: 'Permissions=get-all&Permissions=delete-all' });
+    expect(bad.status).toBe(422);
+  });
+});
+
+describe('judge on multipart JSON parts and optional array headers', () => {
+  let judge: Judge;
+  const boundary = 'judgeBoundary';
+  const multipart = (parts: { name: string; type?: string; filename?: string; text: string }[]) =>
+    parts
+      .map((p) => `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n${p.text}\r\n`)
+      .join('') + `--${boundary}--\r\n`;
+  const headers = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+  beforeAll(async () => {
+    const file = writeSpec('parts.json', {
+      openapi: '3.0.3',
+      info: { title: 'parts', version: '1' },
+      paths: {
+        '/uploads': {
+          post: {
+            requestBody: {
+              required: true,
+              content: {
+                'multipart/form-data': {
+                  schema: {
+                    type: 'object',
+                    required: ['meta'],
+                    properties: { meta: { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } }, file: { type: 'string', format: 'binary' } },
+                  },
+                  encoding: { meta: { contentType: 'application/json' } },
+                },
+              },
+            },
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+        '/tags': {
+          get: {
+            parameters: [{ name: 'X-Tags', in: 'header', schema: { type: 'array', items: { type: 'string', enum: ['a', 'b'] } } }],
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+      },
+    });
+    judge = await judgeOf(file, '');
+  });
+  afterAll(() => judge.stop());
+
+  it('accepts an object sent as a JSON part next to a file', async () => {
+    const body = multipart([
+      { name: 'meta', type: 'application/json', filename: 'blob', text: '{"id":7}' },
+      { name: 'file', type: 'text/csv', filename: 'a.csv', text: 'x,y' },
+    ]);
+    expect(await send(judge, 'POST', '/uploads', { headers, body })).toMatchObject({ status: 200, accepted: true, violations: [] });
+  });
+
+  it('rejects a JSON part missing a required key, and a part that is not JSON', async () => {
+    expect((await send(judge, 'POST', '/uploads', { headers, body: multipart([{ name: 'meta', type: 'application/json', filename: 'blob', text: '{}' }]) })).status).toBe(422);
+    expect((await send(judge, 'POST', '/uploads', { headers, body: multipart([{ name: 'meta', type: 'application/json', filename: 'blob', text: 'id=7' }]) })).status).toBe(422);
+  });
+
+  it('accepts a request without an optional array header, and rejects a wrong item in it', async () => {
+    expect((await send(judge, 'GET', '/tags')).status).toBe(200);
+    expect((await send(judge, 'GET', '/tags', { headers: { 'x-tags': 'a,b' } })).status).toBe(200);
+    expect((await send(judge, 'GET', '/tags', { headers: { 'x-tags': 'a,zzz' } })).status).toBe(422);
+    // The judge is still up after the absent header (Prism 5.14.2 alone may crash on it).
+    expect((await send(judge, 'GET', '/tags')).status).toBe(200);
+  });
+});
+
+describe('judge on Postman collections', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const file = writeSpec('shop.postman_collection.json', {
+      info: { name: 'shop', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: 'https://shop.example.test/api' }],
+      item: [
+        {
+          name: 'Get item',
+          request: {
+            method: 'GET',
+            header: [{ key: 'X-Debug', value: '1', disabled: true }],
+            url: {
+              raw: '{{baseUrl}}/items/{{itemId}}?expand=true&verbose=1',
+              host: ['{{baseUrl}}'],
+              path: ['items', '{{itemId}}'],
+              query: [{ key: 'expand', value: 'true' }, { key: 'verbose', value: '1', disabled: true }],
+            },
+          },
+        },
+        {
+          name: 'Create item',
+          request: {
+            method: 'POST',
+            header: [],
+            body: { mode: 'raw', raw: '{"name":"pen","price":2}' },
+            url: { raw: '{{baseUrl}}/items', host: ['{{baseUrl}}'], path: ['items'] },
+          },
+        },
+      ],
+    });
+    judge = await judgeOf(file, '/api', [postmanDropDisabled, postmanVariableSegments, postmanRawJson]);
+  });
+  afterAll(() => judge.stop());
+
+  it('routes a {{var}} path segment as a path parameter, and nothing else', async () => {
+    expect((await send(judge, 'GET', '/items/42?expand=true')).accepted).toBe(true);
+    expect((await send(judge, 'GET', '/things/42')).status).toBe(404);
+  });
+
+  it('does not require query params or headers, disabled or not', async () => {
+    // Prism answers 500 (no saved response to mock) after judging the request valid.
+    expect(await send(judge, 'GET', '/items/42')).toMatchObject({ accepted: true, violations: [] });
+  });
+
+  it('reads a raw body without a language as the JSON it is, and rejects one of the wrong shape', async () => {
+    const json = { 'content-type': 'application/json' };
+    expect((await send(judge, 'POST', '/items', { headers: json, body: '{"name":"pen","price":3}' })).accepted).toBe(true);
+    expect((await send(judge, 'POST', '/items', { headers: json, body: '{"name":"pen","price":"cheap"}' })).status).toBe(422);
+  });
+});
+
+describe('judge on the Petstore 3.1 copy ($id refs as pointers, $ref siblings as allOf)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    judge = await judgeOf(join(SPEC_DIR, 'swagger-petstore-3.1.yaml'), '/api/v31', [idRefsAsPointers, refSiblingsAsAllOf]);
+  });
+  afterAll(() => judge.stop());
+  const json = { ...BEARER, 'content-type': 'application/json' };
+
+  it('loads and accepts a pet with its required fields', async () => {
+    const body = JSON.stringify({ id: 1, name: 'rex', photoUrls: ['https://a.test/r.png'], petDetailsId: 5 });
+    expect(await send(judge, 'POST', '/pet', { headers: json, body })).toMatchObject({ status: 200, accepted: true, violations: [] });
+  });
+
+  it('rejects a pet without photoUrls, and a wrong type behind an $anchor ref', async () => {
+    expect((await send(judge, 'POST', '/pet', { headers: json, body: JSON.stringify({ id: 1, name: 'rex' }) })).status).toBe(422);
+    const anchored = JSON.stringify({ id: 1, name: 'rex', photoUrls: [], petDetailsId: 'five' });
+    expect((await send(judge, 'POST', '/pet', { headers: json, body: anchored })).status).toBe(422);
+  });
+});

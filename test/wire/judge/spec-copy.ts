@@ -1,0 +1,222 @@
+// Copies of vendor specs made for the judge (Prism), each change correcting one Prism defect; never committed.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+type Json = Record<string, unknown>;
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** One correction: its name (as listed in test/wire/README.md) and the change it makes to the parsed document. */
+export interface SpecCorrection {
+  name: string;
+  /** Changes `doc` in place; returns false when the document had nothing to correct. */
+  apply: (doc: Json) => boolean;
+}
+
+/** Reads a JSON or YAML spec. */
+export function readSpec(file: string): Json {
+  const text = readFileSync(file, 'utf8');
+  return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Json;
+}
+
+/** Writes the corrected copy of `file` into `dir` and lists the corrections that changed something. */
+export function writeJudgeSpec(file: string, dir: string, corrections: SpecCorrection[]): { path: string; applied: string[] } {
+  const doc = readSpec(file);
+  const applied = corrections.filter((c) => c.apply(doc)).map((c) => c.name);
+  const path = join(dir, basename(file).replace(/\.(ya?ml|json)$/, '') + '.judge.json');
+  writeFileSync(path, JSON.stringify(doc));
+  return { path, applied };
+}
+
+function operations(doc: Json): Json[] {
+  const out: Json[] = [];
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Json>)) {
+    for (const m of HTTP_METHODS) if (item[m]) out.push(item[m] as Json);
+  }
+  return out;
+}
+
+/**
+ * Prism dereferences the whole document before serving, and Stripe's `$ref` graph expands to ~10^10 nodes, so it
+ * never listens. Responses are reduced to their status codes and descriptions, and the named schemas that only
+ * responses used are dropped; every request-side schema, parameter and encoding stays as written.
+ */
+export const responsesAsStatusCodes: SpecCorrection = {
+  name: 'responses-as-status-codes',
+  apply(doc) {
+    for (const op of operations(doc)) {
+      const responses = (op.responses ?? {}) as Record<string, Json>;
+      for (const [status, r] of Object.entries(responses)) responses[status] = { description: String(r.description ?? status) };
+    }
+    const components = (doc.components ?? {}) as Record<string, Record<string, unknown>>;
+    delete components.responses;
+    const schemas = components.schemas;
+    if (!schemas) return true;
+    const keep = new Set<string>();
+    const stack: unknown[] = [doc.paths];
+    while (stack.length) {
+      const node = stack.pop();
+      if (!node || typeof node !== 'object') continue;
+      for (const [k, v] of Object.entries(node)) {
+        const name = k === '$ref' && typeof v === 'string' ? /^#\/components\/schemas\/([^/]+)$/.exec(v)?.[1] : undefined;
+        if (name !== undefined && !keep.has(name)) {
+          keep.add(name);
+          stack.push(schemas[name]);
+        } else if (v && typeof v === 'object') stack.push(v);
+      }
+    }
+    for (const name of Object.keys(schemas)) if (!keep.has(name)) delete schemas[name];
+    return true;
+  },
+};
+
+/**
+ * OpenAPI 3.1 schemas may be referenced by `$id` (`/components/schemas/petdetails`) and `$anchor`; Prism's
+ * dereferencer reads such a ref as a file path and exits. They are rewritten to the JSON Pointers they name. A `$ref`
+ * whose value is not a string (YAML reads `$ref: #/x` as a comment, so null) refers to nothing and is removed.
+ */
+export const idRefsAsPointers: SpecCorrection = {
+  name: 'id-refs-as-pointers',
+  apply(doc) {
+    const ids = new Map<string, string>();
+    const visit = (node: unknown, pointer: string, base: string, fn: (n: Json, p: string, b: string) => void) => {
+      if (!node || typeof node !== 'object') return;
+      const obj = node as Json;
+      const here = typeof obj.$id === 'string' ? obj.$id : base;
+      fn(obj, pointer, here);
+      for (const [k, v] of Object.entries(obj)) visit(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, here, fn);
+    };
+    visit(doc, '#', '', (n, p, base) => {
+      if (typeof n.$id === 'string') ids.set(n.$id, p);
+      if (typeof n.$anchor === 'string') ids.set(`${base}#${n.$anchor}`, p);
+    });
+    let changed = false;
+    visit(doc, '#', '', (n) => {
+      if ('$ref' in n && typeof n.$ref !== 'string') {
+        delete n.$ref;
+        changed = true;
+      } else if (typeof n.$ref === 'string' && !n.$ref.startsWith('#') && ids.has(n.$ref)) {
+        n.$ref = ids.get(n.$ref);
+        changed = true;
+      }
+    });
+    return changed;
+  },
+};
+
+interface PostmanItem {
+  item?: PostmanItem[];
+  request?: {
+    url?: { path?: string[]; query?: { disabled?: boolean }[] } | string;
+    header?: { key: string; disabled?: boolean }[];
+    body?: { mode?: string; raw?: string; options?: { raw?: { language?: string } } };
+  };
+}
+
+function eachRequest(items: PostmanItem[] | undefined, fn: (r: NonNullable<PostmanItem['request']>) => boolean): boolean {
+  let changed = false;
+  for (const it of items ?? []) {
+    if (it.item) changed = eachRequest(it.item, fn) || changed;
+    if (it.request) changed = fn(it.request) || changed;
+  }
+  return changed;
+}
+
+/** Prism's Postman reader keeps disabled headers and query params (and requires them); Postman never sends them. */
+export const postmanDropDisabled: SpecCorrection = {
+  name: 'postman-drop-disabled',
+  apply: (doc) =>
+    eachRequest(doc.item as PostmanItem[], (r) => {
+      let changed = false;
+      if (Array.isArray(r.header)) {
+        const kept = r.header.filter((h) => !h.disabled);
+        changed = kept.length !== r.header.length;
+        r.header = kept;
+      }
+      if (typeof r.url === 'object' && Array.isArray(r.url.query)) {
+        const kept = r.url.query.filter((q) => !q.disabled);
+        changed = changed || kept.length !== r.url.query.length;
+        r.url.query = kept;
+      }
+      return changed;
+    }),
+};
+
+/**
+ * A `{{var}}` path segment is filled from a variable when Postman sends the request; Prism takes it as literal text
+ * and routes only `/{{var}}`. The copy writes it as the path variable `:var`, which Prism reads as a path parameter.
+ */
+export const postmanVariableSegments: SpecCorrection = {
+  name: 'postman-variable-segments',
+  apply: (doc) =>
+    eachRequest(doc.item as PostmanItem[], (r) => {
+      if (typeof r.url !== 'object' || !Array.isArray(r.url.path)) return false;
+      let changed = false;
+      r.url.path = r.url.path.map((seg) => {
+        const m = /^\{\{([^{}]+)\}\}$/.exec(seg);
+        if (!m) return seg;
+        changed = true;
+        return `:${m[1]}`;
+      });
+      return changed;
+    }),
+};
+
+/**
+ * Postman sends a raw body with language `json` as application/json, and a raw body without a language is JSON when
+ * its text is JSON (the collection's own example); Prism reads every raw body without a Content-Type header as
+ * text/plain. The copy states the Content-Type Postman would send.
+ */
+export const postmanRawJson: SpecCorrection = {
+  name: 'postman-raw-json',
+  apply: (doc) =>
+    eachRequest(doc.item as PostmanItem[], (r) => {
+      const body = r.body;
+      if (body?.mode !== 'raw' || typeof body.raw !== 'string' || body.raw.trim() === '') return false;
+      if ((r.header ?? []).some((h) => h.key.toLowerCase() === 'content-type')) return false;
+      const language = body.options?.raw?.language;
+      if (language !== undefined && language !== 'json') return false;
+      if (language === undefined) {
+        try {
+          JSON.parse(body.raw);
+        } catch {
+          return false;
+        }
+      }
+      r.header = [...(r.header ?? []), { key: 'Content-Type', value: 'application/json' } as { key: string }];
+      return true;
+    }),
+};
+
+/**
+ * In OpenAPI 3.1 (JSON Schema 2020-12) keywords beside a `$ref` apply together with the referenced schema. Prism's
+ * dereferencer lets them replace the referenced ones instead: Petstore 3.1's `{ $ref: Pet, required: [id] }` loses
+ * Pet's own `required: [name, photoUrls]`. The copy writes such schemas as `allOf: [{ $ref }, { …siblings }]`, which
+ * means the same and which Prism merges. A `$ref` with only `summary`/`description` beside it is left alone.
+ */
+export const refSiblingsAsAllOf: SpecCorrection = {
+  name: 'ref-siblings-as-allof',
+  apply(doc) {
+    if (!String(doc.openapi ?? '').startsWith('3.1')) return false;
+    let changed = false;
+    const visit = (node: unknown) => {
+      if (!node || typeof node !== 'object') return;
+      const obj = node as Json;
+      for (const v of Object.values(obj)) visit(v);
+      if (typeof obj.$ref !== 'string') return;
+      const siblings = Object.keys(obj).filter((k) => k !== '$ref' && k !== 'summary' && k !== 'description');
+      if (siblings.length === 0) return;
+      const rest: Json = {};
+      for (const k of siblings) {
+        rest[k] = obj[k];
+        delete obj[k];
+      }
+      obj.allOf = [{ $ref: obj.$ref }, rest];
+      delete obj.$ref;
+      changed = true;
+    };
+    visit(doc.paths);
+    visit(doc.components);
+    return changed;
+  },
+};

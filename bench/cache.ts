@@ -1,11 +1,11 @@
 // Cache hits: runs per second for a cached GET with 3 query params (one process, one core), against raw undici.
 import { Agent } from 'undici';
-import Ductape from '../src/index.js';
-import { concurrent, median, report, startUpstreamProcess } from './lib.js';
+import Ductape from '../dist/index.js';
+import { concurrent, median, report, startUpstreamProcess, tempStore } from './lib.js';
 
 export async function benchCache(): Promise<void> {
   const upstream = await startUpstreamProcess();
-  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: ':memory:', revision_poll_ms: 0 });
+  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: tempStore(), revision_poll_ms: 0 });
   try {
     await ductape.apps.create({ tag: 'catalog-api', envs: [{ slug: 'prd', base_url: `${upstream.url}/v1` }] });
     await ductape.apps.actions.create({

@@ -1,5 +1,8 @@
 // Bench helpers: a separate-process upstream, percentiles, interleaved rounds, and the BENCH line format.
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function report(name: string, value: number, unit: string): void {
@@ -55,3 +58,8 @@ export async function concurrent(fn: () => Promise<unknown>, count: number, conc
 }
 
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** A fresh SQLite file, as the embedded default uses (run logs then go through the writer thread). */
+export function tempStore(): string {
+  return `sqlite:${join(mkdtempSync(join(tmpdir(), 'ductape-bench-')), 'bench.db')}`;
+}

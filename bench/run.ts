@@ -1,11 +1,11 @@
 // actions.run against raw undici on the same request (JSON POST, path param, query param, header), interleaved.
 import { Agent } from 'undici';
-import Ductape from '../src/index.js';
-import { concurrent, median, report, sequential, startUpstreamProcess } from './lib.js';
+import Ductape from '../dist/index.js';
+import { concurrent, median, report, sequential, startUpstreamProcess, tempStore } from './lib.js';
 
 export async function benchRun(): Promise<void> {
   const upstream = await startUpstreamProcess();
-  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: ':memory:', revision_poll_ms: 0 });
+  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: tempStore(), revision_poll_ms: 0 });
   try {
     await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${upstream.url}/v1` }] });
     await ductape.apps.actions.create({

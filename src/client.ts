@@ -6,7 +6,7 @@ import { gate } from './model/gate.js';
 import { keyCheckMatches, keyCheckValue } from './model/keys.js';
 import { redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
-import type { IActionProcessorInput, RunContext } from './runtime/context.js';
+import type { IActionProcessorInput, RunContext, RunInput } from './runtime/context.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
@@ -63,7 +63,7 @@ export class Ductape {
     this.sessions = gate(createSessionsApi(deps), ready);
     this.secrets = gate(createSecrets(deps), ready);
     this.actions = {
-      run: async <T>(input: IActionProcessorInput) => (await this.#run(input)).result!.data as T,
+      run: <T>(input: IActionProcessorInput) => this.#run(input).then((ctx) => ctx.result!.data as T),
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
         const ctx = await this.#run(input);
         const r = ctx.result!;
@@ -113,12 +113,19 @@ export class Ductape {
     } as WorkspaceDeps;
   }
 
-  async #run(raw: IActionProcessorInput & { stream?: boolean }): Promise<RunContext> {
-    const run = normalizeRunInput(raw);
-    const runtime = this.#runtime ?? (await this.#open());
-    const ctx: RunContext = { runtime, run, startedAt: Date.now(), perfStart: performance.now(), attempts: 0, cached: false };
-    await runPipeline(ctx);
-    return ctx;
+  // Promise chains rather than async/await here: this is the hot path, and every await is a few microtask hops.
+  #run(raw: IActionProcessorInput & { stream?: boolean }): Promise<RunContext> {
+    let run: RunInput;
+    try {
+      run = normalizeRunInput(raw);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const start = (runtime: Runtime): Promise<RunContext> => {
+      const ctx: RunContext = { runtime, run, startedAt: Date.now(), perfStart: performance.now(), attempts: 0, cached: false };
+      return runPipeline(ctx).then(() => ctx);
+    };
+    return this.#runtime ? start(this.#runtime) : this.#open().then(start);
   }
 
   /** Opens the store and checks the private key against the workspace (once). */

@@ -73,14 +73,15 @@ export function redact<T>(value: T, depth = 0): T {
 /** Redacts sensitive query params inside a URL string. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return redactText(url);
+  if (q < 0) return known.size === 0 ? url : redactText(url);
   const base = url.slice(0, q);
   const parts = url
     .slice(q + 1)
     .split('&')
     .map((p) => {
       const eq = p.indexOf('=');
-      const name = decodeSafe(eq < 0 ? p : p.slice(0, eq));
+      const raw = eq < 0 ? p : p.slice(0, eq);
+      const name = raw.includes('%') ? decodeSafe(raw) : raw;
       return eq >= 0 && isSensitiveName(name) ? `${p.slice(0, eq)}=${REDACTED}` : p;
     });
   return redactText(`${base}?${parts.join('&')}`);

@@ -31,9 +31,13 @@ const plans = new WeakMap<Plan, PlanAuth>();
 // Runs started by an `action` login: they must not try to log in themselves.
 const loginRuns = new WeakSet<RunContext>();
 
-export async function authenticate(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function authenticate(ctx: RunContext, next: () => Promise<void>): Promise<void> {
   const pa = planAuth(ctx.runtime, ctx.plan!);
-  if (pa.auth.entries.length === 0) return next();
+  // No credentials for this operation: no async frame of our own on the hot path.
+  return pa.auth.entries.length === 0 ? next() : withCredentials(ctx, next, pa);
+}
+
+async function withCredentials(ctx: RunContext, next: () => Promise<void>, pa: PlanAuth): Promise<void> {
   const rt = runtimeAuth(ctx.runtime);
   const base = ctx.request!;
   const resolver = await credentialResolver(ctx, pa.secretKeys);

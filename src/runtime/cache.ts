@@ -6,9 +6,12 @@ import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
 
-export async function cache(ctx: RunContext, next: () => Promise<void>): Promise<void> {
-  const tag = ctx.run.cache;
-  if (tag === undefined) return next();
+export function cache(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  // Most runs name no cache: pass through without an async frame of our own.
+  return ctx.run.cache === undefined ? next() : cached(ctx, next, ctx.run.cache);
+}
+
+async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): Promise<void> {
   const plan = ctx.plan!;
   const expiryMs = plan.caches[tag]?.expiry_ms;
   if (expiryMs === undefined) {

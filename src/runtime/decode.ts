@@ -5,17 +5,23 @@ import { decodeBody } from './decode-body.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError } from './retry-policy.js';
 
-export async function decode(ctx: RunContext, next: () => Promise<void>): Promise<void> {
-  await next();
-  if (ctx.result) return; // answered by the cache
-  const res = ctx.response!;
-  const ok = res.status >= 200 && res.status < 300;
-  if (ok && ctx.run.stream) {
-    ctx.result = { status: res.status, headers: res.headers, data: res.body };
-    return;
-  }
-  // A streamed error answer is read whole: the error carries the decoded body like any other.
-  const data = decodeResponse(res.body instanceof Uint8Array ? res : { ...res, body: await readAll(res.body) });
+export function decode(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  return next().then(() => {
+    if (ctx.result) return; // answered by the cache
+    const res = ctx.response!;
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok && ctx.run.stream) {
+      ctx.result = { status: res.status, headers: res.headers, data: res.body };
+      return;
+    }
+    // A streamed error answer is read whole: the error carries the decoded body like any other.
+    if (!(res.body instanceof Uint8Array)) return readAll(res.body).then((bytes) => finish(ctx, { ...res, body: bytes }, ok));
+    finish(ctx, res, ok);
+  });
+}
+
+function finish(ctx: RunContext, res: UpstreamResponse, ok: boolean): void {
+  const data = decodeResponse(res);
   if (!ok) throw upstreamError(ctx, res, data);
   ctx.result = { status: res.status, headers: res.headers, data };
 }

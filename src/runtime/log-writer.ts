@@ -1,23 +1,26 @@
 // Writes run logs off the hot path: entries are queued, formatted and inserted in batches; close() flushes the rest.
 import { randomBytes } from 'node:crypto';
-import { DuctapeError } from '../errors.js';
 import { redactUrl } from '../model/redact.js';
 import { DEFAULTS } from '../options.js';
 import type { RunLogRow, Store } from '../store/store.js';
-import type { RunInput } from './context.js';
 
-/** What the log stage captures per run: cheap to build, formatted only when the batch is written. */
+/** What the log stage captures per run: primitives only, formatted when the batch is written. */
 export interface PendingLog {
-  run: RunInput;
+  product: string;
+  env: string;
+  app: string;
+  event: string;
   startedAt: number;
   durationMs: number;
   status: number | undefined;
   attempts: number;
   cached: boolean;
-  error: unknown;
+  failed: boolean;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
   method: string | undefined;
   url: string | undefined;
-  contentType: string | string[] | undefined;
+  contentType: string | undefined;
 }
 
 export interface LogWriter {
@@ -39,21 +42,19 @@ export function createLogWriter(store: Store, workspace: string, actor: string, 
     id: prefix + (counter++).toString(36).padStart(8, '0'),
     time: new Date(e.startedAt).toISOString(),
     actor,
-    product: e.run.product,
-    env: e.run.env,
-    app: e.run.app,
-    event: e.run.event,
+    product: e.product,
+    env: e.env,
+    app: e.app,
+    event: e.event,
     status: e.status ?? null,
-    ok: !e.error,
+    ok: !e.failed,
     attempts: e.attempts,
     cached: e.cached,
     durationMs: Math.round(e.durationMs * 100) / 100,
-    errorCode: e.error ? (e.error instanceof DuctapeError ? e.error.code : 'INTERNAL') : null,
+    errorCode: e.errorCode ?? null,
     // Summaries only; redaction removes credentials from the URL (query API keys) and known secret values.
     request: e.method ? { method: e.method, url: redactUrl(e.url!) } : undefined,
-    response: e.error
-      ? { error: e.error instanceof DuctapeError ? e.error.message : 'internal error' }
-      : { status: e.status ?? null, contentType: e.contentType ?? null },
+    response: e.failed ? { error: e.errorMessage } : { status: e.status ?? null, contentType: e.contentType ?? null },
   });
 
   const flush = (): Promise<void> => {

@@ -42,7 +42,15 @@ export const stages: Stage[] = [
 
 export function compose(list: Stage[]): (ctx: RunContext) => Promise<void> {
   return (ctx) => {
-    const dispatch = (i: number): Promise<void> => (i < list.length ? list[i](ctx, () => dispatch(i + 1)) : Promise.resolve());
+    // Stages may throw synchronously (sync fast paths); every next() still returns a promise, rejected then.
+    const dispatch = (i: number): Promise<void> => {
+      if (i >= list.length) return Promise.resolve();
+      try {
+        return list[i](ctx, () => dispatch(i + 1));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
     return dispatch(0);
   };
 }

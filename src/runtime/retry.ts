@@ -2,16 +2,21 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuctapeError } from '../errors.js';
-import { resolveRetryPolicy, resolveTimeouts } from '../options.js';
+import { resolveRetryPolicy, resolveTimeouts, type ResolvedRetryPolicy } from '../options.js';
 import type { RunContext } from './context.js';
 import type { Plan } from './plan.js';
 import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcome } from './retry-policy.js';
 
-export async function retry(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function retry(ctx: RunContext, next: () => Promise<void>): Promise<void> {
   const plan = ctx.plan!;
   addIdempotencyKey(ctx, plan);
   const policy = resolveRetryPolicy(ctx.run.retries, plan.app);
+  // No retries: no async frame of our own, so the stage costs nothing on the hot path.
   if (policy.maxRetries === 0) return next();
+  return retryLoop(ctx, next, plan, policy);
+}
+
+async function retryLoop(ctx: RunContext, next: () => Promise<void>, plan: Plan, policy: ResolvedRetryPolicy): Promise<void> {
   const { deadlineAt } = resolveTimeouts(ctx.run, plan.timeoutMs, ctx.startedAt);
 
   for (;;) {

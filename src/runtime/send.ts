@@ -2,6 +2,7 @@
 import { errors as undiciErrors } from 'undici';
 import { DuctapeError } from '../errors.js';
 import { DEFAULTS, resolveTimeouts } from '../options.js';
+import { AttemptSignal } from './attempt-signal.js';
 import type { RunContext } from './context.js';
 import { forDispatcher } from './encode/index.js';
 import { hasIdempotencyKey } from './retry.js';
@@ -13,8 +14,7 @@ export async function send(ctx: RunContext): Promise<void> {
   // The whole attempt is bounded too: headersTimeout and bodyTimeout alone let a trickling body run forever.
   const budgetMs = Math.max(0, Math.min(t.attemptMs, t.deadlineAt === undefined ? Infinity : t.deadlineAt - Date.now()));
   ctx.attempts++;
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), budgetMs);
+  const signal = new AttemptSignal(budgetMs);
   let phase: 'headers' | 'body' = 'headers';
   try {
     const res = await ctx.runtime.dispatcher.request({
@@ -25,16 +25,16 @@ export async function send(ctx: RunContext): Promise<void> {
       body: forDispatcher(req.body) as string,
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
-      signal: abort.signal,
+      signal: signal as unknown as AbortSignal,
     });
     phase = 'body';
     // A streamed body belongs to the caller once headers are in; only the idle (bodyTimeout) bound stays.
-    if (ctx.run.stream) clearTimeout(timer);
+    if (ctx.run.stream) signal.clear();
     const body = ctx.run.stream ? res.body : new Uint8Array(await res.body.arrayBuffer());
     ctx.response = { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
   } catch (err) {
     if (err instanceof DuctapeError) throw err;
-    const { outcome, timeoutMs } = attemptOutcome(err, abort.signal.aborted ? { phase, ms: budgetMs } : undefined, t);
+    const { outcome, timeoutMs } = attemptOutcome(err, signal.aborted ? { phase, ms: budgetMs } : undefined, t);
     throw classifyUpstreamError({
       outcome,
       attempts: ctx.attempts,
@@ -43,7 +43,7 @@ export async function send(ctx: RunContext): Promise<void> {
       cause: err,
     });
   } finally {
-    clearTimeout(timer);
+    signal.clear();
   }
 }
 

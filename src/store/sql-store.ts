@@ -3,6 +3,9 @@ import { Kysely, Migrator, type Transaction } from 'kysely';
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import { migrations } from './migrations/index.js';
+
+/** Columns of run_logs in the order insertLogs passes values. */
+export const LOG_COLUMNS = ['id', 'workspace_id', 'time', 'actor', 'product', 'env', 'app', 'event', 'status', 'ok', 'attempts', 'cached', 'duration_ms', 'error_code', 'request', 'response'];
 import type { ConnectionRow, LogQuery, RunLogRow, Store, StoredRecord } from './store.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -23,8 +26,8 @@ export async function migrate(db: Db): Promise<void> {
 /** Dialect-specific extras: closing, and a synchronous bulk insert for run logs where the driver offers one. */
 export interface SqlStoreHooks {
   onClose?: () => Promise<void>;
-  /** Inserts log rows at once; returns false when it cannot right now (the Kysely path is used instead). */
-  insertLogRows?: (rows: Record<string, unknown>[]) => boolean;
+  /** Inserts log rows, values in LOG_COLUMNS order (possibly off-thread); false when it cannot right now. */
+  insertLogRows?: (rows: unknown[][]) => boolean | Promise<boolean>;
 }
 
 export class SqlStore implements Store {
@@ -254,27 +257,29 @@ export class SqlStore implements Store {
 
   async insertLogs(ws: string, rows: RunLogRow[]) {
     if (rows.length === 0) return;
-    const values = rows.map((r) => ({
-      id: r.id,
-      workspace_id: ws,
-      time: r.time,
-      actor: r.actor,
-      product: r.product,
-      env: r.env,
-      app: r.app,
-      event: r.event,
-      status: r.status,
-      ok: r.ok ? 1 : 0,
-      attempts: r.attempts,
-      cached: r.cached ? 1 : 0,
-      duration_ms: r.durationMs,
-      error_code: r.errorCode,
-      request: r.request === undefined ? null : JSON.stringify(r.request),
-      response: r.response === undefined ? null : JSON.stringify(r.response),
-    }));
-    if (this.hooks.insertLogRows?.(values)) return;
+    // Straight to positional values in LOG_COLUMNS order: this runs for every run, so no intermediate objects.
+    const values = rows.map((r): unknown[] => [
+      r.id,
+      ws,
+      r.time,
+      r.actor,
+      r.product,
+      r.env,
+      r.app,
+      r.event,
+      r.status,
+      r.ok ? 1 : 0,
+      r.attempts,
+      r.cached ? 1 : 0,
+      r.durationMs,
+      r.errorCode,
+      r.request === undefined ? null : JSON.stringify(r.request),
+      r.response === undefined ? null : JSON.stringify(r.response),
+    ]);
+    if (await this.hooks.insertLogRows?.(values)) return;
+    const objects = values.map((v) => Object.fromEntries(LOG_COLUMNS.map((c, i) => [c, v[i]])));
     // SQLite limits bound variables per statement; 50 rows × 16 columns stays well under it.
-    for (let i = 0; i < values.length; i += 50) await this.db.insertInto('run_logs').values(values.slice(i, i + 50)).execute();
+    for (let i = 0; i < objects.length; i += 50) await this.db.insertInto('run_logs').values(objects.slice(i, i + 50)).execute();
   }
   async queryLogs(ws: string, query: LogQuery) {
     let q = this.db.selectFrom('run_logs').selectAll().where('workspace_id', '=', ws);
@@ -285,7 +290,7 @@ export class SqlStore implements Store {
     else if (query.status === 'error') q = q.where('ok', '=', 0);
     else if (typeof query.status === 'number') q = q.where('status', '=', query.status);
     if (query.since) q = q.where('time', '>=', new Date(query.since).toISOString());
-    const rows = await q.orderBy('time', 'desc').orderBy('id', 'desc').limit(query.limit ?? 100).execute();
+    const rows = await q.orderBy('time', 'desc').orderBy('seq', 'desc').limit(query.limit ?? 100).execute();
     return rows.map(
       (r): RunLogRow => ({
         id: r.id,

@@ -63,7 +63,9 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('records_ref').on('records').columns(['workspace_id', 'kind', 'ref']).execute();
       await db.schema
         .createTable('run_logs')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        // An integer key is SQLite's rowid: one B-tree per insert instead of two (logs are the busiest table).
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('workspace_id', 'text', (c) => c.notNull())
         .addColumn('time', 'text', (c) => c.notNull())
         .addColumn('actor', 'text')

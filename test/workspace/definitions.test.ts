@@ -1,0 +1,129 @@
+// Definitions: bad ones are refused with CONFIG_ERROR naming the field, nothing is half written, plans follow changes.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+let ductape: Ductape;
+let upstream: Upstream;
+let dir: string;
+
+beforeEach(async () => {
+  upstream = await startUpstream();
+  dir = mkdtempSync(join(tmpdir(), 'ductape-defs-'));
+  ductape = newClient({ store: `sqlite:${join(dir, 'ws.db')}` });
+  await ductape.apps.create({ tag: 'internal-api', envs: [{ slug: 'dev', base_url: upstream.url }] });
+  await ductape.products.create({ tag: 'shop', envs: ['dev', 'prd'] });
+});
+afterEach(async () => {
+  await ductape.close();
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('definitions', () => {
+  it.each([
+    [{ tag: 'bad tag!' }, 'tag'],
+    [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'ftp://files.test' }] }, 'envs[0].base_url'],
+    [{ tag: 'x', envs: [{ slug: 'Dev', base_url: 'https://a.test' }] }, 'envs[0].slug'],
+    [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'https://a.test?x=1' }] }, 'envs[0].base_url'],
+    [{ tag: 'x', colour: 'red' }, 'app.colour'],
+  ])('refuses app %o with CONFIG_ERROR naming %s', async (input, field) => {
+    const err = await errorOf(ductape.apps.create(input as never));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.details.field).toBe(field);
+    expect(err.message).toContain(field);
+  });
+
+  it.each([
+    [{ method: 'FETCH', path: '/a' }, 'method'],
+    [{ method: 'GET', path: 'users' }, 'path'],
+    [{ method: 'GET', path: '/users/{id}/{id}' }, 'path'],
+    [{ method: 'GET', path: '/a', schemas: { query: { type: 'string' } } }, 'schemas.query'],
+    [{ method: 'POST', path: '/a', schemas: { body: { type: 'object', properties: { n: { type: 'integer', minimum: 'one' } } } } }, 'schemas.body (application/json)'],
+    [{ method: 'GET', path: '/a', parameters: [{ name: 'id', in: 'path' }] }, 'parameters.id'],
+  ])('refuses action %o with CONFIG_ERROR naming %s', async (input, field) => {
+    const err = await errorOf(ductape.apps.actions.create({ app: 'internal-api', event: 'e', ...(input as object) } as never));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.details.field).toBe(field);
+  });
+
+  it('refuses a configure for an unknown env or app env and writes nothing', async () => {
+    await ductape.products.apps.connect({ product: 'shop', app: 'internal-api' });
+    expect((await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'staging', base_url: upstream.url }))).code).toBe('NOT_FOUND');
+    const err = await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'prd', app_env: 'live' }));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.details.field).toBe('app_env');
+    const bad = await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'prd', headers: { 'x-a': 'one\r\nInjected: yes' } }));
+    expect(bad.details.field).toBe('headers.x-a');
+  });
+
+  it('leaves the store file unchanged when a definition is refused', async () => {
+    await ductape.close();
+    const before = readFileSync(join(dir, 'ws.db'));
+    ductape = newClient({ store: `sqlite:${join(dir, 'ws.db')}` });
+    await errorOf(ductape.apps.actions.create({ app: 'internal-api', event: 'x', method: 'GET', path: 'nope' }));
+    await errorOf(ductape.apps.create({ tag: 'internal-api' }));
+    await ductape.close();
+    expect(readFileSync(join(dir, 'ws.db')).equals(before)).toBe(true);
+    ductape = newClient({ store: `sqlite:${join(dir, 'ws.db')}` });
+  });
+
+  it('connects the same app twice under two access tags with their own config', async () => {
+    await ductape.apps.actions.create({ app: 'internal-api', event: 'ping', method: 'GET', path: '/ping' });
+    await ductape.products.apps.connect({ product: 'shop', app: 'internal-api', access_tag: 'tenant-a' });
+    await ductape.products.apps.connect({ product: 'shop', app: 'internal-api', access_tag: 'tenant-b' });
+    await ductape.products.apps.configure({ product: 'shop', app: 'tenant-a', env: 'dev', headers: { 'x-tenant': 'a' } });
+    await ductape.products.apps.configure({ product: 'shop', app: 'tenant-b', env: 'dev', headers: { 'x-tenant': 'b' } });
+    await ductape.actions.run({ env: 'dev', product: 'shop', app: 'tenant-a', event: 'ping' });
+    await ductape.actions.run({ env: 'dev', product: 'shop', app: 'tenant-b', event: 'ping' });
+    expect(upstream.requests.map((r) => r.headers['x-tenant'])).toEqual(['a', 'b']);
+    expect(await ductape.products.apps.list({ product: 'shop' })).toEqual([
+      { access_tag: 'tenant-a', app: 'internal-api' },
+      { access_tag: 'tenant-b', app: 'internal-api' },
+    ]);
+  });
+});
+
+describe('plans', () => {
+  it('reads nothing from the store once warm', async () => {
+    await ductape.apps.actions.create({ app: 'internal-api', event: 'ping', method: 'GET', path: '/ping/{id}', schemas: { query: { type: 'object', properties: { n: { type: 'integer' } } } } });
+    await ductape.products.apps.connect({ product: 'shop', app: 'internal-api' });
+    await ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'dev', headers: { 'x-a': '1' } });
+    const run = () => ductape.actions.run({ env: 'dev', product: 'shop', app: 'internal-api', event: 'ping', input: { params: { id: '1' }, query: { n: 2 } } });
+    await run();
+    // Swap every store read for a failure: warm runs must not notice.
+    const store = await storeOf(ductape);
+    const reads = ['getProduct', 'getApp', 'getAction', 'getConnection', 'getComponents', 'getRecord', 'listRecords', 'listProducts', 'listApps', 'listEvents'];
+    const saved = reads.map((m) => [m, (store as never)[m]] as const);
+    for (const m of reads) (store as Record<string, unknown>)[m] = () => Promise.reject(new Error(`store read ${m} on the hot path`));
+    try {
+      for (let i = 0; i < 20; i++) await run();
+    } finally {
+      for (const [m, f] of saved) (store as Record<string, unknown>)[m] = f;
+    }
+    expect(upstream.requests).toHaveLength(22); // the first run, the probe, and 20 warm runs
+  });
+});
+
+// The runtime's store, reached the way a stage does (through a run context), without widening the public API.
+async function storeOf(d: Ductape): Promise<Record<string, unknown>> {
+  const { stages } = await import('../../src/runtime/pipeline.js');
+  let found: Record<string, unknown> | undefined;
+  const spy = (ctx: { runtime: { store: Record<string, unknown> } }, next: () => Promise<void>) => {
+    found = ctx.runtime.store;
+    return next();
+  };
+  stages.unshift(spy as never);
+  try {
+    await d.actions.run({ env: 'dev', product: 'shop', app: 'internal-api', event: 'ping', input: { params: { id: 'probe' } } });
+  } finally {
+    stages.shift();
+  }
+  return found!;
+}
+

@@ -166,7 +166,7 @@ export class Ductape {
       dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: DEFAULTS.connectTimeoutMs } }),
       cache,
       plans: new PlanCache(),
-      logs: createLogWriter(store, o.workspaceId, o.userId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
+      logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
       privateKey: o.privateKey,
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });

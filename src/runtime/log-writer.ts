@@ -1,61 +1,19 @@
-// Writes run logs off the hot path: entries are queued, formatted and inserted in batches; close() flushes the rest.
-import { randomBytes } from 'node:crypto';
-import { redactUrl } from '../model/redact.js';
+// Writes run logs off the hot path: entries are queued and appended as one segment per batch; close() flushes the rest.
+import type { RunLogEntry } from '../model/run-log.js';
 import { DEFAULTS } from '../options.js';
-import type { RunLogRow, Store } from '../store/store.js';
-
-/** What the log stage captures per run: primitives only, formatted when the batch is written. */
-export interface PendingLog {
-  product: string;
-  env: string;
-  app: string;
-  event: string;
-  startedAt: number;
-  durationMs: number;
-  status: number | undefined;
-  attempts: number;
-  cached: boolean;
-  failed: boolean;
-  errorCode: string | undefined;
-  errorMessage: string | undefined;
-  method: string | undefined;
-  url: string | undefined;
-  contentType: string | undefined;
-}
+import type { Store } from '../store/store.js';
 
 export interface LogWriter {
-  push(entry: PendingLog): void;
+  push(entry: RunLogEntry): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createLogWriter(store: Store, workspace: string, actor: string, onError: (err: unknown) => void): LogWriter {
-  let queue: PendingLog[] = [];
+export function createLogWriter(store: Store, workspace: string, onError: (err: unknown) => void): LogWriter {
+  let queue: RunLogEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
-  // Ids are unique per process prefix + counter: sortable, and far cheaper than a UUID per run.
-  const prefix = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}-`;
-  let counter = 0;
-
-  const toRow = (e: PendingLog): RunLogRow => ({
-    id: prefix + (counter++).toString(36).padStart(8, '0'),
-    time: new Date(e.startedAt).toISOString(),
-    actor,
-    product: e.product,
-    env: e.env,
-    app: e.app,
-    event: e.event,
-    status: e.status ?? null,
-    ok: !e.failed,
-    attempts: e.attempts,
-    cached: e.cached,
-    durationMs: Math.round(e.durationMs * 100) / 100,
-    errorCode: e.errorCode ?? null,
-    // Summaries only; redaction removes credentials from the URL (query API keys) and known secret values.
-    request: e.method ? { method: e.method, url: redactUrl(e.url!) } : undefined,
-    response: e.failed ? { error: e.errorMessage } : { status: e.status ?? null, contentType: e.contentType ?? null },
-  });
 
   const flush = (): Promise<void> => {
     if (timer) {
@@ -65,8 +23,8 @@ export function createLogWriter(store: Store, workspace: string, actor: string, 
     if (queue.length === 0) return writing;
     const batch = queue;
     queue = [];
-    // Chain writes so batches land in order and never overlap.
-    writing = writing.then(() => store.insertLogs(workspace, batch.map(toRow))).catch(onError);
+    // Chain writes so segments land in order and never overlap.
+    writing = writing.then(() => store.insertLogs(workspace, batch)).catch(onError);
     return writing;
   };
 

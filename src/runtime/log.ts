@@ -16,7 +16,7 @@ export function log(ctx: RunContext, next: () => Promise<void>): Promise<void> {
 
 /**
  * Captures primitives only (no reference to the run's input, result or error): entries wait up to a batch in memory,
- * and holding whole runs that long would push them out of the young GC generation. log-writer.ts formats later.
+ * and holding whole runs that long would push them out of the young GC generation.
  */
 function record(ctx: RunContext): void {
   const err = ctx.error;
@@ -24,6 +24,7 @@ function record(ctx: RunContext): void {
   const ductapeError = err instanceof DuctapeError ? err : undefined;
   const contentType = ctx.result?.headers['content-type'];
   ctx.runtime.logs.push({
+    actor: ctx.runtime.actor,
     product: run.product,
     env: run.env,
     app: run.app,
@@ -33,7 +34,7 @@ function record(ctx: RunContext): void {
     status: ctx.result?.status ?? ctx.response?.status ?? (ductapeError?.details.status as number | undefined),
     attempts: ctx.attempts,
     cached: ctx.cached,
-    failed: err !== undefined,
+    ok: err === undefined,
     errorCode: err === undefined ? undefined : (ductapeError?.code ?? 'INTERNAL'),
     errorMessage: err === undefined ? undefined : (ductapeError?.message ?? 'internal error'),
     method: request?.method,

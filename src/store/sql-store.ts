@@ -4,9 +4,8 @@ import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import { migrations } from './migrations/index.js';
 
-/** Columns of run_logs in the order insertLogs passes values. */
-export const LOG_COLUMNS = ['id', 'workspace_id', 'time', 'actor', 'product', 'env', 'app', 'event', 'status', 'ok', 'attempts', 'cached', 'duration_ms', 'error_code', 'request', 'response'];
-import type { ConnectionRow, LogQuery, RunLogRow, Store, StoredRecord } from './store.js';
+import { fromTuple, toTuple, type LogTuple, type RunLogEntry, type RunLogRow } from '../model/run-log.js';
+import type { ConnectionRow, LogQuery, Store, StoredRecord } from './store.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Db = Kysely<any>;
@@ -23,11 +22,9 @@ export async function migrate(db: Db): Promise<void> {
   }
 }
 
-/** Dialect-specific extras: closing, and a synchronous bulk insert for run logs where the driver offers one. */
+/** Dialect-specific extras. */
 export interface SqlStoreHooks {
   onClose?: () => Promise<void>;
-  /** Inserts log rows, values in LOG_COLUMNS order (possibly off-thread); false when it cannot right now. */
-  insertLogRows?: (rows: unknown[][]) => boolean | Promise<boolean>;
 }
 
 export class SqlStore implements Store {
@@ -255,66 +252,73 @@ export class SqlStore implements Store {
     return row ? toRecord<T>(row) : undefined;
   }
 
-  async insertLogs(ws: string, rows: RunLogRow[]) {
-    if (rows.length === 0) return;
-    // Straight to positional values in LOG_COLUMNS order: this runs for every run, so no intermediate objects.
-    const values = rows.map((r): unknown[] => [
-      r.id,
-      ws,
-      r.time,
-      r.actor,
-      r.product,
-      r.env,
-      r.app,
-      r.event,
-      r.status,
-      r.ok ? 1 : 0,
-      r.attempts,
-      r.cached ? 1 : 0,
-      r.durationMs,
-      r.errorCode,
-      r.request === undefined ? null : JSON.stringify(r.request),
-      r.response === undefined ? null : JSON.stringify(r.response),
-    ]);
-    if (await this.hooks.insertLogRows?.(values)) return;
-    const objects = values.map((v) => Object.fromEntries(LOG_COLUMNS.map((c, i) => [c, v[i]])));
-    // SQLite limits bound variables per statement; 50 rows × 16 columns stays well under it.
-    for (let i = 0; i < objects.length; i += 50) await this.db.insertInto('run_logs').values(objects.slice(i, i + 50)).execute();
+  async insertLogs(ws: string, entries: RunLogEntry[]) {
+    if (entries.length === 0) return;
+    let first = entries[0].startedAt;
+    let last = first;
+    for (const e of entries) {
+      if (e.startedAt < first) first = e.startedAt;
+      if (e.startedAt > last) last = e.startedAt;
+    }
+    await this.db
+      .insertInto('run_log_segments')
+      .values({
+        workspace_id: ws,
+        first_time: new Date(first).toISOString(),
+        last_time: new Date(last).toISOString(),
+        count: entries.length,
+        rows: JSON.stringify(entries.map(toTuple)),
+      })
+      .execute();
   }
+
+  /**
+   * Newest runs first. Segments are read newest-first and only while they can still hold one of the `limit` newest
+   * matches (segments overlap a little in time: a run is logged when it ends, stamped when it started).
+   */
   async queryLogs(ws: string, query: LogQuery) {
-    let q = this.db.selectFrom('run_logs').selectAll().where('workspace_id', '=', ws);
-    if (query.product) q = q.where('product', '=', query.product);
-    if (query.app) q = q.where('app', '=', query.app);
-    if (query.event) q = q.where('event', '=', query.event);
-    if (query.status === 'ok') q = q.where('ok', '=', 1);
-    else if (query.status === 'error') q = q.where('ok', '=', 0);
-    else if (typeof query.status === 'number') q = q.where('status', '=', query.status);
-    if (query.since) q = q.where('time', '>=', new Date(query.since).toISOString());
-    const rows = await q.orderBy('time', 'desc').orderBy('seq', 'desc').limit(query.limit ?? 100).execute();
-    return rows.map(
-      (r): RunLogRow => ({
-        id: r.id,
-        time: r.time,
-        actor: r.actor,
-        product: r.product,
-        env: r.env,
-        app: r.app,
-        event: r.event,
-        status: r.status == null ? null : Number(r.status),
-        ok: Number(r.ok) === 1,
-        attempts: Number(r.attempts),
-        cached: Number(r.cached) === 1,
-        durationMs: Number(r.duration_ms),
-        errorCode: r.error_code,
-        request: parse(r.request),
-        response: parse(r.response),
-      }),
-    );
+    const limit = query.limit ?? 100;
+    const sinceMs = query.since === undefined ? undefined : new Date(query.since).getTime();
+    const { product, app, event, status } = query;
+    const matches = (t: LogTuple) =>
+      (!product || t[3] === product) &&
+      (!app || t[5] === app) &&
+      (!event || t[6] === event) &&
+      (status === undefined || (status === 'ok' ? (t[8] & 1) !== 0 : status === 'error' ? (t[8] & 1) === 0 : t[7] === status)) &&
+      (sinceMs === undefined || t[0] >= sinceMs);
+    const found: { t: LogTuple; id: string }[] = [];
+    let floor = -Infinity;
+    const page = 32;
+    for (let offset = 0; ; offset += page) {
+      let q = this.db.selectFrom('run_log_segments').select(['seq', 'last_time', 'rows']).where('workspace_id', '=', ws);
+      if (sinceMs !== undefined) q = q.where('last_time', '>=', new Date(sinceMs).toISOString());
+      const segments = await q.orderBy('last_time', 'desc').orderBy('seq', 'desc').limit(page).offset(offset).execute();
+      for (const seg of segments) {
+        if (found.length >= limit && Date.parse(seg.last_time) < floor) return finishLogs(found, limit);
+        const tuples = parse<LogTuple[]>(seg.rows);
+        for (let i = 0; i < tuples.length; i++) if (matches(tuples[i])) found.push({ t: tuples[i], id: `${seg.seq}.${i}` });
+        if (found.length >= limit) {
+          found.sort(newestFirst);
+          found.length = limit;
+          floor = found[limit - 1].t[0];
+        }
+      }
+      if (segments.length < page) return finishLogs(found, limit);
+    }
   }
 
   async close() {
     await this.hooks.onClose?.();
   }
+}
+
+// By start time, then by position in the log (segment, index), newest first.
+const newestFirst = (a: { t: LogTuple; id: string }, b: { t: LogTuple; id: string }) =>
+  b.t[0] - a.t[0] || b.id.localeCompare(a.id, 'en', { numeric: true });
+
+function finishLogs(found: { t: LogTuple; id: string }[], limit: number): RunLogRow[] {
+  found.sort(newestFirst);
+  return found.slice(0, limit).map((f) => fromTuple(f.t, f.id));
 }
 
 function toRecord<T>(row: any): StoredRecord<T> {

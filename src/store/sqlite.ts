@@ -4,7 +4,6 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { ConfigError } from '../errors.js';
-import { createSqliteLogSink } from './sqlite-log-sink.js';
 import { migrate, SqlStore } from './sql-store.js';
 
 export async function openSqliteStore(path: string): Promise<SqlStore> {
@@ -25,12 +24,5 @@ export async function openSqliteStore(path: string): Promise<SqlStore> {
   database.pragma('foreign_keys = ON');
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
   await migrate(db);
-  const logs = createSqliteLogSink(database, file);
-  return new SqlStore('sqlite', db, {
-    onClose: async () => {
-      await logs.close();
-      await db.destroy();
-    },
-    insertLogRows: (rows) => logs.write(rows),
-  });
+  return new SqlStore('sqlite', db, { onClose: () => db.destroy() });
 }

@@ -1,6 +1,7 @@
 // The Store interface: everything Ductape persists. SQL dialects implement it with the same Kysely queries.
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
+import type { RunLogEntry, RunLogRow } from '../model/run-log.js';
 
 export interface ConnectionRow {
   config: ConnectionConfig;
@@ -15,23 +16,7 @@ export interface StoredRecord<T = unknown> {
   expiresAt: number | null;
 }
 
-export interface RunLogRow {
-  id: string;
-  time: string;
-  actor: string | null;
-  product: string;
-  env: string;
-  app: string;
-  event: string;
-  status: number | null;
-  ok: boolean;
-  attempts: number;
-  cached: boolean;
-  durationMs: number;
-  errorCode: string | null;
-  request: unknown;
-  response: unknown;
-}
+export type { RunLogRow } from '../model/run-log.js';
 
 export interface LogQuery {
   product?: string;
@@ -85,7 +70,8 @@ export interface Store {
   /** Atomically deletes and returns a record: exactly one caller wins (use-once tokens). */
   takeRecord<T>(ws: string, kind: string, key: string): Promise<StoredRecord<T> | undefined>;
 
-  insertLogs(ws: string, rows: RunLogRow[]): Promise<void>;
+  /** Appends a batch of runs as one segment. */
+  insertLogs(ws: string, entries: RunLogEntry[]): Promise<void>;
   queryLogs(ws: string, query: LogQuery): Promise<RunLogRow[]>;
 
   close(): Promise<void>;

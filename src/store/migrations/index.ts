@@ -61,28 +61,18 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('records_pk', ['workspace_id', 'kind', 'key'])
         .execute();
       await db.schema.createIndex('records_ref').on('records').columns(['workspace_id', 'kind', 'ref']).execute();
+      // Run logs are stored in segments: one row per flushed batch (JSON rows), since one SQLite row per run costs
+      // more CPU than the run itself on a fast upstream. first/last time let queries skip whole segments.
       await db.schema
-        .createTable('run_logs')
-        // An integer key is SQLite's rowid: one B-tree per insert instead of two (logs are the busiest table).
+        .createTable('run_log_segments')
         .addColumn('seq', 'integer', (c) => c.primaryKey())
-        .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('workspace_id', 'text', (c) => c.notNull())
-        .addColumn('time', 'text', (c) => c.notNull())
-        .addColumn('actor', 'text')
-        .addColumn('product', 'text', (c) => c.notNull())
-        .addColumn('env', 'text', (c) => c.notNull())
-        .addColumn('app', 'text', (c) => c.notNull())
-        .addColumn('event', 'text', (c) => c.notNull())
-        .addColumn('status', 'integer')
-        .addColumn('ok', 'integer', (c) => c.notNull())
-        .addColumn('attempts', 'integer', (c) => c.notNull())
-        .addColumn('cached', 'integer', (c) => c.notNull())
-        .addColumn('duration_ms', 'real', (c) => c.notNull())
-        .addColumn('error_code', 'text')
-        .addColumn('request', 'text')
-        .addColumn('response', 'text')
+        .addColumn('first_time', 'text', (c) => c.notNull())
+        .addColumn('last_time', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('rows', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('run_logs_time').on('run_logs').columns(['workspace_id', 'time']).execute();
+      await db.schema.createIndex('run_log_segments_time').on('run_log_segments').columns(['workspace_id', 'last_time']).execute();
       await sql`select 1`.execute(db);
     },
   },

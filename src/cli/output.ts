@@ -41,6 +41,7 @@ export const EXIT_CODES: Record<string, number> = {
 
 export function formatHuman(value: unknown): string {
   if (value === null || value === undefined) return '(empty)';
+  if (Array.isArray(value) && value.length === 0) return '(none)';
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) return table(value as Record<string, unknown>[]);
   return JSON.stringify(value, null, 2);

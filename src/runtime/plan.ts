@@ -255,10 +255,22 @@ function compileBody(body: BodyDef, validators: AppValidators, where: string): C
     media.set(essence(mediaType), {
       mediaType,
       encode: compileBodyEncoder(mediaType, def),
-      validate: def.schema !== undefined ? compileValidator(validators, mergeAllOf(def.schema, validators.components), 'body', where) : undefined,
+      validate:
+        def.schema !== undefined && isStructured(mediaType)
+          ? compileValidator(validators, mergeAllOf(def.schema, validators.components), 'body', where)
+          : undefined,
     });
   }
   return { required: body.required === true, defaultMedia: essence(body.default), media };
+}
+
+/**
+ * Bodies whose value is data the schema describes: JSON, forms and multipart. For XML, text and binary types the
+ * caller passes the serialized document or bytes, which a JSON Schema of the document's fields cannot check.
+ */
+function isStructured(mediaType: string): boolean {
+  const m = essence(mediaType);
+  return m === 'application/json' || m.endsWith('+json') || m === 'application/x-www-form-urlencoded' || m.startsWith('multipart/');
 }
 
 export const essence = (mediaType: string) => mediaType.split(';')[0].trim().toLowerCase();

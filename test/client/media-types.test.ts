@@ -1,0 +1,65 @@
+// A body with several declared media types: JSON by default, another when the caller names it in content-type.
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const PETSTORE = fileURLToPath(new URL('../fixtures/specs/swagger-petstore-3.0.yaml', import.meta.url));
+let upstream: Upstream;
+let ductape: Ductape;
+const pet = { id: 10, name: 'doggie', photoUrls: ['https://img.test/a.png'], status: 'available', tags: [{ id: 1, name: 'good' }] };
+
+beforeEach(async () => {
+  upstream = await startUpstream();
+  ductape = newClient();
+  await ductape.apps.import({ app: 'petstore', file: PETSTORE });
+  await ductape.products.create({ tag: 'shop', envs: ['dev'] });
+  await ductape.products.apps.connect({ product: 'shop', app: 'petstore' });
+  await ductape.products.apps.configure({ product: 'shop', app: 'petstore', env: 'dev', base_url: `${upstream.url}/api/v3` });
+});
+afterEach(async () => {
+  await ductape.close();
+  await upstream.close();
+});
+
+const update = (input: object) => ductape.actions.run({ env: 'dev', product: 'shop', app: 'petstore', event: 'update_pet', input });
+
+describe('request media types', () => {
+  it('sends JSON by default', async () => {
+    await update({ body: pet });
+    expect(upstream.requests[0]).toMatchObject({ method: 'PUT', url: '/api/v3/pet' });
+    expect(upstream.requests[0].headers['content-type']).toBe('application/json');
+    expect(JSON.parse(upstream.requests[0].body)).toEqual(pet);
+  });
+
+  it('sends a form body when the caller asks for it, nested fields in brackets', async () => {
+    await update({ body: pet, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const req = upstream.requests[0];
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(req.body).toBe('id=10&name=doggie&photoUrls=https%3A%2F%2Fimg.test%2Fa.png&status=available&tags[0][id]=1&tags[0][name]=good');
+  });
+
+  it('sends an XML string as given', async () => {
+    const xml = '<pet><id>10</id><name>doggie</name><photoUrls><photoUrl>x</photoUrl></photoUrls></pet>';
+    await update({ body: xml, headers: { 'content-type': 'application/xml' } });
+    expect(upstream.requests[0].headers['content-type']).toBe('application/xml');
+    expect(upstream.requests[0].body).toBe(xml);
+  });
+
+  it('refuses an undeclared media type, listing the declared ones, and sends nothing', async () => {
+    const err = await errorOf(update({ body: pet, headers: { 'content-type': 'text/csv' } }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toContain('application/json');
+    expect(err.message).toContain('application/x-www-form-urlencoded');
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('validates the body against the schema of the chosen media type', async () => {
+    const err = await errorOf(update({ body: { name: 'doggie' }, headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.details.issues).toEqual([expect.objectContaining({ location: 'body', path: '/photoUrls', message: 'is required' })]);
+    expect(upstream.requests).toHaveLength(0);
+  });
+});

@@ -10,7 +10,7 @@ export async function benchEncode(): Promise<void> {
     mode: 'payment',
     success_url: 'https://example.com/success?session={CHECKOUT_SESSION_ID}',
     cancel_url: 'https://example.com/cancel',
-    metadata: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key_${i}`, `value ${i}`])),
+    metadata: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`key_${i}`, `value ${i}`])),
     line_items: Array.from({ length: 6 }, (_, i) => ({ price: `price_${i}`, quantity: i + 1, adjustable_quantity: { enabled: i % 2 === 0 } })),
     payment_method_types: ['card', 'sepa_debit'],
     allow_promotion_codes: true,

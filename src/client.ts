@@ -51,6 +51,7 @@ export class Ductape {
   #ready?: Promise<Runtime>;
   #closed = false;
   #poll?: NodeJS.Timeout;
+  readonly #closing = new AbortController();
 
   constructor(options: DuctapeOptions = {}) {
     this.#opts = normalizeOptions(options);
@@ -168,6 +169,8 @@ export class Ductape {
       plans: new PlanCache(),
       logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
       privateKey: o.privateKey,
+      closing: this.#closing.signal,
+      inFlight: new Set(),
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
     this.#runtime = runtime;
@@ -223,15 +226,28 @@ export class Ductape {
     return result;
   }
 
-  /** Flushes logs and closes pools and the store. Safe to call twice. */
+  /** Ends retry waits, lets in-flight attempts finish (1 s grace), flushes logs, closes pools and the store. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#poll) clearInterval(this.#poll);
+    this.#closing.abort();
     const rt = this.#runtime ?? (this.#ready ? await this.#ready.catch(() => undefined) : undefined);
     if (!rt) return;
+    // In-flight attempts get a short grace to finish; after it their connections are destroyed rather than waited on
+    // until their timeouts (30 s by default), and an unread streamed body cannot hold close() open.
+    const closed = rt.dispatcher.close().then(
+      () => true,
+      () => true,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), DEFAULTS.closeGraceMs)));
+    if (!(await Promise.race([closed, late]))) {
+      for (const attempt of rt.inFlight) attempt.abort('The Ductape client was closed while this attempt was in flight.');
+      await rt.dispatcher.destroy().catch(() => {});
+    }
+    clearTimeout(timer);
     await rt.logs.close();
-    await rt.dispatcher.close().catch(() => {});
     await rt.cache.close();
     await rt.store.close();
   }

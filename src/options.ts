@@ -20,6 +20,8 @@ export const DEFAULTS = {
   logBatchSize: 200,
   /** …or after this long, whichever comes first. */
   logFlushMs: 250,
+  /** How long close() lets in-flight attempts finish before destroying their connections. */
+  closeGraceMs: 1_000,
   /** How often a process checks the store for definition changes made by other processes. */
   revisionPollMs: 1_000,
 } as const;
@@ -102,7 +104,9 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
 }
 
 const RUN_KEYS = ['env', 'product', 'app', 'event', 'input', 'cache', 'retries', 'session', 'timeout', 'stream'];
-const INPUT_KEYS = ['query', 'params', 'body', 'headers'];
+const INPUT_KEYS = ['query', 'params', 'body', 'headers', 'cookies'];
+// Node timers hold at most 2^31-1 ms; a larger value would fire at once.
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** Expands shorthands ('tag:token' sessions) and checks the run input's shape. */
 export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }): RunInput {
@@ -116,6 +120,12 @@ export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolea
   const input = raw.input ?? {};
   if (typeof input !== 'object' || Array.isArray(input)) throw new InvalidInputError([{ location: 'body', path: '', message: 'input must be an object with query, params, body or headers' }], 'Invalid run');
   checkKeys('input', input, INPUT_KEYS);
+  for (const loc of ['query', 'params', 'headers', 'cookies'] as const) {
+    const v = (input as Record<string, unknown>)[loc];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+      throw new InvalidInputError([{ location: loc, path: '', message: `must be an object of ${loc === 'params' ? 'path values' : 'names to values'}` }], 'Invalid run');
+    }
+  }
   if (raw.retries !== undefined && (!Number.isInteger(raw.retries) || raw.retries < 0 || raw.retries > 20)) {
     throw new ConfigError('retries must be an integer from 0 to 20.', { option: 'retries' });
   }
@@ -154,8 +164,8 @@ const TIMEOUT_KEYS = ['attempt', 'headers', 'body', 'run'];
 function normalizeTimeout(raw: number | RunTimeoutOptions | undefined): { attemptMs?: number; phases?: RunInput['timeouts'] } {
   const ms = (v: unknown, name: string) => {
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
-      throw new ConfigError(`${name} must be a positive number of milliseconds.`, { option: name });
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || v > MAX_TIMEOUT_MS) {
+      throw new ConfigError(`${name} must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}.`, { option: name });
     }
     return v;
   };

@@ -38,7 +38,9 @@ export function json(option: string) {
     try {
       return JSON.parse(value);
     } catch (err) {
-      throw new ConfigError(`--${option} must be JSON (${(err as Error).message}).`, { option });
+      // Only the position: V8's message quotes the text around the error, which may be a credential.
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new ConfigError(`--${option} must be JSON${at ? ` (invalid at character ${at})` : ''}.`, { option });
     }
   };
 }

@@ -35,6 +35,8 @@ export function checkBaseUrl(field: string, value: unknown): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(field, `"${value}" must use http or https`);
   if (u.search || u.hash) fail(field, `"${value}" must not contain a query or fragment`);
+  // Credentials belong in auth, sealed; in a URL they would be stored in clear (and undici drops them anyway).
+  if (u.username || u.password) fail(field, 'must not contain a user name or password; configure them with auth');
   return value.replace(/\/+$/, '');
 }
 

@@ -4,6 +4,7 @@
 export class AttemptSignal {
   aborted = false;
   reason: unknown = undefined;
+  closedBy: string | undefined;
   #listeners: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
 
@@ -21,10 +22,12 @@ export class AttemptSignal {
     if (i >= 0) this.#listeners.splice(i, 1);
   }
 
-  abort(): void {
+  /** `why` marks an abort that is not the attempt's own timeout (close()). */
+  abort(why?: string): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = new Error('attempt timed out');
+    this.closedBy = why;
+    this.reason = new Error(why ?? 'attempt timed out');
     this.clear();
     for (const l of this.#listeners.splice(0)) l();
   }

@@ -8,6 +8,7 @@ import { createLoginManager, type LoginManager } from './auth/login.js';
 import { createOAuth2Manager, oauth2Params, type OAuth2Manager } from './auth/oauth2.js';
 import { compileEntryTemplates, credentialResolver, type EntryTemplates } from './auth/values.js';
 import type { OutgoingRequest, RunContext } from './context.js';
+import { isReplayable } from './encode/index.js';
 import { runPipeline } from './pipeline.js';
 import type { Plan } from './plan.js';
 import type { Runtime } from './runtime.js';
@@ -46,7 +47,8 @@ async function withCredentials(ctx: RunContext, next: () => Promise<void>, pa: P
   try {
     await next();
   } catch (err) {
-    if (!pa.isRefreshable || !isUnauthorized(err)) throw err;
+    // A stream body was consumed by the first attempt: the retry cannot resend it.
+    if (!pa.isRefreshable || !isUnauthorized(err) || !isReplayable(base.body)) throw err;
     values = await resolveValues(ctx, pa, rt, resolver, values);
     ctx.response = undefined;
     ctx.request = applied(base, pa.auth, values, rt.idKey);

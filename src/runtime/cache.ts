@@ -13,7 +13,7 @@ export function cache(ctx: RunContext, next: () => Promise<void>): Promise<void>
 
 async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): Promise<void> {
   const plan = ctx.plan!;
-  const expiryMs = plan.caches[tag]?.expiry_ms;
+  const expiryMs = Object.hasOwn(plan.caches, tag) ? plan.caches[tag].expiry_ms : undefined;
   if (expiryMs === undefined) {
     throw new NotFoundError('cache', tag, Object.keys(plan.caches), 'Create it with products.caches.create.', `in product "${plan.product}"`);
   }

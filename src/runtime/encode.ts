@@ -2,10 +2,11 @@
 import { InvalidInputError } from '../errors.js';
 import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
-import { compileHeaderParam, compileQueryParam, type ValueEncoder } from './encode/index.js';
+import { compileBodyEncoder, compileHeaderParam, compileQueryParam, type ValueEncoder } from './encode/index.js';
 
 const USER_AGENT = 'ductape/0.1';
 // Hop-by-hop and framing headers belong to the HTTP client, never to the caller (RFC 9110 §7.6.1).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
 export function encode(ctx: RunContext): void {
@@ -50,6 +51,8 @@ export function encode(ctx: RunContext): void {
       if (value === undefined || value === null) continue;
       const lower = k.toLowerCase();
       if (RESERVED_HEADERS.has(lower)) continue;
+      // RFC 9110 §5.1: a field name is a token; anything else would be refused by the HTTP client after retries.
+      if (!TOKEN.test(k)) throw new InvalidInputError([{ location: 'headers', path: `/${k}`, message: 'is not a valid header name' }]);
       if (plan.declaredHeaders.has(lower)) continue;
       headers[lower] = defaultHeaderEncoder(lower)(value);
     }
@@ -77,7 +80,8 @@ export function encode(ctx: RunContext): void {
       if (encoded.contentType) headers['content-type'] = encoded.contentType;
       else delete headers['content-type'];
     } else {
-      body = JSON.stringify(input.body);
+      const encoded = undeclaredJson(input.body);
+      body = encoded.body;
       headers['content-type'] ??= 'application/json';
     }
   }
@@ -89,6 +93,9 @@ function findHeader(given: Record<string, unknown>, lower: string): unknown {
   for (const k in given) if (k.toLowerCase() === lower) return given[k];
   return undefined;
 }
+
+// Bodies of actions that declare none go out as JSON, through the same encoder (BigInt & co. become INVALID_INPUT).
+const undeclaredJson = compileBodyEncoder('application/json');
 
 // Encoders for names the action does not declare are compiled once per name and kept (bounded).
 const queryDefaults = new Map<string, ValueEncoder<string[]>>();

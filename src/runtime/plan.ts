@@ -4,6 +4,7 @@ import type { ActionDef, BodyDef, JsonSchema, ParamDef } from '../model/action.j
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import type { ConnectionRow } from '../store/store.js';
 import { DEFAULTS } from '../options.js';
+import { hasPlaceholders } from '../model/placeholders.js';
 import { resolveTarget } from './base-url.js';
 import {
   compileBodyEncoder,
@@ -100,7 +101,8 @@ export async function loadAndCompile(runtime: Runtime, product: string, env: str
   const prod = await store.getProduct(ws, product);
   if (!prod) throw new NotFoundError('product', product, (await store.listProducts(ws)).map((p) => p.tag), 'Create it with products.create.');
   if (!prod.envs.includes(env)) throw new NotFoundError('env', env, prod.envs, undefined, `of product "${product}"`);
-  const conn = prod.connections[accessTag];
+  // Own properties only: an access tag like 'constructor' must not find Object.prototype members.
+  const conn = Object.hasOwn(prod.connections, accessTag) ? prod.connections[accessTag] : undefined;
   if (!conn) {
     throw new NotFoundError('app', accessTag, Object.keys(prod.connections), 'Connect it with products.apps.connect.', `connected to product "${product}"`);
   }
@@ -185,9 +187,21 @@ export function compilePlan(p: CompileInput): Plan {
 
   const fixedQuery: string[] = [];
   for (const [k, val] of Object.entries(action.fixedQuery ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
-  for (const [k, val] of Object.entries(config?.query ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
+  // Connection headers and query: literal values are encoded once here; values with placeholders ($Secret{…},
+  // $Variable{…}) join the defaults, which the bind stage resolves on every run.
+  let defaults = defaultsOf(params);
+  const deferred = (loc: 'headers' | 'query', name: string, value: string) => {
+    (((defaults ??= {})[loc] ??= {}) as Record<string, unknown>)[name] = value;
+  };
+  for (const [k, val] of Object.entries(config?.query ?? {})) {
+    if (hasPlaceholders(val)) deferred('query', k, val);
+    else fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
+  }
   const staticHeaders: Record<string, string> = {};
-  for (const [k, val] of Object.entries(config?.headers ?? {})) staticHeaders[k.toLowerCase()] = val;
+  for (const [k, val] of Object.entries(config?.headers ?? {})) {
+    if (hasPlaceholders(val)) deferred('headers', k, val);
+    else staticHeaders[k.toLowerCase()] = val;
+  }
 
   return {
     key: planKey(p.product.tag, p.env, p.accessTag, action.event),
@@ -214,7 +228,7 @@ export function compilePlan(p: CompileInput): Plan {
     timeoutMs: action.timeoutMs ?? app.timeout_ms ?? DEFAULTS.timeoutMs,
     caches: p.product.caches ?? {},
     connection,
-    defaults: defaultsOf(params),
+    defaults,
   };
 }
 

@@ -194,7 +194,12 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
 /** The start of the upstream's own explanation (already redacted), so the message alone often says what went wrong. */
 function summary(body: unknown): string {
   if (body === null || body === undefined || body instanceof Uint8Array) return '';
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  let text: string | undefined;
+  try {
+    text = typeof body === 'string' ? body : JSON.stringify(body);
+  } catch {
+    return ''; // too deep or otherwise unprintable: the body stays on the error's `body` field
+  }
   if (!text) return '';
   return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }

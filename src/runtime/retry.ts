@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DuctapeError } from '../errors.js';
 import { resolveRetryPolicy, resolveTimeouts, type ResolvedRetryPolicy } from '../options.js';
 import type { RunContext } from './context.js';
+import { isReplayable } from './encode/index.js';
 import type { Plan } from './plan.js';
 import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcome } from './retry-policy.js';
 
@@ -43,12 +44,15 @@ async function retryLoop(ctx: RunContext, next: () => Promise<void>, plan: Plan,
       policy,
       remainingMs: deadlineAt === undefined ? undefined : deadlineAt - Date.now(),
     });
-    if (!decision.retry) {
+    if (!decision.retry || !isReplayable(ctx.request!.body)) {
       if (failure) throw failure;
       return; // the last answer stands; decode turns it into the error
     }
     discardBody(ctx);
-    await sleep(decision.delayMs);
+    // close() must not wait for (or be outlived by) a Retry-After wait: the wait ends and the run fails.
+    await sleep(decision.delayMs, undefined, { signal: ctx.runtime.closing }).catch(() => {
+      throw new DuctapeError('NETWORK_ERROR', 'The Ductape client was closed while this run waited to retry.', { attempts: ctx.attempts, retryable: false });
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 // The Runtime: everything a run needs that outlives one call (store, pools, compiled plans, log writer).
 import type { Agent } from 'undici';
+import type { AttemptSignal } from './attempt-signal.js';
 import type { Cache } from '../cache/cache.js';
 import type { Store } from '../store/store.js';
 import type { LogWriter } from './log-writer.js';
@@ -14,6 +15,10 @@ export interface Runtime {
   readonly logs: LogWriter;
   /** Response cache for `run({ cache })` (memory or Redis). */
   readonly cache: Cache;
+  /** Aborted by close(): waits (retry back-off) end instead of keeping the process alive. */
+  readonly closing: AbortSignal;
+  /** Attempts in flight, so that close() can end them after its grace period. */
+  readonly inFlight: Set<AttemptSignal>;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
 }

@@ -1,6 +1,7 @@
 // Resolved $Secret values per runtime, so warm runs never read the store for them. Entries live until the secret's
 // own expiry and are dropped with the plans: on any change made through this client, and within revision_poll_ms
 // of a change made by another process (the workspace revision moves).
+import { registerSecret } from '../model/redact.js';
 import { resolveSecretEntry } from '../workspace/secrets.js';
 import type { Runtime } from './runtime.js';
 
@@ -22,7 +23,11 @@ export async function cachedSecret(runtime: Runtime, key: string, env: string, a
   if (!c || c.generation !== runtime.plans.generation) caches.set(runtime, (c = { generation: runtime.plans.generation, entries: new Map() }));
   const id = `${key}\u0000${env}\u0000${app}`;
   const hit = c.entries.get(id);
-  if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now())) return hit.value;
+  if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now())) {
+    // Keep it among the values redaction knows (least-recently-used eviction there).
+    registerSecret(hit.value);
+    return hit.value;
+  }
   // Misses and expired entries go to the store, which gives the proper error for an expired secret.
   const generation = c.generation;
   const entry = await resolveSecretEntry({ store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey }, key, { env, app });

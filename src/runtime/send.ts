@@ -15,6 +15,8 @@ export async function send(ctx: RunContext): Promise<void> {
   const budgetMs = Math.max(0, Math.min(t.attemptMs, t.deadlineAt === undefined ? Infinity : t.deadlineAt - Date.now()));
   ctx.attempts++;
   const signal = new AttemptSignal(budgetMs);
+  const { inFlight } = ctx.runtime;
+  inFlight.add(signal);
   let phase: 'headers' | 'body' = 'headers';
   try {
     const res = await ctx.runtime.dispatcher.request({
@@ -34,6 +36,7 @@ export async function send(ctx: RunContext): Promise<void> {
     ctx.response = { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
   } catch (err) {
     if (err instanceof DuctapeError) throw err;
+    if (signal.closedBy) throw new DuctapeError('NETWORK_ERROR', signal.closedBy, { attempts: ctx.attempts, retryable: false }, { cause: err });
     const { outcome, timeoutMs } = attemptOutcome(err, signal.aborted ? { phase, ms: budgetMs } : undefined, t);
     throw classifyUpstreamError({
       outcome,
@@ -44,6 +47,7 @@ export async function send(ctx: RunContext): Promise<void> {
     });
   } finally {
     signal.clear();
+    inFlight.delete(signal);
   }
 }
 

@@ -40,9 +40,27 @@ export async function applyWorkspace(deps: WorkspaceDeps, file: WorkspaceFile, o
     changes.push(c);
     if (!dry) await write();
   };
-  await applyApps(deps, file, change);
-  await applyProducts(deps, file, change);
-  await applySecrets(deps, file, change);
+  const all = async (d: WorkspaceDeps) => {
+    await applyApps(d, file, change);
+    await applyProducts(d, file, change);
+    await applySecrets(d, file, change);
+  };
+  if (dry) {
+    await all(deps);
+    return { dry_run: dry, changes };
+  }
+  // One transaction for the whole file: a change that fails (a bad app_env, a spec that will not import) leaves
+  // the workspace exactly as it was. The steps' own transactions nest inside it. With nothing to change it is rolled
+  // back, so an up-to-date workspace is not even touched (no revision bump).
+  const unchanged = new Error('nothing to apply');
+  try {
+    await mutate(deps, async (tx) => {
+      await all({ store: tx, workspace: deps.workspace, privateKey: deps.privateKey, changed: () => {} });
+      if (changes.length === 0) throw unchanged;
+    });
+  } catch (err) {
+    if (err !== unchanged) throw err;
+  }
   return { dry_run: dry, changes };
 }
 

@@ -7,6 +7,8 @@ import { connectionScope, describeCredentials, openCredentials, sealCredentials 
 import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
+import { listSessionTypes } from '../sessions/session-types.js';
+import { deleteSessionType } from '../sessions/sessions.js';
 
 export async function requireProduct(store: Store, ws: string, tag: string): Promise<ProductDef> {
   const p = await store.getProduct(ws, tag);
@@ -47,9 +49,17 @@ export function createProducts(deps: WorkspaceDeps) {
     async fetch(args: { product: string } | { tag: string }): Promise<ProductDef> {
       return requireProduct(deps.store, ws, 'product' in args ? args.product : args.tag);
     },
+    /** Deletes a product, its connections and its session types; every session it issued is revoked first. */
     async delete(args: { product: string } | { tag: string }): Promise<{ deleted: boolean }> {
       const tag = 'product' in args ? args.product : args.tag;
-      return mutate(deps, async (tx) => ({ deleted: await tx.deleteProduct(ws, tag) }));
+      return mutate(deps, async (tx) => {
+        if (!(await tx.getProduct(ws, tag))) return { deleted: false };
+        // Token keys derive from (workspace, product, env, tag): without this, re-creating the product would make
+        // the old product's tokens valid again.
+        const sessionDeps = { store: tx, workspace: ws, privateKey: deps.privateKey };
+        for (const type of await listSessionTypes(sessionDeps, { product: tag })) await deleteSessionType(sessionDeps, { product: tag, tag: type.tag });
+        return { deleted: await tx.deleteProduct(ws, tag) };
+      });
     },
     /** Adds env slugs to a product. */
     async addEnv(args: { product: string; env: string }): Promise<ProductDef> {
@@ -69,7 +79,7 @@ export function createProducts(deps: WorkspaceDeps) {
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, input.product);
           await requireApp(tx, ws, input.app);
-          const existing = p.connections[accessTag];
+          const existing = Object.hasOwn(p.connections, accessTag) ? p.connections[accessTag] : undefined;
           if (existing && existing.app !== input.app) {
             throw new ConfigError(`Access tag "${accessTag}" of product "${p.tag}" already connects app "${existing.app}"; choose another access_tag.`, { field: 'access_tag' });
           }
@@ -81,7 +91,7 @@ export function createProducts(deps: WorkspaceDeps) {
       async disconnect(input: { product: string; app: string }) {
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, input.product);
-          const existed = delete p.connections[input.app];
+          const existed = Object.hasOwn(p.connections, input.app) && delete p.connections[input.app];
           await tx.putProduct(ws, p);
           await tx.deleteConnections(ws, p.tag, input.app);
           return { disconnected: existed };
@@ -99,7 +109,7 @@ export function createProducts(deps: WorkspaceDeps) {
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, input.product);
           if (!p.envs.includes(input.env)) throw new NotFoundError('env', input.env, p.envs, undefined, `of product "${p.tag}"`);
-          const conn = p.connections[input.app];
+          const conn = Object.hasOwn(p.connections, input.app) ? p.connections[input.app] : undefined;
           if (!conn) throw new NotFoundError('app', input.app, Object.keys(p.connections), 'Connect it with products.apps.connect.', `connected to product "${p.tag}"`);
           const app = await requireApp(tx, ws, conn.app);
           if (patch.app_env && !app.envs.some((e) => e.slug === patch.app_env)) {

@@ -55,3 +55,14 @@ function fileName(blob: Blob): string | undefined {
   const name = (blob as { name?: unknown }).name;
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
+
+/**
+ * Whether a body can be sent a second time. A stream is consumed by its first attempt: a retry would send it empty
+ * (and a PUT would store nothing), so runs with stream bodies are never retried.
+ */
+export function isReplayable(body: unknown): boolean {
+  if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) return true;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return true;
+  return !(typeof (body as { pipe?: unknown }).pipe === 'function' || typeof (body as { getReader?: unknown }).getReader === 'function' || Symbol.asyncIterator in (body as object));
+}

@@ -17,3 +17,4 @@ export { compileQueryParam } from './query.js';
 export { compileHeaderParam, compileCookieParam } from './headers.js';
 export { compileBodyEncoder } from './body.js';
 export { forDispatcher } from './multipart.js';
+export { isReplayable } from './binary.js';

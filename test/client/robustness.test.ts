@@ -1,0 +1,181 @@
+// Robustness and safety regressions found in review: streams, redaction, close(), apply, sessions, odd inputs.
+import { describe, it, expect, onTestFinished } from 'vitest';
+import { Readable } from 'node:stream';
+import { runCli } from '../helpers/cli.js';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startUpstream, type Handler } from '../helpers/upstream.js';
+import { newClient } from '../helpers/client.js';
+import { DuctapeError } from '../../src/errors.js';
+import { registerSecret } from '../../src/model/redact.js';
+
+
+async function setup(handler?: Handler) {
+  const up = await startUpstream(handler);
+  const d = newClient();
+  onTestFinished(async () => { await d.close(); await up.close(); });
+  await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
+  await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x/{id}' });
+  await d.apps.actions.create({ app: 'api', event: 'put_file', method: 'PUT', path: '/files/a', content_type: 'application/octet-stream' } as any);
+  await d.apps.actions.create({ app: 'api', event: 'post_x', method: 'POST', path: '/x' });
+  await d.products.create({ tag: 'p', envs: ['prd'] });
+  await d.products.apps.connect({ product: 'p', app: 'api' });
+  const exec = (event: string, input: any, more: any = {}) => d.actions.execute({ env: 'prd', product: 'p', app: 'api', event, input, ...more } as any);
+  return { up, d, exec };
+}
+const caught = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e) => e);
+
+describe('stream bodies', () => {
+  it('never re-sends a consumed stream as an empty PUT body', async () => {
+    let n = 0;
+    const { up, exec } = await setup((req, res) => { n++; res.writeHead(n === 1 ? 503 : 200, { 'content-type': 'application/json' }); res.end('{}'); });
+    await exec('put_file', { body: Readable.from([Buffer.from('important file contents')]) }, { retries: 2 }).catch(() => {});
+    // Today: attempt 2 is `PUT /files/a` with content-length: 0 and the run SUCCEEDS (resource overwritten with nothing).
+    for (const r of up.requests) expect(r.body).toBe('important file contents');
+  });
+});
+
+describe('secret values that percent-encode differently from encodeURIComponent', () => {
+  it('are redacted from error messages, envelopes and logs', async () => {
+    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); });
+    await d.secrets.set({ key: 'K', value: 'my secret!(value)*' });
+    const err = await caught(exec('get_x', { params: { id: '$Secret{K}' }, query: { q: '$Secret{K}' } }));
+    const rows = await d.logs.query({});
+    const leaked = 'my%20secret%21%28value%29%2A';
+    expect(err.message).not.toContain(leaked);
+    expect(JSON.stringify(err)).not.toContain(leaked);
+    expect(JSON.stringify(rows)).not.toContain(leaked);
+  });
+});
+
+describe('the redaction registry', () => {
+  it('still redacts a secret after 10k other credential values were seen', async () => {
+    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); });
+    await d.secrets.set({ key: 'K', value: 'tenant-secret-ABCDEFGH' });
+    expect((await caught(exec('get_x', { params: { id: '$Secret{K}' } }))).message).not.toContain('tenant-secret-ABCDEFGH');
+    for (let i = 0; i <= 10_000; i++) registerSecret(`per-user-token-${i}-xxxxxxxx`); // e.g. per-user bearer tokens, rotated OAuth tokens
+    const err = await caught(exec('get_x', { params: { id: '$Secret{K}' } }));
+    expect(err.message).not.toContain('tenant-secret-ABCDEFGH');
+    expect(JSON.stringify(await d.logs.query({ limit: 1 }))).not.toContain('tenant-secret-ABCDEFGH');
+  });
+});
+
+describe('close()', () => {
+  it('ends a hanging attempt after a short grace instead of waiting for its timeout', async () => {
+    const up = await startUpstream(() => {}); // never answers
+    onTestFinished(() => up.close());
+    const d = newClient();
+    await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
+    await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x' });
+    await d.products.create({ tag: 'p', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'p', app: 'api' });
+    const run = d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'get_x', timeout: 60_000 }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await d.close(); // the test's own 10 s limit is far below the attempt's 60 s timeout
+    expect(await run).toBeInstanceOf(DuctapeError);
+  }, 10_000);
+
+  it('ends a Retry-After wait: the run fails at once instead of retrying later on a closed client', async () => {
+    const up = await startUpstream((req, res) => { res.writeHead(503, { 'retry-after': '30' }); res.end(); });
+    onTestFinished(() => up.close());
+    const d = newClient();
+    await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
+    await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x' });
+    await d.products.create({ tag: 'p', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'p', app: 'api' });
+    const run = d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'get_x', retries: 1 }).catch((e: DuctapeError) => e);
+    while (up.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await d.close();
+    const err = (await run) as DuctapeError;
+    expect(err.code).toBe('NETWORK_ERROR');
+    expect(err.message).toContain('closed');
+    expect(up.requests).toHaveLength(1);
+  }, 10_000);
+});
+
+describe('apply', () => {
+  it('writes nothing when a later change of the file fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dt-apply-'));
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, 'apps:\n  api:\n    envs:\n      prd: http://127.0.0.1:9/\nproducts:\n  payments:\n    envs: [prd]\n    apps:\n      api:\n        envs:\n          prd: { app_env: nope }\n');
+    const d = newClient();
+    onTestFinished(() => d.close());
+    expect((await caught(d.apply({ file }))).code).toBe('CONFIG_ERROR');
+    expect(await d.apps.list()).toEqual([]);
+    expect(await d.products.list()).toEqual([]);
+  });
+});
+
+describe('products.delete', () => {
+  it('invalidates the product sessions (a recreated product does not accept old tokens)', async () => {
+    const { d, exec } = await setup();
+    await d.products.sessions.create({ product: 'p', tag: 'us', sample: { user: { id: '42' } }, selector: '$Session{user}{id}', expiry: 3600 } as any);
+    const { token } = await d.sessions.start({ product: 'p', env: 'prd', tag: 'us', data: { user: { id: '42' } } });
+    await d.products.apps.disconnect({ product: 'p', app: 'api' });
+    await d.products.delete({ product: 'p' });
+    await d.products.create({ tag: 'p', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'p', app: 'api' });
+    expect(await d.products.sessions.list({ product: 'p' })).toEqual([]);
+    const err = await caught(exec('get_x', { params: { id: '$Session{user}{id}' } }, { session: { tag: 'us', token } }));
+    expect(err.code).toBe('SESSION_INVALID');
+  });
+});
+
+describe('connection headers and query', () => {
+  it('never sends a placeholder as literal text', async () => {
+    const { d, up, exec } = await setup();
+    await d.secrets.set({ key: 'K', value: 'supersecretvalue' });
+    await d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', headers: { 'x-key': '$Secret{K}' }, query: { q: '$Variable{v}' }, variables: { v: 'vv' } } as any);
+    await exec('get_x', { params: { id: 'a' } }).catch(() => {});
+    for (const r of up.requests) {
+      expect(r.headers['x-key']).not.toBe('$Secret{K}');
+      expect(r.url).not.toContain('%24Variable');
+    }
+  });
+});
+
+describe('odd input and upstream answers become DuctapeErrors', () => {
+  it('a deeply nested JSON error body', async () => {
+    const { exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('['.repeat(100_000) + ']'.repeat(100_000)); });
+    const err = await caught(exec('get_x', { params: { id: 'a' } }));
+    expect(err).toBeInstanceOf(DuctapeError);
+  });
+  it('an upstream error body with a "__proto__" key', async () => {
+    const { exec } = await setup((req, res) => { res.writeHead(400, { 'content-type': 'application/json' }); res.end('{"__proto__":{"isAdmin":true},"error":"x"}'); });
+    const err = await caught(exec('get_x', { params: { id: 'a' } }));
+    expect(err.body.isAdmin).toBeUndefined();
+  });
+  it('an access tag named like an Object.prototype member', async () => {
+    const { d } = await setup();
+    const err = await caught(d.actions.execute({ env: 'prd', product: 'p', app: 'constructor', event: 'x', input: {} } as any));
+    expect(err.code).toBe('NOT_FOUND');
+  });
+  it('a BigInt in a JSON body', async () => {
+    const { exec } = await setup();
+    const err = await caught(exec('post_x', { body: { a: 1n } }));
+    expect(err.code).toBe('INVALID_INPUT');
+  });
+  it('an invalid header name is INVALID_INPUT and is not retried', async () => {
+    const { up, exec } = await setup();
+    const err = await caught(exec('get_x', { params: { id: 'a' }, headers: { 'x a': '1' } }, { retries: 2 }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(up.requests).toHaveLength(0);
+  });
+  it('a huge timeout does not fire at once', async () => {
+    const { exec } = await setup();
+    const r = await exec('get_x', { params: { id: 'a' } }, { timeout: 1e12 }).catch((e) => e);
+    expect(r.code).not.toBe('TIMEOUT');
+  });
+});
+
+describe('CLI', () => {
+  it('does not echo credential text from a malformed --auth JSON', async () => {
+    const r = await runCli(['configure', '--product', 'p', '--app', 'a', '--env', 'prd', '--auth', '{"type":"bearer","token":sk_live_SUPERSECRET123}'], {
+      DUCTAPE_WORKSPACE: 'w', DUCTAPE_PRIVATE_KEY: 'test-private-key-0123456789', DUCTAPE_STORE: ':memory:',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--auth must be JSON');
+    expect(r.stderr).not.toContain('sk_live_SU');
+  }, 20_000);
+});

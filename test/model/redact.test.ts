@@ -1,0 +1,47 @@
+// Redaction: known secret values disappear in every form they travel in, sensitive names are blanked.
+import { describe, expect, it } from 'vitest';
+import { redact, redactText, redactUrl, registerSecret } from '../../src/model/redact.js';
+
+describe('redactText', () => {
+  const secret = "my secret!(value)*'x";
+  registerSecret(secret);
+
+  it.each([
+    ['raw', secret],
+    ['encodeURIComponent', encodeURIComponent(secret)],
+    ['strict (path segment)', encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)],
+    ['form (+ for spaces)', 'my+secret%21%28value%29%2A%27x'],
+  ])('removes the %s form', (_, form) => {
+    expect(redactText(`before ${form} after`)).toBe('before [REDACTED] after');
+  });
+
+  it('replaces a longer secret whole when it contains a shorter one', () => {
+    registerSecret('tok_abcd');
+    registerSecret('tok_abcd_extended');
+    expect(redactText('x tok_abcd_extended y tok_abcd z')).toBe('x [REDACTED] y [REDACTED] z');
+  });
+
+  it('keeps a value that is still in use among the known ones, however many others come after', () => {
+    registerSecret('sk_long_lived_value');
+    for (let i = 0; i < 12_000; i++) {
+      registerSecret(`per-user-token-${i}`);
+      if (i % 1000 === 0) registerSecret('sk_long_lived_value'); // used now and then, as a cached secret is
+    }
+    expect(redactText('key=sk_long_lived_value')).toBe('key=[REDACTED]');
+  });
+});
+
+describe('redact', () => {
+  it('blanks sensitive names and keeps "__proto__" a plain key', () => {
+    const body = JSON.parse('{"authorization":"Bearer x","__proto__":{"isAdmin":true},"n":1}');
+    const out = redact(body) as Record<string, unknown>;
+    expect(out.authorization).toBe('[REDACTED]');
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect((out as { isAdmin?: boolean }).isAdmin).toBeUndefined();
+    expect(Object.keys(out)).toEqual(['authorization', '__proto__', 'n']);
+  });
+
+  it('redacts sensitive query params in URLs', () => {
+    expect(redactUrl('http://h.test/a?api_key=abc&q=1&access%5Ftoken=z')).toBe('http://h.test/a?api_key=[REDACTED]&q=1&access%5Ftoken=[REDACTED]');
+  });
+});

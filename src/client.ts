@@ -4,9 +4,10 @@ import { cacheKeyPrefix, openCache, type Cache } from './cache/index.js';
 import { ConfigError, DuctapeError, NotFoundError } from './errors.js';
 import { gate } from './model/gate.js';
 import { keyCheckMatches, keyCheckValue } from './model/keys.js';
-import { redactUrl } from './model/redact.js';
+import { redact, redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
 import type { IActionProcessorInput, RunContext, RunInput } from './runtime/context.js';
+import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
@@ -70,7 +71,8 @@ export class Ductape {
         const r = ctx.result!;
         return {
           status: r.status,
-          headers: r.headers,
+          // Upstreams echo credentials in headers now and then (Set-Cookie, a reflected Authorization).
+          headers: redact(r.headers),
           data: r.data as T,
           attempts: ctx.attempts,
           cached: ctx.cached,
@@ -120,6 +122,7 @@ export class Ductape {
     try {
       run = normalizeRunInput(raw);
     } catch (err) {
+      if (this.#runtime) recordRefused(this.#runtime, raw, err);
       return Promise.reject(err);
     }
     const start = (runtime: Runtime): Promise<RunContext> => {

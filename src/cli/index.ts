@@ -1,5 +1,6 @@
 // The `ductape` command: global options and every command wired (each lives in commands/<name>.ts).
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../errors.js';
 import { registerApply } from './commands/apply.js';
 import { registerApps } from './commands/apps.js';
 import { registerProducts } from './commands/products.js';
@@ -15,13 +16,21 @@ export function buildProgram(): Command {
     .option('--workspace <id>', 'workspace id (env DUCTAPE_WORKSPACE)')
     .option('--store <url>', 'store URL (env DUCTAPE_STORE)')
     .option('--user <id>', 'actor for run logs (env DUCTAPE_USER)')
-    .showHelpAfterError();
+    // Command-line mistakes are errors like any other: "CONFIG_ERROR: …" and exit 2 (see main), not commander's own.
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
   registerApps(program);
   registerProducts(program);
   registerRun(program);
   registerSecrets(program);
   registerApply(program);
   registerSessions(program);
+  program
+    .command('serve')
+    .description('Serve the workspace over HTTP (API.md §6; not built in this version)')
+    .action(() => {
+      throw new ConfigError('ductape serve is not built in this version: use the SDK, or the CLI commands, from your service.');
+    });
   return program;
 }
 
@@ -30,7 +39,24 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here too, successfully.
+      if (err.exitCode === 0) return;
+      const message = err.message.replace(/^error: /, '');
+      const where = err.code === 'commander.unknownCommand' ? '' : commandPath(argv);
+      err = new ConfigError(`${message.charAt(0).toUpperCase()}${message.slice(1)}. See "ductape ${where}--help".`);
+    }
     // Errors thrown while parsing options (bad JSON, …) end here; command errors are handled in withClient.
     process.exitCode = createOutput(argv.includes('--json')).error(err);
   }
+}
+
+/** The command words of argv (no options), for the help hint. */
+function commandPath(argv: string[]): string {
+  const words: string[] = [];
+  for (const a of argv.slice(2)) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+  }
+  return words.length ? `${words.slice(0, 2).join(' ')} ` : '';
 }

@@ -9,6 +9,8 @@ export interface IActionRequest {
   params?: Record<string, unknown>;
   body?: Record<string, unknown> | unknown;
   headers?: Record<string, unknown>;
+  /** Cookie parameters the action declares (Ductape's addition to the seed's type). */
+  cookies?: Record<string, unknown>;
 }
 
 export interface ISession {

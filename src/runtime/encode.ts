@@ -11,7 +11,7 @@ const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding',
 
 export function encode(ctx: RunContext): void {
   const plan = ctx.plan!;
-  const input = (ctx.bound ?? ctx.run.input) as IActionRequest & { cookies?: Record<string, unknown> };
+  const input = (ctx.bound ?? ctx.run.input) as IActionRequest;
 
   // Path: literals are the spec's text; every value is encoded as exactly one segment by its encoder.
   const params = input.params ?? {};
@@ -28,6 +28,8 @@ export function encode(ctx: RunContext): void {
   // Query: fixed values, declared params by their style, then anything else the caller sent with form rules.
   let pieces: string[] | undefined = plan.fixedQuery.length ? plan.fixedQuery.slice() : undefined;
   const query = input.query;
+  // Connection values are defaults: a caller's value of the same name replaces them (as for headers).
+  for (const [name, piece] of plan.connectionQuery) if (query?.[name] === undefined) (pieces ??= []).push(piece);
   if (query) {
     for (const q of plan.queryParams) {
       const value = query[q.inputKey];

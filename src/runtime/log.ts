@@ -42,3 +42,27 @@ function record(ctx: RunContext): void {
     contentType: Array.isArray(contentType) ? contentType[0] : contentType,
   });
 }
+
+/** A run refused before its pipeline started (bad shape, bad options) is still a run, and still logged. */
+export function recordRefused(runtime: RunContext['runtime'], raw: unknown, err: unknown): void {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  runtime.logs.push({
+    actor: runtime.actor,
+    product: text(r.product),
+    env: text(r.env),
+    app: text(r.app),
+    event: text(r.event),
+    startedAt: Date.now(),
+    durationMs: 0,
+    status: undefined,
+    attempts: 0,
+    cached: false,
+    ok: false,
+    errorCode: err instanceof DuctapeError ? err.code : 'INTERNAL',
+    errorMessage: err instanceof DuctapeError ? err.message : 'internal error',
+    method: undefined,
+    url: undefined,
+    contentType: undefined,
+  });
+}

@@ -53,8 +53,10 @@ export interface Plan {
   /** Names the plan encodes itself; other input keys pass through with default rules. */
   readonly declaredQuery: ReadonlySet<string>;
   readonly declaredHeaders: ReadonlySet<string>;
-  /** Encoded fixed query pieces: from the spec's path key, then the connection's static query. */
+  /** Encoded fixed query pieces from the spec's path key (always sent). */
   readonly fixedQuery: string[];
+  /** The connection's literal query values (name, encoded piece): sent unless the caller gives that name. */
+  readonly connectionQuery: [string, string][];
   /** Lowercase header names → values from the connection config (static). */
   readonly staticHeaders: Record<string, string>;
   readonly accept?: string;
@@ -186,6 +188,7 @@ export function compilePlan(p: CompileInput): Plan {
   };
 
   const fixedQuery: string[] = [];
+  const connectionQuery: [string, string][] = [];
   for (const [k, val] of Object.entries(action.fixedQuery ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
   // Connection headers and query: literal values are encoded once here; values with placeholders ($Secret{…},
   // $Variable{…}) join the defaults, which the bind stage resolves on every run.
@@ -195,7 +198,7 @@ export function compilePlan(p: CompileInput): Plan {
   };
   for (const [k, val] of Object.entries(config?.query ?? {})) {
     if (hasPlaceholders(val)) deferred('query', k, val);
-    else fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
+    else connectionQuery.push([k, `${encodeURIComponent(k)}=${encodeURIComponent(val)}`]);
   }
   const staticHeaders: Record<string, string> = {};
   for (const [k, val] of Object.entries(config?.headers ?? {})) {
@@ -221,6 +224,7 @@ export function compilePlan(p: CompileInput): Plan {
     declaredQuery: new Set(queryParams.map((q) => q.name)),
     declaredHeaders: new Set(headerParams.map((h) => h.inputKey)),
     fixedQuery,
+    connectionQuery,
     staticHeaders,
     accept: acceptFor(action),
     body: action.body ? compileBody(action.body, validators, where) : undefined,

@@ -5,7 +5,7 @@ import { essence } from './plan.js';
 
 export function validate(ctx: RunContext): void {
   const plan = ctx.plan!;
-  const input = (ctx.bound ?? ctx.run.input) as IActionRequest & { cookies?: Record<string, unknown> };
+  const input = (ctx.bound ?? ctx.run.input) as IActionRequest;
   const issues: Issue[] = [];
   const v = plan.validate;
   // Coercing validators may rewrite '10' → 10 in place, so they get a shallow copy, never the caller's object.

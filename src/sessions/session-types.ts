@@ -81,7 +81,7 @@ export async function fetchSessionType(deps: SessionDeps, args: { product: strin
   if (rec) return rec.data;
   await requireProductEnv(deps.store, deps.workspace, args.product);
   const known = (await deps.store.listRecords<SessionType>(deps.workspace, SESSION_TYPE_KIND, { ref: args.product })).map((r) => r.data.tag);
-  throw new NotFoundError(`session type of product "${args.product}"`, args.tag, known, 'Create it with products.sessions.create().');
+  throw new NotFoundError('session type', args.tag, known, 'Create it with products.sessions.create().', `of product "${args.product}"`);
 }
 
 /** Changes the given fields; tokens already issued keep their own expiry. */
@@ -116,7 +116,7 @@ export function checkSessionData(type: SessionType, data: unknown): Issue[] {
 export async function requireProductEnv(store: Store, ws: string, product: string, env?: string): Promise<void> {
   const p = await store.getProduct(ws, product);
   if (!p) throw new NotFoundError('product', product, (await store.listProducts(ws)).map((x) => x.tag), 'Create it with products.create().');
-  if (env !== undefined && !p.envs.includes(env)) throw new NotFoundError(`env of product "${product}"`, env, p.envs);
+  if (env !== undefined && !p.envs.includes(env)) throw new NotFoundError('env', env, p.envs, undefined, `of product "${product}"`);
 }
 
 export function typeKey(product: string, tag: string): string {

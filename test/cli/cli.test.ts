@@ -70,3 +70,21 @@ describe('ductape CLI', () => {
     expect(r.stderr).toContain('private_key does not open workspace acme');
   });
 });
+
+describe('ductape command line mistakes', () => {
+  it('reports a missing option, an unknown command and serve as CONFIG_ERROR with exit 2', async () => {
+    const env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'cli-test-key-123456', DUCTAPE_STORE: ':memory:' };
+    const missing = await runCli(['run', '--env', 'dev'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`CONFIG_ERROR: Required option '--product <tag>' not specified. See "ductape run --help".\n`);
+    const unknown = await runCli(['nope'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('CONFIG_ERROR: Unknown command');
+    const serve = await runCli(['serve'], env);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain('not built in this version');
+    const help = await runCli(['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: ductape');
+  });
+});

@@ -118,7 +118,7 @@ describe('products.delete', () => {
     await d.products.apps.connect({ product: 'p', app: 'api' });
     expect(await d.products.sessions.list({ product: 'p' })).toEqual([]);
     const err = await caught(exec('get_x', { params: { id: '$Session{user}{id}' } }, { session: { tag: 'us', token } }));
-    expect(err.code).toBe('SESSION_INVALID');
+    expect(err.code).toBe('NOT_FOUND'); // the old session type is gone with the product: refused, and says so
   });
 });
 
@@ -178,4 +178,50 @@ describe('CLI', () => {
     expect(r.stderr).toContain('--auth must be JSON');
     expect(r.stderr).not.toContain('sk_live_SU');
   }, 20_000);
+});
+
+describe('contract details', () => {
+  it('lets a caller value replace a connection query or header value, literal or placeholder alike', async () => {
+    const { d, up, exec } = await setup();
+    await d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', query: { lit: 'conn', ph: '$Variable{v}' }, headers: { 'x-lit': 'conn' }, variables: { v: 'vv' } });
+    await exec('get_x', { params: { id: 'a' } });
+    await exec('get_x', { params: { id: 'a' }, query: { lit: 'mine', ph: 'mine' }, headers: { 'X-Lit': 'mine' } });
+    expect(up.requests[0].url).toBe('/x/a?lit=conn&ph=vv');
+    expect(up.requests[0].headers['x-lit']).toBe('conn');
+    expect(up.requests[1].url).toBe('/x/a?lit=mine&ph=mine');
+    expect(up.requests[1].headers['x-lit']).toBe('mine');
+  });
+
+  it('refuses a bad auth form with CONFIG_ERROR naming the field', async () => {
+    const { d } = await setup();
+    const err = await caught(d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', auth: { type: 'bearer' } as never }));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.details.field).toBe('auth');
+    expect(err.message).toContain('token');
+  });
+
+  it('names an unknown session type with NOT_FOUND', async () => {
+    const { exec } = await setup();
+    const err = await caught(exec('get_x', { params: { id: 'a' } }, { session: 'no-such-type:abc.def' }));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.details.kind).toBe('session type');
+  });
+
+  it('logs runs refused before their pipeline starts', async () => {
+    const { d, exec } = await setup();
+    await exec('get_x', { params: { id: 'a' } });
+    await caught(exec('get_x', { params: { id: 'a' } }, { retries: -1 }));
+    const logs = await d.logs.query({ status: 'error' });
+    expect(logs).toEqual([expect.objectContaining({ event: 'get_x', errorCode: 'CONFIG_ERROR', attempts: 0 })]);
+  });
+
+  it('redacts credentials echoed in response headers of the envelope', async () => {
+    const { exec } = await setup((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'session=abc123secret', 'x-echo': 'fine' });
+      res.end('{}');
+    });
+    const env = await exec('get_x', { params: { id: 'a' } });
+    expect(env.headers['set-cookie']).toBe('[REDACTED]');
+    expect(env.headers['x-echo']).toBe('fine');
+  });
 });

@@ -1,5 +1,5 @@
 // The credential forms of API.md §3 as data, and their shape check (run once, when a connection is configured).
-import { InvalidInputError, type Issue } from '../../errors.js';
+import { ConfigError, type Issue } from '../../errors.js';
 import type { IActionRequest } from '../context.js';
 
 /** Every form may name the declared scheme it is for, when the type alone cannot tell (two bearer schemes). */
@@ -88,7 +88,11 @@ export function normalizeAuth(raw: unknown): AuthForm[] {
   const add = (path: string, message: string) => issues.push({ location: 'body', path: `/auth${Array.isArray(raw) ? path : path.replace(/^\/\d+/, '')}`, message });
   if (list.length === 0) add('', 'must hold at least one form');
   list.forEach((f, i) => checkForm(f, (p, m) => add(`/${i}${p}`, m)));
-  if (issues.length) throw new InvalidInputError(issues, 'Invalid auth');
+  // A credential form is a definition: refused with CONFIG_ERROR naming the field, the issues as data.
+  if (issues.length) {
+    const summary = issues.map((i) => `${i.path.slice(1).replace(/\//g, '.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid auth: ${summary}.`, { field: 'auth', reason: summary, issues });
+  }
   return list as AuthForm[];
 }
 

@@ -6,7 +6,7 @@ function issues(raw: unknown): string[] {
   try {
     normalizeAuth(raw);
   } catch (err) {
-    if (err instanceof DuctapeError && err.code === 'INVALID_INPUT') return (err.details.issues as { path: string; message: string }[]).map((i) => `${i.path} ${i.message}`);
+    if (err instanceof DuctapeError && err.code === 'CONFIG_ERROR') return (err.details.issues as { path: string; message: string }[]).map((i) => `${i.path} ${i.message}`);
     throw err;
   }
   return [];

@@ -30,6 +30,11 @@ export interface CompileOptions {
   allow?: readonly PlaceholderKind[];
   /** Location named in compile-time errors (see `Template.evaluate`). */
   where?: string;
+  /**
+   * Report malformed or disallowed placeholders from evaluate(), together with missing values, instead of from
+   * compileTemplate(): run input wants every problem at once. @default false
+   */
+  deferErrors?: boolean;
 }
 
 // How many `{…}` segments each kind takes: [min, max].
@@ -123,7 +128,23 @@ export function compileTemplate(value: unknown, opts: CompileOptions = {}): Temp
   const problems: Problem[] = [];
   const refs: Ref[] = [];
   const node = compileNode(value, '', { allow, kinds, problems, refs }, 0);
-  if (problems.length) throw toError(problems, opts.where);
+  if (problems.length && !opts.deferErrors) throw toError(problems, opts.where);
+  if (problems.length) {
+    // The rest still evaluates, so that missing values are reported with the malformed ones.
+    const rest = node !== undefined && (node as Node).t ? (node as Node) : undefined;
+    return {
+      isStatic: false,
+      kinds,
+      refs,
+      evaluate(resolve: Resolver, where?: string) {
+        const failures: Problem[] = [];
+        if (rest) evalNode(rest, resolve, failures);
+        // A malformed placeholder also fails to evaluate: report it once, with its parse problem.
+        const seen = new Set(problems.map((p) => p.pointer));
+        throw toError([...problems, ...failures.filter((f) => !seen.has(f.pointer))], where ?? opts.where);
+      },
+    };
+  }
   if (node === undefined) return staticTemplate(value, kinds);
   if (!(node as Node).t) return staticTemplate((node as { v: unknown }).v, kinds);
   const root = node as Node;

@@ -19,7 +19,7 @@ export function bind(ctx: RunContext): void | Promise<void> {
     ctx.bound = input;
     return;
   }
-  const template = compileTemplate(input, { allow: INPUT_KINDS });
+  const template = compileTemplate(input, { allow: INPUT_KINDS, deferErrors: true });
   if (template.isStatic) {
     ctx.bound = template.evaluate(() => undefined) as IActionRequest;
     return;

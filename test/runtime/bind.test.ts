@@ -103,4 +103,11 @@ describe('bind', () => {
     expect(await bound(input)).toEqual({ body: { price: '$Secret{X}' } });
     expect(input.body.price).toBe('\\$Secret{X}');
   });
+
+  it('reports malformed placeholders and missing values together', async () => {
+    const err = await errorOf(bound({ params: { a: '$Session{missing}' }, query: { b: '$Sesion{id}' }, body: { c: '$Secret{NOPE}' } }, { user: {} }));
+    expect(err.code).toBe('INVALID_INPUT');
+    const issues = (err.details.issues as { location: string; path: string }[]).map((i) => `${i.location}${i.path}`).sort();
+    expect(issues).toEqual(['body/c', 'params/a', 'query/b']);
+  });
 });

@@ -129,33 +129,23 @@ export function compileTemplate(value: unknown, opts: CompileOptions = {}): Temp
   const refs: Ref[] = [];
   const node = compileNode(value, '', { allow, kinds, problems, refs }, 0);
   if (problems.length && !opts.deferErrors) throw toError(problems, opts.where);
-  if (problems.length) {
-    // The rest still evaluates, so that missing values are reported with the malformed ones.
-    const rest = node !== undefined && (node as Node).t ? (node as Node) : undefined;
-    return {
-      isStatic: false,
-      kinds,
-      refs,
-      evaluate(resolve: Resolver, where?: string) {
-        const failures: Problem[] = [];
-        if (rest) evalNode(rest, resolve, failures);
-        // A malformed placeholder also fails to evaluate: report it once, with its parse problem.
-        const seen = new Set(problems.map((p) => p.pointer));
-        throw toError([...problems, ...failures.filter((f) => !seen.has(f.pointer))], where ?? opts.where);
-      },
-    };
-  }
-  if (node === undefined) return staticTemplate(value, kinds);
-  if (!(node as Node).t) return staticTemplate((node as { v: unknown }).v, kinds);
-  const root = node as Node;
+  const isNode = node !== undefined && (node as Node).t !== undefined;
+  if (!problems.length && node === undefined) return staticTemplate(value, kinds);
+  if (!problems.length && !isNode) return staticTemplate((node as { v: unknown }).v, kinds);
+  const root = isNode ? (node as Node) : undefined;
   return {
     isStatic: false,
     kinds,
     refs,
     evaluate(resolve: Resolver, where?: string) {
       const failures: Problem[] = [];
-      const out = evalNode(root, resolve, failures);
-      if (failures.length) throw toError(failures, where);
+      const out = root ? evalNode(root, resolve, failures) : undefined;
+      if (problems.length) {
+        // Deferred parse problems come first; a malformed placeholder also fails to evaluate: reported once.
+        const seen = new Set(problems.map((p) => p.pointer));
+        throw toError([...problems, ...failures.filter((f) => !seen.has(f.pointer))], where ?? opts.where);
+      }
+      if (failures.length) throw toError(failures, where ?? opts.where);
       return out;
     },
   };

@@ -167,7 +167,7 @@ export class Ductape {
       workspace: o.workspaceId,
       actor: o.userId,
       store,
-      dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: DEFAULTS.connectTimeoutMs } }),
+      dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: DEFAULTS.connectTimeoutMs }, maxResponseSize: o.maxResponseBytes }),
       cache,
       plans: new PlanCache(),
       logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),

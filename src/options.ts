@@ -16,6 +16,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   /** Connections kept per upstream origin. */
   connectionsPerOrigin: 128,
+  /** Largest response body read into memory (bytes): a runaway upstream cannot exhaust the process. */
+  maxResponseBytes: 64 * 1024 * 1024,
   /** Run logs are written in batches of at most this many rows… */
   logBatchSize: 200,
   /** …or after this long, whichever comes first. */
@@ -41,6 +43,8 @@ export interface DuctapeOptions {
   cache_max_bytes?: number;
   /** Connections kept per upstream origin. @default 128 */
   connections?: number;
+  /** Largest response body read into memory, in bytes; a larger answer fails the run (NETWORK_ERROR). @default 64 MiB */
+  max_response_bytes?: number;
   /** How often (ms) to look for definition changes made by other processes. 0 disables. @default 1000 */
   revision_poll_ms?: number;
 }
@@ -53,10 +57,11 @@ export interface NormalizedOptions {
   cache: string;
   cacheMaxBytes: number;
   connections: number;
+  maxResponseBytes: number;
   revisionPollMs: number;
 }
 
-const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'revision_poll_ms'];
+const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'max_response_bytes', 'revision_poll_ms'];
 const RENAMED: Record<string, string> = {
   workspaceId: 'workspace_id',
   workspace: 'workspace_id',
@@ -99,6 +104,7 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
     cache: raw.cache ?? env.DUCTAPE_CACHE ?? DEFAULTS.cache,
     cacheMaxBytes: num(raw.cache_max_bytes, 'cache_max_bytes', 64 * 1024 * 1024, 1024),
     connections: num(raw.connections, 'connections', DEFAULTS.connectionsPerOrigin, 1),
+    maxResponseBytes: num(raw.max_response_bytes, 'max_response_bytes', DEFAULTS.maxResponseBytes, 1),
     revisionPollMs: num(raw.revision_poll_ms, 'revision_poll_ms', DEFAULTS.revisionPollMs, 0),
   };
 }

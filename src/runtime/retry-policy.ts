@@ -95,8 +95,8 @@ export function fullJitterMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs'
 /** A failure that may go away if the same request is sent again later. */
 export function isTransient(outcome: AttemptOutcome): boolean {
   if (outcome.kind === 'status') return RETRYABLE_STATUSES.has(outcome.status);
-  // A certificate problem will not fix itself between attempts.
-  if (outcome.kind === 'network') return !/CERT|^ERR_TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(outcome.code);
+  // A certificate problem, or an answer over max_response_bytes, will not fix itself between attempts.
+  if (outcome.kind === 'network') return !/CERT|^ERR_TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UND_ERR_RES_EXCEEDED_MAX_SIZE/.test(outcome.code);
   return true;
 }
 

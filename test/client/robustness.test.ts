@@ -225,3 +225,23 @@ describe('contract details', () => {
     expect(env.headers['x-echo']).toBe('fine');
   });
 });
+
+describe('max_response_bytes', () => {
+  it('fails a run whose answer is larger, without retrying it', async () => {
+    const up = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(64 * 1024));
+    });
+    onTestFinished(() => up.close());
+    const d = newClient({ max_response_bytes: 16 * 1024 });
+    onTestFinished(() => d.close());
+    await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
+    await d.apps.actions.create({ app: 'api', event: 'big', method: 'GET', path: '/big' });
+    await d.products.create({ tag: 'p', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'p', app: 'api' });
+    const err = await caught(d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'big', retries: 2 }));
+    expect(err.code).toBe('NETWORK_ERROR');
+    expect(err.details.errno).toBe('UND_ERR_RES_EXCEEDED_MAX_SIZE');
+    expect(up.requests).toHaveLength(1);
+  });
+});

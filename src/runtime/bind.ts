@@ -1,6 +1,6 @@
 // Stage: resolves placeholders in the run input ($Session, $Secret, $Variable, $Constant, $Now) into ctx.bound, once.
-import { DuctapeError } from '../errors.js';
-import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver } from '../model/placeholders.js';
+import { ConfigError, DuctapeError, InvalidInputError } from '../errors.js';
+import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver, type Template } from '../model/placeholders.js';
 import { cachedSecret } from './secret-cache.js';
 import type { IActionRequest, RunContext } from './context.js';
 import { applyDefaults } from './plan.js';
@@ -20,6 +20,14 @@ export function bind(ctx: RunContext): void | Promise<void> {
     return;
   }
   const template = compileTemplate(input, { allow: INPUT_KINDS, deferErrors: true });
+  try {
+    return evaluate(ctx, template);
+  } catch (err) {
+    throw blameConnection(ctx, err);
+  }
+}
+
+function evaluate(ctx: RunContext, template: Template): void | Promise<void> {
   if (template.isStatic) {
     ctx.bound = template.evaluate(() => undefined) as IActionRequest;
     return;
@@ -30,7 +38,29 @@ export function bind(ctx: RunContext): void | Promise<void> {
     return;
   }
   return loadSecrets(ctx, secretKeys).then((secrets) => {
-    ctx.bound = template.evaluate(inputResolver(ctx, secrets)) as IActionRequest;
+    try {
+      ctx.bound = template.evaluate(inputResolver(ctx, secrets)) as IActionRequest;
+    } catch (err) {
+      throw blameConnection(ctx, err);
+    }
+  });
+}
+
+/**
+ * A placeholder that came from the connection config ($Secret{…} in a configured header) and cannot be resolved is a
+ * configuration problem: CONFIG_ERROR naming connection.headers.<name>, not INVALID_INPUT against the caller.
+ */
+function blameConnection(ctx: RunContext, err: unknown): unknown {
+  const own = ctx.plan!.connectionDefaults;
+  if (!(err instanceof InvalidInputError) || !own?.size) return err;
+  const issues = err.issues;
+  const ofConnection = (i: { location: string; path: string }) => own.has(`${i.location}${i.path}`);
+  if (!issues.length || !issues.every(ofConnection)) return err;
+  const fields = issues.map((i) => `connection.${i.location}.${i.path.slice(1)}`);
+  return new ConfigError(`Invalid connection config of ${ctx.plan!.accessTag} in ${ctx.plan!.env}: ${issues.map((i) => `${i.location}${i.path}: ${i.message}`).join('; ')}.`, {
+    field: fields[0],
+    fields,
+    issues,
   });
 }
 

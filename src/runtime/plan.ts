@@ -73,6 +73,8 @@ export interface Plan {
   readonly connection: ConnectionRow | undefined;
   /** Values the action sends when the caller gives none (ParamDef.value), by input location; may hold placeholders. */
   readonly defaults?: ParamDefaults;
+  /** Which defaults came from the connection config ('headers/x-key'): their problems are the config's, not the caller's. */
+  readonly connectionDefaults: ReadonlySet<string>;
 }
 
 export type ParamDefaults = Partial<Record<'params' | 'query' | 'headers' | 'cookies', Record<string, unknown>>>;
@@ -193,8 +195,10 @@ export function compilePlan(p: CompileInput): Plan {
   // Connection headers and query: literal values are encoded once here; values with placeholders ($Secret{…},
   // $Variable{…}) join the defaults, which the bind stage resolves on every run.
   let defaults = defaultsOf(params);
+  const fromConnection = new Set<string>();
   const deferred = (loc: 'headers' | 'query', name: string, value: string) => {
     (((defaults ??= {})[loc] ??= {}) as Record<string, unknown>)[name] = value;
+    fromConnection.add(`${loc}/${name}`);
   };
   for (const [k, val] of Object.entries(config?.query ?? {})) {
     if (hasPlaceholders(val)) deferred('query', k, val);
@@ -233,6 +237,7 @@ export function compilePlan(p: CompileInput): Plan {
     caches: p.product.caches ?? {},
     connection,
     defaults,
+    connectionDefaults: fromConnection,
   };
 }
 

@@ -245,3 +245,17 @@ describe('max_response_bytes', () => {
     expect(up.requests).toHaveLength(1);
   });
 });
+
+describe('connection config placeholders', () => {
+  it('blames the connection, not the caller, for a placeholder it cannot resolve', async () => {
+    const { d, up, exec } = await setup();
+    await d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', headers: { 'x-key': '$Secret{MISSING_KEY}' } });
+    const err = await caught(exec('get_x', { params: { id: 'a' } }));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.details.field).toBe('connection.headers.x-key');
+    expect(up.requests).toHaveLength(0);
+    // The caller's own bad placeholder is still the caller's.
+    const mine = await caught(exec('get_x', { params: { id: '$Secret{ALSO_MISSING}' }, headers: { 'x-key': 'given' } }));
+    expect(mine.code).toBe('INVALID_INPUT');
+  });
+});

@@ -11,3 +11,8 @@ export type { IActionProcessorInput, IActionRequest, ISession } from './runtime/
 export type { ActionDef, ParamDef, BodyDef, MediaDef, JsonSchema } from './model/action.js';
 export type { AppDef, AppEnv, ProductDef, ConnectionConfig } from './model/app.js';
 export type { LogQuery, RunLogRow } from './store/store.js';
+export type { ImportArgs, ImportReport } from './workspace/import.js';
+export type { SessionType, SessionTypeInput } from './sessions/session-types.js';
+export type { StartedSession, VerifyResult, ActiveSession } from './sessions/sessions.js';
+export type { AuthConfig, AuthForm } from './runtime/auth/forms.js';
+export type { SetSecretArgs, SecretInfo } from './workspace/secrets.js';

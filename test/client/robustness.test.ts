@@ -63,28 +63,16 @@ describe('the redaction registry', () => {
 
 describe('close()', () => {
   it('ends a hanging attempt after a short grace instead of waiting for its timeout', async () => {
-    const up = await startUpstream(() => {}); // never answers
-    onTestFinished(() => up.close());
-    const d = newClient();
-    await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
-    await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x' });
-    await d.products.create({ tag: 'p', envs: ['prd'] });
-    await d.products.apps.connect({ product: 'p', app: 'api' });
-    const run = d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'get_x', timeout: 60_000 }).catch((e) => e);
+    const { d, exec } = await setup(() => {}); // never answers
+    const run = exec('get_x', { params: { id: 'a' } }, { timeout: 60_000 }).catch((e) => e);
     await new Promise((r) => setTimeout(r, 100));
     await d.close(); // the test's own 10 s limit is far below the attempt's 60 s timeout
     expect(await run).toBeInstanceOf(DuctapeError);
   }, 10_000);
 
   it('ends a Retry-After wait: the run fails at once instead of retrying later on a closed client', async () => {
-    const up = await startUpstream((req, res) => { res.writeHead(503, { 'retry-after': '30' }); res.end(); });
-    onTestFinished(() => up.close());
-    const d = newClient();
-    await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
-    await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x' });
-    await d.products.create({ tag: 'p', envs: ['prd'] });
-    await d.products.apps.connect({ product: 'p', app: 'api' });
-    const run = d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'get_x', retries: 1 }).catch((e: DuctapeError) => e);
+    const { d, up, exec } = await setup((req, res) => { res.writeHead(503, { 'retry-after': '30' }); res.end(); });
+    const run = exec('get_x', { params: { id: 'a' } }, { retries: 1 }).catch((e: DuctapeError) => e);
     while (up.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
     await d.close();
     const err = (await run) as DuctapeError;

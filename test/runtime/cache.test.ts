@@ -1,22 +1,14 @@
 // Product caches through ductape.actions.run, against the in-memory store and a real redis-server.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { DuctapeError, type Ductape } from '../../src/index.js';
+import type { DuctapeError, Ductape } from '../../src/index.js';
 import { newClient } from '../helpers/client.js';
 import { json, startFaultServer, type FaultServer, type FaultServerOptions } from '../helpers/fault-server.js';
 import { freePort, hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let workspaceSeq = 0;
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DuctapeError);
-    return err as DuctapeError;
-  }
-  throw new Error('expected the run to fail');
-}
 
 /** The upstream answers with how many requests it has seen, so a cached answer is recognisable. */
 const counting: FaultServerOptions['handler'] = (req, n) =>

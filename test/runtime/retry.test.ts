@@ -1,9 +1,10 @@
 // Retries, idempotency keys and timeouts through ductape.actions.run against the fault-injecting server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuctapeError, type Ductape } from '../../src/index.js';
+import type { Ductape } from '../../src/index.js';
 import type { AppDef } from '../../src/model/app.js';
 import { newClient } from '../helpers/client.js';
 import { json, rateLimitedUntil, refusedOrigin, startFaultServer, storm, type FaultServer } from '../helpers/fault-server.js';
+import { errorOf as failure } from '../helpers/errors.js';
 
 let server: FaultServer;
 let ductape: Ductape;
@@ -30,15 +31,6 @@ const getThing = (extra: Partial<RunArgs> = {}) => ductape.actions.execute({ ...
 const createThing = (extra: Partial<RunArgs> = {}) =>
   ductape.actions.execute({ ...base, event: 'create_thing', input: { body: { name: 'widget' } }, ...extra });
 
-async function failure(p: Promise<unknown>): Promise<DuctapeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DuctapeError);
-    return err as DuctapeError;
-  }
-  throw new Error('expected the run to fail');
-}
 
 beforeEach(async () => {
   server = await startFaultServer();

@@ -40,6 +40,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   const events = createNamer(warnings);
   const report = progressReporter(operations.length, onProgress);
   const withCallbacks: string[] = [];
+  const unsecuredAuthHeaders: string[] = [];
   let idempotency_header: string | undefined;
   const actions: ActionDef[] = [];
 
@@ -75,6 +76,8 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
 
     const opSecurity = readRequirements(op.security, auth_schemes, unknownSchemes);
     if (opSecurity) action.security = opSecurity;
+    // The dropped Authorization parameter was the only sign that this operation needs credentials.
+    if (!(opSecurity ?? security)?.some((r) => Object.keys(r).length) && params.some(isAuthorizationHeader)) unsecuredAuthHeaders.push(action.event);
     const summary = text(op.summary) ?? text(item.summary);
     const description = text(op.description) ?? text(item.description);
     if (summary) action.summary = summary;
@@ -89,6 +92,9 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
 
   if (withCallbacks.length) {
     warnings.push(`${withCallbacks.length} operation(s) declare callbacks (requests the API sends back to you), which are not imported: ${list(withCallbacks)}.`);
+  }
+  if (unsecuredAuthHeaders.length) {
+    warnings.push(`${unsecuredAuthHeaders.length} operation(s) declare an Authorization header parameter but no security scheme: ${list(unsecuredAuthHeaders)}. The parameter is not imported; configure credentials on the connection (e.g. raw auth headers) or pass the header as input.`);
   }
   if (unknownSchemes.size) {
     warnings.push(`Security requirements name undeclared scheme(s) ${list([...unknownSchemes])}; configure their credentials as raw headers or query values.`);
@@ -156,6 +162,10 @@ export function splitPathKey(pathKey: string): { path: string; fixedQuery?: Reco
   if (q === -1) return { path };
   const fixedQuery = Object.fromEntries(new URLSearchParams(noFragment.slice(q + 1)));
   return Object.keys(fixedQuery).length ? { path, fixedQuery } : { path };
+}
+
+function isAuthorizationHeader(p: Obj): boolean {
+  return p.in === 'header' && typeof p.name === 'string' && p.name.toLowerCase() === 'authorization';
 }
 
 function stringList(value: unknown): string[] {

@@ -6,8 +6,10 @@ import type { SchemaNormalizer } from './schema.js';
 type Obj = Record<string, unknown>;
 
 const LOCATIONS = new Set(['path', 'query', 'header', 'cookie']);
-// OAS 3 §4.8.12: these header parameters are ignored; content negotiation and auth own them.
-const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
+// OAS 3 §4.8.12: these header parameters are ignored; content negotiation and auth own them. Swagger 2.0 is
+// read the same way: consumes/produces and securityDefinitions own them, and a kept required `Authorization`
+// would make every run fail validation while the connection's credentials set that very header.
+export const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 // Swagger 2.0 keywords that describe a non-body parameter's value, i.e. its schema.
 const SWAGGER_SCHEMA_KEYS = ['type', 'format', 'items', 'default', 'enum', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'x-nullable'];
 
@@ -64,6 +66,7 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
 export function readSwaggerParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
   const location = p.in as ParamLocation;
   if (!LOCATIONS.has(location) || location === 'cookie') return undefined;
+  if (location === 'header' && IGNORED_HEADERS.has(String(p.name).toLowerCase())) return undefined;
   const def: ParamDef = { name: p.name as string, in: location, required: location === 'path' ? true : p.required === true };
   def.schema = ctx.schemas.normalize(swaggerSchema(p, false), ctx.where);
   const { style, explode } = p.type === 'array' ? collectionStyle(p.collectionFormat, location) : { style: defaultStyle(location), explode: defaultStyle(location) === 'form' };

@@ -144,6 +144,18 @@ function requestOf(item: Obj): Obj {
   return typeof item.request === 'string' ? { url: item.request, method: 'GET' } : ((item.request ?? {}) as Obj);
 }
 
+/** v2.1 lists headers as `[{ key, value }]`; v2.0 may give them as raw `Name: value` lines (`//` disables one). */
+function headerList(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value !== 'string') return [];
+  return value.split(/\r?\n/).flatMap((line) => {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return [];
+    const disabled = line.trimStart().startsWith('//');
+    return [{ key: line.slice(0, colon).trim().replace(/^\/\/\s*/, ''), value: line.slice(colon + 1).trim(), disabled }];
+  });
+}
+
 function hasScripts(item: Obj): boolean {
   return Array.isArray(item.event) && item.event.some((e) => {
     const exec = (e as Obj | null)?.script && ((e as Obj).script as Obj).exec;
@@ -161,7 +173,7 @@ function buildAction(
   const parameters: ParamDef[] = [...url.params];
   let contentType: string | undefined;
   const seen = new Set<string>();
-  for (const h of Array.isArray(request.header) ? request.header : []) {
+  for (const h of headerList(request.header)) {
     const header = (h ?? {}) as Obj;
     if (header.disabled === true || typeof header.key !== 'string' || header.key === '') continue;
     const key = header.key.toLowerCase();
@@ -211,9 +223,16 @@ function resolveBase(base: string, vars: VariableTable, consumed: Set<string>): 
   if (only) {
     const name = only[1].trim();
     consumed.add(name);
-    const value = vars.values.get(name);
-    return value ? { url: value.trim().replace(/\/+$/, '') } : { url: '', missing: name };
+    const value = vars.values.get(name)?.trim().replace(/\/+$/, '');
+    if (!value) return { url: '', missing: name };
+    // The value may itself use variables (`https://{{region}}.api.test`): template it like a literal base.
+    return hasReference(value) ? templateBase(value, vars, consumed) : { url: value };
   }
+  return templateBase(base, vars, consumed);
+}
+
+/** `https://{{region}}.api.test` → `https://{region}.api.test` with the variables' values as defaults. */
+function templateBase(base: string, vars: VariableTable, consumed: Set<string>): { url: string; variables?: Record<string, string> } {
   const variables: Record<string, string> = {};
   const url = base.replace(/\{\{([^{}]+)\}\}/g, (_, raw: string) => {
     const name = raw.trim();

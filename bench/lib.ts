@@ -10,7 +10,15 @@ export function report(name: string, value: number, unit: string): void {
   console.log(`BENCH ${name} ${v} ${unit}`);
 }
 
-export async function startUpstreamProcess(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+export interface UpstreamProcess {
+  url: string;
+  child: ChildProcess;
+  /** CPU time (µs, user + system) the upstream process has used so far. */
+  cpuUs: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+export async function startUpstreamProcess(): Promise<UpstreamProcess> {
   const child = fork(fileURLToPath(new URL('./upstream.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
@@ -20,6 +28,16 @@ export async function startUpstreamProcess(): Promise<{ url: string; child: Chil
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    cpuUs: () =>
+      new Promise<number>((resolve) => {
+        const onMessage = (m: { cpuUs?: number }) => {
+          if (typeof m?.cpuUs !== 'number') return;
+          child.off('message', onMessage);
+          resolve(m.cpuUs);
+        };
+        child.on('message', onMessage);
+        child.send('cpu');
+      }),
     stop: () =>
       new Promise<void>((r) => {
         child.removeAllListeners('exit');
@@ -55,6 +73,24 @@ export async function concurrent(fn: () => Promise<unknown>, count: number, conc
     }),
   );
   return count / ((performance.now() - t) / 1000);
+}
+
+/**
+ * Like `concurrent`, and also the machine time one call costs: CPU µs of this process (client, its log-writer thread)
+ * plus the upstream process, per call. CPU time is far steadier than wall time on a shared machine.
+ */
+export async function concurrentWithCpu(
+  fn: () => Promise<unknown>,
+  count: number,
+  concurrency: number,
+  upstream: UpstreamProcess,
+): Promise<{ perSecond: number; cpuUsPerCall: number }> {
+  const upstreamBefore = await upstream.cpuUs();
+  const before = process.cpuUsage();
+  const perSecond = await concurrent(fn, count, concurrency);
+  const own = process.cpuUsage(before);
+  const upstreamUs = (await upstream.cpuUs()) - upstreamBefore;
+  return { perSecond, cpuUsPerCall: (own.user + own.system + upstreamUs) / count };
 }
 
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);

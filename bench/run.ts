@@ -1,7 +1,7 @@
 // actions.run against raw undici on the same request (JSON POST, path param, query param, header), interleaved.
 import { Agent } from 'undici';
 import Ductape from '../dist/index.js';
-import { concurrent, median, report, sequential, startUpstreamProcess, tempStore } from './lib.js';
+import { concurrent, concurrentWithCpu, median, report, sequential, startUpstreamProcess, tempStore } from './lib.js';
 
 export async function benchRun(): Promise<void> {
   const upstream = await startUpstreamProcess();
@@ -48,13 +48,17 @@ export async function benchRun(): Promise<void> {
     const runLat: number[] = [];
     const rawTput: number[] = [];
     const runTput: number[] = [];
+    const rawCpu: number[] = [];
+    const runCpu: number[] = [];
     for (let round = 0; round < 8; round++) {
       // Alternate which goes first so drift (GC, CPU frequency) hits both equally.
       const order = round % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
       for (const which of order) {
         const fn = which === 'raw' ? raw : run;
         (which === 'raw' ? rawLat : runLat).push(...(await sequential(fn, 500)));
-        (which === 'raw' ? rawTput : runTput).push(await concurrent(fn, 4000, 64));
+        const { perSecond, cpuUsPerCall } = await concurrentWithCpu(fn, 4000, 64, upstream);
+        (which === 'raw' ? rawTput : runTput).push(perSecond);
+        (which === 'raw' ? rawCpu : runCpu).push(cpuUsPerCall);
       }
     }
     const p50Raw = median(rawLat);
@@ -65,6 +69,10 @@ export async function benchRun(): Promise<void> {
     report('undici_throughput_c64', median(rawTput), 'req/s');
     report('run_throughput_c64', median(runTput), 'req/s');
     report('run_vs_undici_throughput_c64', median(runTput) / median(rawTput), 'ratio');
+    // Machine time per request at c=64 (client + upstream process): what a run adds, independent of wall-clock noise.
+    report('undici_cpu_us_per_req', median(rawCpu), 'us');
+    report('run_cpu_us_per_req', median(runCpu), 'us');
+    report('run_cpu_added_us_per_req', median(runCpu) - median(rawCpu), 'us');
     await agent.close();
   } finally {
     await ductape.close();

@@ -14,6 +14,11 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port });
 });
+// 'cpu' asks for this process's CPU time so far (µs), so the bench can charge each side its upstream work too.
 process.on('message', (m) => {
   if (m === 'stop') server.close(() => process.exit(0));
+  else if (m === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuUs: user + system });
+  }
 });

@@ -1,6 +1,7 @@
 // Stage: applies the connection's credentials; OAuth2 tokens and logins are fetched one at a time per credential,
 // and a 401 on a token or login credential refreshes it once and retries once.
 import { DuctapeError } from '../errors.js';
+import { resolveTimeouts } from '../options.js';
 import { compileAuth, credentialIdKey, type CompiledAuth, type ResolvedCredential } from './auth/apply.js';
 import { connectionScope, openCredentials } from './auth/credentials.js';
 import type { AuthForm, OAuth2Auth } from './auth/forms.js';
@@ -95,6 +96,7 @@ async function resolveValues(
   resolver: Awaited<ReturnType<typeof credentialResolver>>,
   rejected?: ResolvedCredential[],
 ): Promise<ResolvedCredential[]> {
+  const waitMs = leaseWaitMs(ctx);
   return Promise.all(
     pa.auth.entries.map(async (entry, i): Promise<ResolvedCredential> => {
       const t = pa.templates[i];
@@ -105,19 +107,28 @@ async function resolveValues(
         const identity = { scope: [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event], input };
         const login = () => runLogin(ctx, form.event, input);
         const result = rejected
-          ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login)
-          : await rt.login.getLogin(identity, form.expiry, login);
+          ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login, waitMs)
+          : await rt.login.getLogin(identity, form.expiry, login, waitMs);
         return { form: { ...(t.form.evaluate(resolver(result)) as object), input } as AuthForm, auth: result };
       }
       const form = t.form.evaluate(resolver()) as AuthForm;
       if (entry.kind !== 'oauth2') return { form };
       const params = oauth2Params(entry, form as OAuth2Auth);
       const accessToken = rejected
-        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!)
-        : await rt.oauth.getAccessToken(params);
+        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs)
+        : await rt.oauth.getAccessToken(params, waitMs);
       return { form, accessToken };
     }),
   );
+}
+
+/**
+ * How long this run may wait for another process's token refresh or login (API.md §6: "within their run's
+ * timeout"): its attempt timeout, or less when its whole-run deadline comes first.
+ */
+function leaseWaitMs(ctx: RunContext): number {
+  const t = resolveTimeouts(ctx.run, ctx.plan!.timeoutMs, ctx.startedAt);
+  return Math.max(0, t.deadlineAt === undefined ? t.attemptMs : Math.min(t.attemptMs, t.deadlineAt - Date.now()));
 }
 
 /** Runs the app's login action through the whole pipeline (logged like any run) and returns its parsed body. */

@@ -2,6 +2,7 @@
 import { Kysely, Migrator, type Transaction } from 'kysely';
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
+import { withLeaseRow, type LeaseOptions } from './lease.js';
 import { migrations } from './migrations/index.js';
 
 import { fromTuple, toTuple, type LogTuple, type RunLogEntry, type RunLogRow } from '../model/run-log.js';
@@ -25,6 +26,8 @@ export async function migrate(db: Db): Promise<void> {
 /** Dialect-specific extras. */
 export interface SqlStoreHooks {
   onClose?: () => Promise<void>;
+  /** A dialect's own lease (PostgreSQL: an advisory lock); lease rows otherwise. */
+  withLease?: Store['withLease'];
 }
 
 export class SqlStore implements Store {
@@ -250,6 +253,10 @@ export class SqlStore implements Store {
       .returningAll()
       .executeTakeFirst();
     return row ? toRecord<T>(row) : undefined;
+  }
+
+  async withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: () => Promise<T>): Promise<T> {
+    return this.hooks.withLease ? this.hooks.withLease(ws, name, opts, fn) : withLeaseRow(this.db, ws, name, opts, fn);
   }
 
   async insertLogs(ws: string, entries: RunLogEntry[]) {

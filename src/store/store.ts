@@ -2,6 +2,7 @@
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import type { RunLogEntry, RunLogRow } from '../model/run-log.js';
+import type { LeaseOptions } from './lease.js';
 
 export interface ConnectionRow {
   config: ConnectionConfig;
@@ -69,6 +70,13 @@ export interface Store {
   deleteRecord(ws: string, kind: string, key: string): Promise<boolean>;
   /** Atomically deletes and returns a record: exactly one caller wins (use-once tokens). */
   takeRecord<T>(ws: string, kind: string, key: string): Promise<StoredRecord<T> | undefined>;
+
+  /**
+   * Runs `fn` while holding the lease `name`: at most one holder across every process sharing this store. Waits up
+   * to `opts.waitMs` for another holder (then TIMEOUT); a holder that dies loses the lease within 30 s. Used so that
+   * a credential refresh happens exactly once (runtime/auth/token-cache.ts).
+   */
+  withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: () => Promise<T>): Promise<T>;
 
   /** Appends a batch of runs as one segment. */
   insertLogs(ws: string, entries: RunLogEntry[]): Promise<void>;

@@ -1,5 +1,6 @@
-// A small real OAuth2 server on loopback for tests: token endpoint (client_credentials, refresh_token with rotation),
-// a protected resource that checks bearer tokens, and counters for every request.
+// A small real OAuth2 server on loopback for tests: token endpoint (client_credentials, refresh_token with rotation
+// and optional grant revocation on reuse), a login endpoint (POST /login, for `action` logins), a protected resource
+// that checks bearer tokens, and counters for every request.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,11 @@ export interface OAuthServerOptions {
   refreshTokens?: string[];
   /** Delay before answering a token request (lets concurrent callers pile up). @default 0 */
   delayMs?: number;
+  /**
+   * Reuse detection (OAuth 2.0 Security BCP §4.14.2): a refresh token presented again after it was rotated away
+   * revokes the whole grant: every refresh and access token descended from the same original one. @default false
+   */
+  revokeGrantOnReuse?: boolean;
 }
 
 export interface TokenRequestLog {
@@ -33,10 +39,18 @@ export interface OAuthServer {
   tokenUrl: string;
   /** Every token request, in order. */
   tokenRequests: TokenRequestLog[];
+  /** How many times POST /login was called (each answers { token } with a new access token). */
+  readonly logins: number;
   /** Requests the protected resource received, with the Authorization header they carried. */
   resourceRequests: { authorization: string | undefined; status: number }[];
   /** Refresh tokens currently valid. */
   validRefreshTokens: Set<string>;
+  /** Rotated-away refresh tokens that were presented again (each one revoked its grant when revokeGrantOnReuse). */
+  reusedRefreshTokens: string[];
+  /** Lifetime of access tokens issued from now on, seconds (null: no expires_in). */
+  setExpiresIn(seconds: number | null): void;
+  /** Holds token requests (they wait, unanswered) until `release()`; with `onHeld`, told of each one held. */
+  holdTokenRequests(onHeld?: () => void): { release(): void };
   /** Makes every issued access token invalid (the next resource call answers 401). */
   revokeAccessTokens(): void;
   /** While on, the protected resource refuses every token with 401. */
@@ -49,17 +63,30 @@ export interface OAuthServer {
 export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<OAuthServer> {
   const clients = opts.clients ?? { 'client-1': 'secret-1' };
   const rotate = opts.rotate ?? true;
-  const expiresIn = opts.expiresIn === undefined ? 3600 : opts.expiresIn;
+  let expiresIn = opts.expiresIn === undefined ? 3600 : opts.expiresIn;
   const access = new Map<string, number>(); // token → expiry (ms), Infinity without expires_in
   const validRefreshTokens = new Set(opts.refreshTokens ?? []);
+  // Grants: every refresh token (valid or rotated away) and access token maps to the refresh token it descends from.
+  const grantOf = new Map<string, string>((opts.refreshTokens ?? []).map((t) => [t, t]));
+  const reusedRefreshTokens: string[] = [];
+  let hold: { promise: Promise<void>; onHeld?: () => void } | undefined;
   const tokenRequests: TokenRequestLog[] = [];
   const resourceRequests: OAuthServer['resourceRequests'] = [];
   let refusing = false;
+  let logins = 0;
 
-  const issue = () => {
+  const issue = (grant?: string) => {
     const token = `at_${randomBytes(12).toString('hex')}`;
     access.set(token, expiresIn === null ? Infinity : Date.now() + expiresIn * 1000);
+    if (grant) grantOf.set(token, grant);
     return token;
+  };
+  const revokeGrant = (grant: string) => {
+    for (const [token, g] of grantOf) {
+      if (g !== grant) continue;
+      validRefreshTokens.delete(token);
+      access.delete(token);
+    }
   };
 
   async function token(req: IncomingMessage, res: ServerResponse) {
@@ -77,7 +104,16 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     }
     const log: TokenRequestLog = { grant: form.get('grant_type') ?? '', clientId, clientAuth, scope: form.get('scope') ?? undefined, refreshToken: form.get('refresh_token') ?? undefined, params, status: 0 };
     tokenRequests.push(log);
+    if (hold) {
+      hold.onHeld?.();
+      await hold.promise;
+    }
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    // A client that went away while the request was held never sees an answer: the server acts as if it never came.
+    if (req.socket.destroyed) {
+      log.status = 499;
+      return;
+    }
     const fail = (status: number, error: string) => {
       log.status = status;
       send(res, status, { error, error_description: `test server says ${error}` });
@@ -85,21 +121,31 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     const known = clientId !== undefined && clientId in clients;
     const secretOk = known && (clientSecret === clients[clientId!] || (clientAuth === 'none' && log.grant === 'refresh_token'));
     if (!known || !secretOk) return fail(401, 'invalid_client');
-    const body: Record<string, unknown> = { access_token: issue(), token_type: 'bearer' };
-    if (expiresIn !== null) body.expires_in = expiresIn;
+    // Tokens added to validRefreshTokens by a test start a grant of their own.
+    const grant = log.refreshToken === undefined ? undefined : grantOf.get(log.refreshToken) ?? log.refreshToken;
+    const body: Record<string, unknown> = { token_type: 'bearer' };
     if (log.grant === 'client_credentials') {
-      // nothing more to check
+      body.access_token = issue();
     } else if (log.grant === 'refresh_token') {
-      if (!log.refreshToken || !validRefreshTokens.has(log.refreshToken)) return fail(400, 'invalid_grant');
+      if (!log.refreshToken || !validRefreshTokens.has(log.refreshToken)) {
+        if (grantOf.has(log.refreshToken!)) {
+          reusedRefreshTokens.push(log.refreshToken!);
+          if (opts.revokeGrantOnReuse) revokeGrant(grant!);
+        }
+        return fail(400, 'invalid_grant');
+      }
+      body.access_token = issue(grant);
       if (rotate) {
         validRefreshTokens.delete(log.refreshToken);
         const next = `rt_${randomBytes(12).toString('hex')}`;
         validRefreshTokens.add(next);
+        grantOf.set(next, grant!);
         body.refresh_token = next;
       }
     } else {
       return fail(400, 'unsupported_grant_type');
     }
+    if (expiresIn !== null) body.expires_in = expiresIn;
     if (log.scope) body.scope = log.scope;
     log.status = 200;
     send(res, 200, body);
@@ -119,6 +165,11 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && path === '/oauth/token') {
       token(req, res).catch((err) => send(res, 500, { error: String(err) }));
+    } else if (req.method === 'POST' && path === '/login') {
+      logins++;
+      req.resume();
+      const delay = opts.delayMs ?? 0;
+      setTimeout(() => send(res, 200, { token: issue() }), delay);
     } else {
       resource(req, res);
     }
@@ -131,6 +182,24 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     tokenRequests,
     resourceRequests,
     validRefreshTokens,
+    reusedRefreshTokens,
+    get logins() {
+      return logins;
+    },
+    setExpiresIn: (seconds) => {
+      expiresIn = seconds;
+    },
+    holdTokenRequests(onHeld) {
+      let release!: () => void;
+      const promise = new Promise<void>((r) => (release = r));
+      hold = { promise, onHeld };
+      return {
+        release: () => {
+          hold = undefined;
+          release();
+        },
+      };
+    },
     revokeAccessTokens: () => access.clear(),
     refuseAll: (on) => {
       refusing = on;

@@ -14,38 +14,47 @@ export interface LoginIdentity {
 }
 
 export interface LoginManager {
-  /** The login result for `identity`: cached until `expirySeconds` pass; concurrent callers share one `login` call. */
-  getLogin(identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>): Promise<unknown>;
+  /**
+   * The login result for `identity`: cached until `expirySeconds` pass; concurrent callers share one `login` call, in
+   * this process and across processes (a caller waits up to `waitMs` for another process's login, then TIMEOUT).
+   */
+  getLogin(identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>, waitMs?: number): Promise<unknown>;
   /** The 401 hook: drops `rejected` and logs in again (once, however many runs were refused with it). */
-  loginAfterUnauthorized(identity: LoginIdentity, expirySeconds: number | undefined, rejected: unknown, login: () => Promise<unknown>): Promise<unknown>;
+  loginAfterUnauthorized(
+    identity: LoginIdentity,
+    expirySeconds: number | undefined,
+    rejected: unknown,
+    login: () => Promise<unknown>,
+    waitMs?: number,
+  ): Promise<unknown>;
 }
 
 export function createLoginManager(deps: TokenCacheDeps): LoginManager {
-  const cache = createTokenCache<{ result: unknown; origin: string }>(deps, AUTH_LOGIN_KIND);
+  const cache = createTokenCache<{ result: unknown; origin: string }>(deps, AUTH_LOGIN_KIND, 'the login of this connection');
   const now = deps.now ?? Date.now;
   // The record key holds no secret and does not depend on private_key (rotate-key re-seals in place); the login
   // input may hold passwords, so only its fingerprint is kept, sealed with the result: another input logs in again.
   const keyOf = (identity: LoginIdentity) => fingerprint('auth-login', ...identity.scope);
   const originOf = (identity: LoginIdentity) => fingerprint('auth-login-input', JSON.stringify(identity.input ?? null));
 
-  const get = async (identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>) => {
+  const get = async (identity: LoginIdentity, expirySeconds: number | undefined, login: () => Promise<unknown>, waitMs?: number) => {
     const origin = originOf(identity);
     const obtain = async () => {
       const obtainedAt = now();
       const result = await login();
       return { value: { result, origin }, obtainedAt, expiresAt: obtainedAt + (expirySeconds ?? DEFAULT_LOGIN_EXPIRY_S) * 1000 };
     };
-    const held = await cache.get(keyOf(identity), obtain, (v) => v.origin === origin);
+    const held = await cache.get(keyOf(identity), obtain, (v) => v.origin === origin, waitMs);
     registerLoginSecrets(held.value.result);
     return held.value.result;
   };
 
   return {
     getLogin: get,
-    async loginAfterUnauthorized(identity, expirySeconds, rejected, login) {
+    async loginAfterUnauthorized(identity, expirySeconds, rejected, login, waitMs) {
       const same = JSON.stringify(rejected);
       cache.invalidate(keyOf(identity), (v) => JSON.stringify(v.result) === same);
-      return get(identity, expirySeconds, login);
+      return get(identity, expirySeconds, login, waitMs);
     },
   };
 }

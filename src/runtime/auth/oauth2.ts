@@ -38,13 +38,16 @@ export interface OAuth2ManagerDeps extends TokenCacheDeps {
 }
 
 export interface OAuth2Manager {
-  /** A fresh access token: cached until shortly before expiry; concurrent callers share one token request. */
-  getAccessToken(p: OAuth2Params): Promise<string>;
+  /**
+   * A fresh access token: cached until shortly before expiry; concurrent callers share one token request, in this
+   * process and across processes (a caller waits up to `waitMs` for another process's request, then TIMEOUT).
+   */
+  getAccessToken(p: OAuth2Params, waitMs?: number): Promise<string>;
   /**
    * The 401 hook: the upstream refused `rejected`. Marks it stale and returns the token to retry with (a new one,
    * fetched once however many runs were refused with the same token).
    */
-  refreshAfterUnauthorized(p: OAuth2Params, rejected: string): Promise<string>;
+  refreshAfterUnauthorized(p: OAuth2Params, rejected: string, waitMs?: number): Promise<string>;
   /** The store key under which a parameter set's token is kept: a hash of its non-secret parts only. */
   tokenKey(p: OAuth2Params): string;
 }
@@ -64,7 +67,7 @@ export function oauth2Params(entry: AuthEntry, form: OAuth2Auth): OAuth2Params {
 }
 
 export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
-  const cache = createTokenCache<OAuth2Token>(deps, OAUTH_TOKEN_KIND);
+  const cache = createTokenCache<OAuth2Token>(deps, OAUTH_TOKEN_KIND, 'the OAuth2 token of this connection');
   const now = deps.now ?? Date.now;
 
   // The key holds no secret and does not depend on private_key, so rotate-key can re-seal a token in place. Secret
@@ -85,11 +88,11 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
     };
   };
 
-  const fetchFresh = async (p: OAuth2Params) => {
+  const fetchFresh = async (p: OAuth2Params, waitMs?: number) => {
     registerSecret(p.clientSecret);
     registerSecret(p.refreshToken);
     const origin = originOf(p);
-    const held = await cache.get(tokenKey(p), obtain(p), (t) => t.origin === origin);
+    const held = await cache.get(tokenKey(p), obtain(p), (t) => t.origin === origin, waitMs);
     registerSecret(held.value.access_token);
     registerSecret(held.value.refresh_token);
     return held.value.access_token;
@@ -97,9 +100,9 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
 
   return {
     getAccessToken: fetchFresh,
-    async refreshAfterUnauthorized(p, rejected) {
+    async refreshAfterUnauthorized(p, rejected, waitMs) {
       cache.invalidate(tokenKey(p), (t) => t.access_token === rejected);
-      return fetchFresh(p);
+      return fetchFresh(p, waitMs);
     },
     tokenKey,
   };

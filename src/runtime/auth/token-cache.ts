@@ -27,14 +27,24 @@ export interface TokenCache<T> {
   /**
    * A fresh token for `key`: from memory, else from the store (another process may have fetched one), else from
    * `obtain`, which gets the previous token (expired or rejected) so it can use its refresh token. Concurrent callers
-   * share one `obtain` call. A token `accept` refuses (it was obtained for other credentials) counts as absent.
+   * share one `obtain` call, and across processes one holder of the store lease calls it while the others wait (up
+   * to `waitMs`, then TIMEOUT) and then use its token. A token `accept` refuses (obtained for other credentials)
+   * counts as absent.
    */
-  get(key: string, obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>, accept?: (value: T) => boolean): Promise<HeldToken<T>>;
+  get(
+    key: string,
+    obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>,
+    accept?: (value: T) => boolean,
+    waitMs?: number,
+  ): Promise<HeldToken<T>>;
   /** Marks the held token stale when `isRejected` says it is the one an upstream refused (a 401). */
   invalidate(key: string, isRejected: (value: T) => boolean): void;
   /** Drops the token from memory and store. */
   forget(key: string): Promise<void>;
 }
+
+/** How long a run waits for another process's refresh when it gives no bound of its own, in ms. */
+export const DEFAULT_LEASE_WAIT_MS = 30_000;
 
 /** Refresh margin: 10% of the token's lifetime, at most 30 s, so a token is never sent in its last moments. */
 export function refreshAt(t: HeldToken<unknown>): number {
@@ -42,14 +52,15 @@ export function refreshAt(t: HeldToken<unknown>): number {
   return t.expiresAt - Math.min(30_000, Math.max(0, t.expiresAt - t.obtainedAt) / 10);
 }
 
-export function createTokenCache<T>(deps: TokenCacheDeps, kind: string): TokenCache<T> {
+/** `what` names the token in the TIMEOUT a run gets when another process's refresh outlasts its wait. */
+export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: string): TokenCache<T> {
   const now = deps.now ?? Date.now;
   const memory = new Map<string, HeldToken<T> & { stale?: boolean }>();
   const inflight = new Map<string, Promise<HeldToken<T>>>();
   const scope = (key: string) => ({ workspace: deps.workspace, kind, key });
   const isFresh = (t: HeldToken<T> & { stale?: boolean }) => !t.stale && now() < refreshAt(t);
 
-  async function load(key: string): Promise<HeldToken<T> | undefined> {
+  async function loadStored(key: string): Promise<HeldToken<T> | undefined> {
     const rec = await deps.store.getRecord<Persisted>(deps.workspace, kind, key);
     if (!rec) return undefined;
     return { value: openJson<T>(deps.privateKey, scope(key), rec.data.sealed), expiresAt: rec.data.expiresAt, obtainedAt: rec.data.obtainedAt };
@@ -60,33 +71,51 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string): TokenCa
     await deps.store.putRecord(deps.workspace, kind, key, data);
   }
 
+  // Exactly once across processes: the stored token is read, and only when it is not usable is the connection's
+  // lease taken; once held, the store is read again (the holder before us may have just stored a fresh token) and
+  // the new token is stored before the lease is let go, so the next holder sees it and a rotated refresh token is
+  // never spent twice (RFC 6749 §10.4; the OAuth 2.0 Security BCP has servers revoke the whole grant on reuse).
   async function renew(
     key: string,
     obtain: (previous: HeldToken<T> | undefined) => Promise<HeldToken<T>>,
     accept: (value: T) => boolean,
+    waitMs: number,
   ): Promise<HeldToken<T>> {
     const inMemory = memory.get(key);
     const held = inMemory && accept(inMemory.value) ? inMemory : undefined;
-    const loaded = await load(key);
-    const stored = loaded && accept(loaded.value) ? loaded : undefined;
-    // A stored token is usable when fresh and newer than one a 401 just rejected (the same token would fail again).
-    if (stored && now() < refreshAt(stored) && !(held?.stale && stored.obtainedAt <= held.obtainedAt)) {
+    // A stored token is usable when fresh and not the one a 401 just rejected (the same token would fail again).
+    const rejected = held?.stale ? JSON.stringify(held.value) : undefined;
+    const usable = (t: HeldToken<T> | undefined): t is HeldToken<T> => !!t && now() < refreshAt(t) && JSON.stringify(t.value) !== rejected;
+    const load = async () => {
+      const t = await loadStored(key);
+      return t && accept(t.value) ? t : undefined;
+    };
+    const stored = await load();
+    if (usable(stored)) {
       memory.set(key, stored);
       return stored;
     }
-    const next = await obtain(newest(stored, held));
-    await save(key, next);
-    memory.set(key, next);
-    return next;
+    return deps.store.withLease(deps.workspace, `${kind}/${key}`, { waitMs, what }, async () => {
+      const latest = await load();
+      if (usable(latest)) {
+        memory.set(key, latest);
+        return latest;
+      }
+      // The stored token is the newest one of the chain (it is written before any lease is released).
+      const next = await obtain(latest ?? held);
+      await save(key, next);
+      memory.set(key, next);
+      return next;
+    });
   }
 
   return {
-    get(key, fetchToken, accept = () => true) {
+    get(key, fetchToken, accept = () => true, waitMs = DEFAULT_LEASE_WAIT_MS) {
       const held = memory.get(key);
       if (held && isFresh(held) && accept(held.value)) return Promise.resolve(held);
       let p = inflight.get(key);
       if (!p) {
-        p = renew(key, fetchToken, accept).finally(() => inflight.delete(key));
+        p = renew(key, fetchToken, accept, waitMs).finally(() => inflight.delete(key));
         inflight.set(key, p);
       }
       return p;
@@ -100,10 +129,4 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string): TokenCa
       await deps.store.deleteRecord(deps.workspace, kind, key);
     },
   };
-}
-
-function newest<T>(a: HeldToken<T> | undefined, b: HeldToken<T> | undefined): HeldToken<T> | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return a.obtainedAt >= b.obtainedAt ? a : b;
 }

@@ -24,8 +24,11 @@ export const DEFAULTS = {
   logFlushMs: 250,
   /** How long close() lets in-flight attempts finish before destroying their connections. */
   closeGraceMs: 1_000,
-  /** How often a process checks the store for definition changes made by other processes. */
-  revisionPollMs: 1_000,
+  /**
+   * How often a process checks the store for definition changes made by other processes: with one store read, this
+   * bounds how late a change is honoured, and API.md §6 promises 1 s.
+   */
+  revisionPollMs: 250,
 } as const;
 
 export interface DuctapeOptions {
@@ -45,7 +48,7 @@ export interface DuctapeOptions {
   connections?: number;
   /** Largest response body read into memory, in bytes; a larger answer fails the run (NETWORK_ERROR). @default 64 MiB */
   max_response_bytes?: number;
-  /** How often (ms) to look for definition changes made by other processes. 0 disables. @default 1000 */
+  /** How often (ms) to look for definition and secret changes made by other processes (bounds how late they are honoured). 0 disables. @default 250 */
   revision_poll_ms?: number;
 }
 

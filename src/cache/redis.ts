@@ -40,6 +40,10 @@ export class RedisCache implements Cache {
   readonly #where: string;
   /** The first connection attempt; operations wait for it (bounded) so a fresh client does not miss needlessly. */
   #firstConnect: Promise<void> | undefined;
+  /** Counter bumped by every clear(), in Redis so that every process sees it. */
+  readonly #epochKey: string;
+  /** Clear epoch seen by the latest unanswered miss of each key. */
+  readonly #missEpochs = new Map<string, string>();
   #downUntil = 0;
   #warned = false;
   #closed = false;
@@ -47,6 +51,8 @@ export class RedisCache implements Cache {
   constructor(url: string, options: RedisCacheOptions = {}) {
     const o = { ...REDIS_CACHE_DEFAULTS, ...stripUndefined(options) };
     this.#ns = o.namespace;
+    // Outside every cache key: keys start with a version segment (cache/key.ts), never with a NUL.
+    this.#epochKey = `${o.namespace}\u0000clear-epoch`;
     this.#commandTimeoutMs = o.commandTimeoutMs;
     this.#cooldownMs = o.cooldownMs;
     this.#onWarn = options.onWarn ?? ((message) => console.warn(message));
@@ -85,15 +91,34 @@ export class RedisCache implements Cache {
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
-    const raw = await this.#run(() => this.#bytes.sendCommand(['GET', this.#ns + key]));
-    return raw instanceof Uint8Array ? decodeEntry(raw) : undefined;
+    // The clear epoch comes back with the entry (one round trip); a miss remembers it for the set that may follow.
+    const reply = await this.#run(() => this.#bytes.sendCommand(['MGET', this.#ns + key, this.#epochKey]));
+    if (!Array.isArray(reply)) return undefined;
+    const [raw, epoch] = reply as (Uint8Array | null)[];
+    if (raw instanceof Uint8Array) return decodeEntry(raw);
+    // The first miss wins: a later one must not vouch for an answer fetched before a clear it did not see.
+    if (!this.#missEpochs.has(key)) {
+      if (this.#missEpochs.size >= MAX_PENDING_MISSES) this.#missEpochs.delete(this.#missEpochs.keys().next().value!);
+      this.#missEpochs.set(key, epoch ? Buffer.from(epoch).toString() : '');
+    }
+    return undefined;
   }
 
   async set(key: string, value: CachedResponse, options: CacheSetOptions): Promise<void> {
+    const epoch = this.#missEpochs.get(key);
+    this.#missEpochs.delete(key);
     const ttl = Math.floor(options.ttlMs);
     if (!(ttl >= 1)) return;
     // PX keeps the expiry in Redis itself, so every process sees the same lifetime.
-    await this.#run(() => this.#client.sendCommand(['SET', this.#ns + key, encodeEntry(value), 'PX', String(ttl)]));
+    if (epoch === undefined) {
+      await this.#run(() => this.#client.sendCommand(['SET', this.#ns + key, encodeEntry(value), 'PX', String(ttl)]));
+      return;
+    }
+    // An answer fetched after a miss is stored only if no clear (in any process) happened since that miss: otherwise
+    // a run that began before caches.clear would put back what it removed (API.md §6).
+    await this.#run(() =>
+      this.#client.sendCommand(['EVAL', SET_IF_NOT_CLEARED, '2', this.#ns + key, this.#epochKey, encodeEntry(value), epoch, String(ttl)]),
+    );
   }
 
   async delete(key: string): Promise<void> {
@@ -109,9 +134,13 @@ export class RedisCache implements Cache {
     if (this.#closed || !this.#client.isReady) {
       throw new DuctapeError('NETWORK_ERROR', `Could not clear the cache: Redis at ${this.#where} is unreachable. Retry when it is back.`);
     }
+    // First the epoch, then the sweep: an in-flight answer that misses the sweep is refused by set() instead.
+    await this.#client.sendCommand(['INCR', this.#epochKey]);
     let removed = 0;
     const match = globEscape(this.#ns + prefix) + '*';
-    for await (const keys of this.#client.scanIterator({ MATCH: match, COUNT: 500 })) {
+    for await (const found of this.#client.scanIterator({ MATCH: match, COUNT: 500 })) {
+      // The epoch lives in the namespace too; sweeping it would undo the INCR above.
+      const keys = found.filter((k) => k !== this.#epochKey);
       if (keys.length) removed += Number(await this.#client.sendCommand(['UNLINK', ...keys]));
     }
     return removed;
@@ -152,6 +181,15 @@ export class RedisCache implements Cache {
     });
   }
 }
+
+/**
+ * Bound on remembered misses (about one per key whose answer is being fetched); beyond it the oldest is forgotten,
+ * and its answer, should it still come, is stored without the check.
+ */
+const MAX_PENDING_MISSES = 10_000;
+
+// KEYS: entry, clear epoch. ARGV: value, epoch seen at the miss, ttl ms. Atomic in Redis, so a clear cannot slip between.
+const SET_IF_NOT_CLEARED = `if (redis.call('GET', KEYS[2]) or '') == ARGV[2] then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end return 0`;
 
 class CommandTimeout extends Error {}
 

@@ -55,6 +55,27 @@ if (!hasRedisServer) {
       expect(await a.get('shared/1')).toBeUndefined();
     });
 
+    it('does not store an answer fetched before a clear made in another process (API.md §6)', async () => {
+      const a = new RedisCache(server.url, { namespace: 'clear-race:' });
+      const b = new RedisCache(server.url, { namespace: 'clear-race:' });
+      onTestFinished(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+      // A run in A misses and goes upstream; meanwhile B clears; A's answer arrives afterwards.
+      expect(await a.get('v1/acme/shop/items/k1')).toBeUndefined();
+      await b.set('v1/acme/shop/items/k2', entry('old'), { ttlMs: 60_000 });
+      expect(await b.clear('v1/acme/shop/')).toBe(1);
+      await a.set('v1/acme/shop/items/k1', entry('fetched before the clear'), { ttlMs: 60_000 });
+      expect(await b.get('v1/acme/shop/items/k1')).toBeUndefined();
+      // The next miss sees the new epoch, and its answer is stored as usual.
+      expect(await a.get('v1/acme/shop/items/k1')).toBeUndefined();
+      await a.set('v1/acme/shop/items/k1', entry('fetched after'), { ttlMs: 60_000 });
+      expect(Buffer.from((await b.get('v1/acme/shop/items/k1'))!.body).toString()).toBe('fetched after');
+      // clearing everything keeps the epoch (it is not an entry), so earlier misses stay refused.
+      expect(await a.get('v1/acme/shop/items/k3')).toBeUndefined();
+      expect(await b.clear('')).toBe(1);
+      await a.set('v1/acme/shop/items/k3', entry('stale'), { ttlMs: 60_000 });
+      expect(await b.get('v1/acme/shop/items/k3')).toBeUndefined();
+    });
+
     it('treats a value that is not a cache entry as a miss', async () => {
       const cache = new RedisCache(server.url, { namespace: 'foreign:' });
       onTestFinished(() => cache.close());

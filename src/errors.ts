@@ -23,19 +23,25 @@ export interface Issue {
 // Branded with Symbol.for so `instanceof` holds across two installed copies (as undici does).
 const kDuctapeError = Symbol.for('ductape.error');
 
+// Fields that carry the upstream's answer or our request: bulky and possibly sensitive, so (as got's RequestError does)
+// they stay readable as err.body / err.headers and in toJSON(), but console.log(err) and util.inspect do not print them.
+const QUIET_FIELDS = new Set(['body', 'headers', 'request', 'response']);
+
 export class DuctapeError extends Error {
   readonly code: ErrorCode;
-  /** Extra structured fields (issues, status, …); also copied onto the error itself. */
-  readonly details: Record<string, unknown>;
+  /** Extra structured fields (issues, status, …); also readable on the error itself (non-enumerable, see below). */
+  declare readonly details: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(redactText(message), options);
     this.name = 'DuctapeError';
     this.code = code;
-    this.details = details;
+    // STYLE.md §3: attachments are non-enumerable; the small documented fields (status, attempts, issues…) stay
+    // enumerable so that a printed error still says what happened.
+    Object.defineProperty(this, 'details', { value: details, enumerable: false });
     Object.defineProperty(this, kDuctapeError, { value: true });
     for (const [k, v] of Object.entries(details)) {
-      if (!(k in this)) Object.defineProperty(this, k, { value: v, enumerable: true });
+      if (!(k in this)) Object.defineProperty(this, k, { value: v, enumerable: !QUIET_FIELDS.has(k) });
     }
   }
 

@@ -11,6 +11,7 @@ import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
+import { RuntimeState } from './runtime/state.js';
 import { openStore } from './store/index.js';
 import type { LogQuery, RunLogRow } from './store/store.js';
 import { createApps } from './workspace/apps.js';
@@ -129,12 +130,13 @@ export class Ductape {
       const ctx: RunContext = { runtime, run, startedAt: Date.now(), perfStart: performance.now(), attempts: 0, cached: false };
       return runPipeline(ctx).then(() => ctx);
     };
-    return this.#runtime ? start(this.#runtime) : this.#open().then(start);
+    // After close() the runtime is still referenced but its pool is gone: fail as every other method does (#open).
+    return this.#runtime && !this.#closed ? start(this.#runtime) : this.#open().then(start);
   }
 
   /** Opens the store and checks the private key against the workspace (once). */
   #open(): Promise<Runtime> {
-    if (this.#closed) return Promise.reject(new ConfigError('This Ductape client is closed.'));
+    if (this.#closed) return Promise.reject(new ConfigError('This Ductape client is closed: close() was called on it. Create a new Ductape client to keep working.'));
     this.#ready ??= this.#init().catch((err) => {
       this.#ready = undefined;
       throw err;
@@ -174,6 +176,7 @@ export class Ductape {
       privateKey: o.privateKey,
       closing: this.#closing.signal,
       inFlight: new Set(),
+      state: new RuntimeState(),
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
     this.#runtime = runtime;
@@ -250,6 +253,7 @@ export class Ductape {
       await rt.dispatcher.destroy().catch(() => {});
     }
     clearTimeout(timer);
+    rt.state.close();
     await rt.logs.close();
     await rt.cache.close();
     await rt.store.close();

@@ -14,12 +14,12 @@ import { runPipeline } from './pipeline.js';
 import type { Plan } from './plan.js';
 import type { Runtime } from './runtime.js';
 
-interface RuntimeAuth {
+export interface RuntimeAuth {
   oauth: OAuth2Manager;
   login: LoginManager;
   idKey: Buffer;
 }
-interface PlanAuth {
+export interface PlanAuth {
   auth: CompiledAuth;
   templates: EntryTemplates[];
   secretKeys: string[];
@@ -27,11 +27,7 @@ interface PlanAuth {
   isRefreshable: boolean;
 }
 
-// Token state lives as long as the runtime; compiled auth as long as its plan (a definition change drops both).
-const runtimes = new WeakMap<Runtime, RuntimeAuth>();
-const plans = new WeakMap<Plan, PlanAuth>();
-// Runs started by an `action` login: they must not try to log in themselves.
-const loginRuns = new WeakSet<RunContext>();
+// Token state lives on the runtime (runtime.state.auth); compiled auth as long as its plan (state.planAuth).
 
 export function authenticate(ctx: RunContext, next: () => Promise<void>): Promise<void> {
   const pa = planAuth(ctx.runtime, ctx.plan!);
@@ -62,7 +58,7 @@ function isUnauthorized(err: unknown): boolean {
 }
 
 function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
-  let pa = plans.get(plan);
+  let pa = runtime.state.planAuth.get(plan);
   if (pa) return pa;
   const scope = connectionScope(runtime.workspace, plan.product, plan.env, plan.accessTag);
   const forms = openCredentials(runtime.privateKey, scope, plan.connection?.credentials ?? null);
@@ -74,16 +70,15 @@ function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
     secretKeys: [...new Set(templates.flatMap((t) => t.secretKeys))],
     isRefreshable: auth.entries.some((e) => e.kind === 'oauth2' || e.kind === 'action'),
   };
-  plans.set(plan, pa);
+  runtime.state.planAuth.set(plan, pa);
   return pa;
 }
 
 function runtimeAuth(runtime: Runtime): RuntimeAuth {
-  let rt = runtimes.get(runtime);
+  let rt = runtime.state.auth;
   if (!rt) {
     const deps = { store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey, dispatcher: runtime.dispatcher };
-    rt = { oauth: createOAuth2Manager(deps), login: createLoginManager(deps), idKey: credentialIdKey(runtime.privateKey, runtime.workspace) };
-    runtimes.set(runtime, rt);
+    rt = runtime.state.auth = { oauth: createOAuth2Manager(deps), login: createLoginManager(deps), idKey: credentialIdKey(runtime.privateKey, runtime.workspace) };
   }
   return rt;
 }
@@ -101,7 +96,8 @@ async function resolveValues(
     pa.auth.entries.map(async (entry, i): Promise<ResolvedCredential> => {
       const t = pa.templates[i];
       if (entry.kind === 'action') {
-        if (loginRuns.has(ctx)) return { form: { type: 'action', event: (entry.form as { event: string }).event } };
+        // A run started by an `action` login must not try to log in itself.
+        if (ctx.isLogin) return { form: { type: 'action', event: (entry.form as { event: string }).event } };
         const form = entry.form as Extract<AuthForm, { type: 'action' }>;
         const input = t.input!.evaluate(resolver());
         const identity = { scope: [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event], input };
@@ -141,8 +137,8 @@ async function runLogin(ctx: RunContext, event: string, input: unknown): Promise
     perfStart: performance.now(),
     attempts: 0,
     cached: false,
+    isLogin: true,
   };
-  loginRuns.add(sub);
   try {
     await runPipeline(sub);
   } catch (err) {

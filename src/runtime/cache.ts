@@ -1,6 +1,6 @@
 // Stage: answers from the product cache when it can; on a miss, one upstream call per key and 2xx answers stored.
 import type { Readable } from 'node:stream';
-import { cacheKey, createCoalescer, type CachedResponse, type Coalescer } from '../cache/index.js';
+import { cacheKey, type CachedResponse } from '../cache/index.js';
 import { NotFoundError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
@@ -45,7 +45,7 @@ async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): 
   if (hit) return answer(ctx, hit);
 
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored.
-  const { value, leader } = await inflight(runtime).run(key, async () => {
+  const { value, leader } = await runtime.state.cacheInflight.run(key, async () => {
     await next();
     const res = ctx.response!;
     const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
@@ -84,17 +84,7 @@ async function bytesOf(body: Uint8Array | Readable): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-const coalescers = new WeakMap<Runtime, Coalescer<CachedResponse>>();
-function inflight(runtime: Runtime): Coalescer<CachedResponse> {
-  let c = coalescers.get(runtime);
-  if (!c) coalescers.set(runtime, (c = createCoalescer<CachedResponse>()));
-  return c;
-}
-
 // Keys are HMACs under a workspace-derived key, so a shared Redis reveals nothing testable about credentials.
-const secrets = new WeakMap<Runtime, Buffer>();
 function keySecret(runtime: Runtime): Buffer {
-  let s = secrets.get(runtime);
-  if (!s) secrets.set(runtime, (s = deriveKey(runtime.privateKey, 'cache-key', runtime.workspace)));
-  return s;
+  return (runtime.state.cacheKeySecret ??= deriveKey(runtime.privateKey, 'cache-key', runtime.workspace));
 }

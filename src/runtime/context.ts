@@ -104,4 +104,6 @@ export interface RunContext {
   cached: boolean;
   issues?: Issue[];
   error?: unknown;
+  /** Set on the run an `action` login starts (authenticate stage), which must not log in itself. */
+  readonly isLogin?: boolean;
 }

@@ -2,6 +2,7 @@
 import { InvalidInputError } from '../errors.js';
 import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
+import type { Runtime } from './runtime.js';
 import { compileBodyEncoder, compileHeaderParam, compileQueryParam, type ValueEncoder } from './encode/index.js';
 
 const USER_AGENT = 'ductape/0.1';
@@ -37,7 +38,7 @@ export function encode(ctx: RunContext): void {
     }
     for (const name in query) {
       if (plan.declaredQuery.has(name) || query[name] === undefined) continue;
-      (pieces ??= []).push(...defaultQueryEncoder(name)(query[name]));
+      (pieces ??= []).push(...defaultQueryEncoder(ctx.runtime, name)(query[name]));
     }
   }
   if (pieces && pieces.length) path += '?' + pieces.join('&');
@@ -56,7 +57,7 @@ export function encode(ctx: RunContext): void {
       // RFC 9110 §5.1: a field name is a token; anything else would be refused by the HTTP client after retries.
       if (!TOKEN.test(k)) throw new InvalidInputError([{ location: 'headers', path: `/${k}`, message: 'is not a valid header name' }]);
       if (plan.declaredHeaders.has(lower)) continue;
-      headers[lower] = defaultHeaderEncoder(lower)(value);
+      headers[lower] = defaultHeaderEncoder(ctx.runtime, lower)(value);
     }
     for (const h of plan.headerParams) {
       const value = given[h.name] ?? given[h.inputKey] ?? findHeader(given, h.inputKey);
@@ -99,14 +100,12 @@ function findHeader(given: Record<string, unknown>, lower: string): unknown {
 // Bodies of actions that declare none go out as JSON, through the same encoder (BigInt & co. become INVALID_INPUT).
 const undeclaredJson = compileBodyEncoder('application/json');
 
-// Encoders for names the action does not declare are compiled once per name and kept (bounded).
-const queryDefaults = new Map<string, ValueEncoder<string[]>>();
-const headerDefaults = new Map<string, ValueEncoder<string>>();
-function defaultQueryEncoder(name: string): ValueEncoder<string[]> {
-  return memo(queryDefaults, name, () => compileQueryParam({ name, in: 'query' } satisfies ParamDef));
+// Encoders for names the action does not declare are compiled once per name and kept on the runtime (bounded).
+function defaultQueryEncoder(runtime: Runtime, name: string): ValueEncoder<string[]> {
+  return memo(runtime.state.queryEncoders, name, () => compileQueryParam({ name, in: 'query' } satisfies ParamDef));
 }
-function defaultHeaderEncoder(name: string): ValueEncoder<string> {
-  return memo(headerDefaults, name, () => compileHeaderParam({ name, in: 'header' } satisfies ParamDef));
+function defaultHeaderEncoder(runtime: Runtime, name: string): ValueEncoder<string> {
+  return memo(runtime.state.headerEncoders, name, () => compileHeaderParam({ name, in: 'header' } satisfies ParamDef));
 }
 function memo<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);

@@ -121,12 +121,13 @@ export async function loadAndCompile(runtime: Runtime, product: string, env: str
   return compilePlan({ product: prod, env, accessTag, app, action, connection, validators });
 }
 
-// Ajv instances per app definition, shared by that app's plans; rebuilt when the app changes (plans are cleared then).
-const validatorCache = new WeakMap<Runtime, Map<string, Promise<AppValidators>>>();
+// Ajv instances per app definition, shared by that app's plans; rebuilt when the app changes (plans are cleared then,
+// which moves the generation and drops every app's instances at once).
 async function appValidators(runtime: Runtime, app: AppDef): Promise<AppValidators> {
-  let perRuntime = validatorCache.get(runtime);
-  if (!perRuntime) validatorCache.set(runtime, (perRuntime = new Map()));
-  const key = `${app.tag}\u0000${runtime.plans.generation}`;
+  const { state } = runtime;
+  if (state.validators.generation !== runtime.plans.generation) state.validators = { generation: runtime.plans.generation, byApp: new Map() };
+  const perRuntime = state.validators.byApp;
+  const key = app.tag;
   let v = perRuntime.get(key);
   if (!v) {
     // allOf is merged before validation (schema-merge.ts): `allOf: [A, { additionalProperties: false }]` accepts A's fields.

@@ -5,6 +5,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Store } from '../store/store.js';
 import type { LogWriter } from './log-writer.js';
 import type { Plan } from './plan.js';
+import type { RuntimeState } from './state.js';
 
 export interface Runtime {
   readonly workspace: string;
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly inFlight: Set<AttemptSignal>;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
+  /** What the stages keep between runs (verifier, token managers, caches of compiled pieces): see state.ts. */
+  readonly state: RuntimeState;
 }
 
 /** Compiled plans by key, with concurrent compiles of one key coalesced. */

@@ -5,22 +5,13 @@ import { registerSecret } from '../model/redact.js';
 import { resolveSecretEntry } from '../workspace/secrets.js';
 import type { Runtime } from './runtime.js';
 
-interface Entry {
-  value: string;
-  expiresAt: number | null;
-}
-interface PerRuntime {
-  generation: number;
-  entries: Map<string, Entry>;
-}
-
-const caches = new WeakMap<Runtime, PerRuntime>();
 const MAX_ENTRIES = 10_000;
 
 /** The value of `$Secret{key}` for a run in (env, app); rejects as resolveSecret does (unknown, out of scope, expired). */
 export async function cachedSecret(runtime: Runtime, key: string, env: string, app: string): Promise<string> {
-  let c = caches.get(runtime);
-  if (!c || c.generation !== runtime.plans.generation) caches.set(runtime, (c = { generation: runtime.plans.generation, entries: new Map() }));
+  const { state } = runtime;
+  if (state.secrets.generation !== runtime.plans.generation) state.secrets = { generation: runtime.plans.generation, entries: new Map() };
+  const c = state.secrets;
   const id = `${key}\u0000${env}\u0000${app}`;
   const hit = c.entries.get(id);
   if (hit && (hit.expiresAt === null || hit.expiresAt > Date.now())) {

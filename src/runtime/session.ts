@@ -5,17 +5,9 @@ import { fetchSessionType, requireProductEnv } from '../sessions/session-types.j
 import type { RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
 
-// One verifier per runtime: it holds the derived keys, the verified-token cache and the revocation view.
-const verifiers = new WeakMap<Runtime, SessionVerifier>();
-
-/** The runtime's session verifier (created on first use). */
+/** The runtime's session verifier (created on first use): it holds derived keys, verified tokens, the revocation view. */
 export function sessionVerifier(runtime: Runtime): SessionVerifier {
-  let v = verifiers.get(runtime);
-  if (!v) {
-    v = createSessionVerifier({ store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey });
-    verifiers.set(runtime, v);
-  }
-  return v;
+  return (runtime.state.sessionVerifier ??= createSessionVerifier({ store: runtime.store, workspace: runtime.workspace, privateKey: runtime.privateKey }));
 }
 
 export function session(ctx: RunContext): void | Promise<void> {

@@ -62,6 +62,19 @@ describe('the redaction registry', () => {
 });
 
 describe('close()', () => {
+  it('#11: a run after close() fails like every other method after close, not with a NETWORK_ERROR', async () => {
+    const { d, up, exec } = await setup();
+    await exec('get_x', { params: { id: 'a' } }); // the runtime is open and warm
+    await d.close();
+    const run = (await caught(exec('get_x', { params: { id: 'a' } }))) as DuctapeError;
+    const other = (await caught(d.apps.list())) as DuctapeError;
+    expect(run.code).toBe('CONFIG_ERROR');
+    expect(run.message).toBe(other.message);
+    expect(run.message).toMatch(/closed/);
+    expect(run.message).toMatch(/Create a new Ductape client/);
+    expect(up.requests).toHaveLength(1);
+  });
+
   it('ends a hanging attempt after a short grace instead of waiting for its timeout', async () => {
     const { d, exec } = await setup(() => {}); // never answers
     const run = exec('get_x', { params: { id: 'a' } }, { timeout: 60_000 }).catch((e) => e);

@@ -4,6 +4,7 @@ import type { IActionRequest, RunContext } from '../../src/runtime/context.js';
 import { bind } from '../../src/runtime/bind.js';
 import type { Plan } from '../../src/runtime/plan.js';
 import { PlanCache, type Runtime } from '../../src/runtime/runtime.js';
+import { RuntimeState } from '../../src/runtime/state.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { setSecret } from '../../src/workspace/secrets.js';
@@ -18,7 +19,7 @@ beforeEach(async () => {
 afterEach(async () => store.close());
 
 function context(input: IActionRequest, session?: unknown): RunContext {
-  const runtime = { workspace: 'acme', store, privateKey: KEY, plans: new PlanCache() } as unknown as Runtime;
+  const runtime = { workspace: 'acme', store, privateKey: KEY, plans: new PlanCache(), state: new RuntimeState() } as unknown as Runtime;
   const plan = {
     env: 'prd',
     accessTag: 'stripe',

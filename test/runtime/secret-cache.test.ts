@@ -1,6 +1,7 @@
 // Resolved secrets are kept per runtime: warm runs read no store, and a change or an expiry is never missed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlanCache, type Runtime } from '../../src/runtime/runtime.js';
+import { RuntimeState } from '../../src/runtime/state.js';
 import { cachedSecret } from '../../src/runtime/secret-cache.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
@@ -26,7 +27,7 @@ beforeEach(async () => {
 });
 afterEach(async () => store.close());
 
-const runtimeOf = (plans = new PlanCache()) => ({ workspace: 'acme', store, privateKey: KEY, plans }) as unknown as Runtime;
+const runtimeOf = (plans = new PlanCache()) => ({ workspace: 'acme', store, privateKey: KEY, plans, state: new RuntimeState() }) as unknown as Runtime;
 
 describe('cachedSecret', () => {
   it('reads the store once, then answers from memory', async () => {

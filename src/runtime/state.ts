@@ -1,0 +1,40 @@
+// What the stages keep between runs, held by the runtime (never by a module): two clients in one process share
+// nothing, close() can release it, and a stage under test gets it from the context it is handed.
+import type { CachedResponse } from '../cache/cache.js';
+import { createCoalescer, type Coalescer } from '../cache/coalesce.js';
+import type { SessionVerifier } from '../sessions/verifier.js';
+import type { PlanAuth, RuntimeAuth } from './authenticate.js';
+import type { ValueEncoder } from './encode/index.js';
+import type { Plan } from './plan.js';
+import type { AppValidators } from './validators.js';
+
+export interface SecretEntry {
+  value: string;
+  expiresAt: number | null;
+}
+
+export class RuntimeState {
+  /** session stage: derived keys, verified tokens and the revocation view (created on the first run with a session). */
+  sessionVerifier?: SessionVerifier;
+  /** bind/authenticate: resolved $Secret values, dropped whenever the plans are (see secret-cache.ts). */
+  secrets: { generation: number; entries: Map<string, SecretEntry> } = { generation: -1, entries: new Map() };
+  /** authenticate: OAuth2 tokens and logins, and the key that fingerprints credentials. */
+  auth?: RuntimeAuth;
+  /** authenticate: credentials compiled per plan; a definition change drops the plan and with it this entry. */
+  readonly planAuth = new WeakMap<Plan, PlanAuth>();
+  /** resolve: Ajv instances per app, shared by that app's plans, for one plan generation. */
+  validators: { generation: number; byApp: Map<string, Promise<AppValidators>> } = { generation: -1, byApp: new Map() };
+  /** cache stage: concurrent identical misses share one upstream call. */
+  readonly cacheInflight: Coalescer<CachedResponse> = createCoalescer<CachedResponse>();
+  /** cache stage: HMAC key of cache keys, derived from the workspace key once. */
+  cacheKeySecret?: Buffer;
+  /** encode: encoders for query and header names an action does not declare, compiled once per name (bounded). */
+  readonly queryEncoders = new Map<string, ValueEncoder<string[]>>();
+  readonly headerEncoders = new Map<string, ValueEncoder<string>>();
+
+  /** Releases what outlives a run (the verifier's revocation subscription); called by close(). */
+  close(): void {
+    this.sessionVerifier?.close();
+    this.sessionVerifier = undefined;
+  }
+}

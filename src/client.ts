@@ -20,6 +20,7 @@ import { createProducts } from './workspace/products.js';
 import { applyWorkspace, type ApplyResult } from './workspace/apply.js';
 import { readWorkspaceFile } from './workspace/apply-file.js';
 import { rotateKey, type RotateKeyResult } from './workspace/rotate-key.js';
+import { createConnectionsApi } from './connections/index.js';
 import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
 import { createSecrets } from './workspace/secrets.js';
 
@@ -40,6 +41,8 @@ export class Ductape {
   readonly products: ReturnType<typeof createProducts> & { sessions: ReturnType<typeof createSessionTypesApi> };
   readonly sessions: ReturnType<typeof createSessionsApi>;
   readonly secrets: ReturnType<typeof createSecrets>;
+  /** End users' own connections (per_user, OAuth2 authorization code with PKCE): docs/connections.md. */
+  readonly connections: ReturnType<typeof createConnectionsApi>;
   readonly actions: {
     run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
     execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
@@ -65,6 +68,7 @@ export class Ductape {
     this.products = gate({ ...createProducts(deps), sessions: createSessionTypesApi(deps) }, ready);
     this.sessions = gate(createSessionsApi(deps), ready);
     this.secrets = gate(createSecrets(deps), ready);
+    this.connections = createConnectionsApi(ready);
     this.actions = {
       run: <T>(input: IActionProcessorInput) => this.#run(input).then((ctx) => ctx.result!.data as T),
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {

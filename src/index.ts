@@ -16,3 +16,4 @@ export type { SessionType, SessionTypeInput } from './sessions/session-types.js'
 export type { StartedSession, VerifyResult, ActiveSession } from './sessions/sessions.js';
 export type { AuthConfig, AuthForm } from './runtime/auth/forms.js';
 export type { SetSecretArgs, SecretInfo } from './workspace/secrets.js';
+export type { AuthorizeResult, ConnectionView, RevokeResult } from './connections/index.js';

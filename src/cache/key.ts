@@ -19,6 +19,8 @@ export interface CacheKeyParts {
   credentialId?: string;
   /** Request headers as sent, credentials included: they are hashed with the rest, never kept. */
   headers?: Record<string, string | string[] | undefined>;
+  /** The end user whose connection was used (per-user connections): their entries are theirs alone. */
+  owner?: string;
 }
 
 export interface CacheKeyOptions {
@@ -49,7 +51,7 @@ export function cacheKeyPrefix(p: { workspace: string; product: string; cacheTag
  *   event: 'list_products', method: 'GET', url: 'https://api.test/products?b=2&a=1', headers: { accept: 'application/json' } })
  */
 export function cacheKey(parts: CacheKeyParts, options: CacheKeyOptions = {}): string {
-  const canonical = JSON.stringify([
+  const fields: unknown[] = [
     parts.env,
     parts.accessTag,
     parts.event,
@@ -58,7 +60,10 @@ export function cacheKey(parts: CacheKeyParts, options: CacheKeyOptions = {}): s
     bodyDigest(parts.body),
     parts.credentialId ?? '',
     canonicalHeaders(parts.headers ?? {}),
-  ]);
+  ];
+  // Appended only when there is one, so keys of shared connections stay as they were.
+  if (parts.owner !== undefined) fields.push(['owner', parts.owner]);
+  const canonical = JSON.stringify(fields);
   const mac = options.secret ? createHmac('sha256', options.secret) : createHash('sha256');
   return cacheKeyPrefix(parts) + mac.update(canonical).digest('base64url');
 }

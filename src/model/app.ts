@@ -18,7 +18,8 @@ export interface AuthSchemeDef {
   /** apiKey */
   in?: 'header' | 'query' | 'cookie';
   name?: string;
-  flows?: Record<string, { tokenUrl?: string; authorizationUrl?: string; refreshUrl?: string; scopes?: Record<string, string> }>;
+  /** OAuth2 flows; `revocationUrl` (not in OpenAPI) names an RFC 7009 endpoint that connections.revoke calls. */
+  flows?: Record<string, { tokenUrl?: string; authorizationUrl?: string; refreshUrl?: string; revocationUrl?: string; scopes?: Record<string, string> }>;
   openIdConnectUrl?: string;
   description?: string;
 }
@@ -75,4 +76,9 @@ export interface ConnectionConfig {
   variables?: Record<string, unknown>;
   /** Server variable values for this connection (override the app env's). */
   server_variables?: Record<string, string>;
+  /**
+   * Owned per end user: a `$Session{…}` selector naming the owner (e.g. `$Session{user}{id}`). Runs use the oauth2
+   * authorization_code tokens of the session's owner (docs/connections.md).
+   */
+  per_user?: string;
 }

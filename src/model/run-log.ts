@@ -21,6 +21,8 @@ export interface RunLogEntry {
   /** Origin + path; credentials in the query are redacted when the entry is stored. */
   url: string | undefined;
   contentType: string | undefined;
+  /** The end user whose connection the run used (per-user connections). */
+  owner?: string;
 }
 
 /** A run as logs.query returns it (API.md §5). */
@@ -38,6 +40,8 @@ export interface RunLogRow {
   cached: boolean;
   durationMs: number;
   errorCode: string | null;
+  /** The end user whose connection the run used (per-user connections, docs/connections.md); null otherwise. */
+  owner: string | null;
   request: { method: string; url: string } | null;
   response: { status: number | null; contentType: string | null } | { error: string } | null;
 }
@@ -62,13 +66,15 @@ export type LogTuple = [
   url: string | null,
   /** The error message for a failed run, else the response content type. */
   detail: string | null,
+  /** Per-user connections: the owner (absent in segments written before owners existed). */
+  owner?: string | null,
 ];
 
 const OK = 1;
 const CACHED = 2;
 
 export function toTuple(e: RunLogEntry): LogTuple {
-  return [
+  const t: LogTuple = [
     e.startedAt,
     Math.round(e.durationMs * 100) / 100,
     e.actor,
@@ -84,6 +90,9 @@ export function toTuple(e: RunLogEntry): LogTuple {
     e.url === undefined ? null : redactUrl(e.url),
     (e.ok ? e.contentType : e.errorMessage) ?? null,
   ];
+  // Only per-user runs carry the field: every other row stays as small as before.
+  if (e.owner !== undefined) t.push(e.owner);
+  return t;
 }
 
 export function fromTuple(t: LogTuple, id: string): RunLogRow {
@@ -102,6 +111,7 @@ export function fromTuple(t: LogTuple, id: string): RunLogRow {
     cached: (t[8] & CACHED) !== 0,
     durationMs: t[1],
     errorCode: t[10],
+    owner: t[14] ?? null,
     request: t[11] === null ? null : { method: t[11], url: t[12] ?? '' },
     response: ok ? { status: t[7], contentType: t[13] } : { error: t[13] ?? '' },
   };

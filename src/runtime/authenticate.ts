@@ -7,6 +7,7 @@ import { connectionScope, openCredentials } from './auth/credentials.js';
 import type { AuthForm, OAuth2Auth } from './auth/forms.js';
 import { createLoginManager, type LoginManager } from './auth/login.js';
 import { createOAuth2Manager, oauth2Params, type OAuth2Manager } from './auth/oauth2.js';
+import { runOwner } from './auth/owner-token.js';
 import { compileEntryTemplates, credentialResolver, type EntryTemplates } from './auth/values.js';
 import type { OutgoingRequest, RunContext } from './context.js';
 import { isReplayable } from './encode/index.js';
@@ -25,6 +26,8 @@ export interface PlanAuth {
   secretKeys: string[];
   /** Whether a 401 can be cured by fetching a new token or logging in again. */
   isRefreshable: boolean;
+  /** The connection's `per_user` selector: the oauth2 authorization_code entry sends the run owner's token. */
+  perUser?: string;
 }
 
 // Token state lives on the runtime (runtime.state.auth); compiled auth as long as its plan (state.planAuth).
@@ -38,7 +41,7 @@ export function authenticate(ctx: RunContext, next: () => Promise<void>): Promis
 async function withCredentials(ctx: RunContext, next: () => Promise<void>, pa: PlanAuth): Promise<void> {
   const rt = runtimeAuth(ctx.runtime);
   const base = ctx.request!;
-  const resolver = await credentialResolver(ctx, pa.secretKeys);
+  const resolver = await credentialResolver(ctx as RunContext & { plan: Plan }, pa.secretKeys);
   let values = await resolveValues(ctx, pa, rt, resolver);
   ctx.request = applied(base, pa.auth, values, rt.idKey);
   try {
@@ -69,6 +72,7 @@ function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
     templates,
     secretKeys: [...new Set(templates.flatMap((t) => t.secretKeys))],
     isRefreshable: auth.entries.some((e) => e.kind === 'oauth2' || e.kind === 'action'),
+    perUser: plan.connection?.config.per_user,
   };
   runtime.state.planAuth.set(plan, pa);
   return pa;
@@ -110,10 +114,13 @@ async function resolveValues(
       const form = t.form.evaluate(resolver()) as AuthForm;
       if (entry.kind !== 'oauth2') return { form };
       const params = oauth2Params(entry, form as OAuth2Auth);
+      // An end user's connection: their token, found through the run's session (connections, API.md §13).
+      const owner = params.grant === 'authorization_code' ? await runOwner(ctx, ctx.plan!, ownerSelector(ctx, pa)) : undefined;
+      if (owner) ctx.owner = owner.name;
       const accessToken = rejected
-        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs)
-        : await rt.oauth.getAccessToken(params, waitMs);
-      return { form, accessToken };
+        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs, owner)
+        : await rt.oauth.getAccessToken(params, waitMs, owner);
+      return { form, accessToken, owner: owner?.name };
     }),
   );
 }
@@ -125,6 +132,12 @@ async function resolveValues(
 function leaseWaitMs(ctx: RunContext): number {
   const t = resolveTimeouts(ctx.run, ctx.plan!.timeoutMs, ctx.startedAt);
   return Math.max(0, t.deadlineAt === undefined ? t.attemptMs : Math.min(t.attemptMs, t.deadlineAt - Date.now()));
+}
+
+function ownerSelector(ctx: RunContext, pa: PlanAuth): string {
+  if (pa.perUser) return pa.perUser;
+  // configure refuses authorization_code without per_user; a store edited by hand still gets a clear error.
+  throw new DuctapeError('CONFIG_ERROR', `The authorization_code credentials of app "${ctx.plan!.accessTag}" in ${ctx.plan!.product}/${ctx.plan!.env} need per_user on the connection.`);
 }
 
 /** Runs the app's login action through the whole pipeline (logged like any run) and returns its parsed body. */

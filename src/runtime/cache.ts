@@ -37,6 +37,7 @@ async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): 
       body: req.body,
       credentialId: req.credentialId,
       headers: req.headers,
+      owner: ctx.owner,
     },
     { secret: keySecret(runtime) },
   );

@@ -93,6 +93,8 @@ export interface RunContext {
   plan?: Plan;
   /** Verified session data (sessions stage). */
   session?: { data: unknown; sessionId: string };
+  /** The end user whose connection the credentials come from (authenticate stage; per-user connections only). */
+  owner?: string;
   /** Input after placeholders are resolved. */
   bound?: IActionRequest;
   /** Media type chosen for the body. */

@@ -40,6 +40,7 @@ function record(ctx: RunContext): void {
     method: request?.method,
     url: request ? request.origin + request.path : undefined,
     contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+    owner: ctx.owner,
   });
 }
 

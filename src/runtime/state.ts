@@ -20,6 +20,8 @@ export class RuntimeState {
   secrets: { generation: number; entries: Map<string, SecretEntry> } = { generation: -1, entries: new Map() };
   /** authenticate: OAuth2 tokens and logins, and the key that fingerprints credentials. */
   auth?: RuntimeAuth;
+  /** authenticate: end users known connected (per-user connections), for one plan generation (see auth/owner-token.ts). */
+  owners: { generation: number; ids: Map<string, string> } = { generation: -1, ids: new Map() };
   /** authenticate: credentials compiled per plan; a definition change drops the plan and with it this entry. */
   readonly planAuth = new WeakMap<Plan, PlanAuth>();
   /** resolve: Ajv instances per app, shared by that app's plans, for one plan generation. */

@@ -286,11 +286,12 @@ export class SqlStore implements Store {
   async queryLogs(ws: string, query: LogQuery) {
     const limit = query.limit ?? 100;
     const sinceMs = query.since === undefined ? undefined : new Date(query.since).getTime();
-    const { product, app, event, status } = query;
+    const { product, app, event, status, owner } = query;
     const matches = (t: LogTuple) =>
       (!product || t[3] === product) &&
       (!app || t[5] === app) &&
       (!event || t[6] === event) &&
+      (owner === undefined || t[14] === owner) &&
       (status === undefined || (status === 'ok' ? (t[8] & 1) !== 0 : status === 'error' ? (t[8] & 1) === 0 : t[7] === status)) &&
       (sinceMs === undefined || t[0] >= sinceMs);
     const found: { t: LogTuple; id: string }[] = [];

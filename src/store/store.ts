@@ -23,6 +23,8 @@ export interface LogQuery {
   product?: string;
   app?: string;
   event?: string;
+  /** Runs of one end user's connection (per-user connections). */
+  owner?: string;
   /** HTTP status, or 'ok' / 'error'. */
   status?: number | 'ok' | 'error';
   since?: string | Date;

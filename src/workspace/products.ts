@@ -7,6 +7,8 @@ import { connectionScope, describeCredentials, openCredentials, sealCredentials 
 import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
+import { checkPerUser } from '../connections/client-config.js';
+import { parsePlaceholder } from '../model/placeholders.js';
 import { listSessionTypes } from '../sessions/session-types.js';
 import { deleteSessionType } from '../sessions/sessions.js';
 
@@ -16,7 +18,9 @@ export async function requireProduct(store: Store, ws: string, tag: string): Pro
   return p;
 }
 
-export interface ConfigureInput extends ConnectionConfig {
+export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user'> {
+  /** Owned per end user: a `$Session{…}` selector naming the owner (docs/connections.md); null makes it shared again. */
+  per_user?: string | null;
   /** Credentials (API.md §3), sealed at rest; null removes them; omitted keeps the stored ones. */
   auth?: AuthConfig | null;
   product: string;
@@ -24,7 +28,7 @@ export interface ConfigureInput extends ConnectionConfig {
   app: string;
   env: string;
 }
-export const CONFIGURE_KEYS = ['product', 'app', 'env', 'app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth'];
+export const CONFIGURE_KEYS = ['product', 'app', 'env', 'app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'per_user'];
 
 export function createProducts(deps: WorkspaceDeps) {
   const ws = deps.workspace;
@@ -117,12 +121,15 @@ export function createProducts(deps: WorkspaceDeps) {
           }
           const old = await tx.getConnection(ws, p.tag, input.env, input.app);
           const config: ConnectionConfig = { ...old?.config, ...patch };
+          if (input.per_user === null) delete config.per_user;
           // Credentials are sealed for exactly this connection; the result describes them without values.
           const scope = connectionScope(ws, p.tag, input.env, input.app);
           const credentials =
             input.auth === undefined ? old?.credentials ?? null : input.auth === null ? null : sealCredentials(deps.privateKey, scope, input.auth);
+          const forms = openCredentials(deps.privateKey, scope, credentials);
+          checkPerUser(app, config, forms);
           await tx.putConnection(ws, p.tag, input.env, input.app, { config, credentials });
-          return { product: p.tag, app: input.app, env: input.env, ...config, auth: describeCredentials(openCredentials(deps.privateKey, scope, credentials)) };
+          return { product: p.tag, app: input.app, env: input.env, ...config, auth: describeCredentials(forms) };
         });
       },
     },
@@ -164,6 +171,11 @@ export function createProducts(deps: WorkspaceDeps) {
 
 function checkConfig(input: ConfigureInput): ConnectionConfig {
   const out: ConnectionConfig = {};
+  if (input.per_user !== undefined && input.per_user !== null) {
+    const ref = typeof input.per_user === 'string' ? parsePlaceholder(input.per_user, ['Session']) : undefined;
+    if (!ref || ref.path.length === 0) fail('per_user', `expected one $Session{…} path naming the end user, such as "$Session{user}{id}" (got ${JSON.stringify(input.per_user)})`);
+    out.per_user = input.per_user;
+  }
   if (input.app_env !== undefined) out.app_env = checkSlug('app_env', input.app_env);
   if (input.base_url !== undefined) out.base_url = checkBaseUrl('base_url', input.base_url);
   if (input.headers !== undefined) {

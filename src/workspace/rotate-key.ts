@@ -1,4 +1,5 @@
 // `ductape rotate-key`: re-seals every sealed value of a workspace under a new private_key, in one transaction.
+import { STATE_KIND } from '../connections/consent.js';
 import { ConfigError } from '../errors.js';
 import { keyCheckMatches, keyCheckValue } from '../model/keys.js';
 import { connectionScope } from '../runtime/auth/credentials.js';
@@ -22,6 +23,8 @@ const SEALED_FIELDS: [kind: string, field: string][] = [
   [SECRET_KIND, 'value'],
   [OAUTH_TOKEN_KIND, 'sealed'],
   [AUTH_LOGIN_KIND, 'sealed'],
+  // Consents in progress: their code verifiers.
+  [STATE_KIND, 'sealed'],
 ];
 
 /**

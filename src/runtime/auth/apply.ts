@@ -6,7 +6,7 @@ import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
 import { registerSecret, registerSensitiveName } from '../../model/redact.js';
 import type { OutgoingRequest } from '../context.js';
-import { formType, normalizeAuth, type AuthConfig, type AuthForm } from './forms.js';
+import { formType, normalizeAuth, type AuthConfig, type AuthForm, type OAuth2Auth } from './forms.js';
 import { selectRequirement } from './select.js';
 
 export type AuthKind = 'bearer' | 'basic' | 'apiKey' | 'oauth2' | 'raw' | 'action';
@@ -29,6 +29,8 @@ export interface AuthEntry {
 export interface ResolvedCredential {
   form: AuthForm;
   accessToken?: string;
+  /** authorization_code: the end user whose token this is (connections, API.md §13). */
+  owner?: string;
   /** action: the login result the templates were resolved with (kept to recognize it after a 401). */
   auth?: unknown;
 }
@@ -82,7 +84,8 @@ function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefine
     registerSensitiveName(entry.name);
   } else if (form.type === 'oauth2') {
     entry.tokenUrl = form.token_url ?? tokenUrlFrom(scheme, form.grant);
-    entry.scopes = form.scopes ?? scopes;
+    // An owner's token carries the scopes granted at consent; a requirement's scopes cannot widen it.
+    entry.scopes = form.scopes ?? (form.grant === 'authorization_code' ? [] : scopes);
     if (!entry.tokenUrl) {
       throw new ConfigError(`The oauth2 credentials of app ${app.tag} need token_url: the app's scheme declares no token endpoint for ${form.grant}.`, { app: app.tag });
     }
@@ -94,9 +97,10 @@ function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefine
   return entry;
 }
 
-function tokenUrlFrom(scheme: AuthSchemeDef | undefined, grant: 'client_credentials' | 'refresh_token'): string | undefined {
+function tokenUrlFrom(scheme: AuthSchemeDef | undefined, grant: OAuth2Auth['grant']): string | undefined {
   const flows = scheme?.type === 'oauth2' ? scheme.flows ?? {} : {};
   if (grant === 'client_credentials') return flows.clientCredentials?.tokenUrl;
+  if (grant === 'authorization_code') return flows.authorizationCode?.tokenUrl;
   for (const f of [flows.authorizationCode, flows.password, flows.clientCredentials, ...Object.values(flows)]) {
     const url = f?.refreshUrl ?? f?.tokenUrl;
     if (url) return url;
@@ -111,7 +115,8 @@ function applyEntry(req: OutgoingRequest, e: AuthEntry, v: ResolvedCredential, i
   const applied: string[][] = e.kind === 'oauth2' || e.kind === 'action' ? [] : identity;
   if (e.kind === 'oauth2') {
     const o = f as Extract<AuthForm, { type: 'oauth2' }>;
-    identity.push(['o', o.grant, e.tokenUrl ?? '', o.client_id, JSON.stringify(e.scopes ?? []), o.client_secret ?? '', o.refresh_token ?? '']);
+    // An owner's token is theirs alone: without the owner, two users' requests would share a cache entry.
+    identity.push(['o', o.grant, e.tokenUrl ?? '', o.client_id, JSON.stringify(e.scopes ?? []), o.client_secret ?? '', o.refresh_token ?? '', v.owner ?? '']);
   } else if (e.kind === 'action') {
     identity.push(['a', (f as { event: string }).event, JSON.stringify((f as { input?: unknown }).input ?? null)]);
   }

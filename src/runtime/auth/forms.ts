@@ -26,13 +26,20 @@ export interface ApiKeyAuth extends Pinned {
 }
 export interface OAuth2Auth extends Pinned {
   type: 'oauth2';
-  grant: 'client_credentials' | 'refresh_token';
+  /** `authorization_code`: each end user connects their own account (needs `per_user` on the connection, docs/connections.md). */
+  grant: 'client_credentials' | 'refresh_token' | 'authorization_code';
   /** Defaults from the app's oauth2 scheme flows. */
   token_url?: string;
+  /** authorization_code: the provider's consent page. Defaults from the app's authorizationCode flow. */
+  authorize_url?: string;
+  /** authorization_code: where the provider sends the user back (your callback, or `ductape serve`'s /v1/oauth/callback). */
+  redirect_uri?: string;
+  /** authorization_code: the provider's RFC 7009 revocation endpoint, called by connections.revoke. */
+  revoke_url?: string;
   client_id: string;
   /** Required for client_credentials; public clients may omit it for refresh_token. */
   client_secret?: string;
-  /** Defaults to the scopes the security requirement lists. */
+  /** Defaults to the scopes the security requirement lists (authorization_code: every scope of the app's authorizationCode flow). */
   scopes?: string[];
   refresh_token?: string;
   /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). @default 'basic' */
@@ -64,7 +71,10 @@ const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
   bearer: { required: ['token'], optional: ['scheme'] },
   basic: { required: ['username', 'password'], optional: ['scheme'] },
   apiKey: { required: ['value'], optional: ['in', 'name', 'scheme'] },
-  oauth2: { required: ['grant', 'client_id'], optional: ['token_url', 'client_secret', 'scopes', 'refresh_token', 'client_auth', 'params', 'scheme'] },
+  oauth2: {
+    required: ['grant', 'client_id'],
+    optional: ['token_url', 'client_secret', 'scopes', 'refresh_token', 'client_auth', 'params', 'scheme', 'authorize_url', 'redirect_uri', 'revoke_url'],
+  },
   raw: { required: [], optional: ['headers', 'query', 'body'] },
   action: { required: ['event'], optional: ['input', 'expiry', 'headers', 'query', 'body'] },
 };
@@ -106,16 +116,25 @@ function checkForm(f: unknown, add: (path: string, message: string) => void): vo
   for (const k of Object.keys(form)) if (!accepted.has(k)) add(`/${k}`, `is not accepted for ${type} (accepted: ${[...accepted].join(', ')})`);
   for (const k of spec.required) if (form[k] === undefined || form[k] === '') add(`/${k}`, 'is required');
   const str = (k: string) => form[k] === undefined || typeof form[k] === 'string' || add(`/${k}`, 'must be a string');
-  for (const k of ['token', 'username', 'password', 'value', 'name', 'scheme', 'token_url', 'client_id', 'client_secret', 'refresh_token', 'event']) str(k);
+  for (const k of ['token', 'username', 'password', 'value', 'name', 'scheme', 'token_url', 'client_id', 'client_secret', 'refresh_token', 'event', 'authorize_url', 'redirect_uri', 'revoke_url']) str(k);
   if (form.in !== undefined && !['header', 'query', 'cookie'].includes(form.in as string)) add('/in', 'must be header, query or cookie');
   if (typeof form.name === 'string' && form.in !== 'query' && !HEADER_NAME.test(form.name)) add('/name', 'must be a valid header or cookie name');
   if (type === 'oauth2') {
-    if (!['client_credentials', 'refresh_token'].includes(form.grant as string)) add('/grant', 'must be client_credentials or refresh_token');
+    if (!['client_credentials', 'refresh_token', 'authorization_code'].includes(form.grant as string)) add('/grant', 'must be client_credentials, refresh_token or authorization_code');
     if (form.grant === 'client_credentials' && !form.client_secret) add('/client_secret', 'is required for client_credentials');
     if (form.grant === 'refresh_token' && !form.refresh_token) add('/refresh_token', 'is required for the refresh_token grant');
     if (form.client_auth !== undefined && !['basic', 'body'].includes(form.client_auth as string)) add('/client_auth', 'must be basic or body');
     if (form.scopes !== undefined && !(Array.isArray(form.scopes) && form.scopes.every((s) => typeof s === 'string'))) add('/scopes', 'must be a list of strings');
-    if (typeof form.token_url === 'string' && !/^(https?:\/\/|\$)/i.test(form.token_url)) add('/token_url', 'must be an absolute http(s) URL');
+    for (const k of ['token_url', 'authorize_url', 'redirect_uri', 'revoke_url']) {
+      if (typeof form[k] === 'string' && !/^(https?:\/\/|\$)/i.test(form[k] as string)) add(`/${k}`, 'must be an absolute http(s) URL');
+    }
+    if (form.grant === 'authorization_code') {
+      // The owner's tokens come from the consent flow, never from the config (docs/connections.md).
+      if (form.refresh_token !== undefined) add('/refresh_token', 'is not accepted for authorization_code: each owner gets their own when they connect');
+      if (!form.redirect_uri) add('/redirect_uri', 'is required for authorization_code (where the provider sends the user back)');
+    } else {
+      for (const k of ['authorize_url', 'redirect_uri', 'revoke_url']) if (form[k] !== undefined) add(`/${k}`, 'is only accepted for the authorization_code grant');
+    }
     checkStringMap(form.params, '/params', add);
   }
   if (type === 'action' && form.expiry !== undefined && !(typeof form.expiry === 'number' && form.expiry > 0)) add('/expiry', 'must be a positive number of seconds');

@@ -9,10 +9,14 @@ export interface HeldToken<T> {
   obtainedAt: number;
 }
 
-export interface TokenCacheDeps {
+/** What reading and writing a sealed token needs. */
+export interface TokenStoreDeps {
   store: Store;
   workspace: string;
   privateKey: string;
+}
+
+export interface TokenCacheDeps extends TokenStoreDeps {
   /** Clock in ms (tests). @default Date.now */
   now?: () => number;
 }
@@ -57,19 +61,10 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: st
   const now = deps.now ?? Date.now;
   const memory = new Map<string, HeldToken<T> & { stale?: boolean }>();
   const inflight = new Map<string, Promise<HeldToken<T>>>();
-  const scope = (key: string) => ({ workspace: deps.workspace, kind, key });
   const isFresh = (t: HeldToken<T> & { stale?: boolean }) => !t.stale && now() < refreshAt(t);
 
-  async function loadStored(key: string): Promise<HeldToken<T> | undefined> {
-    const rec = await deps.store.getRecord<Persisted>(deps.workspace, kind, key);
-    if (!rec) return undefined;
-    return { value: openJson<T>(deps.privateKey, scope(key), rec.data.sealed), expiresAt: rec.data.expiresAt, obtainedAt: rec.data.obtainedAt };
-  }
-
-  async function save(key: string, t: HeldToken<T>): Promise<void> {
-    const data: Persisted = { sealed: sealJson(deps.privateKey, scope(key), t.value), expiresAt: t.expiresAt, obtainedAt: t.obtainedAt };
-    await deps.store.putRecord(deps.workspace, kind, key, data);
-  }
+  const loadStored = (key: string) => loadToken<T>(deps, kind, key);
+  const save = (key: string, t: HeldToken<T>) => saveToken(deps, kind, key, t);
 
   // Exactly once across processes: the stored token is read, and only when it is not usable is the connection's
   // lease taken; once held, the store is read again (the holder before us may have just stored a fresh token) and
@@ -129,4 +124,17 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: st
       await deps.store.deleteRecord(deps.workspace, kind, key);
     },
   };
+}
+
+/** Reads a held token from the store (the sealed form every token cache writes). */
+export async function loadToken<T>(deps: TokenStoreDeps, kind: string, key: string): Promise<HeldToken<T> | undefined> {
+  const rec = await deps.store.getRecord<Persisted>(deps.workspace, kind, key);
+  if (!rec) return undefined;
+  return { value: openJson<T>(deps.privateKey, { workspace: deps.workspace, kind, key }, rec.data.sealed), expiresAt: rec.data.expiresAt, obtainedAt: rec.data.obtainedAt };
+}
+
+/** Writes a held token sealed for its record (connections.complete stores an owner's first token this way). */
+export async function saveToken<T>(deps: TokenStoreDeps, kind: string, key: string, t: HeldToken<T>): Promise<void> {
+  const data: Persisted = { sealed: sealJson(deps.privateKey, { workspace: deps.workspace, kind, key }, t.value), expiresAt: t.expiresAt, obtainedAt: t.obtainedAt };
+  await deps.store.putRecord(deps.workspace, kind, key, data);
 }

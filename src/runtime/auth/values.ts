@@ -33,13 +33,20 @@ function secretKeysOf(...templates: Template[]): string[] {
   return [...new Set(templates.flatMap((t) => t.refs.filter((r) => r.kind === 'Secret').map((r) => r.path[0])))];
 }
 
+/** What credential templates resolve against: a run's context, or a connection outside any run (connections.authorize). */
+export interface ResolverSource {
+  runtime: RunContext['runtime'];
+  plan: Pick<Plan, 'env' | 'accessTag' | 'connection' | 'app'>;
+  session?: RunContext['session'];
+}
+
 /**
  * Builds the resolver for one run's credential templates. Secrets are read first, from the runtime's cache once warm (the resolver is
  * synchronous); a secret that fails to resolve throws its own error (NOT_FOUND, out of scope, expired) only when a
  * template actually uses it.
  */
-export async function credentialResolver(ctx: RunContext, keys: string[]): Promise<(auth?: unknown) => Resolver> {
-  const plan = ctx.plan as Plan;
+export async function credentialResolver(ctx: ResolverSource, keys: string[]): Promise<(auth?: unknown) => Resolver> {
+  const plan = ctx.plan;
   const secrets = new Map<string, { value?: string; error?: unknown }>();
   await Promise.all(
     keys.map(async (key) => {

@@ -1,0 +1,264 @@
+// End-user connections (API.md §13) against a loopback authorization server: consent with PKCE, owners' tokens in
+// runs, refresh, expiry, revocation, and the state and code rules.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { startAuthorizationServer, type AuthorizationServer } from '../helpers/authorization-server.js';
+import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
+import { AT, connect, definePerUser, me, REDIRECT_URI, sessionOf } from './setup.js';
+
+let as: AuthorizationServer;
+let ductape: Ductape;
+
+async function setup(opts: Parameters<typeof startAuthorizationServer>[0] extends infer O ? Partial<O> : never = {}) {
+  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], ...opts });
+  ductape = newClient();
+  await definePerUser(ductape, as);
+}
+
+afterEach(async () => {
+  await ductape?.close();
+  await as?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('connections: two owners', () => {
+  beforeEach(() => setup());
+
+  it("sends owner A's token on A's runs and B's on B's, never the other's", async () => {
+    const a = await connect(ductape, as, '1', 'alice@crm');
+    const b = await connect(ductape, as, '2', 'bob@crm');
+    expect(a).toMatchObject({ ...AT, owner: '1', status: 'active', scopes: ['contacts.read', 'contacts.write'] });
+    expect(b.owner).toBe('2');
+    const [sa, sb] = [await sessionOf(ductape, '1'), await sessionOf(ductape, '2')];
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => me(ductape, i % 2 ? sb : sa)));
+    results.forEach((r, i) => expect(r.account).toBe(i % 2 ? 'bob@crm' : 'alice@crm'));
+    // A product cache keys by owner too: B never gets A's cached answer.
+    expect((await me(ductape, sa, { cache: 'profiles' })).account).toBe('alice@crm');
+    expect((await me(ductape, sb, { cache: 'profiles' })).account).toBe('bob@crm');
+    const logs = await ductape.logs.query({ owner: '2' });
+    expect(logs.length).toBe(11);
+    expect(logs.every((l) => l.owner === '2' && l.ok)).toBe(true);
+  });
+
+  it('lists owners with status, scopes and expiry, never tokens', async () => {
+    await connect(ductape, as, '1', 'alice@crm');
+    await connect(ductape, as, '2', 'bob@crm');
+    const list = await ductape.connections.list({ product: 'dash' });
+    expect(list.map((c) => [c.owner, c.status])).toEqual([
+      ['1', 'active'],
+      ['2', 'active'],
+    ]);
+    expect(Date.parse(list[0].expires_at!)).toBeGreaterThan(Date.now());
+    const text = JSON.stringify(list);
+    for (const t of as.issued) expect(text).not.toContain(t);
+    expect(await ductape.connections.list({ product: 'dash', env: 'prd', app: 'crm' })).toHaveLength(2);
+  });
+
+  it('fails a run without a session, or for an owner who has not connected, with AUTH_FAILED saying how to connect', async () => {
+    await connect(ductape, as, '1', 'alice@crm');
+    const none = await errorOf(me(ductape));
+    expect(none.code).toBe('AUTH_FAILED');
+    expect(none.message).toContain('run({ session })');
+    const stranger = await errorOf(me(ductape, await sessionOf(ductape, '3')));
+    expect(stranger.code).toBe('AUTH_FAILED');
+    expect(stranger.message).toMatch(/Owner "3" has not connected app "crm".*connections\.authorize/);
+    expect(stranger.details).toMatchObject({ owner: '3', connectionStatus: 'not_connected' });
+  });
+
+  it('builds the consent URL with PKCE S256, the scopes and a single-use state', async () => {
+    const { url, state } = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const u = new URL(url);
+    expect(`${u.origin}${u.pathname}`).toBe(as.authorizeUrl);
+    expect(Object.fromEntries(u.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'app-client',
+      redirect_uri: REDIRECT_URI,
+      scope: 'contacts.read contacts.write',
+      state,
+      code_challenge_method: 'S256',
+    });
+    expect(u.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('connections: state and code', () => {
+  beforeEach(() => setup());
+
+  it('refuses a replayed state, and the provider never sees the second attempt', async () => {
+    const { url } = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const { code, state } = await as.approve(url, 'alice@crm');
+    await ductape.connections.complete({ state, code });
+    const again = await errorOf(ductape.connections.complete({ state, code }));
+    expect(again.code).toBe('AUTH_FAILED');
+    expect(again.message).toContain('unknown, already used or expired');
+    expect(as.tokenCalls.filter((c) => c.grant === 'authorization_code')).toHaveLength(1);
+  });
+
+  it('refuses a foreign state: one it never issued, and one issued for another owner', async () => {
+    const forged = await errorOf(ductape.connections.complete({ state: 'c3RhdGUtZnJvbS1lbHNld2hlcmU', code: 'code_x' }));
+    expect(forged.code).toBe('AUTH_FAILED');
+    expect(forged.details.reason).toBe('state_unknown');
+    const { url } = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const { code, state } = await as.approve(url, 'mallory@crm');
+    const foreign = await errorOf(ductape.connections.complete({ state, code, owner: '2' }));
+    expect(foreign.details.reason).toBe('state_foreign');
+    // Discarded: not even the right caller can use it afterwards.
+    expect((await errorOf(ductape.connections.complete({ state, code, owner: '1' }))).details.reason).toBe('state_unknown');
+    expect(await ductape.connections.list({ product: 'dash' })).toEqual([]);
+  });
+
+  it('refuses a state issued by another workspace', async () => {
+    const other = newClient({ workspace_id: 'other' });
+    try {
+      await definePerUser(other, as);
+      const { url } = await other.connections.authorize({ ...AT, owner: '1' });
+      const { code, state } = await as.approve(url, 'alice@crm');
+      expect((await errorOf(ductape.connections.complete({ state, code }))).details.reason).toBe('state_unknown');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses a code used twice (the provider says so), and a code whose PKCE verifier does not match', async () => {
+    const first = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const second = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const { code } = await as.approve(first.url, 'alice@crm');
+    await ductape.connections.complete({ state: first.state, code });
+    const reused = await errorOf(ductape.connections.complete({ state: second.state, code }));
+    expect(reused.code).toBe('AUTH_FAILED');
+    expect(reused.message).toContain('invalid_grant');
+    expect(as.tokenCalls.at(-1)).toMatchObject({ status: 400, refusal: 'code reused' });
+
+    const third = await ductape.connections.authorize({ ...AT, owner: '2' });
+    const fourth = await ductape.connections.authorize({ ...AT, owner: '2' });
+    const approved = await as.approve(third.url, 'bob@crm');
+    const mismatched = await errorOf(ductape.connections.complete({ state: fourth.state, code: approved.code }));
+    expect(mismatched.code).toBe('AUTH_FAILED');
+    expect(as.tokenCalls.at(-1)).toMatchObject({ status: 400, refusal: 'PKCE verification failed' });
+  });
+
+  it('refuses an expired state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ductape-state-'));
+    const file = join(dir, 'ws.db');
+    const d = newClient({ store: `sqlite:${file}` });
+    try {
+      await definePerUser(d, as);
+      const { url } = await d.connections.authorize({ ...AT, owner: '1' });
+      const { code, state } = await as.approve(url, 'alice@crm');
+      // Age the stored state past its lifetime, as ten minutes would.
+      const db = new Database(file);
+      expect(db.prepare("UPDATE records SET expires_at = ? WHERE kind = 'oauth-state'").run(Date.now() - 1).changes).toBe(1);
+      db.close();
+      const expired = await errorOf(d.connections.complete({ state, code }));
+      expect(expired.code).toBe('AUTH_FAILED');
+      expect(expired.details.reason).toBe('state_expired');
+    } finally {
+      await d.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connections: refresh', () => {
+  it('refreshes an expired access token once for 100 concurrent runs of that owner', async () => {
+    await setup({ expiresIn: 1, refreshDelayMs: 50 });
+    await connect(ductape, as, '1', 'alice@crm');
+    const session = await sessionOf(ductape, '1');
+    expect((await me(ductape, session)).account).toBe('alice@crm');
+    await sleep(1100);
+    const results = await Promise.all(Array.from({ length: 100 }, () => me(ductape, session)));
+    expect(results.every((r) => r.account === 'alice@crm')).toBe(true);
+    expect(as.tokenCalls.filter((c) => c.grant === 'refresh_token')).toEqual([{ grant: 'refresh_token', status: 200 }]);
+  });
+
+  it('marks the connection expired when the provider refuses the refresh; the next run fails with AUTH_FAILED naming it', async () => {
+    await setup({ expiresIn: 1 });
+    await connect(ductape, as, '1', 'alice@crm');
+    await connect(ductape, as, '2', 'bob@crm');
+    const [sa, sb] = [await sessionOf(ductape, '1'), await sessionOf(ductape, '2')];
+    await me(ductape, sa);
+    as.revokeGrantsOf('alice@crm');
+    await sleep(1100);
+    const refused = await errorOf(me(ductape, sa));
+    expect(refused.code).toBe('AUTH_FAILED');
+    expect(refused.message).toContain('The connection of owner "1" to app "crm" (dash/prd) expired');
+    const [alice, bob] = await ductape.connections.list({ product: 'dash' });
+    expect(alice).toMatchObject({ owner: '1', status: 'expired', expires_at: null });
+    expect(alice.reason).toContain('invalid_grant');
+    expect(bob.status).toBe('active');
+
+    const calls = as.tokenCalls.length;
+    const next = await errorOf(me(ductape, sa));
+    expect(next.code).toBe('AUTH_FAILED');
+    expect(next.message).toMatch(/owner "1" to app "crm" \(dash\/prd\) expired.*connections\.authorize/);
+    expect(next.details).toMatchObject({ owner: '1', connectionStatus: 'expired' });
+    expect(as.tokenCalls.length).toBe(calls); // no refresh attempt for an expired connection
+    // Bob is untouched, and Alice can connect again.
+    expect((await me(ductape, sb)).account).toBe('bob@crm');
+    await connect(ductape, as, '1', 'alice@crm');
+    expect((await me(ductape, sa)).account).toBe('alice@crm');
+  });
+
+  it('refreshes once after a 401 and retries with the new token', async () => {
+    await setup();
+    await connect(ductape, as, '1', 'alice@crm');
+    const session = await sessionOf(ductape, '1');
+    await me(ductape, session);
+    as.expireAccessTokensOf('alice@crm');
+    const results = await Promise.all(Array.from({ length: 10 }, () => me(ductape, session)));
+    expect(results.every((r) => r.account === 'alice@crm')).toBe(true);
+    expect(as.tokenCalls.filter((c) => c.grant === 'refresh_token')).toHaveLength(1);
+  });
+});
+
+describe('connections: revoke', () => {
+  beforeEach(() => setup());
+
+  it("revokes at the provider with the refresh token, marks the owner revoked, and fails that owner's runs", async () => {
+    await connect(ductape, as, '1', 'alice@crm');
+    const session = await sessionOf(ductape, '1');
+    await me(ductape, session);
+    const r = await ductape.connections.revoke({ ...AT, owner: '1' });
+    expect(r).toMatchObject({ owner: '1', status: 'revoked', provider_revoked: true });
+    expect(as.revokeCalls).toHaveLength(1);
+    expect(as.revokeCalls[0].hint).toBe('refresh_token');
+    expect(as.isValidRefreshToken(as.revokeCalls[0].token)).toBe(false);
+    const err = await errorOf(me(ductape, session));
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(err.message).toContain('was revoked');
+    expect((await ductape.connections.list({ product: 'dash' }))[0].status).toBe('revoked');
+    const unknown = await errorOf(ductape.connections.revoke({ ...AT, owner: '9' }));
+    expect(unknown.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('connections: configuration', () => {
+  beforeEach(() => setup());
+
+  it('refuses per_user without an authorization_code form, and authorization_code without per_user', async () => {
+    await ductape.products.create({ tag: 'other', envs: ['prd'] });
+    await ductape.products.apps.connect({ product: 'other', app: 'crm' });
+    const noCode = await errorOf(ductape.products.apps.configure({ product: 'other', env: 'prd', app: 'crm', per_user: '$Session{user}{id}', auth: { type: 'bearer', token: 'x' } }));
+    expect(noCode.code).toBe('CONFIG_ERROR');
+    expect(noCode.message).toContain('authorization_code');
+    const noOwner = await errorOf(
+      ductape.products.apps.configure({
+        product: 'other',
+        env: 'prd',
+        app: 'crm',
+        auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: as.tokenUrl, client_id: 'c', redirect_uri: REDIRECT_URI },
+      }),
+    );
+    expect(noOwner.message).toContain('per_user');
+    const badSelector = await errorOf(ductape.products.apps.configure({ product: 'other', env: 'prd', app: 'crm', per_user: 'user.id' }));
+    expect(badSelector.code).toBe('CONFIG_ERROR');
+    const shared = await errorOf(ductape.connections.authorize({ product: 'other', env: 'prd', app: 'crm', owner: '1' }));
+    expect(shared.message).toContain('not connected per user');
+  });
+});

@@ -121,7 +121,7 @@ export async function loadAndCompile(runtime: Runtime, product: string, env: str
   return compilePlan({ product: prod, env, accessTag, app, action, connection, validators });
 }
 
-// Ajv instances per app definition, shared by that app's plans; rebuilt when the app changes (plans are cleared then,
+// Each app definition's merged components, shared by that app's plans; rebuilt when the app changes (plans are cleared then,
 // which moves the generation and drops every app's instances at once).
 async function appValidators(runtime: Runtime, app: AppDef): Promise<AppValidators> {
   const { state } = runtime;
@@ -187,7 +187,10 @@ export function compilePlan(p: CompileInput): Plan {
   };
   const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
     const schema = locationSchema(loc, lower);
-    return schema ? compileValidator(validators, mergeAllOf(schema, validators.components), location, where, true) : undefined;
+    if (!schema) return undefined;
+    // A parameter the operation requires stays required even when its schema is marked readOnly.
+    const merged = { ...(mergeAllOf(schema, validators.components) as Record<string, unknown>), required: schema.required };
+    return compileValidator(validators, merged, location, where, true);
   };
 
   const fixedQuery: string[] = [];

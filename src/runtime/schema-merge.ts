@@ -1,11 +1,14 @@
-// Merges `allOf` into one schema before validation, as Prism does, so `allOf: [A, { additionalProperties: false }]` means A plus the rest.
+// Prepares a schema for validating a request: `allOf` merged into one schema, as Prism does, so
+// `allOf: [A, { additionalProperties: false }]` means A plus the rest; and `readOnly` properties never required.
 import type { JsonSchema } from '../model/action.js';
 
 type Schema = Record<string, unknown>;
 const REF_PREFIX = 'components#/schemas/';
 
 // Keywords that describe, not constrain: the first branch that has one keeps it.
-const ANNOTATIONS = new Set(['title', 'description', 'example', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', 'format', 'discriminator']);
+const ANNOTATIONS = new Set(['title', 'description', 'example', 'examples', 'default', 'deprecated', 'format', 'discriminator']);
+// Flags that hold for the merge when any branch states them (a field read-only in A stays so in `allOf: [A, B]`).
+const FLAGS = new Set(['readOnly', 'writeOnly']);
 // Schema-valued keywords whose values are merged the same way when several branches have them.
 const SUBSCHEMAS = new Set(['items', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedProperties']);
 const LOWER_BOUNDS = new Set(['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties', 'minContains']);
@@ -29,6 +32,10 @@ const UPPER_BOUNDS = new Set(['maximum', 'exclusiveMaximum', 'maxLength', 'maxIt
  * `$ref`s inside an `allOf` (`components#/schemas/X`) are inlined from `components` so that they can be merged; a
  * component that refers back into its own `allOf` chain is left as a `$ref`.
  *
+ * Every object schema, at any depth, also loses from `required` the properties that are `readOnly` (stated on the
+ * property, on a component it refers to, or in any `allOf` branch): the server sets them, so a request cannot be
+ * required to carry them (OAS 3 §4.8.25). Ductape validates requests only, so `writeOnly` needs nothing here.
+ *
  * @example mergeAllOf({ allOf: [{ properties: { a: {} } }, { additionalProperties: false, properties: { b: {} } }] })
  * // { properties: { a: {}, b: {} }, additionalProperties: false }
  */
@@ -50,7 +57,7 @@ function walk(node: JsonSchema, components: Record<string, JsonSchema>, stack: s
   if (!isObject(node)) return node;
   let out: Schema | undefined;
   for (const [k, v] of Object.entries(node)) {
-    if (k === 'enum' || k === 'const' || ANNOTATIONS.has(k) || k === 'allOf') continue;
+    if (k === 'enum' || k === 'const' || ANNOTATIONS.has(k) || FLAGS.has(k) || k === 'allOf') continue;
     let next: unknown = v;
     if (k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions' || k === 'dependentSchemas') {
       next = mapValues(v, (s) => walk(s as JsonSchema, components, stack));
@@ -62,10 +69,45 @@ function walk(node: JsonSchema, components: Record<string, JsonSchema>, stack: s
     if (next !== v) (out ??= { ...node })[k] = next;
   }
   const base = out ?? node;
-  if (!Array.isArray(base.allOf)) return base;
+  if (!Array.isArray(base.allOf)) return withoutReadOnlyRequired(base, components);
   const { allOf, ...own } = base;
   const branches = [own, ...(allOf as JsonSchema[]).map((b) => inline(b, components, stack))];
-  return mergeBranches(branches.filter((b) => !(isObject(b) && Object.keys(b).length === 0)), components, stack);
+  const merged = mergeBranches(branches.filter((b) => !(isObject(b) && Object.keys(b).length === 0)), components, stack);
+  return isObject(merged) ? withoutReadOnlyRequired(merged, components) : merged;
+}
+
+/** `required` without the properties a request never carries (readOnly ones); the same object when none is. */
+function withoutReadOnlyRequired(node: Schema, components: Record<string, JsonSchema>): Schema {
+  const required = node.required;
+  const props = node.properties;
+  if (!Array.isArray(required) || !isObject(props)) return node;
+  const kept = required.filter((name) => !(typeof name === 'string' && Object.hasOwn(props, name) && isReadOnly(props[name] as JsonSchema, components, 0)));
+  if (kept.length === required.length) return node;
+  const { required: _, ...rest } = node;
+  return kept.length ? { ...rest, required: kept } : rest;
+}
+
+/** readOnly on the schema, through `$ref`s, in any `allOf` branch, or in every non-null anyOf/oneOf branch. */
+function isReadOnly(schema: JsonSchema, components: Record<string, JsonSchema>, depth: number): boolean {
+  if (!isObject(schema) || depth > 16) return false;
+  if (schema.readOnly === true) return true;
+  const ref = schema.$ref;
+  if (typeof ref === 'string' && ref.startsWith(REF_PREFIX)) {
+    const target = components[componentName(ref)];
+    if (target !== undefined && isReadOnly(target, components, depth + 1)) return true;
+  }
+  if (Array.isArray(schema.allOf) && schema.allOf.some((b) => isReadOnly(b as JsonSchema, components, depth + 1))) return true;
+  for (const k of ['anyOf', 'oneOf'] as const) {
+    const list = schema[k];
+    if (!Array.isArray(list)) continue;
+    const real = list.filter((b) => !(isObject(b) && b.type === 'null'));
+    if (real.length && real.every((b) => isReadOnly(b as JsonSchema, components, depth + 1))) return true;
+  }
+  return false;
+}
+
+function componentName(ref: string): string {
+  return decodeURIComponent(ref.slice(REF_PREFIX.length)).replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** An allOf branch ready to merge: a `$ref` to a component is replaced by that component (merged), unless cyclic. */
@@ -73,7 +115,7 @@ function inline(branch: JsonSchema, components: Record<string, JsonSchema>, stac
   if (!isObject(branch)) return branch;
   const ref = branch.$ref;
   if (typeof ref !== 'string' || !ref.startsWith(REF_PREFIX)) return walk(branch, components, stack);
-  const name = decodeURIComponent(ref.slice(REF_PREFIX.length)).replace(/~1/g, '/').replace(/~0/g, '~');
+  const name = componentName(ref);
   const target = components[name];
   if (target === undefined || stack.includes(name)) return branch;
   const { $ref: _, ...beside } = branch;
@@ -91,7 +133,9 @@ function mergeBranches(branches: JsonSchema[], components: Record<string, JsonSc
   const keys = new Set(list.flatMap((b) => Object.keys(b)));
   for (const k of keys) {
     const values = list.filter((b) => b[k] !== undefined).map((b) => b[k]);
-    if (values.length === 1 || ANNOTATIONS.has(k)) {
+    if (FLAGS.has(k)) {
+      out[k] = values.some((v) => v === true) || values[0];
+    } else if (values.length === 1 || ANNOTATIONS.has(k)) {
       out[k] = values[0];
     } else if (k === 'required') {
       out.required = [...new Set(values.flat() as string[])];

@@ -1,25 +1,23 @@
 // Compiles an action's JSON Schemas into validators once per plan, and turns their errors into issues.
 //
-// Two engines, chosen per schema: Ajv generates code (fastest per call, but compiling a large schema such as a Stripe
-// request body takes 20–100 ms), while @cfworker/json-schema interprets (no compile step, ~10 µs per call on large
-// schemas). Small self-contained schemas use Ajv; large ones and those that reach shared components are interpreted,
-// so that the first run of any action compiles its plan in a few milliseconds. Ajv compiles
-// at roughly 0.1 ms per schema node (more with anyOf), so the cut-off keeps a compile near 5 ms.
-import { Validator as Interpreter, type OutputUnit } from '@cfworker/json-schema';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import type { Issue } from '../errors.js';
+// One engine for every schema, large or small: @cfworker/json-schema's `validate`, an interpreter with no compile
+// step (a Stripe request body is ready in well under a millisecond, where generated code takes 20–100 ms). We never
+// let it `dereference` our schemas: that walk writes hidden properties onto the (shared) schema objects, reads any
+// object with an `id`/`$id` (a spec's `example: { id: "cus_1" }` included) as a new base URI, and throws "Duplicate
+// schema URI" when two examples share an id. Instead, compiling walks the schema once, resolves each `$ref` it meets
+// to its target and hands the interpreter that table: a plan depends on nothing but its own schemas.
+//
+// Values are never changed in place: text-on-the-wire locations are coerced into a copy (see `coerce`), so the
+// caller's object stays exactly as given.
+import { validate as interpret, type OutputUnit, type Schema as InterpretedSchema } from '@cfworker/json-schema';
+import { ConfigError, type Issue } from '../errors.js';
 import type { JsonSchema } from '../model/action.js';
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
-
 type Location = Issue['location'];
+type Obj = Record<string, unknown>;
 export type LocationValidator = (value: unknown, issues: Issue[]) => void;
 
-/** Schemas with more nodes than this (their referenced components included) are interpreted, not compiled. */
-export const COMPILE_NODE_LIMIT = 48;
-const REF_PREFIX = 'components#/schemas/';
+const COMPONENTS = 'components#';
 
 /** Per app definition: the shared schemas of an imported spec (refs look like `components#/schemas/X`, cycles included). */
 export interface AppValidators {
@@ -30,154 +28,387 @@ export function createAppValidators(components?: { schemas?: Record<string, Json
   return { components: ((components as { schemas?: Record<string, JsonSchema> } | undefined)?.schemas ?? {}) as Record<string, JsonSchema> };
 }
 
-// Ajv only ever sees small, self-contained schemas (no refs), so one pair of instances serves every app: registering
-// a spec's components with Ajv costs ~15 ms per app (it walks them all), which the interpreter does not need.
-let coercingAjv: Ajv | undefined;
-let strictAjv: Ajv | undefined;
-function ajvFor(coerce: boolean): Ajv {
-  if (coerce) return (coercingAjv ??= makeAjv(true));
-  return (strictAjv ??= makeAjv(false));
-}
-
-function makeAjv(coerce: boolean): Ajv {
-  const ajv = new Ajv({
-    strict: false,
-    allErrors: true,
-    coerceTypes: coerce ? 'array' : false,
-    validateSchema: false,
-    // Formats a spec invents (Stripe's 'unix-time') are documentation, not rules: ignored without a warning.
-    logger: false,
-    // Codegen optimization halves compile time and barely changes validation speed.
-    code: { optimize: false },
-  });
-  addFormats(ajv);
-  // 'binary' and 'byte' strings carry files and bytes (Buffer, Blob, streams), checked by the encoder instead.
-  ajv.addFormat('binary', true);
-  ajv.addFormat('byte', true);
-  ajv.addKeyword({ keyword: 'discriminator' });
-  return ajv;
-}
-
-/** Compiles one location's schema. `coerce` is for text-on-the-wire locations (params, query, headers, cookies). */
+/**
+ * Compiles one location's schema. `coerce` is for text-on-the-wire locations (params, query, headers, cookies):
+ * '10' is a fine integer there, 'true' a fine boolean, a lone value a fine one-item array.
+ * Throws a CONFIG_ERROR when the schema cannot be used (a `$ref` to nothing, a pattern that is not a regex).
+ */
 export function compileValidator(v: AppValidators, schema: JsonSchema, location: Location, where: string, coerce = false): LocationValidator {
-  const closure = refClosure(schema, v.components);
-  if (closure.refs.size === 0 && closure.nodes <= COMPILE_NODE_LIMIT) return compileWithAjv(ajvFor(coerce), schema, location, where);
-  const check = interpret(schema, closure.refs, v.components, location);
-  return coerce ? (value, issues) => check(coerceText(value, schema), issues) : check;
+  const refs = resolveRefs(schema, v.components, `the ${location} schema of ${where}`);
+  const root = schema as unknown as InterpretedSchema;
+  const run = (value: unknown) => interpret(value, root, '2019-09', refs as Record<string, InterpretedSchema>, false);
+  return (value, issues) => {
+    const input = coerce ? coerceValue(value, schema, refs, 0) : value;
+    let out: ReturnType<typeof run>;
+    try {
+      out = run(input);
+    } catch {
+      // The interpreter throws on values JSON has no form for; `undefined` members mean "absent", the rest are refused.
+      const json = jsonView(input, 0);
+      if (json === NOT_JSON) {
+        issues.push({ location, path: '', message: 'holds a value JSON cannot carry (a function, symbol or bigint)' });
+        return;
+      }
+      out = run(json);
+    }
+    if (!out.valid) for (const e of leafErrors(out.errors)) issues.push(issueOf(e, schema, refs, location));
+  };
 }
 
 /**
- * Parameters travel as text, so '10' is a fine integer and 'true' a fine boolean; a lone value is a fine one-item
- * array. Ajv does this with coerceTypes; for interpreted schemas the top-level properties are coerced here.
+ * Walks a schema and everything it reaches, and returns each `$ref` string met → its target schema (the table the
+ * interpreter resolves refs with). Patterns are checked here so that a bad one fails the compile, not a run.
  */
-function coerceText(value: unknown, schema: JsonSchema): unknown {
-  const props = typeof schema === 'object' ? (schema.properties as Record<string, { type?: unknown }> | undefined) : undefined;
-  if (!props || !value || typeof value !== 'object') return value;
-  const out = { ...(value as Record<string, unknown>) };
-  for (const k in out) {
-    const type = props[k]?.type;
-    const types = Array.isArray(type) ? type : [type];
-    const v = out[k];
-    if (typeof v === 'string') {
-      if ((types.includes('integer') || types.includes('number')) && v.trim() !== '' && !Number.isNaN(Number(v))) out[k] = Number(v);
-      else if (types.includes('boolean') && (v === 'true' || v === 'false')) out[k] = v === 'true';
-    }
-    if (types.includes('array') && !types.includes('string') && v !== undefined && !Array.isArray(v)) out[k] = [v];
-  }
-  return out;
-}
-
-function compileWithAjv(ajv: Ajv, schema: JsonSchema, location: Location, where: string): LocationValidator {
-  let fn: ValidateFunction;
-  try {
-    fn = ajv.compile(schema);
-    // Ajv caches every compiled schema by identity; plans own their validators, so the cache would only grow.
-    ajv.removeSchema(schema as object);
-  } catch (err) {
-    throw new Error(`cannot compile the ${location} schema of ${where}: ${(err as Error).message}`, { cause: err });
-  }
-  return (value, issues) => {
-    if (!fn(value)) for (const e of fn.errors ?? []) issues.push(ajvIssue(e, location));
-  };
-}
-
-function interpret(schema: JsonSchema, refs: Set<string>, components: Record<string, JsonSchema>, location: Location): LocationValidator {
-  const validator = new Interpreter(schema as object, '2019-09', false);
-  // Only the components this schema reaches are indexed: indexing all of Stripe's takes ~40 ms.
-  if (refs.size) {
-    const needed: Record<string, JsonSchema> = {};
-    for (const name of refs) needed[name] = components[name];
-    validator.addSchema({ schemas: needed } as object, 'components');
-  }
-  return (value, issues) => {
-    const out = validator.validate(value);
-    if (!out.valid) for (const e of leafErrors(out.errors)) issues.push(interpreterIssue(e, location));
-  };
-}
-
-/** Counts schema nodes and collects the component names a schema reaches (transitively). */
-export function refClosure(schema: JsonSchema, components: Record<string, JsonSchema>): { nodes: number; refs: Set<string> } {
-  const refs = new Set<string>();
-  let nodes = 0;
+export function resolveRefs(schema: JsonSchema, components: Record<string, JsonSchema>, what: string): Record<string, JsonSchema> {
+  const refs: Record<string, JsonSchema> = Object.create(null);
   const stack: unknown[] = [schema];
   while (stack.length) {
     const node = stack.pop();
     if (!node || typeof node !== 'object') continue;
-    nodes++;
     if (Array.isArray(node)) {
       for (const x of node) stack.push(x);
       continue;
     }
-    for (const [k, val] of Object.entries(node)) {
-      if (k === '$ref' && typeof val === 'string' && val.startsWith(REF_PREFIX)) {
-        const name = decodeURIComponent(val.slice(REF_PREFIX.length).split('/')[0]).replace(/~1/g, '/').replace(/~0/g, '~');
-        if (!refs.has(name) && components[name] !== undefined) {
-          refs.add(name);
-          stack.push(components[name]);
+    for (const k in node as Obj) {
+      const val = (node as Obj)[k];
+      if (k === '$ref' && typeof val === 'string') {
+        if (!(val in refs)) {
+          const target = refTarget(val, schema, components);
+          if (target === undefined) throw new ConfigError(`Cannot resolve $ref "${val}" in ${what}: it names no schema of the app.`, { ref: val });
+          refs[val] = target;
+          stack.push(target);
         }
+      } else if (k === 'pattern' && typeof val === 'string') {
+        checkPattern(val, what);
+      } else if (k === 'patternProperties' && val && typeof val === 'object') {
+        for (const p in val as Obj) checkPattern(p, what);
+        stack.push(val);
       } else if (val && typeof val === 'object' && k !== 'example' && k !== 'examples' && k !== 'enum' && k !== 'const' && k !== 'default') {
         stack.push(val);
       }
     }
   }
-  return { nodes, refs };
+  return refs;
 }
 
-function ajvIssue(e: ErrorObject, location: Location): Issue {
-  let path = e.instancePath;
-  let message = e.message ?? 'is invalid';
-  if (e.keyword === 'required') {
-    path += `/${(e.params as { missingProperty: string }).missingProperty}`;
-    message = 'is required';
-  } else if (e.keyword === 'additionalProperties') {
-    path += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
-    message = 'is not allowed';
-  } else if (e.keyword === 'enum') {
-    message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  return { location, path, message };
+function refTarget(ref: string, root: JsonSchema, components: Record<string, JsonSchema>): JsonSchema | undefined {
+  if (ref.startsWith(COMPONENTS)) return pointerGet({ schemas: components }, ref.slice(COMPONENTS.length)) as JsonSchema | undefined;
+  if (ref.startsWith('#')) return pointerGet(root, ref.slice(1)) as JsonSchema | undefined;
+  return undefined;
 }
+
+/** Follows a URI-fragment JSON pointer (`/schemas/A%20B/properties/x`). */
+function pointerGet(doc: unknown, pointer: string): unknown {
+  if (pointer === '') return doc;
+  if (!pointer.startsWith('/')) return undefined;
+  let node = doc;
+  for (const raw of pointer.slice(1).split('/')) {
+    let token: string;
+    try {
+      token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    } catch {
+      return undefined;
+    }
+    if (!node || typeof node !== 'object' || !Object.hasOwn(node, token)) return undefined;
+    node = (node as Obj)[token];
+  }
+  return node;
+}
+
+function checkPattern(pattern: string, what: string): void {
+  try {
+    new RegExp(pattern, 'u');
+  } catch (err) {
+    throw new ConfigError(`The pattern ${JSON.stringify(pattern)} in ${what} is not a valid regular expression: ${(err as Error).message}`, { pattern });
+  }
+}
+
+// ---- values as JSON ------------------------------------------------------------------------------------------------
+
+const NOT_JSON = Symbol('not JSON');
+
+/** The value as JSON sees it: `undefined` members dropped (copy on write); NOT_JSON for functions, symbols, bigints. */
+function jsonView(value: unknown, depth: number): unknown {
+  const t = typeof value;
+  if (t === 'function' || t === 'symbol' || t === 'bigint') return NOT_JSON;
+  if (value === null || t !== 'object' || depth > 64) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const x = value[i] === undefined ? null : jsonView(value[i], depth + 1);
+      if (x === NOT_JSON) return NOT_JSON;
+      if (x !== value[i]) (copy ??= value.slice())[i] = x;
+    }
+    return copy ?? value;
+  }
+  let copy: Obj | undefined;
+  for (const k in value as Obj) {
+    const item = (value as Obj)[k];
+    if (item === undefined) {
+      copy ??= { ...(value as Obj) };
+      delete copy[k];
+      continue;
+    }
+    const x = jsonView(item, depth + 1);
+    if (x === NOT_JSON) return NOT_JSON;
+    if (x !== item) (copy ??= { ...(value as Obj) })[k] = x;
+  }
+  return copy ?? value;
+}
+
+// ---- coercion of text-on-the-wire values -----------------------------------------------------------------------------
+
+/**
+ * Returns `value` as the schema reads text-on-the-wire values, at any depth: numeric text → number where a number
+ * is expected, 'true'/'false' → boolean, '' → null where only null fits, number/boolean → text where text is
+ * expected, a lone value → a one-item array, a one-item array → its item where no array fits. Copy on write: the
+ * value passed in is never changed.
+ */
+export function coerceValue(value: unknown, schema: JsonSchema, refs: Record<string, JsonSchema>, depth: number): unknown {
+  if (value === undefined || depth > 40 || !schema || typeof schema !== 'object') return value;
+  const s = schema as Obj;
+  let v: unknown = value;
+  if (typeof s.$ref === 'string' && refs[s.$ref] !== undefined) v = coerceValue(v, refs[s.$ref], refs, depth + 1);
+  if (Array.isArray(s.allOf)) for (const b of s.allOf) v = coerceValue(v, b as JsonSchema, refs, depth + 1);
+  for (const k of ['anyOf', 'oneOf'] as const) if (Array.isArray(s[k])) v = coerceBranches(v, s[k] as JsonSchema[], refs, depth + 1);
+  const types = typesOf(s);
+  if (types) v = coerceScalar(v, types);
+  if (v !== null && typeof v === 'object') {
+    if (Array.isArray(v)) v = coerceItems(v, s, refs, depth);
+    else if (isPlain(v)) v = coerceMembers(v as Obj, s, refs, depth);
+  }
+  return v;
+}
+
+function typesOf(s: Obj): string[] | undefined {
+  if (typeof s.type === 'string') return [s.type];
+  if (Array.isArray(s.type)) return s.type as string[];
+  return undefined;
+}
+
+function fits(value: unknown, types: string[]): boolean {
+  if (value === null) return types.includes('null');
+  if (Array.isArray(value)) return types.includes('array');
+  const t = typeof value;
+  if (t === 'number') return types.includes('number') || (types.includes('integer') && Number.isInteger(value));
+  return types.includes(t as string);
+}
+
+function coerceScalar(value: unknown, types: string[]): unknown {
+  if (fits(value, types)) return value;
+  if (Array.isArray(value)) {
+    if (value.length !== 1) return value;
+    const item = coerceScalar(value[0], types);
+    return fits(item, types) ? item : value;
+  }
+  if (typeof value === 'string') {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (types.includes('integer') && Number.isInteger(n)) return n;
+    if (types.includes('number') && Number.isFinite(n)) return n;
+    if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
+    if (types.includes('null') && value === '') return null;
+  } else if ((typeof value === 'number' || typeof value === 'boolean') && types.includes('string')) {
+    return String(value);
+  }
+  if (types.includes('array') && value !== null && !isPlain(value)) return [value];
+  return value;
+}
+
+/** anyOf/oneOf: the first branch whose type the value already has, else the first branch that coerces it. */
+function coerceBranches(value: unknown, branches: JsonSchema[], refs: Record<string, JsonSchema>, depth: number): unknown {
+  const resolved = branches.map((b) => deref(b, refs));
+  for (let i = 0; i < branches.length; i++) {
+    const types = typesOf(resolved[i]);
+    if (types && fits(value, types)) return coerceValue(value, branches[i], refs, depth);
+  }
+  for (const b of branches) {
+    const c = coerceValue(value, b, refs, depth);
+    if (c !== value) return c;
+  }
+  return value;
+}
+
+function deref(schema: JsonSchema, refs: Record<string, JsonSchema>): Obj {
+  let s = schema as unknown;
+  for (let i = 0; i < 16 && s && typeof s === 'object' && typeof (s as Obj).$ref === 'string' && !(s as Obj).type; i++) s = refs[(s as Obj).$ref as string];
+  return s && typeof s === 'object' ? (s as Obj) : {};
+}
+
+function coerceMembers(value: Obj, s: Obj, refs: Record<string, JsonSchema>, depth: number): Obj {
+  const props = s.properties && typeof s.properties === 'object' ? (s.properties as Record<string, JsonSchema>) : undefined;
+  const extra = s.additionalProperties && typeof s.additionalProperties === 'object' ? (s.additionalProperties as JsonSchema) : undefined;
+  if (!props && !extra) return value;
+  let copy: Obj | undefined;
+  for (const k in value) {
+    const sub = props && Object.hasOwn(props, k) ? props[k] : extra;
+    if (sub === undefined) continue;
+    const c = coerceValue(value[k], sub, refs, depth + 1);
+    if (c !== value[k]) (copy ??= { ...value })[k] = c;
+  }
+  return copy ?? value;
+}
+
+function coerceItems(value: unknown[], s: Obj, refs: Record<string, JsonSchema>, depth: number): unknown[] {
+  const tuple = Array.isArray(s.prefixItems) ? (s.prefixItems as JsonSchema[]) : Array.isArray(s.items) ? (s.items as JsonSchema[]) : undefined;
+  const rest = !Array.isArray(s.items) && s.items && typeof s.items === 'object' ? (s.items as JsonSchema) : undefined;
+  if (!tuple && !rest) return value;
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const sub = tuple && i < tuple.length ? tuple[i] : rest;
+    if (sub === undefined) continue;
+    const c = coerceValue(value[i], sub, refs, depth + 1);
+    if (c !== value[i]) (copy ??= value.slice())[i] = c;
+  }
+  return copy ?? value;
+}
+
+function isPlain(v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+// ---- errors → issues -------------------------------------------------------------------------------------------------
 
 // The interpreter reports every level of a failure (the property, its parent, each anyOf branch); users want the
 // innermost reasons, plus a single line for a failed anyOf/oneOf rather than every branch's complaint.
-const WRAPPERS = new Set(['properties', 'items', 'allOf', '$ref', 'additionalItems', 'prefixItems', 'false', 'unevaluatedProperties']);
+const WRAPPERS = new Set([
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'items',
+  'prefixItems',
+  'additionalItems',
+  'unevaluatedItems',
+  'allOf',
+  '$ref',
+  '$recursiveRef',
+  'then',
+  'else',
+  'dependentSchemas',
+]);
+
 function leafErrors(errors: OutputUnit[]): OutputUnit[] {
   const branches = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.keywordLocation + '/');
-  return errors.filter((e) => !WRAPPERS.has(e.keyword) && !branches.some((b) => e.keywordLocation.startsWith(b)));
+  const leaves = errors.filter((e) => !WRAPPERS.has(e.keyword) && !branches.some((b) => e.keywordLocation.startsWith(b)));
+  // A dependency on a schema ("has x but does not match dependant schema") is a wrapper when its reasons follow.
+  return leaves.filter((e) => !(e.keyword === 'dependencies' && e.error.includes('dependant schema')));
 }
 
-function interpreterIssue(e: OutputUnit, location: Location): Issue {
-  let path = e.instanceLocation.replace(/^#/, '');
-  let message = e.error;
-  const quoted = /"([^"]+)"/.exec(e.error)?.[1];
-  if (e.keyword === 'required' && quoted) {
-    path += `/${quoted}`;
-    message = 'is required';
-  } else if (e.keyword === 'additionalProperties' && quoted) {
-    path += `/${quoted}`;
-    message = 'is not allowed';
-  } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
-    message = `must match ${e.keyword === 'anyOf' ? 'at least one' : 'exactly one'} of the allowed shapes`;
+/** The schema object holding the keyword at `keywordLocation` (`#/properties/a/$ref/items/type` → the items schema). */
+function keywordParent(root: JsonSchema, keywordLocation: string, refs: Record<string, JsonSchema>): Obj {
+  const tokens = keywordLocation.replace(/^#\/?/, '').split('/');
+  tokens.pop();
+  let node: unknown = root;
+  for (const raw of tokens) {
+    if (!node || typeof node !== 'object') return {};
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = token === '$ref' ? refs[(node as Obj).$ref as string] : (node as Obj)[token];
+  }
+  return node && typeof node === 'object' ? (node as Obj) : {};
+}
+
+// Count keywords → how the message states them.
+const COUNTS: Record<string, [string, string, string]> = {
+  minLength: ['at least', 'character', 'characters'],
+  maxLength: ['at most', 'character', 'characters'],
+  minItems: ['at least', 'item', 'items'],
+  maxItems: ['at most', 'item', 'items'],
+  minProperties: ['at least', 'property', 'properties'],
+  maxProperties: ['at most', 'property', 'properties'],
+};
+
+function issueOf(e: OutputUnit, root: JsonSchema, refs: Record<string, JsonSchema>, location: Location): Issue {
+  let path = decodePath(e.instanceLocation);
+  const s = keywordParent(root, e.keywordLocation, refs);
+  const quoted = /"([^"]*)"/.exec(e.error)?.[1];
+  let message: string;
+  switch (e.keyword) {
+    case 'type': {
+      const types = typesOf(s) ?? [];
+      message = `must be ${types.join(' or ')}`;
+      break;
+    }
+    case 'required':
+      path += `/${quoted}`;
+      message = 'is required';
+      break;
+    case 'false':
+      message = 'is not allowed';
+      break;
+    case 'enum':
+      message = `must be one of ${((s.enum as unknown[]) ?? []).map((x) => JSON.stringify(x)).join(', ')}`;
+      break;
+    case 'const':
+      message = `must be ${JSON.stringify(s.const)}`;
+      break;
+    case 'anyOf':
+      message = 'must match at least one of the allowed shapes';
+      break;
+    case 'oneOf':
+      message = 'must match exactly one of the allowed shapes';
+      break;
+    case 'not':
+      message = 'must not match the excluded shape';
+      break;
+    case 'minimum':
+      message = `must be ${s.exclusiveMinimum === true ? '>' : '>='} ${s.minimum}`;
+      break;
+    case 'maximum':
+      message = `must be ${s.exclusiveMaximum === true ? '<' : '<='} ${s.maximum}`;
+      break;
+    case 'exclusiveMinimum':
+      message = `must be > ${s.exclusiveMinimum}`;
+      break;
+    case 'exclusiveMaximum':
+      message = `must be < ${s.exclusiveMaximum}`;
+      break;
+    case 'multipleOf':
+      message = `must be a multiple of ${s.multipleOf}`;
+      break;
+    case 'minLength':
+    case 'maxLength':
+    case 'minItems':
+    case 'maxItems':
+    case 'minProperties':
+    case 'maxProperties': {
+      const [bound, one, many] = COUNTS[e.keyword];
+      const n = s[e.keyword];
+      message = `must have ${bound} ${n} ${n === 1 ? one : many}`;
+      break;
+    }
+    case 'uniqueItems':
+      message = `must not have duplicate items (${e.error.replace(/^Duplicate items at /, '').replace(/\.$/, '')})`;
+      break;
+    case 'pattern':
+      message = `must match pattern ${JSON.stringify(s.pattern)}`;
+      break;
+    case 'format':
+      message = `must match format ${JSON.stringify(s.format)}`;
+      break;
+    case 'propertyNames':
+      path += `/${quoted}`;
+      message = 'is not an allowed property name';
+      break;
+    case 'dependentRequired':
+    case 'dependencies': {
+      const needs = /but does not have "([^"]*)"/.exec(e.error)?.[1];
+      message = `must have property ${JSON.stringify(needs)} when ${JSON.stringify(quoted)} is present`;
+      break;
+    }
+    case 'contains':
+    case 'minContains':
+    case 'maxContains':
+      message = 'must contain the required number of matching items';
+      break;
+    default:
+      message = e.error.replace(/^Instance /, '').replace(/\.$/, '');
   }
   return { location, path, message };
+}
+
+/** `#/a~1b/0` → `/a~1b/0`: issue paths are JSON pointers, as the interpreter's are minus the leading `#`. */
+function decodePath(instanceLocation: string): string {
+  return instanceLocation.replace(/^#/, '');
 }

@@ -104,10 +104,11 @@ describe('importSpec on edge-case OpenAPI documents', () => {
     expect(Object.keys(upload.body!.media)).toEqual(['multipart/form-data']);
   });
 
-  it('drops Swagger Content-Type, Accept and Authorization header parameters, which consumes, produces and auth own', async () => {
+  it('drops Swagger Content-Type (the body owns it) and Authorization (auth owns it); keeps a single-valued Accept with its value', async () => {
     const app = await importSpec({ file: edge('swagger-no-host.yaml') });
     const create = app.actions.find((a) => a.event === 'create_folder')!;
-    expect(create.parameters.map((p) => p.name)).toEqual(['X-Request-Id']);
+    expect(create.parameters.map((p) => p.name)).toEqual(['X-Request-Id', 'Accept']);
+    expect(create.parameters[1]).toMatchObject({ in: 'header', required: false, value: 'application/json' });
     expect(app.warnings.some((w) => w.includes('Authorization') && w.includes('"create_folder"'))).toBe(true);
   });
 });

@@ -72,6 +72,8 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
       action.responses = readResponses(op.responses, ctx);
       if (isObject(op.callbacks) && Object.keys(op.callbacks).length) withCallbacks.push(action.event);
     }
+    // A declared single-valued Content-Type (params.ts) applies to operations without a body; a body's media type wins.
+    if (action.body) action.parameters = action.parameters.filter((p) => !(p.in === 'header' && p.name.toLowerCase() === 'content-type'));
     idempotency_header ??= action.parameters.find((p) => p.in === 'header' && IDEMPOTENCY_HEADER.test(p.name))?.name;
 
     const opSecurity = readRequirements(op.security, auth_schemes, unknownSchemes);

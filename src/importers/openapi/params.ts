@@ -1,5 +1,5 @@
 // Parameters: path-level and operation-level merged (operation wins), OAS 3 style/explode, Swagger collectionFormat.
-import type { ParamDef, ParamLocation, ParamStyle } from '../../model/action.js';
+import type { JsonSchema, ParamDef, ParamLocation, ParamStyle } from '../../model/action.js';
 import { isObject, type Resolver } from './refs.js';
 import type { SchemaNormalizer } from './schema.js';
 
@@ -9,7 +9,9 @@ const LOCATIONS = new Set(['path', 'query', 'header', 'cookie']);
 // OAS 3 §4.8.12: these header parameters are ignored; content negotiation and auth own them. Swagger 2.0 is
 // read the same way: consumes/produces and securityDefinitions own them, and a kept required `Authorization`
 // would make every run fail validation while the connection's credentials set that very header.
+// One exception (see `negotiationHeader`): an Accept or Content-Type declared with a single value.
 export const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
+const NEGOTIATION_HEADERS = new Set(['accept', 'content-type']);
 // Swagger 2.0 keywords that describe a non-body parameter's value, i.e. its schema.
 const SWAGGER_SCHEMA_KEYS = ['type', 'format', 'items', 'default', 'enum', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'x-nullable'];
 
@@ -45,7 +47,9 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
   const location = p.in as ParamLocation;
   if (!LOCATIONS.has(location)) return undefined;
   const name = p.name as string;
-  if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) return undefined;
+  if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) {
+    return NEGOTIATION_HEADERS.has(name.toLowerCase()) && p.schema !== undefined ? negotiationHeader(p, ctx.schemas.normalize(p.schema, ctx.where), ctx) : undefined;
+  }
   const def: ParamDef = { name, in: location, required: location === 'path' ? true : p.required === true };
   if (isObject(p.content)) {
     const [contentType, media] = Object.entries(p.content)[0] ?? [];
@@ -66,7 +70,9 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
 export function readSwaggerParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
   const location = p.in as ParamLocation;
   if (!LOCATIONS.has(location) || location === 'cookie') return undefined;
-  if (location === 'header' && IGNORED_HEADERS.has(String(p.name).toLowerCase())) return undefined;
+  if (location === 'header' && IGNORED_HEADERS.has(String(p.name).toLowerCase())) {
+    return NEGOTIATION_HEADERS.has(String(p.name).toLowerCase()) ? negotiationHeader(p, ctx.schemas.normalize(swaggerSchema(p, false), ctx.where), ctx) : undefined;
+  }
   const def: ParamDef = { name: p.name as string, in: location, required: location === 'path' ? true : p.required === true };
   def.schema = ctx.schemas.normalize(swaggerSchema(p, false), ctx.where);
   const { style, explode } = p.type === 'array' ? collectionStyle(p.collectionFormat, location) : { style: defaultStyle(location), explode: defaultStyle(location) === 'form' };
@@ -107,6 +113,29 @@ export function collectionStyle(format: unknown, location: ParamLocation | 'form
     default:
       return { style: location === 'path' || location === 'header' ? 'simple' : 'form', explode: false };
   }
+}
+
+/**
+ * APIs that version through a vendor media type (`Accept: application/vnd.acme+json;version=2`) declare Accept or
+ * Content-Type as a parameter with one allowed value (an `enum` or `const` of one, or a `default`), and refuse a
+ * request without it, GETs included. Such a header is kept, with that value sent when the caller gives none.
+ * Anything else stays ignored as OAS 3 says (content negotiation owns it). For Content-Type, an operation's body
+ * wins: the importer drops this parameter when the operation has one (the body's media type is sent).
+ */
+function negotiationHeader(p: Obj, schema: JsonSchema, ctx: ParamContext): ParamDef | undefined {
+  const value = singleValue(schema, ctx.schemas.components);
+  if (value === undefined) return undefined;
+  return annotate({ name: p.name as string, in: 'header', required: false, schema, style: 'simple', explode: false, value }, p);
+}
+
+function singleValue(schema: JsonSchema, components: Record<string, JsonSchema>): string | undefined {
+  let s: unknown = schema;
+  for (let i = 0; i < 8 && isObject(s) && typeof s.$ref === 'string'; i++) s = components[decodeURIComponent(s.$ref.replace(/^components#\/schemas\//, ''))];
+  if (!isObject(s)) return undefined;
+  if (typeof s.const === 'string') return s.const;
+  if (typeof s.default === 'string' && s.default !== '') return s.default;
+  const values = Array.isArray(s.enum) ? s.enum.filter((v) => typeof v === 'string' && v !== '') : [];
+  return values.length === 1 ? (values[0] as string) : undefined;
 }
 
 function annotate(def: ParamDef, p: Obj): ParamDef {

@@ -172,6 +172,7 @@ function buildAction(
 ): ActionDef {
   const parameters: ParamDef[] = [...url.params];
   let contentType: string | undefined;
+  let contentTypeHeader: Obj | undefined;
   const seen = new Set<string>();
   for (const h of headerList(request.header)) {
     const header = (h ?? {}) as Obj;
@@ -179,8 +180,9 @@ function buildAction(
     const key = header.key.toLowerCase();
     const value = typeof header.value === 'string' ? header.value : undefined;
     if (key === 'content-type') {
-      // The body's media type; a templated one cannot be known at import time.
+      // The body's media type; a templated one cannot be known at import time. Without a body it is sent as is.
       if (value && !hasReference(value)) contentType = value.trim();
+      contentTypeHeader ??= header;
       continue;
     }
     if (seen.has(key)) continue;
@@ -195,6 +197,7 @@ function buildAction(
   const action: ActionDef = { event: '', method, path: url.path, parameters, security: r.auth };
   const body = readBody(request.body, contentType);
   if (body) action.body = body;
+  else if (contentTypeHeader) parameters.push(valueParam(contentTypeHeader.key as string, 'header', contentTypeHeader, ctx.vars));
   Object.assign(action, readExamples(r.item.response));
   const description = describe(request.description) ?? describe(r.item.description);
   if (description) action.description = description;

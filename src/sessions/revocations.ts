@@ -42,15 +42,20 @@ interface ViewState {
 // Views per Store object, so a revoke through one client is enforced at once by the verifier of that client.
 const local = new WeakMap<Store, Map<string, Set<ViewState>>>();
 
-/** Writes revocations, then bumps the epoch so other processes reload; views on this Store see them at once. */
-export async function recordRevocations(store: Store, ws: string, items: Revocation[]): Promise<void> {
+/**
+ * Writes revocation records and bumps the epoch so other processes reload. Call it inside the transaction that marks
+ * the session rows revoked (#11): the row that sessions.verify reads and the record every run-path verifier reads
+ * then commit or fail together, so the two can never disagree.
+ */
+export async function writeRevocations(tx: Store, ws: string, items: Revocation[]): Promise<void> {
   if (!items.length) return;
-  await store.transaction(async (tx) => {
-    for (const r of items) await tx.putRecord(ws, REVOKED_KIND, r.key, { at: Date.now() }, { expiresAt: r.untilMs });
-    // Written after the revocation records: a reader that sees the new epoch also sees every record before it.
-    await tx.putRecord(ws, EPOCH_KIND, EPOCH_KEY, { v: randomUUID() });
-  });
-  const keys = items.map((r) => r.key);
+  for (const r of items) await tx.putRecord(ws, REVOKED_KIND, r.key, { at: Date.now() }, { expiresAt: r.untilMs });
+  // Written after the revocation records: a reader that sees the new epoch also sees every record before it.
+  await tx.putRecord(ws, EPOCH_KIND, EPOCH_KEY, { v: randomUUID() });
+}
+
+/** After the revocations committed: views on this Store object (this client's verifier) apply them at once. */
+export function announceRevocations(store: Store, ws: string, keys: string[]): void {
   for (const view of local.get(store)?.get(ws) ?? []) view.add(keys);
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DuctapeError, InvalidInputError } from '../errors.js';
 import { getPath, parsePlaceholder } from '../model/placeholders.js';
 import type { StoredRecord } from '../store/store.js';
-import { pruneRevocations, recordRevocations } from './revocations.js';
+import { announceRevocations, pruneRevocations, writeRevocations } from './revocations.js';
 import {
   checkSessionData,
   clock,
@@ -14,6 +14,7 @@ import {
   type SessionType,
 } from './session-types.js';
 import {
+  refreshTokenReused,
   hashRefreshToken,
   newRefreshToken,
   openJson,
@@ -101,7 +102,7 @@ export async function startSession(deps: SessionDeps, args: SessionArgs & { data
   const scope = scopeOf(deps, args);
   const sid = randomUUID();
   const now = clock(deps);
-  const sealed = await sealJson(await sessionKey(deps.privateKey, scope, 'session-data'), args.data);
+  const sealed = await sealJson(await sessionKey(deps.privateKey, scope, 'session-data'), args.data, sessionRecordKey(args.product, args.env, args.tag, sid));
   const rec: SessionRecord = { sid, product: args.product, env: args.env, tag: args.tag, identifier, sealed, createdAt: now, expiresAt: 0, refreshExpiresAt: 0, revokedAt: null };
   return deps.store.transaction((tx) => issue({ ...deps, store: tx }, type, scope, rec, args.data, now));
 }
@@ -130,26 +131,33 @@ export async function refreshSession(deps: SessionDeps, args: SessionArgs & { re
   const scope = scopeOf(deps, args);
   const hash = hashRefreshToken(args.refreshToken, scope);
   const now = clock(deps);
-  // Taking the token and leaving a used-marker in one transaction: of two concurrent refreshes, one wins and the
-  // other is seen as reuse.
-  const taken = await deps.store.transaction(async (tx) => {
-    const rec = await tx.takeRecord<{ session: string }>(deps.workspace, REFRESH_KIND, hash);
-    if (rec) await tx.putRecord(deps.workspace, REFRESH_USED_KIND, hash, rec.data, { ref: rec.data.session, expiresAt: rec.expiresAt });
-    return rec;
+  const dataKey = await sessionKey(deps.privateKey, scope, 'session-data');
+  // One transaction reads, checks and writes (#11): the refresh token is taken (of two concurrent refreshes one wins,
+  // the other is seen as reuse), the session row read inside it, and the new state written only if the row is still
+  // the one that was checked. A revoke that commits in between makes that write miss, so the refresh fails and rolls
+  // back instead of writing the stale unrevoked copy back.
+  const outcome = await deps.store.transaction(async (tx): Promise<StartedSession | 'reused' | 'invalid' | 'expired'> => {
+    const taken = await tx.takeRecord<{ session: string }>(deps.workspace, REFRESH_KIND, hash);
+    if (!taken) return (await tx.getRecord(deps.workspace, REFRESH_USED_KIND, hash)) ? 'reused' : 'invalid';
+    await tx.putRecord(deps.workspace, REFRESH_USED_KIND, hash, taken.data, { ref: taken.data.session, expiresAt: taken.expiresAt });
+    if (taken.expiresAt !== null && taken.expiresAt <= now) return 'expired';
+    const found = await tx.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, taken.data.session);
+    if (!found || found.data.revokedAt !== null) return 'invalid';
+    const data = await openJson(dataKey, found.data.sealed, taken.data.session);
+    // Re-sealed on every refresh, so a blob written before bindings existed becomes bound to its session.
+    const current = { ...found.data, sealed: await sealJson(dataKey, data, taken.data.session) };
+    return issue({ ...deps, store: tx }, type, scope, current, data, now, found.data);
   });
-  if (!taken) {
+  if (outcome === 'reused') {
+    // Presenting a used refresh token means two parties hold copies: the session is ended for both.
     const used = await deps.store.getRecord<{ session: string }>(deps.workspace, REFRESH_USED_KIND, hash);
-    if (used) {
-      const rec = await deps.store.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, used.data.session);
-      if (rec) await revokeRecords(deps, [rec], 'refresh token reused');
-    }
-    throw sessionInvalid();
+    const rec = used ? await deps.store.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, used.data.session) : undefined;
+    if (rec) await revokeRecords(deps, [rec], 'refresh token reused');
+    throw refreshTokenReused();
   }
-  if (taken.expiresAt !== null && taken.expiresAt <= now) throw sessionExpired();
-  const found = await deps.store.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, taken.data.session);
-  if (!found || found.data.revokedAt !== null) throw sessionInvalid();
-  const data = await openJson(await sessionKey(deps.privateKey, scope, 'session-data'), found.data.sealed);
-  return deps.store.transaction((tx) => issue({ ...deps, store: tx }, type, scope, found.data, data, now));
+  if (outcome === 'expired') throw sessionExpired();
+  if (outcome === 'invalid') throw sessionInvalid();
+  return outcome;
 }
 
 /** Revokes one session by id, or every session of one identifier (the selector's value), in one product env and type. */
@@ -196,7 +204,12 @@ export async function deleteSessionType(deps: SessionDeps, args: { product: stri
 
 // ---- helpers ----------------------------------------------------------------------------------------------------
 
-async function issue(deps: SessionDeps, type: SessionType, scope: SessionScope, rec: SessionRecord, data: unknown, now: number): Promise<StartedSession> {
+/**
+ * Seals a token and a refresh token and writes the session row. With `expected` (a refresh), the row is written only
+ * if it still equals what was read; otherwise (revoked or refreshed meanwhile) SESSION_INVALID rolls the caller's
+ * transaction back.
+ */
+async function issue(deps: SessionDeps, type: SessionType, scope: SessionScope, rec: SessionRecord, data: unknown, now: number, expected?: SessionRecord): Promise<StartedSession> {
   const iat = Math.floor(now / 1000);
   const exp = iat + type.expiry;
   const token = await sealSessionToken(await sessionKey(deps.privateKey, scope), { sid: rec.sid, data, iat, exp });
@@ -205,26 +218,45 @@ async function issue(deps: SessionDeps, type: SessionType, scope: SessionScope, 
   const refreshExpiresAt = now + type.refresh_expiry * 1000;
   const key = sessionRecordKey(rec.product, rec.env, rec.tag, rec.sid);
   const next: SessionRecord = { ...rec, expiresAt: Math.max(rec.expiresAt, exp * 1000), refreshExpiresAt };
-  await deps.store.putRecord(deps.workspace, SESSION_KIND, key, next, { ref: identifierRef(rec.product, rec.env, rec.tag, rec.identifier), expiresAt: refreshExpiresAt });
+  const opts = { ref: identifierRef(rec.product, rec.env, rec.tag, rec.identifier), expiresAt: refreshExpiresAt };
+  if (!expected) await deps.store.putRecord(deps.workspace, SESSION_KIND, key, next, opts);
+  else if (!(await deps.store.replaceRecordIf(deps.workspace, SESSION_KIND, key, expected, next, opts))) throw sessionInvalid();
   await deps.store.putRecord(deps.workspace, REFRESH_KIND, hashRefreshToken(refreshToken, scope), { session: key }, { ref: key, expiresAt: refreshExpiresAt });
   return { token, refreshToken, sessionId: rec.sid, expiresAt: iso(exp * 1000), refreshExpiresAt: iso(refreshExpiresAt) };
 }
 
-// Marks sessions revoked, deletes their refresh tokens, then publishes the revocations to every verifier.
+/*
+ * Marks sessions revoked, deletes their refresh tokens and writes the revocations every verifier reads, all in one
+ * transaction (#11). Each row is re-read inside it and replaced only if unchanged since (compare-and-set), so a refresh
+ * committing meanwhile is not overwritten with a stale copy: the loop reads again and revokes what the refresh wrote,
+ * and the refresh tokens are listed only after the row is revoked, so one issued by that refresh is deleted too.
+ */
 async function revokeRecords(deps: SessionDeps, rows: StoredRecord<SessionRecord>[], reason: string): Promise<number> {
   const now = clock(deps);
-  const live = rows.filter((r) => r.data.revokedAt === null);
-  if (!live.length) return 0;
-  await deps.store.transaction(async (tx) => {
-    for (const r of live) {
-      await tx.putRecord(deps.workspace, SESSION_KIND, r.key, { ...r.data, revokedAt: now, revokedReason: reason }, { ref: r.ref, expiresAt: r.expiresAt });
-      for (const t of await tx.listRecords(deps.workspace, REFRESH_KIND, { ref: r.key })) await tx.deleteRecord(deps.workspace, REFRESH_KIND, t.key);
+  if (!rows.some((r) => r.data.revokedAt === null)) return 0;
+  const revoked = await deps.store.transaction(async (tx) => {
+    const done: { key: string; untilMs: number }[] = [];
+    for (const r of rows) {
+      for (;;) {
+        const cur = await tx.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, r.key);
+        if (!cur || cur.data.revokedAt !== null) break;
+        const next = { ...cur.data, revokedAt: now, revokedReason: reason };
+        if (await tx.replaceRecordIf(deps.workspace, SESSION_KIND, r.key, cur.data, next, { ref: cur.ref, expiresAt: cur.expiresAt })) {
+          done.push({ key: r.key, untilMs: next.expiresAt });
+          break;
+        }
+      }
     }
+    for (const d of done) {
+      for (const t of await tx.listRecords(deps.workspace, REFRESH_KIND, { ref: d.key })) await tx.deleteRecord(deps.workspace, REFRESH_KIND, t.key);
+    }
+    await writeRevocations(tx, deps.workspace, done);
+    return done;
   });
-  await recordRevocations(deps.store, deps.workspace, live.map((r) => ({ key: r.key, untilMs: r.data.expiresAt })));
+  announceRevocations(deps.store, deps.workspace, revoked.map((r) => r.key));
   // Housekeeping rides on revocations (rare) rather than on runs.
   await pruneRevocations(deps.store, deps.workspace, now);
-  return live.length;
+  return revoked.length;
 }
 
 async function findSessions(deps: SessionDeps, args: { product: string; env?: string; tag?: string; identifier?: string | number | boolean }): Promise<StoredRecord<SessionRecord>[]> {

@@ -100,19 +100,39 @@ function isCanonicalCompact(token: string): boolean {
   return true;
 }
 
-/** Seals arbitrary JSON (session data kept in the store for refreshes) under a 'session-data' key. */
-export async function sealJson(key: KeyObject, value: unknown): Promise<string> {
-  return new CompactEncrypt(Buffer.from(JSON.stringify(value))).setProtectedHeader(HEADER).encrypt(key);
+/**
+ * Seals arbitrary JSON (session data kept in the store for refreshes) under a 'session-data' key. `boundTo` (the
+ * session's record key) goes into the protected header, which GCM authenticates: the blob opens only for that session,
+ * so one copied onto another session's row (same product, env and type, hence the same key) is refused there.
+ */
+export async function sealJson(key: KeyObject, value: unknown, boundTo?: string): Promise<string> {
+  return new CompactEncrypt(Buffer.from(JSON.stringify(value)))
+    .setProtectedHeader(boundTo === undefined ? HEADER : { ...HEADER, [BOUND]: boundTo })
+    .encrypt(key);
 }
 
-export async function openJson<T>(key: KeyObject, sealed: string): Promise<T> {
+/**
+ * Opens what sealJson sealed. With `boundTo`, a blob bound to another record is refused; a blob without a binding is
+ * one written before bindings existed (#11), accepted until the next refresh or rotateKey re-seals it bound.
+ */
+export async function openJson<T>(key: KeyObject, sealed: string, boundTo?: string): Promise<T> {
+  let opened: Awaited<ReturnType<typeof compactDecrypt>>;
   try {
-    const { plaintext } = await compactDecrypt(sealed, key, DECRYPT_OPTIONS);
-    return JSON.parse(Buffer.from(plaintext).toString('utf8')) as T;
+    opened = await compactDecrypt(sealed, key, DECRYPT_OPTIONS);
+  } catch {
+    throw sessionInvalid();
+  }
+  const bound = opened.protectedHeader[BOUND];
+  if (boundTo !== undefined && bound !== undefined && bound !== boundTo) throw sessionInvalid();
+  try {
+    return JSON.parse(Buffer.from(opened.plaintext).toString('utf8')) as T;
   } catch {
     throw sessionInvalid();
   }
 }
+
+/** Protected-header field of sealJson holding the record a blob belongs to. */
+const BOUND = 'dtb';
 
 /** A new opaque refresh token: 32 random bytes, base64url. Only its hash is ever stored. */
 export function newRefreshToken(): string {
@@ -132,6 +152,15 @@ export function hashRefreshToken(token: string, scope: SessionScope): string {
 
 export function sessionInvalid(): DuctapeError {
   return new DuctapeError('SESSION_INVALID', 'The session token is not valid for this product, env and session type. Start a new session with sessions.start().');
+}
+
+/** A refresh token presented a second time: item 12 of #11 (it used to read as an invalid session token). */
+export function refreshTokenReused(): DuctapeError {
+  return new DuctapeError(
+    'SESSION_INVALID',
+    'This refresh token was already used: each one works once, and a new one comes with every refresh. The session was revoked, since a copy of the token may be in other hands. Start a new session with sessions.start().',
+    { reason: 'refresh_token_reused' },
+  );
 }
 
 export function sessionExpired(): DuctapeError {

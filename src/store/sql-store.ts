@@ -240,6 +240,19 @@ export class SqlStore implements Store {
       )
       .execute();
   }
+  async replaceRecordIf(ws: string, kind: string, key: string, expected: unknown, data: unknown, opts: { ref?: string | null; expiresAt?: number | null } = {}) {
+    // Rows are written by putRecord as JSON.stringify text and read back with JSON.parse; stringifying what was read
+    // gives the same text again, so equality of text is equality of the record as the caller saw it.
+    const res = await this.db
+      .updateTable('records')
+      .set({ ref: opts.ref ?? null, data: JSON.stringify(data), expires_at: opts.expiresAt ?? null, updated_at: now() })
+      .where('workspace_id', '=', ws)
+      .where('kind', '=', kind)
+      .where('key', '=', key)
+      .where('data', '=', JSON.stringify(expected))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
   async deleteRecord(ws: string, kind: string, key: string) {
     const res = await this.db.deleteFrom('records').where('workspace_id', '=', ws).where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;

@@ -70,6 +70,12 @@ export interface Store {
   listRecords<T>(ws: string, kind: string, opts?: { prefix?: string; ref?: string }): Promise<StoredRecord<T>[]>;
   putRecord(ws: string, kind: string, key: string, data: unknown, opts?: { ref?: string | null; expiresAt?: number | null }): Promise<void>;
   deleteRecord(ws: string, kind: string, key: string): Promise<boolean>;
+  /**
+   * Compare-and-set: replaces a record's data only while it still holds `expected` (compared as stored JSON text), in
+   * one statement, so a writer that read a row and decided on it cannot overwrite a change made since (a revoke
+   * racing a refresh). Resolves whether it wrote; a missing record is not written.
+   */
+  replaceRecordIf(ws: string, kind: string, key: string, expected: unknown, data: unknown, opts?: { ref?: string | null; expiresAt?: number | null }): Promise<boolean>;
   /** Atomically deletes and returns a record: exactly one caller wins (use-once tokens). */
   takeRecord<T>(ws: string, kind: string, key: string): Promise<StoredRecord<T> | undefined>;
 

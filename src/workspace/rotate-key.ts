@@ -61,8 +61,8 @@ export async function rotateKey(deps: { store: Store; workspace: string }, oldKe
 
     for (const r of await tx.listRecords<{ product: string; env: string; tag: string; sealed: string }>(ws, SESSION_KIND)) {
       const scope = { workspace: ws, product: r.data.product, env: r.data.env, tag: r.data.tag };
-      const data = await openJson(await sessionKey(oldKey, scope, 'session-data'), r.data.sealed);
-      const sealed = await sealJson(await sessionKey(newKey, scope, 'session-data'), data);
+      const data = await openJson(await sessionKey(oldKey, scope, 'session-data'), r.data.sealed, r.key);
+      const sealed = await sealJson(await sessionKey(newKey, scope, 'session-data'), data, r.key);
       await tx.putRecord(ws, SESSION_KIND, r.key, { ...r.data, sealed }, { ref: r.ref, expiresAt: r.expiresAt });
       out.sessions++;
     }

@@ -1,8 +1,10 @@
 // The Ductape client: opens the store, checks the workspace key, and exposes apps/products/actions/logs.
 import { Agent } from 'undici';
-import { cacheKeyPrefix, openCache, type Cache } from './cache/index.js';
-import { ConfigError, DuctapeError, NotFoundError } from './errors.js';
-import { gate } from './model/gate.js';
+import { openCache, type Cache } from './cache/index.js';
+import { ConfigError, DuctapeError } from './errors.js';
+import { operationList, type OperationNamespaces } from './operations/index.js';
+import { buildNamespaces } from './operations/invoke.js';
+import type { Services } from './operations/services.js';
 import { keyCheckMatches, keyCheckValue } from './model/keys.js';
 import { redact, redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
@@ -13,7 +15,6 @@ import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
 import { RuntimeState } from './runtime/state.js';
 import { openStore } from './store/index.js';
-import type { LogQuery, RunLogRow } from './store/store.js';
 import { createApps } from './workspace/apps.js';
 import type { WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
@@ -22,6 +23,7 @@ import { readWorkspaceFile } from './workspace/apply-file.js';
 import { rotateKey, type RotateKeyResult } from './workspace/rotate-key.js';
 import { createConnectionsApi } from './connections/index.js';
 import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
+import { createKeys } from './workspace/keys.js';
 import { createSecrets } from './workspace/secrets.js';
 
 /** What actions.execute resolves to. */
@@ -37,19 +39,24 @@ export interface RunEnvelope<T = unknown> {
 
 export class Ductape {
   readonly options: Omit<NormalizedOptions, 'privateKey'>;
-  readonly apps: ReturnType<typeof createApps>;
-  readonly products: ReturnType<typeof createProducts> & { sessions: ReturnType<typeof createSessionTypesApi> };
-  readonly sessions: ReturnType<typeof createSessionsApi>;
-  readonly secrets: ReturnType<typeof createSecrets>;
+  // Every definition method below is derived from one entry of the operation table (src/operations/), which also
+  // gives the CLI its commands and `ductape serve` its routes.
+  readonly apps: OperationNamespaces['apps'];
+  readonly products: OperationNamespaces['products'];
+  readonly sessions: OperationNamespaces['sessions'];
+  readonly secrets: OperationNamespaces['secrets'];
+  readonly keys: OperationNamespaces['keys'];
   /** End users' own connections (per_user, OAuth2 authorization code with PKCE): docs/connections.md. */
-  readonly connections: ReturnType<typeof createConnectionsApi>;
+  readonly connections: OperationNamespaces['connections'];
   readonly actions: {
     run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
     execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
   };
-  readonly logs: { query: (q?: LogQuery) => Promise<RunLogRow[]>; flush: () => Promise<void> };
+  readonly logs: OperationNamespaces['logs'] & { flush: () => Promise<void> };
   /** Product response caches: `clear({ product, tag })` removes a cache's entries (every cache of the product without `tag`). */
-  readonly caches: { clear: (args: { product: string; tag?: string }) => Promise<{ cleared: number }> };
+  readonly caches: OperationNamespaces['caches'];
+  /** What operation handlers call (the server uses it to serve the same operations). @internal */
+  readonly services: Services;
 
   #opts: NormalizedOptions;
   #runtime?: Runtime;
@@ -64,11 +71,6 @@ export class Ductape {
     this.options = visible;
     const deps = this.#deps();
     const ready = () => this.#open();
-    this.apps = gate(createApps(deps), ready);
-    this.products = gate({ ...createProducts(deps), sessions: createSessionTypesApi(deps) }, ready);
-    this.sessions = gate(createSessionsApi(deps), ready);
-    this.secrets = gate(createSecrets(deps), ready);
-    this.connections = createConnectionsApi(ready);
     this.actions = {
       run: <T>(input: IActionProcessorInput) => this.#run(input).then((ctx) => ctx.result!.data as T),
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
@@ -86,26 +88,27 @@ export class Ductape {
         };
       },
     };
-    this.logs = {
-      query: async (q = {}) => {
-        const rt = await this.#open();
-        await rt.logs.flush();
-        return rt.store.queryLogs(rt.workspace, q);
-      },
-      flush: async () => (await this.#open()).logs.flush(),
+    this.services = {
+      apps: createApps(deps),
+      products: createProducts(deps),
+      sessionTypes: createSessionTypesApi(deps),
+      sessions: createSessionsApi(deps),
+      secrets: createSecrets(deps),
+      keys: createKeys(deps),
+      connections: createConnectionsApi(ready),
+      runtime: ready,
+      execute: (input) => this.actions.execute(input),
     };
-    this.caches = {
-      clear: async ({ product, tag }) => {
-        const rt = await this.#open();
-        const def = await rt.store.getProduct(rt.workspace, product);
-        if (!def) throw new NotFoundError('product', product, (await rt.store.listProducts(rt.workspace)).map((p) => p.tag), 'Create it with products.create.');
-        const known = Object.keys(def.caches ?? {});
-        if (tag !== undefined && !known.includes(tag)) {
-          throw new NotFoundError('cache', tag, known, 'Create it with products.caches.create.', `in product "${product}"`);
-        }
-        return { cleared: await rt.cache.clear(cacheKeyPrefix({ workspace: rt.workspace, product, cacheTag: tag })) };
-      },
-    };
+    Object.defineProperty(this, 'services', { enumerable: false });
+    const ns = buildNamespaces(operationList(), this.services, ready);
+    this.apps = ns.apps;
+    this.products = ns.products;
+    this.sessions = ns.sessions;
+    this.secrets = ns.secrets;
+    this.keys = ns.keys;
+    this.connections = ns.connections;
+    this.caches = ns.caches;
+    this.logs = { ...ns.logs, flush: async () => (await this.#open()).logs.flush() };
   }
 
   /** Store and workspace deps for definition operations; each opens the workspace lazily. */

@@ -17,3 +17,4 @@ export type { StartedSession, VerifyResult, ActiveSession } from './sessions/ses
 export type { AuthConfig, AuthForm } from './runtime/auth/forms.js';
 export type { SetSecretArgs, SecretInfo } from './workspace/secrets.js';
 export type { AuthorizeResult, ConnectionView, RevokeResult } from './connections/index.js';
+export type { KeyInfo, KeyRole, CreateKeyArgs } from './workspace/keys.js';

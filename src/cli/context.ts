@@ -1,7 +1,6 @@
 // Shared CLI plumbing: global options, one client per command, JSON argument parsing, and error exits.
 import type { Command } from 'commander';
 import { Ductape } from '../client.js';
-import { ConfigError } from '../errors.js';
 import { createOutput, type Output } from './output.js';
 
 export interface GlobalOptions {
@@ -30,25 +29,4 @@ export async function withClient(cmd: Command, body: (ductape: Ductape, out: Out
   } finally {
     await ductape?.close();
   }
-}
-
-/** Parses a JSON option value, naming the option when it is not JSON. */
-export function json(option: string) {
-  return (value: string): unknown => {
-    try {
-      return JSON.parse(value);
-    } catch (err) {
-      // Only the position: V8's message quotes the text around the error, which may be a credential.
-      const at = /position (\d+)/.exec((err as Error).message)?.[1];
-      throw new ConfigError(`--${option} must be JSON${at ? ` (invalid at character ${at})` : ''}.`, { option });
-    }
-  };
-}
-
-/** Collects repeated `key=value` options into an object. */
-export function pairs(value: string, acc: Record<string, string> = {}): Record<string, string> {
-  const i = value.indexOf('=');
-  if (i <= 0) throw new ConfigError(`Expected key=value, got "${value}".`);
-  acc[value.slice(0, i)] = value.slice(i + 1);
-  return acc;
 }

@@ -1,17 +1,29 @@
 // The `ductape` command: global options and every command wired (each lives in commands/<name>.ts).
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { operationList } from '../operations/index.js';
 import { registerApply } from './commands/apply.js';
-import { registerApps } from './commands/apps.js';
-import { registerProducts } from './commands/products.js';
-import { registerRun } from './commands/run.js';
-import { registerSecrets } from './commands/secrets.js';
-import { registerSessions } from './commands/sessions.js';
+import { registerRotateKey } from './commands/rotate-key.js';
+import { registerOperations } from './derive.js';
 import { createOutput } from './output.js';
+
+/** The package version: package.json is one level above dist/ (bundled) and two above src/cli/ (tsx). */
+function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    const file = new URL(rel, import.meta.url);
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ductape' && pkg.version) return pkg.version;
+    }
+  }
+  return 'unknown';
+}
 
 export function buildProgram(): Command {
   const program = new Command('ductape')
     .description('Run third-party API actions per product and environment.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--json', 'machine-readable JSON output')
     .option('--workspace <id>', 'workspace id (env DUCTAPE_WORKSPACE)')
     .option('--store <url>', 'store URL (env DUCTAPE_STORE)')
@@ -19,12 +31,10 @@ export function buildProgram(): Command {
     // Command-line mistakes are errors like any other: "CONFIG_ERROR: …" and exit 2 (see main), not commander's own.
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
-  registerApps(program);
-  registerProducts(program);
-  registerRun(program);
-  registerSecrets(program);
+  // Every definition command comes from the operation table (src/operations/), like the SDK methods and HTTP routes.
+  registerOperations(program, operationList());
   registerApply(program);
-  registerSessions(program);
+  registerRotateKey(program);
   program
     .command('serve')
     .description('Serve the workspace over HTTP (API.md §6; not built in this version)')

@@ -1,6 +1,9 @@
 // CLI output: human-readable text by default, JSON with --json; errors as "CODE: message" and a non-zero exit.
 import { DuctapeError } from '../errors.js';
 import { redact, redactText } from '../model/redact.js';
+import { table } from '../operations/format.js';
+
+export { table };
 
 export interface Output {
   json: boolean;
@@ -45,13 +48,4 @@ export function formatHuman(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) return table(value as Record<string, unknown>[]);
   return JSON.stringify(value, null, 2);
-}
-
-/** A plain aligned table of the rows' scalar fields. */
-export function table(rows: Record<string, unknown>[]): string {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => rows.some((r) => r[c] !== undefined && typeof r[c] !== 'object'));
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
 }

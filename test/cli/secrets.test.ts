@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('ductape secrets CLI', () => {
-  it('sets, lists and uses a secret, rotates the key, and never prints the value', async () => {
+  it('sets, lists and uses a secret, rotates the key, and never prints the value', { timeout: 240_000 }, async () => {
     for (const args of [
       ['apps', 'create', 'demo', '--env', `prd=${upstream.url}/v1`, '--env', `dev=${upstream.url}/v1`],
       ['apps', 'import', join(dir, 'spec.json'), '--app', 'demo'],

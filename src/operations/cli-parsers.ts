@@ -1,0 +1,36 @@
+// Parsers for command-line option values, shared by every derived CLI command.
+import { ConfigError } from '../errors.js';
+
+/** Parses a JSON option value, naming the option when it is not JSON. */
+export function jsonOption(option: string) {
+  return (value: string): unknown => {
+    try {
+      return JSON.parse(value);
+    } catch (err) {
+      // Only the position: V8's message quotes the text around the error, which may be a credential.
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new ConfigError(`--${option} must be JSON${at ? ` (invalid at character ${at})` : ''}.`, { option });
+    }
+  };
+}
+
+/** Collects repeated `key=value` options into an object. */
+export function pairs(value: string, acc: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new ConfigError(`Expected key=value, got "${value}".`);
+  acc = acc ?? {};
+  acc[value.slice(0, i)] = value.slice(i + 1);
+  return acc;
+}
+
+/** A comma-separated list: 'dev, prd' → ['dev', 'prd']. */
+export const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** A number, or the option's name in the error. */
+export function numberOption(option: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${option} must be a number (got "${v}").`, { option });
+    return n;
+  };
+}

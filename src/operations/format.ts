@@ -1,0 +1,10 @@
+// Plain-text rendering shared by the CLI's human output.
+
+/** A plain aligned table of the rows' scalar fields. */
+export function table(rows: Record<string, unknown>[]): string {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => rows.some((r) => r[c] !== undefined && typeof r[c] !== 'object'));
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}

@@ -1,0 +1,54 @@
+// Zod fragments shared by the operation input schemas (API.md §3 names; details left to the handlers' checks).
+import { z } from 'zod';
+
+// The same patterns model/definitions.ts enforces, so a bad tag is refused at the edge with the same words.
+export const tag = (what = 'tag') =>
+  z.string({ error: `expected a ${what}` }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { error: "expected 1–100 letters, digits, '_', '.' or '-'" });
+export const slug = () => z.string({ error: 'expected a slug' }).regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected a lowercase slug like "dev" or "prd"' });
+
+/** Any JSON object (details checked by the handler). */
+export const jsonObject = () => z.record(z.string(), z.unknown());
+/** A JSON Schema: an object or a boolean. */
+export const jsonSchema = () => z.union([jsonObject(), z.boolean()]).describe('a JSON Schema');
+export const stringMap = () => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+/** A time: ISO 8601 text, epoch ms, or (SDK only) a Date. */
+export const time = () => z.union([z.string(), z.number(), z.date()]);
+
+export const product = () => z.string().min(1).describe('product tag');
+export const env = () => z.string().min(1).describe('product env slug');
+export const app = () => z.string().min(1).describe('app tag');
+export const accessTag = () => z.string().min(1).describe('access tag of the connected app');
+export const event = () => z.string().min(1).describe('action event tag');
+
+/** `auth` of products.apps.configure: one credential form or several (details: runtime/auth/forms.ts). */
+export const auth = () =>
+  z
+    .union([jsonObject(), z.array(jsonObject()), z.null()])
+    .describe('credentials: { type: "bearer" | "basic" | "apiKey" | "oauth2" | "action", … } or raw { headers, query, body }; sealed at rest; null removes them');
+
+/** The run input's request parts (the seed's IActionRequest). */
+export const actionRequest = () =>
+  z.strictObject({
+    query: jsonObject().optional(),
+    params: jsonObject().optional(),
+    body: z.unknown().optional(),
+    headers: jsonObject().optional(),
+    cookies: jsonObject().optional(),
+  });
+
+/** The seed's IActionProcessorInput (API.md §4). */
+export const runInput = () =>
+  z.strictObject({
+    env: env(),
+    product: product(),
+    app: accessTag(),
+    event: event(),
+    input: actionRequest().optional(),
+    cache: z.string().optional().describe('cache tag of the product'),
+    retries: z.number().int().min(0).max(20).optional().describe('extra attempts'),
+    timeout: z
+      .union([z.number().positive(), z.strictObject({ attempt: z.number().positive().optional(), headers: z.number().positive().optional(), body: z.number().positive().optional(), run: z.number().positive().optional() })])
+      .optional()
+      .describe('per-attempt timeout in ms, or { attempt, headers, body, run }'),
+    session: z.union([z.string(), z.strictObject({ tag: z.string(), token: z.string() })]).optional().describe("{ tag, token } or 'tag:token'"),
+  });

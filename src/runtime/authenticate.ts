@@ -116,7 +116,6 @@ async function resolveValues(
       const params = oauth2Params(entry, form as OAuth2Auth);
       // An end user's connection: their token, found through the run's session (connections, API.md §13).
       const owner = params.grant === 'authorization_code' ? await runOwner(ctx, ctx.plan!, ownerSelector(ctx, pa)) : undefined;
-      if (owner) ctx.owner = owner.name;
       const accessToken = rejected
         ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs, owner)
         : await rt.oauth.getAccessToken(params, waitMs, owner);

@@ -167,7 +167,7 @@ describe('connections: state and code', () => {
 
 describe('connections: refresh', () => {
   it('refreshes an expired access token once for 100 concurrent runs of that owner', async () => {
-    await setup({ expiresIn: 1, refreshDelayMs: 50 });
+    await setup({ expiresIn: 1, refreshedExpiresIn: 3600, refreshDelayMs: 50 });
     await connect(ductape, as, '1', 'alice@crm');
     const session = await sessionOf(ductape, '1');
     expect((await me(ductape, session)).account).toBe('alice@crm');
@@ -260,5 +260,46 @@ describe('connections: configuration', () => {
     expect(badSelector.code).toBe('CONFIG_ERROR');
     const shared = await errorOf(ductape.connections.authorize({ product: 'other', env: 'prd', app: 'crm', owner: '1' }));
     expect(shared.message).toContain('not connected per user');
+  });
+});
+
+describe('connections: an imported spec', () => {
+  beforeEach(() => setup());
+
+  it("takes the consent and token URLs and the default scopes from the spec's authorizationCode flow", async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'People', version: '1' },
+      servers: [{ url: as.url }],
+      components: {
+        securitySchemes: {
+          oauth: {
+            type: 'oauth2',
+            flows: {
+              authorizationCode: { authorizationUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, scopes: { 'people.read': 'read people', 'people.write': 'write people' } },
+            },
+          },
+        },
+      },
+      security: [{ oauth: ['people.read'] }],
+      paths: { '/me': { get: { operationId: 'whoAmI', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object' } } } } } } } },
+    };
+    await ductape.apps.import({ app: 'people', spec });
+    await ductape.apps.envs.upsert({ app: 'people', slug: 'prd', base_url: as.url });
+    await ductape.products.apps.connect({ product: 'dash', app: 'people' });
+    await ductape.products.apps.configure({
+      product: 'dash',
+      env: 'prd',
+      app: 'people',
+      per_user: '$Session{user}{id}',
+      auth: { type: 'oauth2', grant: 'authorization_code', client_id: 'app-client', client_secret: '$Secret{CRM_CLIENT_SECRET}', redirect_uri: REDIRECT_URI },
+    });
+    const { url } = await ductape.connections.authorize({ product: 'dash', env: 'prd', app: 'people', owner: '7' });
+    expect(url.startsWith(`${as.authorizeUrl}?`)).toBe(true);
+    expect(new URL(url).searchParams.get('scope')).toBe('people.read people.write');
+    const { code, state } = await as.approve(url, 'gina@people');
+    expect(await ductape.connections.complete({ state, code })).toMatchObject({ owner: '7', scopes: ['people.read', 'people.write'] });
+    const run = await ductape.actions.run<{ account: string }>({ product: 'dash', env: 'prd', app: 'people', event: 'who_am_i', session: await sessionOf(ductape, '7') });
+    expect(run.account).toBe('gina@people');
   });
 });

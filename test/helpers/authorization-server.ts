@@ -12,6 +12,8 @@ export interface AuthorizationServerOptions {
   redirectUris: string[];
   /** Access token lifetime in seconds. @default 3600 */
   expiresIn?: number;
+  /** Lifetime of access tokens issued by a refresh, in seconds. @default expiresIn */
+  refreshedExpiresIn?: number;
   /** Delay before answering a refresh (lets concurrent callers pile up). @default 0 */
   refreshDelayMs?: number;
 }
@@ -101,12 +103,12 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     redirect(res, withQuery(q.redirect_uri, { code, state: q.state }));
   }
 
-  function issue(account: string, scope: string) {
+  function issue(account: string, scope: string, lifetime = expiresIn) {
     const rt = mint('rt');
     refresh.set(rt, { account, scope });
     const at = mint('at');
-    access.set(at, { account, expiresAt: Date.now() + expiresIn * 1000, refresh: rt });
-    return { access_token: at, token_type: 'Bearer', expires_in: expiresIn, refresh_token: rt, scope };
+    access.set(at, { account, expiresAt: Date.now() + lifetime * 1000, refresh: rt });
+    return { access_token: at, token_type: 'Bearer', expires_in: lifetime, refresh_token: rt, scope };
   }
 
   async function token(req: IncomingMessage, form: URLSearchParams, res: ServerResponse) {
@@ -141,7 +143,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
       // Rotation: the refresh token is single use (RFC 9700 §4.14.2).
       refresh.delete(old);
       call.status = 200;
-      return json(res, 200, issue(held.account, held.scope));
+      return json(res, 200, issue(held.account, held.scope, opts.refreshedExpiresIn ?? expiresIn));
     }
     fail(400, 'unsupported_grant_type', call.grant);
   }

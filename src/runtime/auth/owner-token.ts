@@ -31,6 +31,8 @@ export async function runOwner(ctx: RunContext, plan: Plan, selector: string): P
   const { store, workspace: ws } = runtime;
   const at: ConnectionAt = { product: plan.product, env: plan.env, app: plan.accessTag };
   const name = ownerOfSession(at, selector, ctx.session);
+  // Known before it is checked, so the run log names the owner of a run that fails for want of a connection.
+  ctx.owner = name;
   const active = activeOwners(runtime);
   const slot = `${plan.product}/${plan.env}/${plan.accessTag}\u0000${name}`;
   let id = active.get(slot);

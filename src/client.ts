@@ -179,7 +179,7 @@ export class Ductape {
       dispatcher: new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: { timeout: DEFAULTS.connectTimeoutMs }, maxResponseSize: o.maxResponseBytes }),
       cache,
       plans: new PlanCache(),
-      logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`)),
+      logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`), o.logsRetentionDays),
       privateKey: o.privateKey,
       closing: this.#closing.signal,
       inFlight: new Set(),

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'NETWORK_ERROR'
   | 'RATE_LIMITED'
-  | 'CONFIG_ERROR';
+  | 'CONFIG_ERROR'
+  | 'STORE_ERROR';
 
 /** One validation problem, as data (zod-style). */
 export interface Issue {
@@ -84,6 +85,21 @@ export class InvalidInputError extends DuctapeError {
 export class ConfigError extends DuctapeError {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super('CONFIG_ERROR', message, details, options);
+  }
+}
+
+/** Why the store failed: `busy` and `unreachable` pass with time; the others need someone to look. */
+export type StoreErrorReason = 'busy' | 'unreachable' | 'read_only' | 'full' | 'corrupt' | 'closed' | 'failed';
+
+/**
+ * The store (SQLite file or PostgreSQL) could not do what was asked. Every driver error becomes one of these, so
+ * callers never see a raw `SqliteError` or `pg` error; the driver's own code is kept in `driverCode`.
+ */
+export class StoreError extends DuctapeError {
+  declare readonly reason: StoreErrorReason;
+  declare readonly retryable: boolean;
+  constructor(message: string, details: { reason: StoreErrorReason; dialect: 'sqlite' | 'postgres'; driverCode?: string }, options?: { cause?: unknown }) {
+    super('STORE_ERROR', message, { ...details, retryable: details.reason === 'busy' || details.reason === 'unreachable' }, options);
   }
 }
 

@@ -29,6 +29,10 @@ export const DEFAULTS = {
    * bounds how late a change is honoured, and API.md §6 promises 1 s.
    */
   revisionPollMs: 250,
+  /** How long a store write waits for other processes' writes before failing with STORE_ERROR (API.md §6). */
+  storeBusyTimeoutMs: 10_000,
+  /** Run logs older than this many days are deleted (checked at most once an hour per process). */
+  logsRetentionDays: 30,
 } as const;
 
 export interface DuctapeOptions {
@@ -38,7 +42,7 @@ export interface DuctapeOptions {
   user_id?: string;
   /** Workspace secret: seals stored credentials and session tokens; never stored. Env: DUCTAPE_PRIVATE_KEY. */
   private_key?: string;
-  /** 'sqlite:<path>' (default './.ductape/ductape.db'), a path, or ':memory:'. Env: DUCTAPE_STORE. */
+  /** 'sqlite:<path>' (default './.ductape/ductape.db'), a path, ':memory:', or 'postgres://…'. Env: DUCTAPE_STORE. */
   store?: string;
   /** 'memory' (default) or 'redis://…'. Env: DUCTAPE_CACHE. */
   cache?: string;
@@ -50,6 +54,8 @@ export interface DuctapeOptions {
   max_response_bytes?: number;
   /** How often (ms) to look for definition and secret changes made by other processes (bounds how late they are honoured). 0 disables. @default 250 */
   revision_poll_ms?: number;
+  /** Run logs older than this many days are deleted; 0 keeps them forever. @default 30 */
+  logs_retention_days?: number;
 }
 
 export interface NormalizedOptions {
@@ -62,9 +68,10 @@ export interface NormalizedOptions {
   connections: number;
   maxResponseBytes: number;
   revisionPollMs: number;
+  logsRetentionDays: number;
 }
 
-const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'max_response_bytes', 'revision_poll_ms'];
+const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'max_response_bytes', 'revision_poll_ms', 'logs_retention_days'];
 const RENAMED: Record<string, string> = {
   workspaceId: 'workspace_id',
   workspace: 'workspace_id',
@@ -73,6 +80,9 @@ const RENAMED: Record<string, string> = {
   key: 'private_key',
   storeUrl: 'store',
   cacheUrl: 'cache',
+  logRetentionDays: 'logs_retention_days',
+  logs_retention: 'logs_retention_days',
+  log_retention_days: 'logs_retention_days',
 };
 
 export function checkKeys(what: string, given: object, accepted: string[], renamed: Record<string, string> = {}): void {
@@ -109,6 +119,7 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
     connections: num(raw.connections, 'connections', DEFAULTS.connectionsPerOrigin, 1),
     maxResponseBytes: num(raw.max_response_bytes, 'max_response_bytes', DEFAULTS.maxResponseBytes, 1),
     revisionPollMs: num(raw.revision_poll_ms, 'revision_poll_ms', DEFAULTS.revisionPollMs, 0),
+    logsRetentionDays: num(raw.logs_retention_days, 'logs_retention_days', DEFAULTS.logsRetentionDays, 0),
   };
 }
 

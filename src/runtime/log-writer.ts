@@ -9,8 +9,13 @@ export interface LogWriter {
   close(): Promise<void>;
 }
 
-export function createLogWriter(store: Store, workspace: string, onError: (err: unknown) => void): LogWriter {
+/** Retention is enforced after a flush, at most once an hour per process: pruning is a store write, never per run. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** @param retentionDays logs_retention_days: runs older than this are deleted; 0 keeps them forever. */
+export function createLogWriter(store: Store, workspace: string, onError: (err: unknown) => void, retentionDays = 0): LogWriter {
   let queue: RunLogEntry[] = [];
+  let prunedAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
@@ -25,6 +30,11 @@ export function createLogWriter(store: Store, workspace: string, onError: (err: 
     queue = [];
     // Chain writes so segments land in order and never overlap.
     writing = writing.then(() => store.insertLogs(workspace, batch)).catch(onError);
+    const now = Date.now();
+    if (retentionDays > 0 && now - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = now;
+      writing = writing.then(() => store.pruneLogs(workspace, new Date(now - retentionDays * 86_400_000))).then(() => {}, onError);
+    }
     return writing;
   };
 

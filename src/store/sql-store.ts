@@ -1,11 +1,10 @@
 // Store over Kysely: one set of queries for SQLite and PostgreSQL (dialect-specific bits are passed in).
-import { Kysely, Migrator, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
+import type { RunLogEntry } from '../model/run-log.js';
 import { withLeaseRow, type LeaseOptions } from './lease.js';
-import { migrations } from './migrations/index.js';
-
-import { fromTuple, toTuple, type LogTuple, type RunLogEntry, type RunLogRow } from '../model/run-log.js';
+import type { RunLogTable } from './logs/table.js';
 import type { ConnectionRow, LogQuery, Store, StoredRecord } from './store.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -14,17 +13,15 @@ type Db = Kysely<any>;
 const now = () => new Date().toISOString();
 const parse = <T>(text: string | null | undefined): T => (text == null ? (undefined as T) : (JSON.parse(text) as T));
 
-export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
-  }
-}
-
-/** Dialect-specific extras. */
-export interface SqlStoreHooks {
+/** What differs between dialects; the queries themselves are shared. */
+export interface SqlStoreConfig {
+  /**
+   * Statements that open a write transaction. Transactions are serialized with each other on both dialects
+   * (SQLite: `BEGIN IMMEDIATE` takes the write lock up front; PostgreSQL: a transaction-scoped advisory lock), so a
+   * read-modify-write inside one never loses a concurrent update and never fails on a lock upgrade.
+   */
+  begin: string[];
+  logs: RunLogTable;
   onClose?: () => Promise<void>;
   /** A dialect's own lease (PostgreSQL: an advisory lock); lease rows otherwise. */
   withLease?: Store['withLease'];
@@ -33,14 +30,27 @@ export interface SqlStoreHooks {
 export class SqlStore implements Store {
   constructor(
     readonly dialect: 'sqlite' | 'postgres',
-    private readonly db: Db | Transaction<any>,
-    private readonly hooks: SqlStoreHooks = {},
+    private readonly db: Db,
+    private readonly config: SqlStoreConfig,
     private readonly inTransaction = false,
   ) {}
 
+  /** A nested call joins the outer transaction. */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return (this.db as Db).transaction().execute((trx) => fn(new SqlStore(this.dialect, trx, {}, true)));
+    return this.db.connection().execute(async (conn) => {
+      let result: T;
+      try {
+        for (const statement of this.config.begin) await sql.raw(statement).execute(conn);
+        result = await fn(new SqlStore(this.dialect, conn, this.config, true));
+        await sql`commit`.execute(conn);
+      } catch (err) {
+        // Harmless when nothing is open (BEGIN itself failed); PostgreSQL also needs it after a failed COMMIT.
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw err;
+      }
+      return result;
+    });
   }
 
   async getWorkspace(id: string) {
@@ -269,77 +279,22 @@ export class SqlStore implements Store {
   }
 
   async withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: () => Promise<T>): Promise<T> {
-    return this.hooks.withLease ? this.hooks.withLease(ws, name, opts, fn) : withLeaseRow(this.db, ws, name, opts, fn);
+    return this.config.withLease ? this.config.withLease(ws, name, opts, fn) : withLeaseRow(this.db, ws, name, opts, fn);
   }
 
   async insertLogs(ws: string, entries: RunLogEntry[]) {
-    if (entries.length === 0) return;
-    let first = entries[0].startedAt;
-    let last = first;
-    for (const e of entries) {
-      if (e.startedAt < first) first = e.startedAt;
-      if (e.startedAt > last) last = e.startedAt;
-    }
-    await this.db
-      .insertInto('run_log_segments')
-      .values({
-        workspace_id: ws,
-        first_time: new Date(first).toISOString(),
-        last_time: new Date(last).toISOString(),
-        count: entries.length,
-        rows: JSON.stringify(entries.map(toTuple)),
-      })
-      .execute();
+    if (entries.length > 0) await this.config.logs.insert(this.db, ws, entries);
   }
-
-  /**
-   * Newest runs first. Segments are read newest-first and only while they can still hold one of the `limit` newest
-   * matches (segments overlap a little in time: a run is logged when it ends, stamped when it started).
-   */
   async queryLogs(ws: string, query: LogQuery) {
-    const limit = query.limit ?? 100;
-    const sinceMs = query.since === undefined ? undefined : new Date(query.since).getTime();
-    const { product, app, event, status, owner } = query;
-    const matches = (t: LogTuple) =>
-      (!product || t[3] === product) &&
-      (!app || t[5] === app) &&
-      (!event || t[6] === event) &&
-      (owner === undefined || t[14] === owner) &&
-      (status === undefined || (status === 'ok' ? (t[8] & 1) !== 0 : status === 'error' ? (t[8] & 1) === 0 : t[7] === status)) &&
-      (sinceMs === undefined || t[0] >= sinceMs);
-    const found: { t: LogTuple; id: string }[] = [];
-    let floor = -Infinity;
-    const page = 32;
-    for (let offset = 0; ; offset += page) {
-      let q = this.db.selectFrom('run_log_segments').select(['seq', 'last_time', 'rows']).where('workspace_id', '=', ws);
-      if (sinceMs !== undefined) q = q.where('last_time', '>=', new Date(sinceMs).toISOString());
-      const segments = await q.orderBy('last_time', 'desc').orderBy('seq', 'desc').limit(page).offset(offset).execute();
-      for (const seg of segments) {
-        if (found.length >= limit && Date.parse(seg.last_time) < floor) return finishLogs(found, limit);
-        const tuples = parse<LogTuple[]>(seg.rows);
-        for (let i = 0; i < tuples.length; i++) if (matches(tuples[i])) found.push({ t: tuples[i], id: `${seg.seq}.${i}` });
-        if (found.length >= limit) {
-          found.sort(newestFirst);
-          found.length = limit;
-          floor = found[limit - 1].t[0];
-        }
-      }
-      if (segments.length < page) return finishLogs(found, limit);
-    }
+    return this.config.logs.query(this.db, ws, query);
+  }
+  async pruneLogs(ws: string, before: Date) {
+    return this.config.logs.prune(this.db, ws, before.getTime());
   }
 
   async close() {
-    await this.hooks.onClose?.();
+    if (!this.inTransaction) await this.config.onClose?.();
   }
-}
-
-// By start time, then by position in the log (segment, index), newest first.
-const newestFirst = (a: { t: LogTuple; id: string }, b: { t: LogTuple; id: string }) =>
-  b.t[0] - a.t[0] || b.id.localeCompare(a.id, 'en', { numeric: true });
-
-function finishLogs(found: { t: LogTuple; id: string }[], limit: number): RunLogRow[] {
-  found.sort(newestFirst);
-  return found.slice(0, limit).map((f) => fromTuple(f.t, f.id));
 }
 
 function toRecord<T>(row: any): StoredRecord<T> {

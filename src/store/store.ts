@@ -31,9 +31,17 @@ export interface LogQuery {
   limit?: number;
 }
 
+/**
+ * Everything Ductape persists. Implementations: SqlStore over SQLite (sqlite.ts) and PostgreSQL (postgres.ts); both
+ * pass test/contract/store.ts. Every failure is a DuctapeError (driver errors become STORE_ERROR, driver.ts).
+ */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
-  /** Runs fn in one transaction: either everything it wrote lands, or nothing does. */
+  /**
+   * Runs fn in one transaction: either everything it wrote lands, or nothing does (a crash included). Transactions
+   * are serialized with each other across processes, so keep them short: never wait on the network inside one.
+   * A nested call joins the outer transaction.
+   */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 
   getWorkspace(id: string): Promise<{ id: string; keyCheck: string | null; revision: number } | undefined>;
@@ -89,6 +97,8 @@ export interface Store {
   /** Appends a batch of runs as one segment. */
   insertLogs(ws: string, entries: RunLogEntry[]): Promise<void>;
   queryLogs(ws: string, query: LogQuery): Promise<RunLogRow[]>;
+  /** Deletes runs that started before `before` (logs_retention_days); resolves to how many stored rows went. */
+  pruneLogs(ws: string, before: Date): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,47 @@
+// Opens a PostgreSQL store (a `pg` pool through Kysely) and brings its schema up to date.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { closeOnce, guardDialect, type DriverGuard } from './driver.js';
+import { rowLogs } from './logs/rows.js';
+import { migrate, PG_LOCK, PG_LOCK_CLASS } from './migrate.js';
+import { SqlStore } from './sql-store.js';
+
+export interface PostgresStoreOptions {
+  /** Connections kept open to the server by this process. @default 10 */
+  poolSize?: number;
+}
+
+/** The URL without its password, for messages. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+}
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Runs never touch the store once warm (plans are cached), so a few connections serve many concurrent runs;
+    // each process holds at most this many, which keeps a fleet of processes under max_connections (100 by default).
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'ductape',
+  });
+  // An idle connection the server drops (a restart, a failover) is reported here; without a listener Node would
+  // crash the process. The pool discards it and the next query opens a new one.
+  pool.on('error', () => {});
+  const guard: DriverGuard = { dialect: 'postgres', location: redactStoreUrl(url), busyTimeoutMs: 0 };
+  const db = new Kysely<any>({ dialect: guardDialect(new PostgresDialect({ pool }), guard) });
+  try {
+    await migrate(db, 'postgres');
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw err;
+  }
+  return new SqlStore('postgres', db, {
+    // Serializes write transactions as SQLite's write lock does: read-modify-write definition changes never lose an
+    // update under READ COMMITTED. Transaction-scoped, so it is released by COMMIT/ROLLBACK even behind PgBouncer.
+    begin: ['begin', `select pg_advisory_xact_lock(${PG_LOCK_CLASS}, ${PG_LOCK.write})`],
+    logs: rowLogs,
+    onClose: () => closeOnce(guard, () => pool.end()),
+  });
+}

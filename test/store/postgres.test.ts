@@ -1,0 +1,85 @@
+// The store contract on a real PostgreSQL 15 that this file starts (test/helpers/postgres-server.ts), plus what only
+// PostgreSQL has: migrations raced by real processes, a Ductape client end to end, an unreachable server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuctapeError } from '../../src/errors.js';
+import { openStore } from '../../src/store/index.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { storeContract } from '../contract/store.js';
+import { newClient } from '../helpers/client.js';
+import { fixture, startChild } from '../helpers/node-child.js';
+import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
+import { freePort } from '../helpers/redis-server.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+let server: PostgresServer | undefined;
+beforeAll(async () => {
+  if (hasPostgres) server = await startPostgresServer();
+});
+afterAll(async () => server?.stop());
+
+if (!hasPostgres) {
+  describe('postgres store', () => {
+    it.skip('skipped: PostgreSQL is not installed (apt-get install postgresql-15, or set DUCTAPE_PG_BIN)', () => {});
+  });
+} else {
+  storeContract('postgres', () => openPostgresStore(server!.url), { shared: true });
+
+  describe('postgres store', () => {
+    it('migrates a new database once when several processes open it at the same moment', async () => {
+      for (let round = 0; round < 3; round++) {
+        const url = await server!.createDatabase(`race${round}`);
+        const children = Array.from({ length: 3 }, () => startChild(fixture('open-store.ts'), [url]));
+        const results = await Promise.all(children.map((c) => c.done));
+        for (const r of results) expect(JSON.parse(r.stdout), r.stderr).toEqual({ ok: true });
+        const store = await openPostgresStore(url);
+        expect(await store.getWorkspace('race')).toMatchObject({ id: 'race', keyCheck: 'check' });
+        await store.close();
+      }
+    });
+
+    it('serves a Ductape client: definitions, runs, run logs filtered in SQL', async () => {
+      const upstream = await startUpstream();
+      const url = await server!.createDatabase('client');
+      const ductape = newClient({ store: url });
+      try {
+        await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: upstream.url }] });
+        await ductape.apps.actions.create({ app: 'api', event: 'ping', method: 'GET', path: '/ping' });
+        await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+        await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+        for (let i = 0; i < 3; i++) await ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event: 'ping' });
+        const logs = await ductape.logs.query({ product: 'shop', event: 'ping' });
+        expect(logs).toHaveLength(3);
+        expect(logs[0]).toMatchObject({ product: 'shop', app: 'api', event: 'ping', status: 200, ok: true });
+        expect(await ductape.logs.query({ status: 'error' })).toEqual([]);
+      } finally {
+        await ductape.close();
+        await upstream.close();
+      }
+      // Another client (another process, as far as the store knows) sees the same workspace.
+      const again = newClient({ store: url });
+      expect((await again.logs.query({})).length).toBe(3);
+      await again.close();
+    });
+
+    it('fails with STORE_ERROR (unreachable) and no password in the message when the server cannot be reached', async () => {
+      const port = await freePort();
+      const err = await openStore(`postgres://ductape:s3cret-pass@127.0.0.1:${port}/ductape`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DuctapeError);
+      expect(err).toMatchObject({ code: 'STORE_ERROR', reason: 'unreachable', retryable: true });
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((err as Error).message).not.toContain('s3cret-pass');
+    });
+
+    it('turns SQL errors into STORE_ERROR', async () => {
+      const store = await openPostgresStore(server!.url);
+      try {
+        // A NUL byte is valid in a JS string but not in PostgreSQL text: the driver refuses it.
+        const err = await store.putRecord('ws', 'k', 'bad\u0000key', 1).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DuctapeError);
+        expect(err).toMatchObject({ code: 'STORE_ERROR', dialect: 'postgres' });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

@@ -96,6 +96,11 @@ class GuardedDriver implements Driver {
   }
 }
 
+/** A store URL without its password, for messages. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+}
+
 /** Marks the store closed (later calls fail with STORE_ERROR 'closed'), then closes its database once. */
 export async function closeOnce(guard: DriverGuard, close: () => unknown): Promise<void> {
   if (guard.closed) return;

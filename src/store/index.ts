@@ -1,6 +1,6 @@
 // Picks the store implementation from a store URL: 'sqlite:<path>', a bare path, ':memory:', or 'postgres://…'.
 import { ConfigError } from '../errors.js';
-import { openPostgresStore, redactStoreUrl } from './postgres.js';
+import { redactStoreUrl } from './driver.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -15,6 +15,8 @@ export async function openStore(url: string): Promise<Store> {
     } catch {
       throw new ConfigError(`The store URL "${redactStoreUrl(url)}" is not a valid URL. Expected postgres://user:password@host:5432/database.`, { option: 'store' });
     }
+    // Loaded only when asked for: the embedded default never pays for the pg driver.
+    const { openPostgresStore } = await import('./postgres.js');
     return openPostgresStore(url);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {

@@ -1,7 +1,7 @@
 // Opens a PostgreSQL store (a `pg` pool through Kysely) and brings its schema up to date.
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { closeOnce, guardDialect, type DriverGuard } from './driver.js';
+import { closeOnce, guardDialect, redactStoreUrl, type DriverGuard } from './driver.js';
 import { rowLogs } from './logs/rows.js';
 import { migrate, PG_LOCK, PG_LOCK_CLASS } from './migrate.js';
 import { SqlStore } from './sql-store.js';
@@ -9,11 +9,6 @@ import { SqlStore } from './sql-store.js';
 export interface PostgresStoreOptions {
   /** Connections kept open to the server by this process. @default 10 */
   poolSize?: number;
-}
-
-/** The URL without its password, for messages. */
-export function redactStoreUrl(url: string): string {
-  return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1:***@');
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {

@@ -21,6 +21,8 @@ export interface OAuthServerOptions {
    * revokes the whole grant: every refresh and access token descended from the same original one. @default false
    */
   revokeGrantOnReuse?: boolean;
+  /** Told of every token request as it arrives (before any delay or hold). */
+  onTokenRequest?: (log: TokenRequestLog) => void;
 }
 
 export interface TokenRequestLog {
@@ -104,6 +106,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     }
     const log: TokenRequestLog = { grant: form.get('grant_type') ?? '', clientId, clientAuth, scope: form.get('scope') ?? undefined, refreshToken: form.get('refresh_token') ?? undefined, params, status: 0 };
     tokenRequests.push(log);
+    opts.onTokenRequest?.(log);
     if (hold) {
       hold.onHeld?.();
       await hold.promise;

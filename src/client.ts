@@ -63,6 +63,7 @@ export class Ductape {
   #ready?: Promise<Runtime>;
   #closed = false;
   #poll?: NodeJS.Timeout;
+  #unwatch?: () => void;
   readonly #closing = new AbortController();
 
   constructor(options: DuctapeOptions = {}) {
@@ -191,12 +192,17 @@ export class Ductape {
     return runtime;
   }
 
-  /** Other processes may change definitions: drop plans when the workspace revision moves (bounded by the poll interval). */
+  /**
+   * Other processes may change definitions: drop plans when the workspace revision moves. The poll bounds how late
+   * that is seen; a store that can push (PostgreSQL NOTIFY) makes it immediate.
+   */
   #watchRevision(runtime: Runtime, initial: number): void {
     let seen = initial;
     let busy = false;
-    this.#poll = setInterval(() => {
-      if (busy) return;
+    let again = false;
+    const check = (): void => {
+      // A notice that arrives during a read is checked again after it: that read may predate the change.
+      if (busy) return void (again = true);
       busy = true;
       runtime.store
         .getRevision(runtime.workspace)
@@ -207,9 +213,17 @@ export class Ductape {
           }
         })
         .catch(() => {})
-        .finally(() => (busy = false));
-    }, this.#opts.revisionPollMs);
+        .finally(() => {
+          busy = false;
+          if (again) {
+            again = false;
+            check();
+          }
+        });
+    };
+    this.#poll = setInterval(() => busy || check(), this.#opts.revisionPollMs);
     this.#poll.unref();
+    this.#unwatch = runtime.store.watchRevision?.(runtime.workspace, check);
   }
 
   /** Resolves once the store is open and the key checked; definition calls do this implicitly. */
@@ -244,6 +258,7 @@ export class Ductape {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#poll) clearInterval(this.#poll);
+    this.#unwatch?.();
     this.#closing.abort();
     const rt = this.#runtime ?? (this.#ready ? await this.#ready.catch(() => undefined) : undefined);
     if (!rt) return;

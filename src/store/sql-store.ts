@@ -25,6 +25,8 @@ export interface SqlStoreConfig {
   onClose?: () => Promise<void>;
   /** A dialect's own lease (PostgreSQL: an advisory lock); lease rows otherwise. */
   withLease?: Store['withLease'];
+  /** Push notice of revision bumps (PostgreSQL: LISTEN). */
+  watchRevision?: Store['watchRevision'];
 }
 
 export class SqlStore implements Store {
@@ -70,6 +72,9 @@ export class SqlStore implements Store {
   async getRevision(ws: string) {
     const row = await this.db.selectFrom('workspaces').select('revision').where('id', '=', ws).executeTakeFirst();
     return row ? Number(row.revision) : 0;
+  }
+  watchRevision(ws: string, onChange: () => void): () => void {
+    return this.hooks.watchRevision?.(ws, onChange) ?? (() => {});
   }
   async bumpRevision(ws: string) {
     await this.db

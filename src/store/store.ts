@@ -50,6 +50,12 @@ export interface Store {
   /** A counter bumped by every definition change, so other processes can drop compiled plans. */
   getRevision(ws: string): Promise<number>;
   bumpRevision(ws: string): Promise<void>;
+  /**
+   * Push notice of revision bumps committed by any process (PostgreSQL: LISTEN/NOTIFY), so that they are honoured at
+   * once rather than at the next poll; returns the unsubscribe. Absent or silent where the store cannot push (SQLite):
+   * the client's revision poll is the bound everywhere.
+   */
+  watchRevision?(ws: string, onChange: () => void): () => void;
 
   getApp(ws: string, tag: string): Promise<AppDef | undefined>;
   listApps(ws: string): Promise<AppDef[]>;

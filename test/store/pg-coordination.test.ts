@@ -1,0 +1,147 @@
+// PostgreSQL coordination primitives against a real server: the advisory-lock lease and the revision listener.
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withAdvisoryLease } from '../../src/store/pg-lease.js';
+import { createRevisionListener, REVISION_CHANNEL } from '../../src/store/pg-notify.js';
+import { errorOf } from '../helpers/errors.js';
+import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (skipped: PostgreSQL 15 is not installed)'}`, () => {
+  let server: PostgresServer;
+  // Two pools stand for two processes: they share nothing but the server.
+  let a: Kysely<any>;
+  let b: Kysely<any>;
+  const open = (url: string) => {
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // Backends this test terminates on purpose: idle clients report to the pool, checked-out ones to themselves.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+    return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  };
+
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    a = open(server.url);
+    b = open(server.url);
+  });
+  afterAll(async () => {
+    await a?.destroy();
+    await b?.destroy();
+    await server?.stop();
+  });
+
+  describe('withAdvisoryLease', () => {
+    it('lets one holder in at a time across pools', async () => {
+      const events: string[] = [];
+      const hold = (db: Kysely<any>, who: string) =>
+        withAdvisoryLease(db, 'acme', 'oauth-token/k', { waitMs: 10_000 }, async () => {
+          events.push(`${who} in`);
+          await sleep(100);
+          events.push(`${who} out`);
+          return who;
+        });
+      expect(await Promise.all([hold(a, 'a'), hold(b, 'b'), hold(a, 'a2'), hold(b, 'b2')])).toEqual(['a', 'b', 'a2', 'b2']);
+      for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(events[i].replace(' in', ' out'));
+    });
+
+    it('gives up with TIMEOUT after waitMs, and the holder is not disturbed', async () => {
+      let release!: () => void;
+      const held = withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, () => new Promise<string>((r) => (release = () => r('done'))));
+      await sleep(100);
+      const err = await errorOf(withAdvisoryLease(b, 'acme', 'k', { waitMs: 200 }, async () => 'never'));
+      expect(err.code).toBe('TIMEOUT');
+      expect(err.details.timeoutMs).toBe(200);
+      release();
+      expect(await held).toBe('done');
+    });
+
+    it('holds a transaction-scoped lock only: nothing is left on the session after release (safe behind PgBouncer)', async () => {
+      await withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(b);
+        expect(rows[0].n).toBe(1);
+      });
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(b);
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('releases the lock when fn throws', async () => {
+      await expect(withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await withAdvisoryLease(b, 'acme', 'k', { waitMs: 200 }, async () => 'next')).toBe('next');
+    });
+
+    it('frees the lock at once when the holding connection dies', async () => {
+      let holderPid = 0;
+      let finish!: () => void;
+      const held = withAdvisoryLease(a, 'acme', 'dies', { waitMs: 1_000 }, async () => {
+        const { rows } = await sql<{ pid: number }>`select pid from pg_locks where locktype = 'advisory' and granted`.execute(b);
+        holderPid = rows[0].pid;
+        await new Promise<void>((r) => (finish = r));
+      });
+      held.catch(() => undefined);
+      while (!holderPid) await sleep(20);
+      // The server side of a vanished client: its backend ends, and with it the transaction and the lock.
+      await sql`select pg_terminate_backend(${holderPid})`.execute(b);
+      expect(await withAdvisoryLease(b, 'acme', 'dies', { waitMs: 5_000 }, async () => 'taken over')).toBe('taken over');
+      finish();
+      await held;
+    });
+  });
+
+  describe('createRevisionListener', () => {
+    it('calls the subscribers of a workspace when a NOTIFY for it commits, and no one else', async () => {
+      const listener = createRevisionListener(server.url);
+      try {
+        let acme = 0;
+        let other = 0;
+        listener.subscribe('acme', () => acme++);
+        listener.subscribe('other', () => other++);
+        // Until LISTEN is in place, a notification can be missed (the poll covers that); wait until one arrives.
+        for (let i = 0; i < 100 && acme === 0; i++) {
+          await sql`select pg_notify(${REVISION_CHANNEL}, 'acme')`.execute(a);
+          await sleep(50);
+        }
+        expect(acme).toBeGreaterThan(0);
+        const seen = acme;
+        // NOTIFY is transactional: nothing arrives for a rolled back change.
+        await a.transaction().execute(async (trx) => {
+          await sql`select pg_notify(${REVISION_CHANNEL}, 'acme')`.execute(trx);
+          throw new Error('roll back');
+        }).catch(() => undefined);
+        await sql`select pg_notify(${REVISION_CHANNEL}, 'acme')`.execute(a);
+        for (let i = 0; i < 100 && acme === seen; i++) await sleep(20);
+        await sleep(100);
+        expect(acme).toBe(seen + 1);
+        expect(other).toBe(0);
+      } finally {
+        await listener.close();
+      }
+    });
+
+    it('reconnects after its connection is killed and tells subscribers to check again', async () => {
+      const listener = createRevisionListener(server.url);
+      try {
+        let calls = 0;
+        listener.subscribe('acme', () => calls++);
+        const listening = async () => {
+          const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = 'ductape-listen'`.execute(a);
+          return rows.map((r) => r.pid);
+        };
+        let pids: number[] = [];
+        for (let i = 0; i < 200 && pids.length === 0; i++, await sleep(25)) pids = await listening();
+        expect(pids).toHaveLength(1);
+        await sql`select pg_terminate_backend(${pids[0]})`.execute(a);
+        // After the reconnect, one call covers whatever was committed while no one listened.
+        for (let i = 0; i < 200 && calls === 0; i++) await sleep(25);
+        expect(calls).toBe(1);
+        const again = await listening();
+        expect(again).toHaveLength(1);
+        expect(again[0]).not.toBe(pids[0]);
+      } finally {
+        await listener.close();
+      }
+    });
+  });
+});

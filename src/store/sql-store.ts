@@ -74,7 +74,7 @@ export class SqlStore implements Store {
     return row ? Number(row.revision) : 0;
   }
   watchRevision(ws: string, onChange: () => void): () => void {
-    return this.hooks.watchRevision?.(ws, onChange) ?? (() => {});
+    return this.config.watchRevision?.(ws, onChange) ?? (() => {});
   }
   async bumpRevision(ws: string) {
     await this.db

@@ -116,7 +116,7 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
       await ductape.actions.run({ env: 'dev', product: 'payments', app: 'stripe', event: 'create_payment_intent', input: { body: { amount: 1, currency: 'usd' }, headers: { authorization: '$Secret{EXAMPLE_API_KEY}' } } });
     } catch (err) {
       if (!(err instanceof DuctapeError) || err.code !== 'INVALID_INPUT') throw err;
-      log(`▶ A prd secret cannot be used in dev\n  ${err.code}: ${err.message}\n`);
+      log(`▶ Run input cannot read secrets (an end user could type one into a field)\n  ${err.code}: ${err.message}\n`);
     }
 
     const logs = await ductape.logs.query({ limit: 100 });

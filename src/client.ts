@@ -185,6 +185,7 @@ export class Ductape {
       closing: this.#closing.signal,
       inFlight: new Set(),
       state: new RuntimeState(),
+      secretsInInput: o.secretsInInput,
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
     this.#runtime = runtime;

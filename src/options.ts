@@ -56,6 +56,13 @@ export interface DuctapeOptions {
   revision_poll_ms?: number;
   /** Run logs older than this many days are deleted; 0 keeps them forever. @default 30 */
   logs_retention_days?: number;
+  /**
+   * Resolve `$Secret{…}` in run input. Off by default: run input often carries end users' text, and a user who types
+   * `$Secret{STRIPE_KEY}` into a field would otherwise have the secret sent upstream. Turn it on only when your code
+   * builds every input itself. `$Auth{…}` is never read from run input. @default false
+   * @example new Ductape({ ...options, secrets_in_input: true })
+   */
+  secrets_in_input?: boolean;
 }
 
 export interface NormalizedOptions {
@@ -69,9 +76,10 @@ export interface NormalizedOptions {
   maxResponseBytes: number;
   revisionPollMs: number;
   logsRetentionDays: number;
+  secretsInInput: boolean;
 }
 
-const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'max_response_bytes', 'revision_poll_ms', 'logs_retention_days'];
+const CLIENT_KEYS = ['workspace_id', 'user_id', 'private_key', 'store', 'cache', 'cache_max_bytes', 'connections', 'max_response_bytes', 'revision_poll_ms', 'logs_retention_days', 'secrets_in_input'];
 const RENAMED: Record<string, string> = {
   workspaceId: 'workspace_id',
   workspace: 'workspace_id',
@@ -91,6 +99,12 @@ export function checkKeys(what: string, given: object, accepted: string[], renam
     const hint = renamed[k] ? ` Did you mean "${renamed[k]}"?` : '';
     throw new ConfigError(`Unknown ${what} option "${k}".${hint} Accepted: ${accepted.join(', ')}.`, { option: k });
   }
+}
+
+function bool(v: unknown, name: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(`${name} must be true or false.`, { option: name });
+  return v;
 }
 
 export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEnv = process.env): NormalizedOptions {
@@ -120,6 +134,7 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
     maxResponseBytes: num(raw.max_response_bytes, 'max_response_bytes', DEFAULTS.maxResponseBytes, 1),
     revisionPollMs: num(raw.revision_poll_ms, 'revision_poll_ms', DEFAULTS.revisionPollMs, 0),
     logsRetentionDays: num(raw.logs_retention_days, 'logs_retention_days', DEFAULTS.logsRetentionDays, 0),
+    secretsInInput: bool(raw.secrets_in_input, 'secrets_in_input', false),
   };
 }
 

@@ -155,6 +155,17 @@ export function compileTemplate(value: unknown, opts: CompileOptions = {}): Temp
  * Parses a string that must be exactly one placeholder (a session type's selector, for instance).
  * Returns undefined when the string is anything else.
  */
+/**
+ * Every well-formed or malformed placeholder of the given kinds in a value, with its JSON pointer (escaped `\\$` text
+ * is not a placeholder). Parsing is the compiler's, so what it finds is exactly what would be resolved.
+ * @example findPlaceholders({ body: { note: 'hi $Secret{K}' } }, ['Secret']) // [{ kind: 'Secret', text: '$Secret{K}', pointer: '/body/note' }]
+ */
+export function findPlaceholders(value: unknown, kinds: readonly PlaceholderKind[]): { kind: PlaceholderKind; text: string; pointer: string }[] {
+  const st: CompileState = { allow: KIND_SET, kinds: new Set(), problems: [], found: [] };
+  compileNode(value, '', st, 0);
+  return st.found!.filter((f) => kinds.includes(f.kind));
+}
+
 export function parsePlaceholder(text: string, allow?: readonly PlaceholderKind[]): { kind: PlaceholderKind; path: string[] } | undefined {
   if (typeof text !== 'string') return undefined;
   const st: CompileState = { allow: allow ? new Set<string>(allow) : KIND_SET, kinds: new Set(), problems: [] };
@@ -193,6 +204,8 @@ interface CompileState {
   kinds: Set<PlaceholderKind>;
   problems: Problem[];
   refs?: Ref[];
+  /** Where each placeholder sits (JSON pointer), for findPlaceholders. */
+  found?: { kind: PlaceholderKind; text: string; pointer: string }[];
 }
 
 // Returns: undefined = unchanged (identity), { v } = static but changed (escapes), Node = needs evaluation.
@@ -269,6 +282,7 @@ function parseString(s: string, pointer: string, st: CompileState): Part[] | nul
     const ref: Ref = { kind: name as PlaceholderKind, path, text: whole };
     parts.push(ref);
     st.refs?.push(ref);
+    if (KIND_SET.has(name)) st.found?.push({ kind: name as PlaceholderKind, text: whole, pointer });
     last = end;
   }
   if (!changed) return null;

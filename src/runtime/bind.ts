@@ -1,6 +1,6 @@
 // Stage: resolves placeholders in the run input ($Session, $Secret, $Variable, $Constant, $Now) into ctx.bound, once.
-import { ConfigError, DuctapeError, InvalidInputError } from '../errors.js';
-import { compileTemplate, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver, type Template } from '../model/placeholders.js';
+import { ConfigError, DuctapeError, InvalidInputError, type Issue } from '../errors.js';
+import { compileTemplate, findPlaceholders, getPath, hasPlaceholders, missing, type PlaceholderKind, type Resolver, type Template } from '../model/placeholders.js';
 import { cachedSecret } from './secret-cache.js';
 import type { IActionRequest, RunContext } from './context.js';
 import { applyDefaults } from './plan.js';
@@ -8,6 +8,7 @@ import { applyDefaults } from './plan.js';
 /*
  * $Auth is not accepted in run input: the login result it reads is obtained by the authenticate stage, after the input
  * has been validated and encoded. It belongs in connection auth templates. $Env is for `ductape apply` files only.
+ * $Secret is accepted here for stored defaults; in the caller's own input only with secrets_in_input (see below).
  */
 export const INPUT_KINDS: readonly PlaceholderKind[] = ['Session', 'Secret', 'Variable', 'Constant', 'Now'];
 
@@ -19,12 +20,34 @@ export function bind(ctx: RunContext): void | Promise<void> {
     ctx.bound = input;
     return;
   }
+  if (input === ctx.run.input || hasPlaceholders(ctx.run.input)) refuseCredentials(ctx);
   const template = compileTemplate(input, { allow: INPUT_KINDS, deferErrors: true });
   try {
     return evaluate(ctx, template);
   } catch (err) {
     throw blameConnection(ctx, err);
   }
+}
+
+/*
+ * API.md §4: run input often carries end users' text, so a `$Secret{…}` or `$Auth{…}` that the CALLER's input holds is
+ * refused (#11: a user typing $Secret{STRIPE_KEY} into a form field had the secret sent upstream). Placeholders from
+ * stored definitions (connection defaults, action defaults) are merged in after and resolve as before; that is why
+ * this looks at ctx.run.input, not at the merged input.
+ */
+function refuseCredentials(ctx: RunContext): void {
+  const kinds: PlaceholderKind[] = ctx.runtime.secretsInInput ? ['Auth'] : ['Secret', 'Auth'];
+  const found = findPlaceholders(ctx.run.input, kinds);
+  if (!found.length) return;
+  const issues: Issue[] = found.map((f) => {
+    const [, location, ...rest] = f.pointer.split('/');
+    const why =
+      f.kind === 'Auth'
+        ? 'a login result ($Auth) can only be used in the connection\'s auth templates'
+        : 'run input cannot read secrets; put credentials in the connection (products.apps.configure: auth, headers or query) or pass secrets_in_input: true to a client whose code builds every input itself';
+    return { location: location as Issue['location'], path: rest.length ? `/${rest.join('/')}` : '', message: `holds ${f.text}: ${why}` };
+  });
+  throw new InvalidInputError(issues, 'Run input may not hold credential placeholders');
 }
 
 function evaluate(ctx: RunContext, template: Template): void | Promise<void> {

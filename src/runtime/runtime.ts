@@ -22,6 +22,8 @@ export interface Runtime {
   readonly inFlight: Set<AttemptSignal>;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
+  /** Client option secrets_in_input: whether `$Secret{…}` in run input is resolved (bind stage). */
+  readonly secretsInInput: boolean;
   /** What the stages keep between runs (verifier, token managers, caches of compiled pieces): see state.ts. */
   readonly state: RuntimeState;
 }

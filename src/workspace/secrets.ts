@@ -1,6 +1,6 @@
 // Workspace secrets: sealed values scoped to envs and apps, one value per (env, app) slot, optionally expiring.
 import { randomUUID } from 'node:crypto';
-import { ConfigError, InvalidInputError, NotFoundError, type Issue } from '../errors.js';
+import { ConfigError, DuctapeError, InvalidInputError, NotFoundError, type Issue } from '../errors.js';
 import { registerSecret } from '../model/redact.js';
 import { openValue, sealValue } from '../store/seal.js';
 import type { Store, StoredRecord } from '../store/store.js';
@@ -100,7 +100,27 @@ export async function resolveSecret(deps: SecretDeps, key: string, where: { env:
 
 /** resolveSecret, with the slot's expiry (epoch ms or null) so callers may keep the value until then. */
 export async function resolveSecretEntry(deps: SecretDeps, key: string, where: { env: string; app?: string }): Promise<{ value: string; expiresAt: number | null }> {
-  const slot = pick(deps, key, await loadSlots(deps, key), where.env, where.app);
+  const slots = await loadSlots(deps, key, false);
+  // A run's error may reach the caller's end users (#11): it names the one secret asked for and never the workspace's
+  // other secrets, nor where this one is set. The management API (secrets.get, the CLI) says more.
+  if (slots.length === 0) {
+    throw new DuctapeError(
+      'NOT_FOUND',
+      `No secret "${key}" is set in this workspace. Set it with secrets.set({ key: '${key}', value, envs }) or "ductape secrets set ${key}".`,
+      { kind: 'secret', name: key },
+    );
+  }
+  let slot: Slot;
+  try {
+    slot = pick(deps, key, slots, where.env, where.app);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.details.expired_at !== undefined) throw err;
+    const to = where.app === undefined ? '' : ` for app ${where.app}`;
+    throw new ConfigError(
+      `secret ${key} is not available in env ${where.env}${to}. Set a value there with secrets.set({ key: '${key}', value, envs: ['${where.env}'] }); "ductape secrets list" shows where it is set.`,
+      { key, env: where.env, app: where.app ?? null },
+    );
+  }
   return { value: open(deps, slot), expiresAt: slot.data.expires_at };
 }
 

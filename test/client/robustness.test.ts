@@ -11,9 +11,9 @@ import { DuctapeError } from '../../src/errors.js';
 import { registerSecret } from '../../src/model/redact.js';
 
 
-async function setup(handler?: Handler) {
+async function setup(handler?: Handler, opts: Parameters<typeof newClient>[0] = {}) {
   const up = await startUpstream(handler);
-  const d = newClient();
+  const d = newClient(opts);
   onTestFinished(async () => { await d.close(); await up.close(); });
   await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
   await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x/{id}' });
@@ -38,7 +38,7 @@ describe('stream bodies', () => {
 
 describe('secret values that percent-encode differently from encodeURIComponent', () => {
   it('are redacted from error messages, envelopes and logs', async () => {
-    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); });
+    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); }, { secrets_in_input: true });
     await d.secrets.set({ key: 'K', value: 'my secret!(value)*' });
     const err = await caught(exec('get_x', { params: { id: '$Secret{K}' }, query: { q: '$Secret{K}' } }));
     const rows = await d.logs.query({});
@@ -51,7 +51,7 @@ describe('secret values that percent-encode differently from encodeURIComponent'
 
 describe('the redaction registry', () => {
   it('still redacts a secret after 10k other credential values were seen', async () => {
-    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); });
+    const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); }, { secrets_in_input: true });
     await d.secrets.set({ key: 'K', value: 'tenant-secret-ABCDEFGH' });
     expect((await caught(exec('get_x', { params: { id: '$Secret{K}' } }))).message).not.toContain('tenant-secret-ABCDEFGH');
     for (let i = 0; i <= 10_000; i++) registerSecret(`per-user-token-${i}-xxxxxxxx`); // e.g. per-user bearer tokens, rotated OAuth tokens

@@ -14,6 +14,6 @@ describe('examples/demo', () => {
     expect(text).toContain('/v1/users/42/stats'); // $Session{user}{id} from the verified session
     expect(text).toContain('cached: true; upstream calls for both runs: 1');
     expect(text).toContain('sealed at rest (in the store files: not found)');
-    expect(text).toContain('A prd secret cannot be used in dev');
+    expect(text).toContain('Run input cannot read secrets');
   });
 });

@@ -19,7 +19,7 @@ beforeEach(async () => {
 afterEach(async () => store.close());
 
 function context(input: IActionRequest, session?: unknown): RunContext {
-  const runtime = { workspace: 'acme', store, privateKey: KEY, plans: new PlanCache(), state: new RuntimeState() } as unknown as Runtime;
+  const runtime = { workspace: 'acme', store, privateKey: KEY, plans: new PlanCache(), state: new RuntimeState(), secretsInInput: true } as unknown as Runtime;
   const plan = {
     env: 'prd',
     accessTag: 'stripe',
@@ -89,7 +89,7 @@ describe('bind', () => {
   });
 
   it.each([
-    ['$Auth{token}', /\$Auth\{token\} is not allowed here/],
+    ['$Auth{token}', /holds \$Auth\{token\}: a login result \(\$Auth\) can only be used in the connection's auth templates/],
     ['$Env{HOME}', /\$Env\{HOME\} is not allowed here/],
     ['$Sesion{user}', /did you mean \$Session/],
   ])('refuses %s in run input with INVALID_INPUT', async (text, message) => {

@@ -102,6 +102,7 @@ async function runtimeOn(file: string): Promise<Runtime> {
     inFlight: new Set(),
     privateKey: TEST_KEY,
     state: new RuntimeState(),
+    secretsInInput: false,
   };
 }
 

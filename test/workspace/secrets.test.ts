@@ -71,15 +71,20 @@ describe('secrets', () => {
     await setSecret(deps, { key: 'K', value: 'only-for-stripe', envs: ['prd'], apps: ['stripe'] });
     const err = await failure(resolveSecret(deps, 'K', { env: 'prd', app: 'twilio' }));
     expect(err.code).toBe('CONFIG_ERROR');
-    expect(err.message).toContain('not available to app twilio in env prd');
+    expect(err.message).toContain('secret K is not available in env prd for app twilio');
+    // #11: a run's error names the secret asked for, never where else it is set.
+    expect(err.message).not.toContain('stripe');
   });
 
-  it('gives NOT_FOUND naming the key when it was never set', async () => {
-    await setSecret(deps, { key: 'STRIPE_KEY', value: 'sk_live_x' });
+  it('#11: gives NOT_FOUND naming the key asked for, and never the workspace\'s other secrets or their envs', async () => {
+    await setSecret(deps, { key: 'STRIPE_KEY', value: 'sk_live_x', envs: ['prd'] });
+    await setSecret(deps, { key: 'TWILIO_TOKEN', value: 'tw_x', envs: ['staging'] });
     const err = await failure(resolveSecret(deps, 'STRIPE_KY', { env: 'prd' }));
     expect(err.code).toBe('NOT_FOUND');
     expect(err.message).toContain('"STRIPE_KY"');
-    expect(err.message).toContain('did you mean "STRIPE_KEY"');
+    expect(err.message).toMatch(/secrets\.set/);
+    const shown = JSON.stringify(err.toJSON());
+    for (const other of ['STRIPE_KEY', 'TWILIO_TOKEN', 'staging']) expect(shown).not.toContain(other);
   });
 
   it('gives CONFIG_ERROR saying it expired once expires_at has passed', async () => {

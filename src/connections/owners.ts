@@ -83,6 +83,19 @@ export async function listOwners(store: Store, ws: string, where: { product: str
   return rows.map((r) => r.data).filter((c) => c.product === where.product && (where.env === undefined || c.env === where.env) && (where.app === undefined || c.app === where.app));
 }
 
+/**
+ * Deletes the owners of a product's per-user connections (of one access tag, or all) and their tokens. Called when
+ * the product or the connection goes away: re-creating it must not bring old users' tokens back to life.
+ */
+export async function deleteOwners(store: Store, ws: string, where: { product: string; app?: string }): Promise<number> {
+  const owners = (await listOwners(store, ws, { product: where.product })).filter((c) => where.app === undefined || c.app === where.app);
+  for (const c of owners) {
+    await store.deleteRecord(ws, OAUTH_TOKEN_KIND, ownerTokenKey(c, c.owner));
+    await store.deleteRecord(ws, OWNER_KIND, ownerKey(c, c.owner));
+  }
+  return owners.length;
+}
+
 /** The owner a run acts for: the connection's `per_user` selector applied to the verified session data. */
 export function ownerOfSession(at: ConnectionAt, selector: string, session: { data: unknown } | undefined): string {
   const ref = parsePlaceholder(selector, ['Session']);

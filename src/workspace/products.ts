@@ -8,6 +8,7 @@ import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import { checkPerUser } from '../connections/client-config.js';
+import { deleteOwners } from '../connections/owners.js';
 import { parsePlaceholder } from '../model/placeholders.js';
 import { listSessionTypes } from '../sessions/session-types.js';
 import { deleteSessionType } from '../sessions/sessions.js';
@@ -62,6 +63,8 @@ export function createProducts(deps: WorkspaceDeps) {
         // the old product's tokens valid again.
         const sessionDeps = { store: tx, workspace: ws, privateKey: deps.privateKey };
         for (const type of await listSessionTypes(sessionDeps, { product: tag })) await deleteSessionType(sessionDeps, { product: tag, tag: type.tag });
+        // The same for end users' connections: their tokens go with the product.
+        await deleteOwners(tx, ws, { product: tag });
         return { deleted: await tx.deleteProduct(ws, tag) };
       });
     },
@@ -98,6 +101,7 @@ export function createProducts(deps: WorkspaceDeps) {
           const existed = Object.hasOwn(p.connections, input.app) && delete p.connections[input.app];
           await tx.putProduct(ws, p);
           await tx.deleteConnections(ws, p.tag, input.app);
+          await deleteOwners(tx, ws, { product: p.tag, app: input.app });
           return { disconnected: existed };
         });
       },

@@ -263,6 +263,36 @@ describe('connections: configuration', () => {
   });
 });
 
+describe('connections: lifetime', () => {
+  beforeEach(() => setup());
+
+  it("drops the owners and their tokens with the connection or the product: re-creating them brings no one's tokens back", async () => {
+    const recreate = async () => {
+      if (!(await ductape.products.list()).some((p) => p.tag === 'dash')) {
+        await ductape.products.create({ tag: 'dash', envs: ['prd'] });
+        await ductape.products.sessions.create({ product: 'dash', tag: 'user', sample: { user: { id: '42' } }, selector: '$Session{user}{id}' });
+      }
+      await ductape.products.apps.connect({ product: 'dash', app: 'crm' });
+      await ductape.products.apps.configure({
+        ...AT,
+        per_user: '$Session{user}{id}',
+        auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: as.tokenUrl, client_id: 'app-client', client_secret: '$Secret{CRM_CLIENT_SECRET}', redirect_uri: REDIRECT_URI },
+      });
+    };
+    await connect(ductape, as, '1', 'alice@crm');
+    await ductape.products.apps.disconnect({ product: 'dash', app: 'crm' });
+    await recreate();
+    expect(await ductape.connections.list({ product: 'dash' })).toEqual([]);
+    expect((await errorOf(me(ductape, await sessionOf(ductape, '1')))).details).toMatchObject({ connectionStatus: 'not_connected' });
+
+    await connect(ductape, as, '1', 'alice@crm');
+    await ductape.products.delete({ product: 'dash' });
+    await recreate();
+    expect(await ductape.connections.list({ product: 'dash' })).toEqual([]);
+    expect((await errorOf(me(ductape, await sessionOf(ductape, '1')))).details).toMatchObject({ connectionStatus: 'not_connected' });
+  });
+});
+
 describe('connections: an imported spec', () => {
   beforeEach(() => setup());
 

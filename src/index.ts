@@ -16,5 +16,5 @@ export type { SessionType, SessionTypeInput } from './sessions/session-types.js'
 export type { StartedSession, VerifyResult, ActiveSession } from './sessions/sessions.js';
 export type { AuthConfig, AuthForm } from './runtime/auth/forms.js';
 export type { SetSecretArgs, SecretInfo } from './workspace/secrets.js';
-export type { AuthorizeResult, ConnectionView, RevokeResult } from './connections/index.js';
+export type { AuthorizeResult, CompletedConnection, ConnectionView, RevokeResult } from './connections/index.js';
 export type { KeyInfo, KeyRole, CreateKeyArgs } from './workspace/keys.js';

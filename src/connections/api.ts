@@ -7,7 +7,7 @@ import { loadToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { requireProduct } from '../workspace/products.js';
 import { loadOAuthClient } from './client-config.js';
-import { authorize, complete, type AuthorizeResult, type ConnectionView } from './consent.js';
+import { authorize, complete, type AuthorizeResult, type CompletedConnection, type ConnectionView } from './consent.js';
 import { endOwner, getOwner, listOwners, ownerTokenKey, type ConnectionAt, type OwnerConnection } from './owners.js';
 
 export interface RevokeResult extends ConnectionView {
@@ -31,7 +31,7 @@ export function createConnectionsApi(open: () => Promise<Runtime>) {
      * `product`, `env`, `app` and `owner`, when given, must match what the state was issued for.
      * @example await ductape.connections.complete({ state: req.query.state, code: req.query.code })
      */
-    async complete(input: { state: string; code: string; product?: string; env?: string; app?: string; owner?: string | number }): Promise<ConnectionView> {
+    async complete(input: { state: string; code: string; product?: string; env?: string; app?: string; owner?: string | number }): Promise<CompletedConnection> {
       checkKnownKeys('connections.complete', input ?? {}, ['state', 'code', 'product', 'env', 'app', 'owner']);
       for (const k of ['state', 'code'] as const) if (typeof input[k] !== 'string' || input[k] === '') fail(k, 'expected the non-empty string the provider sent back');
       const expect = { product: input.product, env: input.env, app: input.app, owner: input.owner === undefined ? undefined : ownerId(input.owner) };

@@ -22,6 +22,8 @@ export interface OAuthClient {
   authorizeUrl: string;
   redirectUri: string;
   revokeUrl?: string;
+  /** Where the server's callback sends the browser after the consent. */
+  returnUrl?: string;
   scopes: string[];
 }
 
@@ -95,6 +97,7 @@ export async function loadOAuthClient(runtime: Runtime, at: ConnectionAt): Promi
     authorizeUrl,
     redirectUri: f.redirect_uri!,
     revokeUrl: f.revoke_url ?? flow?.revocationUrl,
+    returnUrl: f.return_url,
     // The imported spec's authorizationCode flow lists what the API can be granted; the form may narrow it.
     scopes: f.scopes ?? Object.keys(flow?.scopes ?? {}),
   };

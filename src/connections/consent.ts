@@ -84,11 +84,16 @@ export interface ConnectionView {
   updated_at: string;
 }
 
+export interface CompletedConnection extends ConnectionView {
+  /** The connection's `return_url`: where a callback route sends the browser next (null when none is set). */
+  return_url: string | null;
+}
+
 /**
  * Trades the code for the owner's tokens and stores them sealed. The state is taken from the store first (exactly one
  * caller can use it), so a replayed, expired or unknown state never reaches the provider.
  */
-export async function complete(runtime: Runtime, input: CompleteInput, now = Date.now()): Promise<ConnectionView> {
+export async function complete(runtime: Runtime, input: CompleteInput, now = Date.now()): Promise<CompletedConnection> {
   const { store, workspace: ws, privateKey } = runtime;
   const key = stateKey(input.state);
   const rec = await store.takeRecord<{ sealed: string }>(ws, STATE_KIND, key);
@@ -162,5 +167,6 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
     expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     connected_at: stamp,
     updated_at: stamp,
+    return_url: client.returnUrl ?? null,
   };
 }

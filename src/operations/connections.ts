@@ -1,7 +1,7 @@
 // Operations on end users' own connections (API.md §13): consent with PKCE, list, revoke. Runs keys of the product
 // may start and end their users' consents; `ductape serve` hosts the provider's redirect at GET /v1/oauth/callback.
 import { z } from 'zod';
-import type { AuthorizeResult, ConnectionView, RevokeResult } from '../connections/index.js';
+import type { AuthorizeResult, CompletedConnection, ConnectionView, RevokeResult } from '../connections/index.js';
 import { operation } from './operation.js';
 import { accessTag, env, product } from './schemas.js';
 
@@ -18,7 +18,7 @@ export const connectionOperations = {
     role: 'run',
     cli: { human: (r) => `Send the user to:\n${r.url}\n(state expires ${r.expires_at})` },
   }),
-  'connections.complete': operation<{ state: string; code: string; product?: string; env?: string; app?: string; owner?: string | number }, ConnectionView>({
+  'connections.complete': operation<{ state: string; code: string; product?: string; env?: string; app?: string; owner?: string | number }, CompletedConnection>({
     name: 'connections.complete',
     summary: "Finish a consent with the state and code the provider sent back; stores the owner's tokens sealed.",
     input: z.strictObject({ state: z.string().min(1), code: z.string().min(1), product: product().optional(), env: env().optional(), app: accessTag().optional(), owner: owner().optional() }),

@@ -35,6 +35,7 @@ describe('connections: two owners', () => {
     const b = await connect(ductape, as, '2', 'bob@crm');
     expect(a).toMatchObject({ ...AT, owner: '1', status: 'active', scopes: ['contacts.read', 'contacts.write'] });
     expect(b.owner).toBe('2');
+    expect(b.return_url).toBeNull();
     const [sa, sb] = [await sessionOf(ductape, '1'), await sessionOf(ductape, '2')];
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => me(ductape, i % 2 ? sb : sa)));
     results.forEach((r, i) => expect(r.account).toBe(i % 2 ? 'bob@crm' : 'alice@crm'));
@@ -260,6 +261,11 @@ describe('connections: configuration', () => {
     expect(badSelector.code).toBe('CONFIG_ERROR');
     const shared = await errorOf(ductape.connections.authorize({ product: 'other', env: 'prd', app: 'crm', owner: '1' }));
     expect(shared.message).toContain('not connected per user');
+  });
+
+  it('reports the return_url a callback sends the browser to', async () => {
+    await ductape.products.apps.configure({ ...AT, auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: as.tokenUrl, client_id: 'app-client', client_secret: '$Secret{CRM_CLIENT_SECRET}', redirect_uri: REDIRECT_URI, return_url: 'https://app.example.test/connected' } });
+    expect((await connect(ductape, as, '1', 'alice@crm')).return_url).toBe('https://app.example.test/connected');
   });
 });
 

@@ -7,7 +7,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 export const AT = { product: 'dash', env: 'prd', app: 'crm' } as const;
 
 /** Defines app `crm` (GET /me) on the server, product `dash` with session type `user`, and the per-user connection. */
-export async function definePerUser(d: Ductape, as: AuthorizationServer, opts: { redirectUri?: string; revoke?: boolean } = {}): Promise<void> {
+export async function definePerUser(d: Ductape, as: AuthorizationServer, opts: { redirectUri?: string; revoke?: boolean; returnUrl?: string } = {}): Promise<void> {
   await d.apps.create({ tag: 'crm', name: 'CRM', envs: [{ slug: 'prd', base_url: as.url }] });
   await d.apps.actions.create({ app: 'crm', event: 'me', method: 'GET', path: '/me' });
   await d.products.create({ tag: 'dash', envs: ['prd'] });
@@ -28,6 +28,7 @@ export async function definePerUser(d: Ductape, as: AuthorizationServer, opts: {
       client_secret: '$Secret{CRM_CLIENT_SECRET}',
       scopes: ['contacts.read', 'contacts.write'],
       redirect_uri: opts.redirectUri ?? REDIRECT_URI,
+      ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}),
     },
   });
 }

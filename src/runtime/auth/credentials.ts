@@ -31,7 +31,7 @@ export function describeCredentials(forms: AuthForm[] | undefined): Record<strin
     const type = formType(f);
     if (f.type === 'apiKey') return { type, ...(f.in ? { in: f.in } : {}), ...(f.name ? { name: f.name } : {}) };
     if (f.type === 'oauth2') {
-      const urls = Object.fromEntries((['token_url', 'authorize_url', 'redirect_uri', 'revoke_url'] as const).filter((k) => f[k]).map((k) => [k, f[k]]));
+      const urls = Object.fromEntries((['token_url', 'authorize_url', 'redirect_uri', 'revoke_url', 'return_url'] as const).filter((k) => f[k]).map((k) => [k, f[k]]));
       return { type, grant: f.grant, ...urls, ...(f.scopes ? { scopes: f.scopes } : {}) };
     }
     if (f.type === 'action') return { type, event: f.event };
@@ -41,7 +41,7 @@ export function describeCredentials(forms: AuthForm[] | undefined): Record<strin
 
 // Endpoints and the client id are not secret (RFC 6749 §2.2: the id is shown to the user in every consent URL), and
 // redacting them would mangle consent URLs and the messages that name them.
-const NOT_SECRET = new Set(['type', 'in', 'name', 'grant', 'event', 'scheme', 'client_auth', 'client_id', 'token_url', 'authorize_url', 'redirect_uri', 'revoke_url', 'scopes', 'expiry']);
+const NOT_SECRET = new Set(['type', 'in', 'name', 'grant', 'event', 'scheme', 'client_auth', 'client_id', 'token_url', 'authorize_url', 'redirect_uri', 'revoke_url', 'return_url', 'scopes', 'expiry']);
 
 function registerLiterals(value: unknown, depth = 0): void {
   if (depth > 16) return;

@@ -36,6 +36,8 @@ export interface OAuth2Auth extends Pinned {
   redirect_uri?: string;
   /** authorization_code: the provider's RFC 7009 revocation endpoint, called by connections.revoke. */
   revoke_url?: string;
+  /** authorization_code: where `ductape serve`'s /v1/oauth/callback sends the browser once the consent is complete. */
+  return_url?: string;
   client_id: string;
   /** Required for client_credentials; public clients may omit it for refresh_token. */
   client_secret?: string;
@@ -73,7 +75,7 @@ const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
   apiKey: { required: ['value'], optional: ['in', 'name', 'scheme'] },
   oauth2: {
     required: ['grant', 'client_id'],
-    optional: ['token_url', 'client_secret', 'scopes', 'refresh_token', 'client_auth', 'params', 'scheme', 'authorize_url', 'redirect_uri', 'revoke_url'],
+    optional: ['token_url', 'client_secret', 'scopes', 'refresh_token', 'client_auth', 'params', 'scheme', 'authorize_url', 'redirect_uri', 'revoke_url', 'return_url'],
   },
   raw: { required: [], optional: ['headers', 'query', 'body'] },
   action: { required: ['event'], optional: ['input', 'expiry', 'headers', 'query', 'body'] },
@@ -116,7 +118,7 @@ function checkForm(f: unknown, add: (path: string, message: string) => void): vo
   for (const k of Object.keys(form)) if (!accepted.has(k)) add(`/${k}`, `is not accepted for ${type} (accepted: ${[...accepted].join(', ')})`);
   for (const k of spec.required) if (form[k] === undefined || form[k] === '') add(`/${k}`, 'is required');
   const str = (k: string) => form[k] === undefined || typeof form[k] === 'string' || add(`/${k}`, 'must be a string');
-  for (const k of ['token', 'username', 'password', 'value', 'name', 'scheme', 'token_url', 'client_id', 'client_secret', 'refresh_token', 'event', 'authorize_url', 'redirect_uri', 'revoke_url']) str(k);
+  for (const k of ['token', 'username', 'password', 'value', 'name', 'scheme', 'token_url', 'client_id', 'client_secret', 'refresh_token', 'event', 'authorize_url', 'redirect_uri', 'revoke_url', 'return_url']) str(k);
   if (form.in !== undefined && !['header', 'query', 'cookie'].includes(form.in as string)) add('/in', 'must be header, query or cookie');
   if (typeof form.name === 'string' && form.in !== 'query' && !HEADER_NAME.test(form.name)) add('/name', 'must be a valid header or cookie name');
   if (type === 'oauth2') {
@@ -125,7 +127,7 @@ function checkForm(f: unknown, add: (path: string, message: string) => void): vo
     if (form.grant === 'refresh_token' && !form.refresh_token) add('/refresh_token', 'is required for the refresh_token grant');
     if (form.client_auth !== undefined && !['basic', 'body'].includes(form.client_auth as string)) add('/client_auth', 'must be basic or body');
     if (form.scopes !== undefined && !(Array.isArray(form.scopes) && form.scopes.every((s) => typeof s === 'string'))) add('/scopes', 'must be a list of strings');
-    for (const k of ['token_url', 'authorize_url', 'redirect_uri', 'revoke_url']) {
+    for (const k of ['token_url', 'authorize_url', 'redirect_uri', 'revoke_url', 'return_url']) {
       if (typeof form[k] === 'string' && !/^(https?:\/\/|\$)/i.test(form[k] as string)) add(`/${k}`, 'must be an absolute http(s) URL');
     }
     if (form.grant === 'authorization_code') {
@@ -133,7 +135,7 @@ function checkForm(f: unknown, add: (path: string, message: string) => void): vo
       if (form.refresh_token !== undefined) add('/refresh_token', 'is not accepted for authorization_code: each owner gets their own when they connect');
       if (!form.redirect_uri) add('/redirect_uri', 'is required for authorization_code (where the provider sends the user back)');
     } else {
-      for (const k of ['authorize_url', 'redirect_uri', 'revoke_url']) if (form[k] !== undefined) add(`/${k}`, 'is only accepted for the authorization_code grant');
+      for (const k of ['authorize_url', 'redirect_uri', 'revoke_url', 'return_url']) if (form[k] !== undefined) add(`/${k}`, 'is only accepted for the authorization_code grant');
     }
     checkStringMap(form.params, '/params', add);
   }

@@ -31,7 +31,7 @@ describe('normalizeAuth', () => {
 
   it('reports every problem at once with paths', () => {
     expect(issues({ type: 'oauth2', grant: 'password', client_id: 'c', tokn_url: 'x' })).toEqual([
-      '/auth/tokn_url is not accepted for oauth2 (accepted: type, grant, client_id, token_url, client_secret, scopes, refresh_token, client_auth, params, scheme, authorize_url, redirect_uri, revoke_url)',
+      '/auth/tokn_url is not accepted for oauth2 (accepted: type, grant, client_id, token_url, client_secret, scopes, refresh_token, client_auth, params, scheme, authorize_url, redirect_uri, revoke_url, return_url)',
       '/auth/grant must be client_credentials, refresh_token or authorization_code',
     ]);
     expect(issues({ type: 'oauth2', grant: 'authorization_code', client_id: 'c', refresh_token: 'r', authorize_url: 'ftp://x' })).toEqual([

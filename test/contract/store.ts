@@ -199,6 +199,24 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         expect(won).toEqual([{ key: 'tok', ref: null, data: { user: 1 }, expiresAt: 5 }]);
         expect(await a.getRecord(ws, 'refresh', 'tok')).toBeUndefined();
       });
+
+      it('#11: replaces a record only while it holds what the caller read (compare-and-set), racing writers included', async () => {
+        const [a, b] = options.shared ? [await open(), await open()] : [await open(), undefined];
+        const ws = newWs();
+        const first = { v: 0, list: ['x'], text: 'é \u2028 "q"' };
+        await a.putRecord(ws, 'session', 's', first, { ref: 'r', expiresAt: 5 });
+        expect(await a.replaceRecordIf(ws, 'session', 'missing', {}, { v: 1 })).toBe(false);
+        expect(await a.getRecord(ws, 'session', 'missing')).toBeUndefined();
+        // Twelve writers read the same row and each tries to move it on: exactly one wins.
+        const read = (await a.getRecord<typeof first>(ws, 'session', 's'))!.data;
+        const writers = Array.from({ length: 12 }, (_, i) => ((i % 2 && b) || a).replaceRecordIf(ws, 'session', 's', read, { ...read, v: i + 1 }, { ref: 'r', expiresAt: 6 }));
+        const wins = (await Promise.all(writers)).filter(Boolean);
+        expect(wins).toHaveLength(1);
+        const after = (await a.getRecord<typeof first>(ws, 'session', 's'))!;
+        expect(after).toMatchObject({ ref: 'r', expiresAt: 6, data: { list: ['x'], text: first.text } });
+        expect(after.data.v).toBeGreaterThan(0);
+        expect(await a.replaceRecordIf(ws, 'session', 's', read, { ...read, v: 99 })).toBe(false);
+      });
     });
 
     describe('run logs', () => {

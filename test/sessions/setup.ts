@@ -13,11 +13,11 @@ export interface Setup {
 }
 
 /** A store (':memory:' unless a file is given) with product "dashboard" (envs dev, prd) and session type "user-session". */
-export async function setup(opts: { file?: string; privateKey?: string; workspace?: string; store?: Store; expiry?: number; refreshExpiry?: number } = {}): Promise<Setup> {
+export async function setup(opts: { file?: string; privateKey?: string; workspace?: string; store?: Store; init?: boolean; expiry?: number; refreshExpiry?: number } = {}): Promise<Setup> {
   const store = opts.store ?? (await openSqliteStore(opts.file ?? ':memory:'));
   const clock = { now: Date.UTC(2030, 0, 1) };
   const deps: SessionDeps = { store, workspace: opts.workspace ?? WS, privateKey: opts.privateKey ?? KEY, now: () => clock.now };
-  if (!opts.store) {
+  if (!opts.store || opts.init) {
     await store.putProduct(deps.workspace, { tag: 'dashboard', envs: ['dev', 'prd'], connections: {} });
     await store.putProduct(deps.workspace, { tag: 'billing', envs: ['prd'], connections: {} });
     await createSessionType(deps, {

@@ -11,6 +11,7 @@ import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, typ
 import type { IActionProcessorInput, RunContext, RunInput } from './runtime/context.js';
 import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
+import { RateLimits } from './runtime/limits/index.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
 import { RuntimeState } from './runtime/state.js';
@@ -186,6 +187,7 @@ export class Ductape {
       inFlight: new Set(),
       state: new RuntimeState(),
       secretsInInput: o.secretsInInput,
+      limits: new RateLimits(o.cache, (m) => process.emitWarning(`ductape: ${m}`)),
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
     this.#runtime = runtime;
@@ -263,6 +265,8 @@ export class Ductape {
     this.#closing.abort();
     const rt = this.#runtime ?? (this.#ready ? await this.#ready.catch(() => undefined) : undefined);
     if (!rt) return;
+    // Runs waiting for a rate limit slot end now, like retry waits.
+    const waiting = rt.limits.close();
     // In-flight attempts get a short grace to finish; after it their connections are destroyed rather than waited on
     // until their timeouts (30 s by default), and an unread streamed body cannot hold close() open.
     const closed = rt.dispatcher.close().then(
@@ -278,6 +282,7 @@ export class Ductape {
     clearTimeout(timer);
     rt.state.close();
     await rt.logs.close();
+    await waiting;
     await rt.cache.close();
     await rt.store.close();
   }

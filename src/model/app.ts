@@ -1,5 +1,6 @@
 // Plain data describing an app (one third-party API) and a product (one of the user's backends).
 import type { ActionDef } from './action.js';
+import type { RateLimitDef } from './rate-limit.js';
 
 export interface AppEnv {
   slug: string;
@@ -52,6 +53,8 @@ export interface AppDef {
   /** Header sent with a stable key on every attempt of a state-changing run (e.g. Idempotency-Key). */
   idempotency_header?: string;
   timeout_ms?: number;
+  /** Default rate limit of every connection of this app (docs/rate-limits.md); a connection's own replaces it. */
+  rate_limit?: RateLimitDef;
   /** Where it was imported from: 'openapi-3.0', 'swagger-2.0', 'postman-2.1', or undefined when hand-made. */
   source_format?: string;
 }
@@ -81,4 +84,6 @@ export interface ConnectionConfig {
    * authorization_code tokens of the session's owner (docs/connections.md).
    */
   per_user?: string;
+  /** This connection's rate limit (replaces the app's default); null in configure removes it. */
+  rate_limit?: RateLimitDef;
 }

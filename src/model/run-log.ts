@@ -23,6 +23,8 @@ export interface RunLogEntry {
   contentType: string | undefined;
   /** The end user whose connection the run used (per-user connections). */
   owner?: string;
+  /** Time spent waiting for rate limit slots (ms); undefined when the run never waited. */
+  waitMs?: number;
 }
 
 /** A run as logs.query returns it (API.md §5). */
@@ -39,6 +41,8 @@ export interface RunLogRow {
   attempts: number;
   cached: boolean;
   durationMs: number;
+  /** Part of durationMs spent waiting for the connection's rate limit (0 when it never waited). */
+  waitMs: number;
   errorCode: string | null;
   /** The end user whose connection the run used (per-user connections, docs/connections.md); null otherwise. */
   owner: string | null;
@@ -68,6 +72,8 @@ export type LogTuple = [
   detail: string | null,
   /** Per-user connections: the owner (absent in segments written before owners existed). */
   owner?: string | null,
+  /** Rate limit wait in ms; absent in segments written before it existed, and when the run never waited. */
+  waitMs?: number,
 ];
 
 const OK = 1;
@@ -90,8 +96,9 @@ export function toTuple(e: RunLogEntry): LogTuple {
     e.url === undefined ? null : redactUrl(e.url),
     (e.ok ? e.contentType : e.errorMessage) ?? null,
   ];
-  // Only per-user runs carry the field: every other row stays as small as before.
-  if (e.owner !== undefined) t.push(e.owner);
+  // Only per-user runs carry the owner, and only runs that waited for a rate limit their wait: other rows stay as small.
+  if (e.owner !== undefined || e.waitMs) t.push(e.owner ?? null);
+  if (e.waitMs) t.push(Math.round(e.waitMs * 100) / 100);
   return t;
 }
 
@@ -110,6 +117,7 @@ export function fromTuple(t: LogTuple, id: string): RunLogRow {
     attempts: t[9],
     cached: (t[8] & CACHED) !== 0,
     durationMs: t[1],
+    waitMs: t[15] ?? 0,
     errorCode: t[10],
     owner: t[14] ?? null,
     request: t[11] === null ? null : { method: t[11], url: t[12] ?? '' },

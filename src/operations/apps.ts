@@ -6,10 +6,10 @@ import { actionInputSchema } from '../model/input-schema.js';
 import type { AppDef, AppEnv } from '../model/app.js';
 import type { ActionInput } from '../model/definitions.js';
 import type { ImportOptions } from '../importers/index.js';
-import type { AppInput } from '../workspace/apps.js';
+import type { AppInput, AppUpdate } from '../workspace/apps.js';
 import type { ImportArgs, ImportReport } from '../workspace/import.js';
 import { operation } from './operation.js';
-import { app, event, jsonObject, jsonSchema, slug, stringMap, tag } from './schemas.js';
+import { app, event, jsonObject, jsonSchema, rateLimit, slug, stringMap, tag } from './schemas.js';
 import { jsonOption, pairs } from './cli-parsers.js';
 
 const envInput = () => z.strictObject({ slug: slug(), base_url: z.string().describe('absolute http(s) URL'), description: z.string().optional(), variables: stringMap().optional() });
@@ -24,6 +24,11 @@ const appFields = {
   timeout_ms: z.number().positive().optional().describe('default per-attempt timeout in ms'),
   auth_schemes: jsonObject().optional().describe('declared security schemes (OpenAPI securitySchemes)'),
   security: z.array(z.record(z.string(), z.array(z.string()))).optional().describe('default security requirement'),
+  rate_limit: rateLimit().optional().describe('default rate limit of every connection of the app (docs/rate-limits.md)'),
+};
+// apps.update: the same fields, each also null (removes it).
+const appUpdateFields = Object.fromEntries(Object.entries(appFields).map(([k, v]) => [k, v.nullable()])) as {
+  [K in keyof typeof appFields]: z.ZodNullable<(typeof appFields)[K]>;
 };
 
 const actionShape = {
@@ -69,6 +74,15 @@ export const appOperations = {
       prepare: (o) => (o.envs ? { ...o, envs: Object.entries(o.envs as Record<string, string>).map(([slug, base_url]) => ({ slug, base_url })) } : o),
       human: (a) => `Created app ${a.tag} with envs: ${a.envs.map((e) => e.slug).join(', ') || 'none'}`,
     },
+  }),
+  'apps.update': operation<AppUpdate, AppDef>({
+    name: 'apps.update',
+    summary: "Change an app's settings (name, variables, constants, retry, timeout, auth schemes, rate limit).",
+    description: 'Fields not given keep their value; null removes one. Envs are changed with apps.envs.upsert.',
+    input: z.strictObject({ app: app(), ...appUpdateFields }),
+    handler: (s, i) => s.apps.update(i),
+    http: { method: 'PATCH', path: '/v1/apps/{app}' },
+    cli: { args: ['app'], human: (a) => `Updated app ${a.tag}` },
   }),
   'apps.import': operation<ImportArgs, ImportReport, ImportOptions>({
     name: 'apps.import',

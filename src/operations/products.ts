@@ -5,7 +5,7 @@ import type { SessionType, SessionTypeInput } from '../sessions/session-types.js
 import type { ConfigureInput } from '../workspace/products.js';
 import { jsonOption, pairs } from './cli-parsers.js';
 import { operation } from './operation.js';
-import { accessTag, app, auth, env, jsonObject, product, slug, stringMap, tag } from './schemas.js';
+import { accessTag, app, auth, env, jsonObject, product, rateLimit, slug, stringMap, tag } from './schemas.js';
 
 type Connected = { product: string; app: string; access_tag: string };
 
@@ -97,6 +97,7 @@ export const productOperations = {
       variables: jsonObject().optional().describe('connection variables ($Variable{key})'),
       server_variables: stringMap().optional().describe('server variable values'),
       auth: auth().optional(),
+      rate_limit: rateLimit().nullable().optional().describe("this connection's rate limit (replaces the app's default; null removes it; docs/rate-limits.md)"),
       per_user: z.union([z.string(), z.null()]).optional().describe("'$Session{…}' path naming the end user who owns the connection (API.md §13); null ends per-user ownership"),
     }),
     handler: (s, i) => s.products.apps.configure(i),

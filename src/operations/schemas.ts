@@ -26,6 +26,12 @@ export const auth = () =>
     .union([jsonObject(), z.array(jsonObject()), z.null()])
     .describe('credentials: { type: "bearer" | "basic" | "apiKey" | "oauth2" | "action", … } or raw { headers, query, body }; sealed at rest; null removes them');
 
+/** `rate_limit` of apps and connections: one window or an array of them (details: model/rate-limit.ts). */
+export const rateLimit = () =>
+  z
+    .union([jsonObject(), z.array(jsonObject())])
+    .describe('{ requests, per_ms, concurrency?, max_wait_ms?, headers?: { remaining?, reset? } } or an array of windows (docs/rate-limits.md)');
+
 /** The run input's request parts (the seed's IActionRequest). */
 export const actionRequest = () =>
   z.strictObject({

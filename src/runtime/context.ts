@@ -104,6 +104,8 @@ export interface RunContext {
   result?: RunResult;
   attempts: number;
   cached: boolean;
+  /** Time spent waiting for rate limit slots, in ms (limit stage); undefined when the run never waited. */
+  waitMs?: number;
   issues?: Issue[];
   error?: unknown;
   /** Set on the run an `action` login starts (authenticate stage), which must not log in itself. */

@@ -41,6 +41,7 @@ function record(ctx: RunContext): void {
     url: request ? request.origin + request.path : undefined,
     contentType: Array.isArray(contentType) ? contentType[0] : contentType,
     owner: ctx.owner,
+    waitMs: ctx.waitMs,
   });
 }
 

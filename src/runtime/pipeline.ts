@@ -5,6 +5,7 @@ import { cache } from './cache.js';
 import type { RunContext } from './context.js';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
+import { limit } from './limit.js';
 import { log } from './log.js';
 import { resolve } from './resolve.js';
 import { retry } from './retry.js';
@@ -37,6 +38,7 @@ export const stages: Stage[] = [
   decode, //            after next(): bytes → body by content type; a non-2xx answer becomes an error
   cache, //             may answer without calling next(); stores 2xx only; one upstream call per key
   retry, //             calls next() again while retry-policy.ts says so; one idempotency key per run
+  limit, //             each attempt waits for the connection's rate limit; a 429 / Retry-After pauses it
   last(send), //        one attempt over undici, bounded per phase and as a whole
 ];
 

@@ -5,6 +5,7 @@ import type { AppDef, ConnectionConfig, ProductDef } from '../model/app.js';
 import type { ConnectionRow } from '../store/store.js';
 import { DEFAULTS } from '../options.js';
 import { hasPlaceholders } from '../model/placeholders.js';
+import { normalizeRateLimit, type NormalizedRateLimit } from '../model/rate-limit.js';
 import { resolveTarget } from './base-url.js';
 import {
   compileBodyEncoder,
@@ -75,6 +76,8 @@ export interface Plan {
   readonly defaults?: ParamDefaults;
   /** Which defaults came from the connection config ('headers/x-key'): their problems are the config's, not the caller's. */
   readonly connectionDefaults: ReadonlySet<string>;
+  /** The connection's rate limit, else the app's default; `signature` tells limiters when it changed. */
+  readonly rateLimit?: { limit: NormalizedRateLimit; signature: string };
 }
 
 export type ParamDefaults = Partial<Record<'params' | 'query' | 'headers' | 'cookies', Record<string, unknown>>>;
@@ -242,7 +245,14 @@ export function compilePlan(p: CompileInput): Plan {
     connection,
     defaults,
     connectionDefaults: fromConnection,
+    rateLimit: compileRateLimit(config, app),
   };
+}
+
+function compileRateLimit(config: ConnectionConfig | undefined, app: AppDef): Plan['rateLimit'] {
+  const def = config?.rate_limit ?? app.rate_limit;
+  if (def === undefined || def === null) return undefined;
+  return { limit: normalizeRateLimit('rate_limit', def), signature: JSON.stringify(def) };
 }
 
 function defaultsOf(params: ParamDef[]): ParamDefaults | undefined {

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { LogWriter } from './log-writer.js';
 import type { Plan } from './plan.js';
 import type { RuntimeState } from './state.js';
+import type { RateLimits } from './limits/index.js';
 
 export interface Runtime {
   readonly workspace: string;
@@ -20,6 +21,8 @@ export interface Runtime {
   readonly closing: AbortSignal;
   /** Attempts in flight, so that close() can end them after its grace period. */
   readonly inFlight: Set<AttemptSignal>;
+  /** Rate limiters per connection (limit stage). */
+  readonly limits: RateLimits;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
   /** Client option secrets_in_input: whether `$Secret{…}` in run input is resolved (bind stage). */

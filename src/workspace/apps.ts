@@ -4,6 +4,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { ActionDef, JsonSchema } from '../model/action.js';
 import type { AppDef } from '../model/app.js';
 import { actionFromInput, checkEnv, checkKnownKeys, checkTag, fail, type ActionInput } from '../model/definitions.js';
+import { checkRateLimit } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import { importApp, type ImportArgs } from './import.js';
@@ -21,8 +22,16 @@ export interface AppInput {
   timeout_ms?: number;
   auth_schemes?: AppDef['auth_schemes'];
   security?: AppDef['security'];
+  /** Default rate limit of every connection of the app (docs/rate-limits.md). */
+  rate_limit?: AppDef['rate_limit'];
 }
-const APP_KEYS = ['tag', 'name', 'description', 'envs', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security'];
+const APP_KEYS = ['tag', 'name', 'description', 'envs', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security', 'rate_limit'];
+/** What apps.update may change (envs have apps.envs.upsert; the tag is the app's identity). */
+const UPDATE_KEYS = ['app', ...APP_KEYS.filter((k) => k !== 'tag' && k !== 'envs')];
+type UpdatableField = Exclude<keyof AppInput, 'tag' | 'envs'>;
+
+/** Input of apps.update: the fields to change; `null` removes an optional one. */
+export type AppUpdate = { app: string } & { [K in UpdatableField]?: AppInput[K] | null };
 
 export async function requireApp(store: Store, ws: string, tag: string): Promise<AppDef> {
   const app = await store.getApp(ws, tag);
@@ -41,14 +50,37 @@ export function createApps(deps: WorkspaceDeps) {
       const dup = envs.find((e, i) => envs.findIndex((x) => x.slug === e.slug) !== i);
       if (dup) fail('envs', `slug "${dup.slug}" appears twice`);
       if (input.timeout_ms !== undefined && !(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number');
+      if (input.rate_limit !== undefined) checkRateLimit('rate_limit', input.rate_limit);
       const app: AppDef = {
         tag,
         name: input.name ?? tag,
         envs,
-        ...pick(input, ['description', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security']),
+        ...pick(input, ['description', 'variables', 'constants', 'retry', 'idempotency_header', 'timeout_ms', 'auth_schemes', 'security', 'rate_limit']),
       };
       return mutate(deps, async (tx) => {
         if (await tx.getApp(ws, tag)) throw new ConfigError(`App "${tag}" already exists. Import into it, or delete it first.`, { field: 'tag' });
+        await tx.putApp(ws, app);
+        return app;
+      });
+    },
+    /**
+     * Changes an app's settings; fields not given keep their value, `null` removes one.
+     * @example await ductape.apps.update({ app: 'stripe', rate_limit: { requests: 100, per_ms: 1000 } })
+     */
+    async update(input: AppUpdate): Promise<AppDef> {
+      if (!input || typeof input !== 'object') fail('app', 'expected an object');
+      checkKnownKeys('app', input, UPDATE_KEYS);
+      if (input.name === null || (input.name !== undefined && (typeof input.name !== 'string' || input.name === ''))) fail('name', 'expected a non-empty string');
+      if (input.timeout_ms != null && !(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number');
+      if (input.rate_limit != null) checkRateLimit('rate_limit', input.rate_limit);
+      return mutate(deps, async (tx) => {
+        const app: AppDef = { ...(await requireApp(tx, ws, input.app)) };
+        for (const k of UPDATE_KEYS) {
+          if (k === 'app') continue;
+          const v = (input as Record<string, unknown>)[k];
+          if (v === null) delete (app as unknown as Record<string, unknown>)[k];
+          else if (v !== undefined) (app as unknown as Record<string, unknown>)[k] = v;
+        }
         await tx.putApp(ws, app);
         return app;
       });

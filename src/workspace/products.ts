@@ -2,6 +2,7 @@
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ConnectionConfig, ProductDef } from '../model/app.js';
 import { checkBaseUrl, checkKnownKeys, checkSlug, checkStringMap, checkTag, fail } from '../model/definitions.js';
+import { checkRateLimit, type RateLimitDef } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
 import { connectionScope, describeCredentials, openCredentials, sealCredentials } from '../runtime/auth/credentials.js';
 import type { AuthConfig } from '../runtime/auth/forms.js';
@@ -19,9 +20,11 @@ export async function requireProduct(store: Store, ws: string, tag: string): Pro
   return p;
 }
 
-export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user'> {
+export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user' | 'rate_limit'> {
   /** Owned per end user: a `$Session{…}` selector naming the owner (docs/connections.md); null makes it shared again. */
   per_user?: string | null;
+  /** This connection's rate limit (docs/rate-limits.md); null removes it (the app's default applies again). */
+  rate_limit?: RateLimitDef | null;
   /** Credentials (API.md §3), sealed at rest; null removes them; omitted keeps the stored ones. */
   auth?: AuthConfig | null;
   product: string;
@@ -29,7 +32,7 @@ export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user'> {
   app: string;
   env: string;
 }
-export const CONFIGURE_KEYS = ['product', 'app', 'env', 'app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'per_user'];
+export const CONFIGURE_KEYS = ['product', 'app', 'env', 'app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'per_user', 'rate_limit'];
 
 export function createProducts(deps: WorkspaceDeps) {
   const ws = deps.workspace;
@@ -126,6 +129,7 @@ export function createProducts(deps: WorkspaceDeps) {
           const old = await tx.getConnection(ws, p.tag, input.env, input.app);
           const config: ConnectionConfig = { ...old?.config, ...patch };
           if (input.per_user === null) delete config.per_user;
+          if (input.rate_limit === null) delete config.rate_limit;
           // Credentials are sealed for exactly this connection; the result describes them without values.
           const scope = connectionScope(ws, p.tag, input.env, input.app);
           const credentials =
@@ -191,6 +195,7 @@ function checkConfig(input: ConfigureInput): ConnectionConfig {
   }
   if (input.query !== undefined) out.query = checkStringMap('query', input.query);
   if (input.server_variables !== undefined) out.server_variables = checkStringMap('server_variables', input.server_variables);
+  if (input.rate_limit != null) out.rate_limit = checkRateLimit('rate_limit', input.rate_limit)!;
   if (input.variables !== undefined) {
     if (!input.variables || typeof input.variables !== 'object' || Array.isArray(input.variables)) fail('variables', 'expected an object');
     out.variables = input.variables;

@@ -14,6 +14,7 @@ import { RuntimeState } from '../../src/runtime/state.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { newClient, TEST_KEY } from '../helpers/client.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { RateLimits } from '../../src/runtime/limits/index.js';
 
 const RUNTIME_DIR = join(import.meta.dirname, '../../src/runtime');
 
@@ -100,6 +101,7 @@ async function runtimeOn(file: string): Promise<Runtime> {
     cache: new MemoryCache(),
     closing: new AbortController().signal,
     inFlight: new Set(),
+    limits: new RateLimits('memory', () => {}),
     privateKey: TEST_KEY,
     state: new RuntimeState(),
     secretsInInput: false,

@@ -1,0 +1,202 @@
+// One connection's limiter: runs wait in arrival order (FIFO) for a start slot, bounded by max_wait_ms.
+import { DuctapeError } from '../../errors.js';
+import type { NormalizedRateLimit } from '../../model/rate-limit.js';
+import { GRANTED, LocalSlots } from './local.js';
+import type { RedisLimiterStore } from './redis.js';
+
+/** Handed to a run that got its slot; release() after the attempt frees its concurrency slot. */
+export interface Grant {
+  release(): void;
+}
+
+interface Waiter {
+  deadline: number;
+  resolve: (g: Grant) => void;
+  reject: (err: unknown) => void;
+  timer?: NodeJS.Timeout;
+  done: boolean;
+}
+
+/** Where the limiter keeps its state: this process only, or a Redis shared by every process. */
+export interface SharedState {
+  store: RedisLimiterStore;
+  key: string;
+  /** Called when Redis fails; the limiter then counts in this process until Redis answers again. */
+  onError: (err: unknown) => void;
+}
+
+// With Redis, a slot freed by another process is not announced: waiting for one means asking again this often.
+const SHARED_POLL_MS = 10;
+let memberSeq = 0;
+const memberPrefix = `${process.pid}.${Math.random().toString(36).slice(2, 8)}.`;
+
+export class KeyLimiter {
+  readonly #local: LocalSlots;
+  readonly #queue: Waiter[] = [];
+  #head = 0;
+  #pumping = false;
+  #wake: (() => void) | undefined;
+  #sleepTimer: NodeJS.Timeout | undefined;
+  /** The last wait a full window announced (ms), for the retryAfterMs of runs that give up. */
+  #lastWaitMs = 0;
+
+  constructor(
+    readonly limit: NormalizedRateLimit,
+    /** Names the connection in messages ('payments/prd/stripe'). */
+    readonly label: string,
+    readonly shared: SharedState | undefined,
+    /** The most a concurrency slot is held in Redis by a process that died mid-attempt. */
+    readonly leaseMs: number,
+    /** Which limit definition this limiter enforces (a changed definition gets a new limiter). */
+    readonly signature: string,
+  ) {
+    this.#local = new LocalSlots(limit);
+  }
+
+  /**
+   * A slot for one attempt. Returns the grant itself when a local slot is free and nobody waits (no promise, no
+   * timer: the common case costs a few comparisons); otherwise a promise settled in arrival order.
+   * @param deadline performance.now() ms after which the run stops waiting (RATE_LIMITED).
+   */
+  acquire(deadline: number): Grant | Promise<Grant> {
+    if (!this.shared && this.#head === this.#queue.length && this.#local.take() === GRANTED) return this.#localGrant();
+    return new Promise<Grant>((resolve, reject) => {
+      const w: Waiter = { deadline, resolve, reject, done: false };
+      const ms = deadline - performance.now();
+      w.timer = setTimeout(() => this.#giveUp(w, undefined), Math.max(0, ms));
+      this.#queue.push(w);
+      void this.#pump();
+    });
+  }
+
+  /** Holds every start back for `ms` (the upstream said 429 or Retry-After). */
+  pause(ms: number): void {
+    this.#local.pause(ms);
+    if (this.shared) this.shared.store.pause(this.shared.key, ms).catch(this.shared.onError);
+  }
+
+  /** Ends every wait: the client is closing. */
+  close(reason: string): void {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const w = this.#queue[i];
+      if (w.done) continue;
+      w.done = true;
+      clearTimeout(w.timer);
+      w.reject(new DuctapeError('NETWORK_ERROR', reason, { retryable: false }));
+    }
+    this.#queue.length = this.#head = 0;
+    this.#wakeUp();
+  }
+
+  #localGrant(): Grant {
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#local.release();
+        if (this.#head < this.#queue.length) this.#wakeUp();
+      },
+    };
+  }
+
+  #sharedGrant(member: string): Grant {
+    const s = this.shared!;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        s.store.release(s.key, this.limit, member).catch(s.onError);
+        if (this.#head < this.#queue.length) this.#wakeUp();
+      },
+    };
+  }
+
+  /** Takes a slot for the head of the queue: GRANTED with its grant, a wait in ms, or FULL. */
+  async #take(): Promise<{ r: number; grant?: Grant }> {
+    if (this.shared) {
+      const member = memberPrefix + memberSeq++;
+      try {
+        const r = await this.shared.store.take(this.shared.key, this.limit, member, this.leaseMs);
+        return r === GRANTED ? { r, grant: this.#sharedGrant(member) } : { r };
+      } catch (err) {
+        this.shared.onError(err);
+      }
+    }
+    const r = this.#local.take();
+    return r === GRANTED ? { r, grant: this.#localGrant() } : { r };
+  }
+
+  // One pump at a time serves the queue head first, so runs start in the order they asked.
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#head < this.#queue.length) {
+        const w = this.#queue[this.#head];
+        if (w.done) {
+          this.#head++;
+          continue;
+        }
+        const { r, grant } = await this.#take();
+        if (grant) {
+          if (w.done) {
+            grant.release(); // it gave up while Redis answered; the next one gets the slot
+            continue;
+          }
+          this.#head++;
+          w.done = true;
+          clearTimeout(w.timer);
+          w.resolve(grant);
+          // A long busy spell must not keep every served waiter in the array.
+          if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#queue.splice(0, this.#head), (this.#head = 0);
+          continue;
+        }
+        if (r > 0) {
+          this.#lastWaitMs = r;
+          // The head would still be waiting at its deadline: tell it now, with the real wait.
+          if (performance.now() + r > w.deadline) {
+            this.#giveUp(w, r);
+            continue;
+          }
+        }
+        await this.#sleep(r > 0 ? r : this.shared ? SHARED_POLL_MS : undefined);
+      }
+      this.#queue.length = this.#head = 0;
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #giveUp(w: Waiter, waitMs: number | undefined): void {
+    if (w.done) return;
+    w.done = true;
+    clearTimeout(w.timer);
+    const retryAfterMs = Math.max(1, Math.ceil(waitMs ?? this.#lastWaitMs));
+    const max = this.limit.maxWaitMs;
+    w.reject(
+      new DuctapeError(
+        'RATE_LIMITED',
+        `The rate limit of ${this.label} has no slot ${waitMs === undefined ? `within max_wait_ms (${max} ms)` : `for ${retryAfterMs} ms, longer than this run may wait`}. ` +
+          `Retry after ${Math.ceil(retryAfterMs / 1000)} s, or raise max_wait_ms in the connection's rate_limit.`,
+        { retryAfterMs, local: true, retryable: true },
+      ),
+    );
+    this.#wakeUp();
+  }
+
+  #sleep(ms: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      if (ms !== undefined) this.#sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  #wakeUp(): void {
+    clearTimeout(this.#sleepTimer);
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,88 @@
+// Rate limits shared through Redis: two real processes on one redis-server never exceed the limit together.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxInWindow, startTimedUpstream, type TimedUpstream } from '../helpers/arrivals.js';
+import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const CHILD = fileURLToPath(new URL('../helpers/limit-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function child(env: Record<string, string>): Promise<{ ok: number; failed: string[] }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c) => (out += c));
+    p.stderr.on('data', (c) => (err += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`child exited ${code}: ${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!));
+    });
+  });
+}
+
+if (!hasRedisServer) {
+  describe('shared rate limits', () => {
+    it.skip('needs redis-server on PATH (apt-get install -y redis-server); skipped', () => {});
+  });
+} else {
+  let redis: RedisServer;
+  let up: TimedUpstream;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  describe('shared rate limits', () => {
+    it('2 processes on one Redis together never exceed the limit', async () => {
+      up = await startTimedUpstream(5);
+      try {
+        const env = { REDIS_URL: redis.url, UPSTREAM_URL: up.url, RUNS: '15', LIMIT: JSON.stringify({ requests: 5, per_ms: 1000, concurrency: 3 }), START_AT: String(Date.now() + 3000) };
+        const [a, b] = await Promise.all([child(env), child(env)]);
+        expect(a).toEqual({ ok: 15, failed: [] });
+        expect(b).toEqual({ ok: 15, failed: [] });
+        expect(up.arrivals).toHaveLength(30);
+        expect(maxInWindow(up.arrivals, 1000)).toBeLessThanOrEqual(5);
+        expect(up.maxInFlight()).toBeLessThanOrEqual(3);
+      } finally {
+        await up.close();
+      }
+    }, 90_000);
+
+    it('a 429 seen by one client pauses another client on the same Redis', async () => {
+      up = await startTimedUpstream(0, (_req, res, n) => {
+        if (n !== 1) return false;
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end();
+        return true;
+      });
+      const a = newClient({ cache: redis.url });
+      const b = newClient({ cache: redis.url });
+      try {
+        for (const d of [a, b]) {
+          await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 100, per_ms: 1000 } });
+          await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+          await d.products.create({ tag: 'paused', envs: ['prd'] });
+          await d.products.apps.connect({ product: 'paused', app: 'api' });
+        }
+        const input = { env: 'prd', product: 'paused', app: 'api', event: 'list_items' };
+        expect((await errorOf(a.actions.run(input))).code).toBe('RATE_LIMITED');
+        await new Promise((r) => setTimeout(r, 50)); // the pause is written to Redis after the answer
+        await b.actions.run(input);
+        expect(up.arrivals[1] - up.arrivals[0]).toBeGreaterThanOrEqual(900);
+      } finally {
+        await a.close();
+        await b.close();
+        await up.close();
+      }
+    });
+  });
+}

@@ -12,6 +12,7 @@ import type { IActionProcessorInput, RunContext, RunInput } from './runtime/cont
 import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { RateLimits } from './runtime/limits/index.js';
+import { detectTelemetry } from './runtime/telemetry.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
 import { RuntimeState } from './runtime/state.js';
@@ -188,6 +189,7 @@ export class Ductape {
       state: new RuntimeState(),
       secretsInInput: o.secretsInInput,
       limits: new RateLimits(o.cache, (m) => process.emitWarning(`ductape: ${m}`)),
+      telemetry: detectTelemetry(),
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
     this.#runtime = runtime;

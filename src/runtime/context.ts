@@ -104,6 +104,8 @@ export interface RunContext {
   result?: RunResult;
   attempts: number;
   cached: boolean;
+  /** The run span's OpenTelemetry context (trace stage): parent of the attempt spans. */
+  traceContext?: import('@opentelemetry/api').Context;
   /** Time spent waiting for rate limit slots, in ms (limit stage); undefined when the run never waited. */
   waitMs?: number;
   issues?: Issue[];

@@ -11,6 +11,8 @@ import { resolve } from './resolve.js';
 import { retry } from './retry.js';
 import { send } from './send.js';
 import { session } from './session.js';
+import { trace } from './trace.js';
+import { traceAttempt } from './trace-attempt.js';
 import { validate } from './validate.js';
 
 export type Stage = (ctx: RunContext, next: () => Promise<void>) => Promise<void>;
@@ -29,6 +31,7 @@ const last = (fn: (ctx: RunContext) => Promise<void>): Stage => (ctx) => fn(ctx)
 // Read top to bottom: the FIRST entry runs first and wraps everything below it; `send` runs last.
 export const stages: Stage[] = [
   log, //               outermost: sees every outcome; records status, attempts, cache hit, duration, code
+  trace, //             a `ductape.run` span when the application registered an OpenTelemetry tracer provider
   step(session), //     the session token is verified before anything else; its data becomes ctx.session
   step(resolve), //     product/env/app/event → compiled plan, reused until the definition changes
   step(bind), //        $Session{..}, $Secret{..}, $Variable{..} … in the input → values, resolved exactly once
@@ -39,6 +42,7 @@ export const stages: Stage[] = [
   cache, //             may answer without calling next(); stores 2xx only; one upstream call per key
   retry, //             calls next() again while retry-policy.ts says so; one idempotency key per run
   limit, //             each attempt waits for the connection's rate limit; a 429 / Retry-After pauses it
+  traceAttempt, //      one HTTP client span per attempt (after the wait); traceparent goes upstream
   last(send), //        one attempt over undici, bounded per phase and as a whole
 ];
 

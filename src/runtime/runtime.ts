@@ -7,6 +7,7 @@ import type { LogWriter } from './log-writer.js';
 import type { Plan } from './plan.js';
 import type { RuntimeState } from './state.js';
 import type { RateLimits } from './limits/index.js';
+import type { Telemetry } from './telemetry.js';
 
 export interface Runtime {
   readonly workspace: string;
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly closing: AbortSignal;
   /** Attempts in flight, so that close() can end them after its grace period. */
   readonly inFlight: Set<AttemptSignal>;
+  /** The application's OpenTelemetry tracer, found once when the client opened; undefined: no tracing work at all. */
+  readonly telemetry?: Telemetry;
   /** Rate limiters per connection (limit stage). */
   readonly limits: RateLimits;
   /** Kept off enumerable fields so that a runtime never prints its key. */

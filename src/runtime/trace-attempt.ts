@@ -1,0 +1,57 @@
+// Stage: one HTTP client span per attempt, after the rate limit wait, with OpenTelemetry's HTTP semantic conventions;
+// its trace context goes upstream in `traceparent`.
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { DuctapeError } from '../errors.js';
+import { redactUrl } from '../model/redact.js';
+import type { RunContext } from './context.js';
+
+export function traceAttempt(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  const telemetry = ctx.runtime.telemetry;
+  if (telemetry === undefined) return next();
+  const plan = ctx.plan!;
+  const req = ctx.request!;
+  const url = new URL(req.origin);
+  // The path template relative to the origin (base path included), e.g. /v1/customers/{id}: low-cardinality names.
+  const template = plan.basePath + plan.action.path;
+  const span = telemetry.tracer.startSpan(
+    `${req.method} ${template}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': req.method,
+        'url.template': template,
+        // Credentials in the query are redacted exactly as in logs and envelopes.
+        'url.full': redactUrl(req.origin + req.path),
+        'server.address': url.hostname,
+        'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+        // Semantic conventions: set from the second attempt on (the count of resends).
+        ...(ctx.attempts > 0 ? { 'http.request.resend_count': ctx.attempts } : {}),
+      },
+    },
+    ctx.traceContext,
+  );
+  const headers = { ...req.headers };
+  telemetry.inject(span.spanContext(), headers);
+  ctx.request = { ...req, headers };
+  return next().then(
+    () => {
+      const status = ctx.response!.status;
+      span.setAttribute('http.response.status_code', status);
+      // For client spans every 4xx and 5xx is an error (HTTP semantic conventions, "Status").
+      if (status >= 400) {
+        span.setAttribute('error.type', String(status));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    },
+    (err: unknown) => {
+      const d = err instanceof DuctapeError ? err.details : {};
+      // A transport failure names itself by its errno (ECONNREFUSED) or timeout phase, as the conventions suggest.
+      const type = typeof d.errno === 'string' ? d.errno : err instanceof DuctapeError ? (d.phase ? `${err.code}.${String(d.phase)}` : err.code) : 'INTERNAL';
+      span.setAttribute('error.type', type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof DuctapeError ? err.message : 'internal error' });
+      span.end();
+      throw err;
+    },
+  );
+}

@@ -1,0 +1,38 @@
+// Stage: one `ductape.run` span per run (API.md §12), parent of every attempt's client span; nothing without a tracer.
+import { context, SpanKind, SpanStatusCode, trace as otel } from '@opentelemetry/api';
+import { DuctapeError } from '../errors.js';
+import type { RunContext } from './context.js';
+
+export function trace(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+  const telemetry = ctx.runtime.telemetry;
+  if (telemetry === undefined) return next();
+  const { run } = ctx;
+  // The caller's active span (when it runs a context manager) is the parent.
+  const span = telemetry.tracer.startSpan(
+    'ductape.run',
+    {
+      kind: SpanKind.INTERNAL,
+      attributes: { 'ductape.product': run.product, 'ductape.env': run.env, 'ductape.app': run.app, 'ductape.event': run.event },
+    },
+    context.active(),
+  );
+  ctx.traceContext = otel.setSpan(context.active(), span);
+  return next().then(
+    () => {
+      span.setAttribute('ductape.cached', ctx.cached);
+      span.setAttribute('ductape.attempts', ctx.attempts);
+      if (ctx.waitMs) span.setAttribute('ductape.rate_limit.wait_ms', Math.round(ctx.waitMs));
+      span.end();
+    },
+    (err: unknown) => {
+      span.setAttribute('ductape.cached', ctx.cached);
+      span.setAttribute('ductape.attempts', ctx.attempts);
+      // Only the code and the (already redacted) message: never the error's request, headers or body.
+      const code = err instanceof DuctapeError ? err.code : 'INTERNAL';
+      span.setAttribute('error.type', code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof DuctapeError ? err.message : 'internal error' });
+      span.end();
+      throw err;
+    },
+  );
+}

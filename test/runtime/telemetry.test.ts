@@ -1,0 +1,130 @@
+// OpenTelemetry spans (API.md §12) with the SDK's in-memory exporter: one run span, one client span per attempt.
+import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { detectTelemetry } from '../../src/runtime/telemetry.js';
+import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const SECRET = 'sk_live_very_secret_token_42';
+const QUERY_KEY = 'qk_also_secret_99';
+let up: Upstream;
+let ductape: Ductape;
+let exporter: InMemorySpanExporter;
+
+function register(): void {
+  exporter = new InMemorySpanExporter();
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+}
+
+afterEach(async () => {
+  await ductape?.close();
+  await up?.close();
+  trace.disable();
+  propagation.disable();
+});
+
+/** Answers 503 to the first `failures` requests, then 200. */
+async function setup(failures: number): Promise<void> {
+  let n = 0;
+  up = await startUpstream((_req, res) => {
+    n++;
+    res.writeHead(n <= failures ? 503 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ n }));
+  });
+  ductape = newClient();
+  await ductape.secrets.set({ key: 'API_KEY', value: SECRET });
+  await ductape.secrets.set({ key: 'QUERY_KEY', value: QUERY_KEY });
+  await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${up.url}/v1` }] });
+  await ductape.apps.actions.create({ app: 'api', event: 'get_item', method: 'GET', path: '/items/{id}' });
+  await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+  await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+  await ductape.products.apps.configure({
+    product: 'shop', app: 'api', env: 'prd',
+    auth: [{ type: 'bearer', token: '$Secret{API_KEY}' }, { type: 'apiKey', in: 'query', name: 'api_key', value: '$Secret{QUERY_KEY}' }],
+  });
+}
+
+const run = (extra: object = {}) => ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event: 'get_item', input: { params: { id: 'it_1' } }, ...extra });
+
+describe('telemetry', () => {
+  it('a run with 2 retries is 1 run span and 3 attempt spans with HTTP attributes, and no secret anywhere', async () => {
+    register();
+    await setup(2);
+    await expect(run({ retries: 2 })).resolves.toEqual({ n: 3 });
+    const spans = exporter.getFinishedSpans();
+    const runSpan = spans.find((s) => s.name === 'ductape.run')!;
+    const attempts = spans.filter((s) => s.kind === SpanKind.CLIENT);
+    expect(spans).toHaveLength(4);
+    expect(runSpan.attributes).toMatchObject({ 'ductape.product': 'shop', 'ductape.env': 'prd', 'ductape.app': 'api', 'ductape.event': 'get_item', 'ductape.cached': false, 'ductape.attempts': 3 });
+    expect(attempts).toHaveLength(3);
+    for (const [i, span] of attempts.entries()) {
+      expect(span.name).toBe('GET /v1/items/{id}');
+      expect(span.parentSpanContext?.spanId).toBe(runSpan.spanContext().spanId);
+      expect(span.spanContext().traceId).toBe(runSpan.spanContext().traceId);
+      expect(span.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'url.template': '/v1/items/{id}',
+        'server.address': '127.0.0.1',
+        'server.port': up.port,
+        'http.response.status_code': i < 2 ? 503 : 200,
+      });
+      expect(span.attributes['url.full']).toMatch(new RegExp(`^${up.url}/v1/items/it_1\\?api_key=`));
+      expect(span.attributes['http.request.resend_count']).toBe(i === 0 ? undefined : i);
+      expect(span.attributes['error.type']).toBe(i < 2 ? '503' : undefined);
+      expect(span.status.code).toBe(i < 2 ? SpanStatusCode.ERROR : SpanStatusCode.UNSET);
+    }
+    // The upstream got each attempt's own trace context.
+    const sent = up.requests.map((r) => r.headers.traceparent);
+    expect(sent).toEqual(attempts.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`));
+    // The secret reached the upstream (so it was really in play), but no span holds it.
+    expect(up.requests[0].headers.authorization).toBe(`Bearer ${SECRET}`);
+    expect(up.requests[0].url).toContain(QUERY_KEY);
+    const dump = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events, links: s.links, resource: s.resource.attributes })));
+    expect(dump).not.toContain(SECRET);
+    expect(dump).not.toContain(QUERY_KEY);
+  });
+
+  it('a failed run sets error.type on the run span', async () => {
+    register();
+    await setup(5);
+    expect((await errorOf(run())).code).toBe('UPSTREAM_ERROR');
+    const runSpan = exporter.getFinishedSpans().find((s) => s.name === 'ductape.run')!;
+    expect(runSpan.attributes['error.type']).toBe('UPSTREAM_ERROR');
+    expect(runSpan.status.code).toBe(SpanStatusCode.ERROR);
+    expect(JSON.stringify(runSpan.status)).not.toContain(SECRET);
+  });
+
+  it('a cache hit is a run span with cached: true and no attempt span', async () => {
+    register();
+    await setup(0);
+    await ductape.products.caches.create({ product: 'shop', tag: 'items', expiry: 60_000 });
+    await run({ cache: 'items' });
+    exporter.reset();
+    await run({ cache: 'items' });
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.attributes['ductape.cached']])).toEqual([['ductape.run', true]]);
+  });
+
+  it('uses the registered propagator when there is one', async () => {
+    register();
+    propagation.setGlobalPropagator({
+      inject: (_ctx, carrier, setter) => setter.set(carrier, 'x-trace', 'custom'),
+      extract: (ctx) => ctx,
+      fields: () => ['x-trace'],
+    });
+    await setup(0);
+    await run();
+    expect(up.requests[0].headers['x-trace']).toBe('custom');
+    expect(up.requests[0].headers.traceparent).toBeUndefined();
+  });
+
+  it('does nothing without a registered provider: no tracer, no traceparent', async () => {
+    expect(detectTelemetry()).toBeUndefined();
+    await setup(0);
+    await run();
+    expect(up.requests[0].headers.traceparent).toBeUndefined();
+  });
+});

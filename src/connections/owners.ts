@@ -96,19 +96,29 @@ export async function deleteOwners(store: Store, ws: string, where: { product: s
   return owners.length;
 }
 
+/** A `per_user` selector parsed once (per plan): its text for messages and its path into the session data. */
+export interface OwnerSelector {
+  text: string;
+  path: string[];
+}
+
+export function parseOwnerSelector(text: string): OwnerSelector | undefined {
+  const ref = parsePlaceholder(text, ['Session']);
+  return ref && ref.path.length ? { text, path: ref.path } : undefined;
+}
+
 /** The owner a run acts for: the connection's `per_user` selector applied to the verified session data. */
-export function ownerOfSession(at: ConnectionAt, selector: string, session: { data: unknown } | undefined): string {
-  const ref = parsePlaceholder(selector, ['Session']);
+export function ownerOfSession(at: ConnectionAt, selector: OwnerSelector, session: { data: unknown } | undefined): string {
   if (!session) {
     throw new DuctapeError(
       'AUTH_FAILED',
-      `App "${at.app}" of ${at.product}/${at.env} is connected per user (per_user: ${selector}): run it with the session of the user whose account to use, run({ session }).`,
+      `App "${at.app}" of ${at.product}/${at.env} is connected per user (per_user: ${selector.text}): run it with the session of the user whose account to use, run({ session }).`,
       { ...at, owner: null, connectionStatus: 'no_session' },
     );
   }
-  const value = ref ? getPath(session.data, ref.path) : undefined;
+  const value = getPath(session.data, selector.path);
   if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new DuctapeError('AUTH_FAILED', `The session has no owner at ${selector} (per_user of app "${at.app}" in ${at.product}/${at.env}): it must be a string or a number.`, {
+    throw new DuctapeError('AUTH_FAILED', `The session has no owner at ${selector.text} (per_user of app "${at.app}" in ${at.product}/${at.env}): it must be a string or a number.`, {
       ...at,
       owner: null,
       connectionStatus: 'no_owner',

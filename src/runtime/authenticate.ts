@@ -7,6 +7,7 @@ import { connectionScope, openCredentials } from './auth/credentials.js';
 import type { AuthForm, OAuth2Auth } from './auth/forms.js';
 import { createLoginManager, type LoginManager } from './auth/login.js';
 import { createOAuth2Manager, oauth2Params, type OAuth2Manager } from './auth/oauth2.js';
+import { parseOwnerSelector, type OwnerSelector } from '../connections/owners.js';
 import { runOwner } from './auth/owner-token.js';
 import { compileEntryTemplates, credentialResolver, type EntryTemplates } from './auth/values.js';
 import type { OutgoingRequest, RunContext } from './context.js';
@@ -27,7 +28,7 @@ export interface PlanAuth {
   /** Whether a 401 can be cured by fetching a new token or logging in again. */
   isRefreshable: boolean;
   /** The connection's `per_user` selector: the oauth2 authorization_code entry sends the run owner's token. */
-  perUser?: string;
+  perUser?: OwnerSelector;
 }
 
 // Token state lives on the runtime (runtime.state.auth); compiled auth as long as its plan (state.planAuth).
@@ -72,7 +73,7 @@ function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
     templates,
     secretKeys: [...new Set(templates.flatMap((t) => t.secretKeys))],
     isRefreshable: auth.entries.some((e) => e.kind === 'oauth2' || e.kind === 'action'),
-    perUser: plan.connection?.config.per_user,
+    perUser: plan.connection?.config.per_user === undefined ? undefined : parseOwnerSelector(plan.connection.config.per_user),
   };
   runtime.state.planAuth.set(plan, pa);
   return pa;
@@ -133,7 +134,7 @@ function leaseWaitMs(ctx: RunContext): number {
   return Math.max(0, t.deadlineAt === undefined ? t.attemptMs : Math.min(t.attemptMs, t.deadlineAt - Date.now()));
 }
 
-function ownerSelector(ctx: RunContext, pa: PlanAuth): string {
+function ownerSelector(ctx: RunContext, pa: PlanAuth): OwnerSelector {
   if (pa.perUser) return pa.perUser;
   // configure refuses authorization_code without per_user; a store edited by hand still gets a clear error.
   throw new DuctapeError('CONFIG_ERROR', `The authorization_code credentials of app "${ctx.plan!.accessTag}" in ${ctx.plan!.product}/${ctx.plan!.env} need per_user on the connection.`);

@@ -9,8 +9,7 @@ import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import { checkPerUser } from '../connections/client-config.js';
-import { deleteOwners } from '../connections/owners.js';
-import { parsePlaceholder } from '../model/placeholders.js';
+import { deleteOwners, parseOwnerSelector } from '../connections/owners.js';
 import { listSessionTypes } from '../sessions/session-types.js';
 import { deleteSessionType } from '../sessions/sessions.js';
 
@@ -180,8 +179,7 @@ export function createProducts(deps: WorkspaceDeps) {
 function checkConfig(input: ConfigureInput): ConnectionConfig {
   const out: ConnectionConfig = {};
   if (input.per_user !== undefined && input.per_user !== null) {
-    const ref = typeof input.per_user === 'string' ? parsePlaceholder(input.per_user, ['Session']) : undefined;
-    if (!ref || ref.path.length === 0) fail('per_user', `expected one $Session{…} path naming the end user, such as "$Session{user}{id}" (got ${JSON.stringify(input.per_user)})`);
+    if (typeof input.per_user !== 'string' || !parseOwnerSelector(input.per_user)) fail('per_user', `expected one $Session{…} path naming the end user, such as "$Session{user}{id}" (got ${JSON.stringify(input.per_user)})`);
     out.per_user = input.per_user;
   }
   if (input.app_env !== undefined) out.app_env = checkSlug('app_env', input.app_env);

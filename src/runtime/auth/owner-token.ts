@@ -1,7 +1,7 @@
 // The end user a run acts for on a per-user connection (API.md §13), and the handle the OAuth2 manager refreshes
 // their token through. Which owners are connected is read from the store once per owner, then kept until a
 // definition change (connections.revoke bumps the revision, so every process forgets within revision_poll_ms).
-import { endOwner, getOwner, notConnected, ownerOfSession, ownerTokenKey, type ConnectionAt } from '../../connections/owners.js';
+import { endOwner, getOwner, notConnected, ownerOfSession, ownerTokenKey, type ConnectionAt, type OwnerSelector } from '../../connections/owners.js';
 import type { RunContext } from '../context.js';
 import type { Plan } from '../plan.js';
 import type { Runtime } from '../runtime.js';
@@ -26,7 +26,7 @@ function activeOwners(runtime: Runtime): Map<string, string> {
  * The owner of this run on a per-user connection: from the session, checked connected (one store read per owner,
  * then memory). Throws AUTH_FAILED saying how to connect when there is no session or no active connection.
  */
-export async function runOwner(ctx: RunContext, plan: Plan, selector: string): Promise<RunOwner> {
+export async function runOwner(ctx: RunContext, plan: Plan, selector: OwnerSelector): Promise<RunOwner> {
   const { runtime } = ctx;
   const { store, workspace: ws } = runtime;
   const at: ConnectionAt = { product: plan.product, env: plan.env, app: plan.accessTag };

@@ -47,6 +47,16 @@ describe('connections: two owners', () => {
     expect(logs.every((l) => l.owner === '2' && l.ok)).toBe(true);
   });
 
+  it("keeps a connection's rate limit per owner: one user's burst does not hold another's runs", async () => {
+    await connect(ductape, as, '1', 'alice@crm');
+    await connect(ductape, as, '2', 'bob@crm');
+    await ductape.products.apps.configure({ ...AT, rate_limit: { requests: 1, per_ms: 60_000, max_wait_ms: 0 } });
+    const [sa, sb] = [await sessionOf(ductape, '1'), await sessionOf(ductape, '2')];
+    expect((await me(ductape, sa)).account).toBe('alice@crm');
+    expect((await errorOf(me(ductape, sa))).code).toBe('RATE_LIMITED');
+    expect((await me(ductape, sb)).account).toBe('bob@crm');
+  });
+
   it('lists owners with status, scopes and expiry, never tokens', async () => {
     await connect(ductape, as, '1', 'alice@crm');
     await connect(ductape, as, '2', 'bob@crm');

@@ -4,6 +4,8 @@ import pg from 'pg';
 import { closeOnce, guardDialect, redactStoreUrl, type DriverGuard } from './driver.js';
 import { rowLogs } from './logs/rows.js';
 import { migrate, PG_LOCK, PG_LOCK_CLASS } from './migrate.js';
+import { withAdvisoryLease } from './pg-lease.js';
+import { createRevisionListener, REVISION_CHANNEL } from './pg-notify.js';
 import { SqlStore } from './sql-store.js';
 
 export interface PostgresStoreOptions {
@@ -24,6 +26,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // An idle connection the server drops (a restart, a failover) is reported here; without a listener Node would
   // crash the process. The pool discards it and the next query opens a new one.
   pool.on('error', () => {});
+  // A connection in use is not watched by the pool: its error (the server ended it) would be thrown into the
+  // process. The query running on it, if any, still fails with that error; a lease holder (pg-lease.ts) finds out
+  // at its next statement.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const guard: DriverGuard = { dialect: 'postgres', location: redactStoreUrl(url), busyTimeoutMs: 0 };
   const db = new Kysely<any>({ dialect: guardDialect(new PostgresDialect({ pool }), guard) });
   try {
@@ -32,11 +38,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await db.destroy().catch(() => {});
     throw err;
   }
+  const listener = createRevisionListener(url);
   return new SqlStore('postgres', db, {
     // Serializes write transactions as SQLite's write lock does: read-modify-write definition changes never lose an
     // update under READ COMMITTED. Transaction-scoped, so it is released by COMMIT/ROLLBACK even behind PgBouncer.
     begin: ['begin', `select pg_advisory_xact_lock(${PG_LOCK_CLASS}, ${PG_LOCK.write})`],
     logs: rowLogs,
-    onClose: () => closeOnce(guard, () => pool.end()),
+    withLease: (ws, name, opts, fn) => withAdvisoryLease(db, ws, name, opts, fn),
+    // A revision bump notifies at commit; listening processes check the revision at once instead of at their next poll.
+    revisionChannel: REVISION_CHANNEL,
+    watchRevision: (ws, onChange) => listener.subscribe(ws, onChange),
+    onClose: async () => {
+      await listener.close();
+      await closeOnce(guard, () => pool.end());
+    },
   });
 }

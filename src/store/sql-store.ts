@@ -27,6 +27,8 @@ export interface SqlStoreConfig {
   withLease?: Store['withLease'];
   /** Push notice of revision bumps (PostgreSQL: LISTEN). */
   watchRevision?: Store['watchRevision'];
+  /** PostgreSQL: the channel a revision bump NOTIFYs (delivered at commit) with the workspace id. */
+  revisionChannel?: string;
 }
 
 export class SqlStore implements Store {
@@ -82,6 +84,7 @@ export class SqlStore implements Store {
       .set((eb: any) => ({ revision: eb('revision', '+', 1) }))
       .where('id', '=', ws)
       .execute();
+    if (this.config.revisionChannel) await sql`select pg_notify(${this.config.revisionChannel}, ${ws})`.execute(this.db);
   }
 
   // Apps and products are JSON documents keyed by (workspace, tag).

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
+import { hasPostgres, startPostgresServer } from '../helpers/postgres-server.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 import { startWorkers, type RunOutcome, type Worker } from '../helpers/worker.js';
@@ -15,21 +16,25 @@ const KEY = 'propagation-key-0123456789abcdef';
 const BOUND_MS = 1_000;
 
 interface Backend {
-  name: string;
-  store(): Promise<string>;
+  store: string;
   close(): Promise<void>;
 }
 
 function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'ductape-propagation-'));
-  return {
-    name: 'SQLite file + Redis',
-    store: async () => `sqlite:${join(dir, 'ws.db')}`,
-    close: async () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return { store: `sqlite:${join(dir, 'ws.db')}`, close: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const backends: (() => Backend)[] = [sqliteBackend];
+async function postgresBackend(): Promise<Backend> {
+  const server = await startPostgresServer();
+  return { store: server.url, close: () => server.stop() };
+}
+
+const noRedis = hasRedisServer ? false : 'redis-server is not installed';
+const backends: { name: string; skip: string | false; make: () => Backend | Promise<Backend> }[] = [
+  { name: 'SQLite file + Redis', skip: noRedis, make: sqliteBackend },
+  { name: 'PostgreSQL + Redis', skip: noRedis || (hasPostgres ? false : 'PostgreSQL 15 is not installed'), make: postgresBackend },
+];
 
 interface Answer {
   n: number;
@@ -37,8 +42,8 @@ interface Answer {
   authorization: string | undefined;
 }
 
-for (const make of backends) {
-  describe.skipIf(!hasRedisServer)(`change propagation across 3 processes (${make().name})`, () => {
+for (const { name, skip, make } of backends) {
+  describe.skipIf(skip)(`change propagation across 3 processes (${name}${skip ? `: skipped, ${skip}` : ''})`, () => {
     let backend: Backend;
     let redis: RedisServer;
     let upstream: Upstream;
@@ -56,13 +61,13 @@ for (const make of backends) {
     };
 
     beforeAll(async () => {
-      backend = make();
+      backend = await make();
       redis = await startRedisServer();
       upstream = await startUpstream((req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ n: ++served, url: req.url, authorization: req.headers.authorization }));
       });
-      const store = await backend.store();
+      const store = backend.store;
       const setup = new Ductape({ workspace_id: 'acme', private_key: KEY, store, revision_poll_ms: 0 });
       await setup.apps.create({ tag: 'api', name: 'API' });
       await setup.apps.actions.create({ app: 'api', event: 'list', method: 'GET', path: '/items' });

@@ -2,10 +2,12 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ductape } from '../../src/index.js';
 import { withAdvisoryLease } from '../../src/store/pg-lease.js';
 import { createRevisionListener, REVISION_CHANNEL } from '../../src/store/pg-notify.js';
 import { errorOf } from '../helpers/errors.js';
 import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
+import { startUpstream } from '../helpers/upstream.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,6 +89,41 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
       expect(await withAdvisoryLease(b, 'acme', 'dies', { waitMs: 5_000 }, async () => 'taken over')).toBe('taken over');
       finish();
       await held;
+    });
+  });
+
+  describe('Ductape clients on one PostgreSQL store', () => {
+    it('honour a definition change of another client at once through NOTIFY, long before their poll', async () => {
+      const url = await server.createDatabase('notify_clients');
+      const upstream = await startUpstream();
+      // A poll of one minute: only the notification can make the change visible within this test.
+      const open = () => new Ductape({ workspace_id: 'acme', private_key: 'pg-notify-key-0123456789abcdef', store: url, revision_poll_ms: 60_000 });
+      const writer = open();
+      const reader = open();
+      try {
+        await writer.apps.create({ tag: 'api', name: 'API' });
+        await writer.apps.actions.create({ app: 'api', event: 'list', method: 'GET', path: '/items' });
+        await writer.apps.envs.upsert({ app: 'api', slug: 'prd', base_url: `${upstream.url}/v1` });
+        await writer.products.create({ tag: 'shop', envs: ['prd'] });
+        await writer.products.apps.connect({ product: 'shop', app: 'api' });
+        const list = { env: 'prd', product: 'shop', app: 'api', event: 'list' };
+        await reader.actions.run(list); // compiles and keeps the plan
+        await reader.actions.run(list);
+        expect(upstream.requests.map((r) => r.url)).toEqual(['/v1/items', '/v1/items']);
+
+        await writer.apps.envs.upsert({ app: 'api', slug: 'prd', base_url: `${upstream.url}/v2` });
+        let url2 = '';
+        for (let i = 0; i < 40 && url2 !== '/v2/items'; i++) {
+          await sleep(50);
+          await reader.actions.run(list);
+          url2 = upstream.requests[upstream.requests.length - 1].url;
+        }
+        expect(url2).toBe('/v2/items');
+      } finally {
+        await writer.close();
+        await reader.close();
+        await upstream.close();
+      }
     });
   });
 

@@ -10,6 +10,7 @@ import { openStore } from '../../../src/store/index.js';
 import { OAUTH_TOKEN_KIND } from '../../../src/runtime/auth/oauth2.js';
 import { LEASE_KIND, LEASE_TTL_MS } from '../../../src/store/lease.js';
 import { authSpec } from '../../helpers/auth-spec.js';
+import { hasPostgres, startPostgresServer } from '../../helpers/postgres-server.js';
 import { startOAuthServer, type OAuthServer } from '../../helpers/oauth-server.js';
 import { startWorker, startWorkers, type Worker } from '../../helpers/worker.js';
 
@@ -35,8 +36,15 @@ function sqliteBackend(): Backend {
   };
 }
 
+async function postgresBackend(): Promise<Backend> {
+  const server = await startPostgresServer();
+  let n = 0;
+  return { fresh: () => server.createDatabase(`refresh_${n++}`), leaseRows: false, close: () => server.stop() };
+}
+
 const backends: { name: string; skip: string | false; make: () => Backend | Promise<Backend> }[] = [
   { name: 'SQLite file', skip: false, make: sqliteBackend },
+  { name: 'PostgreSQL', skip: hasPostgres ? false : 'PostgreSQL 15 is not installed', make: postgresBackend },
 ];
 
 const options = (store: string) => ({ workspace_id: 'acme', user_id: 'ops@acme.test', private_key: KEY, store });

@@ -4,21 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ductape, { DuctapeError, type IActionProcessorInput } from '../src/index.js';
+import { defineSeedWorkspace, SEED_PRODUCTS } from './api/seed-workspace.js';
 import { startExampleApi } from './api/server.js';
 
-const SPEC = fileURLToPath(new URL('./api/openapi.yaml', import.meta.url));
 const STORE = fileURLToPath(new URL('../.ductape/demo.db', import.meta.url));
-
-// The seed page's products and the access tags they use; all of them reach the one example API here.
-const SEED_PRODUCTS: Record<string, string[]> = {
-  'my-product': ['stripe-app'],
-  payments: ['stripe'],
-  crm: ['hubspot'],
-  inventory: ['shopify'],
-  'api-gateway': ['internal-api'],
-  dashboard: ['analytics'],
-  catalog: ['products-api'],
-};
 
 export async function demo(log: (line: string) => void = console.log): Promise<{ runs: number }> {
   // prd wants a bearer API key; Ductape keeps it as a sealed secret scoped to prd.
@@ -31,21 +20,8 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
   let runs = 0;
   try {
     log(`Example API: dev at ${dev.url}, prd at ${prd.url}`);
-    const report = await ductape.apps.import({ app: 'commerce-api', file: SPEC });
+    const report = await defineSeedWorkspace(ductape, { dev: `${dev.url}/v1`, prd: `${prd.url}/v1`, prdApiKey });
     log(`Imported ${report.created.length} actions from examples/api/openapi.yaml: ${report.created.join(', ')}`);
-
-    await ductape.secrets.set({ key: 'EXAMPLE_API_KEY', value: prdApiKey, envs: ['prd'] });
-    for (const [product, accessTags] of Object.entries(SEED_PRODUCTS)) {
-      await ductape.products.create({ tag: product, envs: ['dev', 'prd'] });
-      for (const access_tag of accessTags) {
-        await ductape.products.apps.connect({ product, app: 'commerce-api', access_tag });
-        await ductape.products.apps.configure({ product, app: access_tag, env: 'dev', base_url: `${dev.url}/v1` });
-        await ductape.products.apps.configure({
-          product, app: access_tag, env: 'prd', base_url: `${prd.url}/v1`,
-          auth: { type: 'bearer', token: '$Secret{EXAMPLE_API_KEY}' },
-        });
-      }
-    }
     log(`Created products ${Object.keys(SEED_PRODUCTS).join(', ')} with envs dev → ${dev.url}/v1 and prd → ${prd.url}/v1`);
     log(`prd runs authenticate with $Secret{EXAMPLE_API_KEY}, sealed at rest (in the store files: ${storeBytesContain(prdApiKey) ? 'FOUND, which is a bug' : 'not found'})\n`);
 
@@ -79,12 +55,7 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
       input: { headers: { 'X-Request-ID': 'req_abc123' }, params: { userId: '456' } },
     });
 
-    // Sessions: the product backend starts a session once, then runs actions on the user's behalf.
-    await ductape.products.sessions.create({
-      product: 'dashboard', tag: 'user-session',
-      schema: { type: 'object', required: ['user'], properties: { user: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } } },
-      selector: '$Session{user}{id}', expiry: 3600,
-    });
+    // Sessions: the product backend starts a session once (type user-session), then runs actions on the user's behalf.
     const { token } = await ductape.sessions.start({ product: 'dashboard', env: 'prd', tag: 'user-session', data: { user: { id: '42' } } });
     log(`▶ Started a session for user 42: token ${token.slice(0, 16)}… (sealed JWE, bound to dashboard/prd/user-session)`);
     await show('With session tracking ($Session{user}{id} filled from the verified token)', {
@@ -94,7 +65,6 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
     });
 
     // Caching and retries: the second identical run is answered from the product cache.
-    await ductape.products.caches.create({ product: 'catalog', tag: 'products-list', expiry: 60_000 });
     const cachedCall: IActionProcessorInput = {
       env: 'prd', product: 'catalog', app: 'products-api', event: 'list_products',
       input: { query: { category: 'electronics' } },

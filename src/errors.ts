@@ -12,7 +12,10 @@ export type ErrorCode =
   | 'NETWORK_ERROR'
   | 'RATE_LIMITED'
   | 'CONFIG_ERROR'
-  | 'STORE_ERROR';
+  | 'STORE_ERROR'
+  // `ductape serve` only (API.md §6): no or unknown API key, and a key used outside its scope.
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN';
 
 /** One validation problem, as data (zod-style). */
 export interface Issue {

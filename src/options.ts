@@ -33,6 +33,13 @@ export const DEFAULTS = {
   storeBusyTimeoutMs: 10_000,
   /** Run logs older than this many days are deleted (checked at most once an hour per process). */
   logsRetentionDays: 30,
+  /** `ductape serve`: largest request body accepted (an imported spec travels in one), in bytes. */
+  serveMaxBodyBytes: 32 * 1024 * 1024,
+  /** `ductape serve`: how long SIGTERM lets requests in flight finish before exiting. */
+  serveDrainMs: 10_000,
+  /** `ductape serve`: address and port when neither the option nor DUCTAPE_HOST / DUCTAPE_PORT is set. */
+  serveHost: '127.0.0.1',
+  servePort: 8080,
 } as const;
 
 export interface DuctapeOptions {
@@ -253,4 +260,22 @@ export function resolveRetryPolicy(retries: number | undefined, app: Pick<AppDef
     capMs: r.capMs ?? RETRY_POLICY_DEFAULTS.capMs,
     retryAfterCeilingMs: r.retryAfterCeilingMs ?? RETRY_POLICY_DEFAULTS.retryAfterCeilingMs,
   };
+}
+
+/** `ductape serve` options as given on the command line; DUCTAPE_HOST / DUCTAPE_PORT fill the gaps. */
+export interface ServeCliOptions {
+  host?: string;
+  port?: string | number;
+  max_body_bytes?: string | number;
+}
+
+export function normalizeServeOptions(raw: ServeCliOptions, env: Record<string, string | undefined> = process.env): { host: string; port: number; maxBodyBytes: number } {
+  const host = raw.host ?? env.DUCTAPE_HOST ?? DEFAULTS.serveHost;
+  const portText = raw.port ?? env.DUCTAPE_PORT ?? DEFAULTS.servePort;
+  const port = Number(portText);
+  // Port 0 asks the OS for a free port (tests, and running several on one machine); the chosen URL is printed.
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number from 0 to 65535 (got "${portText}").`, { option: 'port' });
+  const maxBodyBytes = Number(raw.max_body_bytes ?? DEFAULTS.serveMaxBodyBytes);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('--max-body-bytes must be a whole number of bytes, at least 1024.', { option: 'max_body_bytes' });
+  return { host, port, maxBodyBytes };
 }

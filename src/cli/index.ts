@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { operationList } from '../operations/index.js';
 import { registerApply } from './commands/apply.js';
 import { registerRotateKey } from './commands/rotate-key.js';
+import { registerServe } from './commands/serve.js';
 import { registerOperations } from './derive.js';
 import { createOutput } from './output.js';
 
@@ -35,12 +36,7 @@ export function buildProgram(): Command {
   registerOperations(program, operationList());
   registerApply(program);
   registerRotateKey(program);
-  program
-    .command('serve')
-    .description('Serve the workspace over HTTP (API.md §6; not built in this version)')
-    .action(() => {
-      throw new ConfigError('ductape serve is not built in this version: use the SDK, or the CLI commands, from your service.');
-    });
+  registerServe(program, packageVersion());
   return program;
 }
 

@@ -72,7 +72,7 @@ describe('ductape CLI', () => {
 });
 
 describe('ductape command line mistakes', () => {
-  it('reports a missing option, an unknown command and serve as CONFIG_ERROR with exit 2', async () => {
+  it('reports a missing option, an unknown command and a bad serve port as CONFIG_ERROR with exit 2', async () => {
     const env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'cli-test-key-123456', DUCTAPE_STORE: ':memory:' };
     const missing = await runCli(['run', '--env', 'dev'], env);
     expect(missing.code).toBe(2);
@@ -80,9 +80,9 @@ describe('ductape command line mistakes', () => {
     const unknown = await runCli(['nope'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('CONFIG_ERROR: Unknown command');
-    const serve = await runCli(['serve'], env);
+    const serve = await runCli(['serve', '--port', '70000'], env);
     expect(serve.code).toBe(2);
-    expect(serve.stderr).toContain('not built in this version');
+    expect(serve.stderr).toContain('CONFIG_ERROR: --port must be a port number');
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: ductape');

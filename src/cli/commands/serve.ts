@@ -1,0 +1,49 @@
+// `ductape serve`: the workspace over HTTP for services in any language (API.md §6); exits 0 after SIGTERM draining.
+import type { Command } from 'commander';
+import { Ductape } from '../../client.js';
+import { normalizeServeOptions } from '../../options.js';
+import type { GlobalOptions } from '../context.js';
+import { createOutput } from '../output.js';
+
+export function registerServe(program: Command, version: string): void {
+  program
+    .command('serve')
+    .description('Serve the workspace over HTTP: runs, definitions, keys, OpenAPI at /v1/openapi.json, dashboard at /')
+    .option('--host <host>', 'address to listen on (env DUCTAPE_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port (env DUCTAPE_PORT; default 8080; 0 picks a free one)')
+    .option('--cache <url>', "'memory' or 'redis://…' (env DUCTAPE_CACHE)")
+    .option('--max-body-bytes <n>', 'largest request body accepted (default 32 MiB)')
+    .action(async function (this: Command) {
+      const g = this.optsWithGlobals() as GlobalOptions & { host?: string; port?: string; cache?: string; maxBodyBytes?: string };
+      const out = createOutput(g.json === true);
+      let ductape: Ductape | undefined;
+      try {
+        const listen = normalizeServeOptions({ host: g.host, port: g.port, max_body_bytes: g.maxBodyBytes });
+        // Unlike one-shot commands, a server watches for definition changes made by other processes (the default poll).
+        ductape = new Ductape({
+          workspace_id: g.workspace ?? process.env.DUCTAPE_WORKSPACE,
+          user_id: g.user ?? process.env.DUCTAPE_USER,
+          private_key: process.env.DUCTAPE_PRIVATE_KEY,
+          store: g.store ?? process.env.DUCTAPE_STORE,
+          cache: g.cache ?? process.env.DUCTAPE_CACHE,
+        });
+        // Loaded only here: one-shot commands start faster without the HTTP server and its dependencies.
+        const { startServer } = await import('../../server/serve.js');
+        const server = await startServer(ductape, { ...listen, version });
+        process.stdout.write(`ductape serve listening on ${server.url}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            void server.close().then(resolve, resolve);
+          };
+          process.on('SIGTERM', stop);
+          process.on('SIGINT', stop);
+        });
+        process.exitCode = 0;
+      } catch (err) {
+        process.exitCode = out.error(err);
+        await ductape?.close();
+      }
+    });
+}

@@ -1,0 +1,109 @@
+// The hono app of `ductape serve`: health, the OpenAPI document, the dashboard, key checks, then every operation.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Ductape } from '../client.js';
+import { DuctapeError, InvalidInputError } from '../errors.js';
+import { OPERATIONS, operationList } from '../operations/index.js';
+import type { KeyInfo } from '../workspace/keys.js';
+import type { KeyRing } from './auth.js';
+import { DASHBOARD_HTML, DASHBOARD_JS } from './dashboard/page.js';
+import { errorReply } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import { mountOperations } from './routes/operations.js';
+import { mountRun } from './routes/run.js';
+
+export type ServerEnv = { Variables: { key: KeyInfo } };
+
+export interface ServerAppOptions {
+  keys: KeyRing;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  version: string;
+  /** Answers false while the process drains (SIGTERM): new requests are told to close their connection. */
+  isDraining?: () => boolean;
+}
+
+/** Paths served without a key (API.md §6): health, the OpenAPI document and the dashboard page itself. */
+// The OAuth callback is where a provider sends the end user's browser back; its `state` is the credential (single use).
+const PUBLIC = new Set(['/healthz', '/readyz', '/v1/openapi.json', '/', '/dashboard.js', '/v1/oauth/callback']);
+
+export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
+  const openapi = JSON.stringify(buildOpenApi(operationList(), opts.version));
+
+  app.onError((err, c) => {
+    const r = errorReply(err);
+    if (!(err instanceof DuctapeError)) process.emitWarning(`ductape serve: ${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
+    return c.json(r.body, r.status as 400, r.headers);
+  });
+  app.notFound((c) => {
+    const r = errorReply(new DuctapeError('NOT_FOUND', `No route ${c.req.method} ${c.req.path}. The routes are listed at GET /v1/openapi.json.`, { kind: 'route', name: c.req.path }));
+    return c.json(r.body, 404);
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    if (opts.isDraining?.()) c.header('connection', 'close');
+  });
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', async (c) => {
+    const ready = await storeReachable(ductape);
+    return c.json({ ready }, ready ? 200 : 503);
+  });
+  app.get('/v1/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.get('/', (c) => c.html(DASHBOARD_HTML));
+  app.get('/dashboard.js', (c) => c.body(DASHBOARD_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+
+  app.get('/v1/oauth/callback', async (c) => {
+    const { state, code, error } = c.req.query();
+    if (error || !state || !code) return c.html(callbackPage('The provider did not grant access' + (error ? ` (${error})` : '') + '. Start the connection again.'), 400);
+    try {
+      const view = await ductape.connections.complete({ state, code });
+      return c.html(callbackPage(`Connected ${view.app} for ${view.owner}. You can close this window.`));
+    } catch (err) {
+      const r = errorReply(err);
+      return c.html(callbackPage(`${r.body.error.code}: ${String(r.body.error.message)}`), r.status as 400);
+    }
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: opts.maxBodyBytes,
+      onError: () => {
+        throw new InvalidInputError([{ location: 'body', path: '', message: `is larger than ${opts.maxBodyBytes} bytes` }], 'Request body too large');
+      },
+    }),
+  );
+  app.use('*', async (c, next) => {
+    if (PUBLIC.has(c.req.path)) return next();
+    c.set('key', opts.keys.check(c.req.header('authorization')));
+    return next();
+  });
+
+  mountRun(app, OPERATIONS['actions.execute'], ductape);
+  mountOperations(app, operationList(), ductape.services, () => opts.keys.refresh());
+  return app;
+}
+
+/** A minimal page for the end user's browser after consent; the message is text, never markup. */
+function callbackPage(message: string): string {
+  const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ductape</title></head><body><p>${text}</p></body></html>`;
+}
+
+/** The store answers within 2 s. */
+async function storeReachable(ductape: Ductape): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2000)));
+  const probe = (async () => {
+    const rt = await ductape.services.runtime();
+    await rt.store.getRevision(rt.workspace);
+    return true;
+  })().catch(() => false);
+  try {
+    return await Promise.race([probe, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

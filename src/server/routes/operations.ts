@@ -1,0 +1,62 @@
+// Every operation with an HTTP twin becomes a route: input from path, query (GET, DELETE) or JSON body, checked
+// against the operation's schema, scoped by the caller's key, then the operation's handler.
+import type { Context, Hono } from 'hono';
+import { InvalidInputError } from '../../errors.js';
+import { checkInput } from '../../operations/invoke.js';
+import { inputSchema, typesOf } from '../../operations/json-schema.js';
+import type { Operation } from '../../operations/operation.js';
+import type { Services } from '../../operations/services.js';
+import { authorize } from '../auth.js';
+import { toWire } from '../errors.js';
+import { inQuery, pathParams } from '../openapi.js';
+import type { ServerEnv } from '../app.js';
+
+export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services: Services, onKeysChanged: () => Promise<void>): void {
+  for (const op of ops) {
+    if (!op.http || op.name === 'actions.execute') continue;
+    const { method, path } = op.http;
+    const route = path.replace(/\{([^}]+)\}/g, ':$1');
+    const params = pathParams(path);
+    app.on(method, route, async (c) => {
+      const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c);
+      for (const p of params) input[p] = c.req.param(p);
+      checkInput(op, input, 'http');
+      authorize(c.get('key'), op, input);
+      const result = await op.handler(services, input);
+      if (op.name.startsWith('keys.')) await onKeysChanged();
+      return c.json(toWire(result) as object);
+    });
+  }
+}
+
+/** The JSON body as an object; anything else is INVALID_INPUT (an empty body counts as `{}`). */
+export async function bodyInput(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidInputError([{ location: 'body', path: '', message: 'is not valid JSON' }], 'Invalid request');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InvalidInputError([{ location: 'body', path: '', message: 'must be a JSON object' }], 'Invalid request');
+  return value as Record<string, unknown>;
+}
+
+/** Query parameters typed by the operation's schema: numbers, booleans and repeated (array) parameters. */
+function queryInput(op: Operation, c: Context): Record<string, unknown> {
+  const props = inputSchema(op).properties ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    const types = typesOf(props[name]);
+    if (types.has('array')) {
+      out[name] = values;
+      continue;
+    }
+    const v = values.at(-1)!;
+    if ((types.has('number') || types.has('integer')) && /^-?\d+(\.\d+)?$/.test(v)) out[name] = Number(v);
+    else if (types.has('boolean') && (v === 'true' || v === 'false')) out[name] = v === 'true';
+    else out[name] = v;
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+// POST /v1/actions/run: the envelope of actions.execute for any language (API.md §6). The hot path of the server.
+import type { Hono } from 'hono';
+import type { Ductape } from '../../client.js';
+import { checkInput } from '../../operations/invoke.js';
+import type { Operation } from '../../operations/operation.js';
+import { authorize } from '../auth.js';
+import type { ServerEnv } from '../app.js';
+import { toWire } from '../errors.js';
+import { bodyInput } from './operations.js';
+
+export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape): void {
+  app.post('/v1/actions/run', async (c) => {
+    const input = await bodyInput(c);
+    checkInput(op, input, 'http');
+    authorize(c.get('key'), op, input);
+    const envelope = await ductape.actions.execute(input as never);
+    // JSON has no bytes: a binary body travels as base64 and says so.
+    if (envelope.data instanceof Uint8Array) return c.json({ ...envelope, data: toWire(envelope.data), encoding: 'base64' });
+    return c.json(envelope as object);
+  });
+}

@@ -1,0 +1,64 @@
+// Runs `ductape serve`: the hono app on a node HTTP server, keys kept fresh, and SIGTERM draining (API.md §6).
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve as listen } from '@hono/node-server';
+import type { Ductape } from '../client.js';
+import { DEFAULTS } from '../options.js';
+import { createServerApp } from './app.js';
+import { KeyRing } from './auth.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** @default DEFAULTS.serveMaxBodyBytes */
+  maxBodyBytes?: number;
+  version: string;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting requests, lets those in flight finish (up to DEFAULTS.serveDrainMs), flushes logs, closes the client. */
+  close(): Promise<void>;
+}
+
+export async function startServer(ductape: Ductape, opts: ServeOptions): Promise<RunningServer> {
+  const rt = await ductape.services.runtime();
+  const keys = new KeyRing(rt.store, rt.workspace);
+  await keys.start();
+  let draining = false;
+  const app = createServerApp(ductape, { keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.serveMaxBodyBytes, version: opts.version, isDraining: () => draining });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = listen(
+      {
+        fetch: app.fetch,
+        hostname: opts.host,
+        port: opts.port,
+      },
+      () => resolve(s as Server),
+    ) as Server;
+    s.once('error', reject);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      keys.stop();
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      // Responses sent while draining say `Connection: close` (app.ts), so busy connections end after their answer;
+      // idle keep-alive ones are closed now and again while waiting, as in-flight answers finish.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((r) => (timer = setTimeout(r, DEFAULTS.serveDrainMs)));
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.closeIdleConnections();
+      await Promise.race([stopped, deadline]);
+      clearInterval(sweep);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await stopped;
+      await ductape.close();
+    })());
+  return { url: `http://${host}:${port}`, close };
+}

@@ -1,0 +1,327 @@
+// `ductape serve` as a real process on loopback: every route, every error status of API.md §6, key scopes, a key
+// revoked through one process refused by a second within 1 s, SIGTERM draining, and the OpenAPI document checked by
+// @readme/openapi-parser and by Prism replaying the requests this file sent.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validate } from '@readme/openapi-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ductape } from '../../src/index.js';
+import { freePort, startPrism } from '../helpers/prism.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const PRIVATE_KEY = 'serve-test-key-0123456789';
+let dir: string;
+let env: Record<string, string>;
+let upstream: Upstream;
+let serve: ServeProcess;
+const keys: Record<'admin' | 'shop' | 'other', string> = { admin: '', shop: '', other: '' };
+
+interface Sent {
+  method: string;
+  path: string;
+  body?: unknown;
+  auth?: string;
+  status: number;
+}
+const sent: Sent[] = [];
+
+async function call(method: string, path: string, opts: { body?: unknown; key?: string | null; raw?: string; base?: string } = {}) {
+  const key = opts.key === undefined ? keys.admin : opts.key;
+  const headers: Record<string, string> = {};
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  if (text !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch((opts.base ?? serve.url) + path, { method, headers, body: text });
+  const type = res.headers.get('content-type') ?? '';
+  const body = type.includes('json') ? await res.json() : await res.text();
+  sent.push({ method, path, body: opts.body, auth: headers.authorization, status: res.status });
+  return { status: res.status, headers: res.headers, body: body as any };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ductape-serve-'));
+  upstream = await startUpstream(async (req, res) => {
+    const path = req.url.split('?')[0];
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(value));
+    };
+    if (path.startsWith('/users/')) return json(200, { id: path.slice(7), tenant: req.headers['x-tenant'] ?? null });
+    if (path === '/fail') return json(400, { error: 'card_declined' });
+    if (path === '/limited') return json(429, { error: 'slow down' }, { 'retry-after': '2' });
+    if (path === '/token') return json(401, { error: 'invalid_client' });
+    if (path === '/bin') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.from([0, 1, 2, 255]));
+      return;
+    }
+    if (path === '/slow' || path === '/drain') {
+      await new Promise((r) => setTimeout(r, path === '/slow' ? 3000 : 1500));
+      return json(200, { done: true });
+    }
+    json(404, { error: 'no route' });
+  });
+  const dead = await freePort();
+  env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_USER: 'serve@acme.test', DUCTAPE_PRIVATE_KEY: PRIVATE_KEY, DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}` };
+
+  const d = new Ductape({ workspace_id: 'acme', user_id: 'setup@acme.test', private_key: PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });
+  await d.apps.create({ tag: 'api', envs: [{ slug: 'dev', base_url: upstream.url }, { slug: 'prd', base_url: upstream.url }] });
+  for (const [event, method, path] of [
+    ['fetch_user', 'GET', '/users/{userId}'],
+    ['fail', 'POST', '/fail'],
+    ['limited', 'GET', '/limited'],
+    ['slow', 'GET', '/slow'],
+    ['drain', 'GET', '/drain'],
+    ['bin', 'GET', '/bin'],
+  ]) {
+    await d.apps.actions.create({ app: 'api', event, method, path });
+  }
+  await d.apps.create({ tag: 'dead', envs: [{ slug: 'dev', base_url: `http://127.0.0.1:${dead}` }] });
+  await d.apps.actions.create({ app: 'dead', event: 'ping', method: 'GET', path: '/ping' });
+  await d.apps.actions.create({ app: 'api', event: 'me', method: 'GET', path: '/users/me' });
+  await d.products.create({ tag: 'shop', envs: ['dev', 'prd'] });
+  await d.products.create({ tag: 'other', envs: ['dev'] });
+  await d.products.apps.connect({ product: 'shop', app: 'api' });
+  await d.products.apps.connect({ product: 'shop', app: 'dead' });
+  await d.products.apps.connect({ product: 'shop', app: 'api', access_tag: 'oauth' });
+  await d.products.apps.connect({ product: 'shop', app: 'api', access_tag: 'broken' });
+  await d.products.apps.configure({ product: 'shop', app: 'api', env: 'dev', headers: { 'x-tenant': 'acme' } });
+  await d.products.apps.configure({
+    product: 'shop',
+    app: 'oauth',
+    env: 'dev',
+    auth: { type: 'oauth2', grant: 'client_credentials', token_url: `${upstream.url}/token`, client_id: 'id', client_secret: 'sk_oauth_secret_123' },
+  });
+  await d.products.apps.configure({ product: 'shop', app: 'broken', env: 'dev', headers: { 'x-v': '$Variable{missing}' } });
+  await d.products.sessions.create({ product: 'shop', tag: 'user-session', sample: { user: { id: '1' } }, selector: '$Session{user}{id}', expiry: 1 });
+  keys.admin = (await d.keys.create({ name: 'admin', role: 'admin' })).key;
+  keys.shop = (await d.keys.create({ name: 'shop-dev', role: 'run', product: 'shop', env: 'dev' })).key;
+  keys.other = (await d.keys.create({ name: 'other', role: 'run', product: 'other' })).key;
+  await d.close();
+  serve = await startServe(env, ['--max-body-bytes', '65536']);
+}, 180_000);
+
+afterAll(async () => {
+  await serve?.stop();
+  await upstream?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (input: Record<string, unknown>, key = keys.shop) => call('POST', '/v1/actions/run', { body: { env: 'dev', product: 'shop', ...input }, key });
+
+describe('ductape serve', () => {
+  it('answers health, readiness and a valid OpenAPI 3.1 document without a key', async () => {
+    expect((await call('GET', '/healthz', { key: null })).status).toBe(200);
+    expect((await call('GET', '/readyz', { key: null })).body).toEqual({ ready: true });
+    const doc = (await call('GET', '/v1/openapi.json', { key: null })).body;
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc));
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+  });
+
+  it('runs an action for a run key and answers the envelope', async () => {
+    const r = await run({ app: 'api', event: 'fetch_user', input: { params: { userId: '42' } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 200, data: { id: '42', tenant: 'acme' }, attempts: 1, cached: false, request: { method: 'GET', url: `${upstream.url}/users/42` } });
+    expect(r.body.durationMs).toEqual(expect.any(Number));
+  });
+
+  it('answers a binary body as base64', async () => {
+    const r = await run({ app: 'api', event: 'bin' });
+    expect(r.body).toMatchObject({ status: 200, encoding: 'base64', data: Buffer.from([0, 1, 2, 255]).toString('base64') });
+  });
+
+  it('refuses requests without a key, with an unknown key, and out of scope', async () => {
+    const none = await call('GET', '/v1/apps', { key: null });
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('UNAUTHORIZED');
+    expect((await call('GET', '/v1/apps', { key: 'dtk_not_a_key' })).status).toBe(401);
+    const foreign = await run({ app: 'api', event: 'fetch_user', input: { params: { userId: '1' } } }, keys.other);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('FORBIDDEN');
+    expect((await run({ env: 'prd', app: 'api', event: 'fetch_user', input: { params: { userId: '1' } } })).status).toBe(403);
+    expect((await call('GET', '/v1/apps', { key: keys.shop })).status).toBe(403);
+  });
+
+  it('maps every error code to its status (API.md §6)', async () => {
+    const bad = await run({ app: 'api' });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    expect(bad.body.error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ location: 'body', path: '/event' })]));
+    expect((await call('POST', '/v1/actions/run', { raw: '{oops', key: keys.shop })).status).toBe(400);
+
+    const missing = await run({ app: 'api', event: 'nope' });
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'NOT_FOUND']);
+
+    const invalid = await run({ app: 'api', event: 'fetch_user', input: { params: { userId: '1' } }, session: 'user-session:garbage' });
+    expect([invalid.status, invalid.body.error.code]).toEqual([401, 'SESSION_INVALID']);
+    const started = await call('POST', '/v1/sessions/start', { body: { product: 'shop', env: 'dev', tag: 'user-session', data: { user: { id: '7' } } }, key: keys.shop });
+    expect(started.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2200));
+    const expired = await run({ app: 'api', event: 'fetch_user', input: { params: { userId: '1' } }, session: { tag: 'user-session', token: started.body.token } });
+    expect([expired.status, expired.body.error.code]).toEqual([401, 'SESSION_EXPIRED']);
+
+    const upstreamError = await run({ app: 'api', event: 'fail' });
+    expect([upstreamError.status, upstreamError.body.error.code]).toEqual([424, 'UPSTREAM_ERROR']);
+    expect(upstreamError.body.error).toMatchObject({ status: 400, body: { error: 'card_declined' } });
+    expect(upstreamError.body.error.headers['content-type']).toBe('application/json');
+
+    const authFailed = await run({ app: 'oauth', event: 'me' });
+    expect([authFailed.status, authFailed.body.error.code]).toEqual([424, 'AUTH_FAILED']);
+    expect(JSON.stringify(authFailed.body)).not.toContain('sk_oauth_secret_123');
+
+    const limited = await run({ app: 'api', event: 'limited' });
+    expect([limited.status, limited.body.error.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(limited.headers.get('retry-after')).toBe('2');
+
+    const network = await run({ app: 'dead', event: 'ping' });
+    expect([network.status, network.body.error.code]).toEqual([502, 'NETWORK_ERROR']);
+
+    const timeout = await run({ app: 'api', event: 'slow', timeout: 300 });
+    expect([timeout.status, timeout.body.error.code]).toEqual([504, 'TIMEOUT']);
+
+    const config = await run({ app: 'broken', event: 'fetch_user', input: { params: { userId: '1' } } });
+    expect([config.status, config.body.error.code]).toEqual([500, 'CONFIG_ERROR']);
+
+    const unknownRoute = await call('GET', '/v1/nope');
+    expect([unknownRoute.status, unknownRoute.body.error.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('bounds request bodies', async () => {
+    const r = await call('POST', '/v1/apps', { raw: JSON.stringify({ tag: 'big', description: 'x'.repeat(100_000) }) });
+    expect([r.status, r.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+  });
+
+  it('serves every definition operation under /v1', async () => {
+    const ok = async (method: string, path: string, body?: unknown) => {
+      const r = await call(method, path, { body });
+      expect(r.status, `${method} ${path}: ${JSON.stringify(r.body)}`).toBe(200);
+      return r.body;
+    };
+    const spec = { openapi: '3.0.3', info: { title: 'Tmp', version: '1' }, servers: [{ url: upstream.url }], paths: { '/users/{id}': { get: { operationId: 'getUser', parameters: [{ name: 'id', in: 'path', required: true, schema: { $ref: '#/components/schemas/Id' } }] } } }, components: { schemas: { Id: { type: 'string', minLength: 1 } } } };
+    await ok('POST', '/v1/apps', { tag: 'tmp', envs: [{ slug: 'dev', base_url: upstream.url }] });
+    expect((await ok('POST', '/v1/apps/tmp/import', { spec })).created).toEqual(['get_user']);
+    expect((await ok('GET', '/v1/apps')).map((a: { tag: string }) => a.tag)).toContain('tmp');
+    expect((await ok('GET', '/v1/apps/tmp')).tag).toBe('tmp');
+    await ok('PUT', '/v1/apps/tmp/envs/prd', { base_url: upstream.url });
+    expect((await ok('GET', '/v1/apps/tmp/envs')).map((e: { slug: string }) => e.slug)).toEqual(expect.arrayContaining(['dev', 'prd']));
+    await ok('POST', '/v1/apps/tmp/actions', { event: 'ping', method: 'GET', path: '/users/ping' });
+    await ok('PUT', '/v1/apps/tmp/actions/ping', { method: 'GET', path: '/users/pong', summary: 'Pong' });
+    expect((await ok('GET', '/v1/apps/tmp/actions')).map((a: { event: string }) => a.event).sort()).toEqual(['get_user', 'ping']);
+    expect((await ok('GET', '/v1/apps/tmp/actions/ping')).path).toBe('/users/pong');
+    const schema = await ok('GET', '/v1/apps/tmp/actions/get_user/schema');
+    expect(schema.properties.params.properties.id).toEqual({ type: 'string', minLength: 1 });
+    await ok('POST', '/v1/apps/tmp/actions/ping/rename', { to: 'pong' });
+    expect(await ok('DELETE', '/v1/apps/tmp/actions/pong')).toEqual({ deleted: true });
+
+    await ok('POST', '/v1/products', { tag: 'tmpp', envs: ['dev'] });
+    expect((await ok('GET', '/v1/products')).map((p: { tag: string }) => p.tag)).toContain('tmpp');
+    await ok('POST', '/v1/products/tmpp/envs', { env: 'prd' });
+    expect((await ok('GET', '/v1/products/tmpp')).envs).toEqual(['dev', 'prd']);
+    await ok('POST', '/v1/products/tmpp/apps', { app: 'tmp' });
+    expect(await ok('GET', '/v1/products/tmpp/apps')).toEqual([{ access_tag: 'tmp', app: 'tmp' }]);
+    const configured = await ok('PUT', '/v1/products/tmpp/apps/tmp/envs/dev', { auth: { type: 'bearer', token: 'sk_live_configured_123' } });
+    expect(JSON.stringify(configured)).not.toContain('sk_live_configured_123');
+    await ok('POST', '/v1/products/tmpp/caches', { tag: 'c1', expiry: 60000 });
+    expect(await ok('GET', '/v1/products/tmpp/caches')).toEqual([{ tag: 'c1', expiry: 60000 }]);
+    expect(await ok('POST', '/v1/caches/clear', { product: 'tmpp', tag: 'c1' })).toEqual({ cleared: 0 });
+    expect(await ok('DELETE', '/v1/products/tmpp/caches/c1')).toEqual({ deleted: true });
+
+    await ok('POST', '/v1/products/tmpp/sessions', { tag: 's', sample: { user: { id: '1' } }, selector: '$Session{user}{id}' });
+    expect((await ok('GET', '/v1/products/tmpp/sessions')).map((t: { tag: string }) => t.tag)).toEqual(['s']);
+    expect((await ok('PATCH', '/v1/products/tmpp/sessions/s', { expiry: 600 })).expiry).toBe(600);
+    expect((await ok('GET', '/v1/products/tmpp/sessions/s')).expiry).toBe(600);
+    const scope = { product: 'tmpp', env: 'dev', tag: 's' };
+    const session = await ok('POST', '/v1/sessions/start', { ...scope, data: { user: { id: '9' } } });
+    expect(await ok('POST', '/v1/sessions/verify', { ...scope, token: session.token })).toMatchObject({ valid: true, data: { user: { id: '9' } } });
+    const refreshed = await ok('POST', '/v1/sessions/refresh', { ...scope, refreshToken: session.refreshToken });
+    expect((await ok('GET', '/v1/sessions?product=tmpp')).length).toBe(1);
+    expect(await ok('POST', '/v1/sessions/revoke', { ...scope, sessionId: refreshed.sessionId })).toEqual({ revoked: 1 });
+    expect((await ok('POST', '/v1/sessions/revoke-all', { product: 'tmpp' })).revoked).toBe(0);
+    expect((await ok('DELETE', '/v1/products/tmpp/sessions/s')).deleted).toBe(true);
+
+    expect((await ok('PUT', '/v1/secrets/TMP_KEY', { value: 'sk_tmp_value_123', envs: ['dev'] })).key).toBe('TMP_KEY');
+    const secrets = await ok('GET', '/v1/secrets');
+    expect(JSON.stringify(secrets)).not.toContain('sk_tmp_value_123');
+    expect(await ok('DELETE', '/v1/secrets/TMP_KEY?envs=dev')).toEqual({ deleted: 1 });
+
+    const rows = await ok('GET', '/v1/logs?product=shop&app=api&status=200&limit=5');
+    expect(rows[0]).toMatchObject({ product: 'shop', app: 'api', status: 200 });
+    expect(await ok('GET', '/v1/connections?product=tmpp')).toEqual([]);
+    expect((await call('POST', '/v1/connections/authorize', { body: { product: 'tmpp', env: 'dev', app: 'tmp', owner: '1' } })).body.error.code).toBeDefined();
+    expect((await call('POST', '/v1/connections/complete', { body: { state: 'nope', code: 'nope' } })).body.error.code).toBeDefined();
+    expect((await call('POST', '/v1/connections/revoke', { body: { product: 'tmpp', env: 'dev', app: 'tmp', owner: '1' } })).status).toBe(404);
+    expect((await call('GET', '/v1/oauth/callback?error=access_denied', { key: null })).status).toBe(400);
+
+    const created = await ok('POST', '/v1/keys', { name: 'tmp', role: 'run', product: 'shop' });
+    expect(created.key).toMatch(/^dtk_/);
+    expect((await ok('GET', '/v1/keys')).map((k: { id: string }) => k.id)).toContain(created.id);
+    expect((await ok('DELETE', `/v1/keys/${created.id}`)).revoked_at).toEqual(expect.any(String));
+
+    expect(await ok('DELETE', '/v1/products/tmpp/apps/tmp')).toEqual({ disconnected: true });
+    expect(await ok('DELETE', '/v1/products/tmpp')).toEqual({ deleted: true });
+    expect(await ok('DELETE', '/v1/apps/tmp')).toEqual({ deleted: true });
+  });
+
+  it('has called every route of its OpenAPI document, and Prism accepts every request it sent', async () => {
+    const doc = (await call('GET', '/v1/openapi.json', { key: null })).body;
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => ({ method: m.toUpperCase(), path, re: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`) })));
+    const hit = (r: { method: string; re: RegExp }) => sent.some((s) => s.method === r.method && r.re.test(s.path.split('?')[0]));
+    expect(routes.filter((r) => !hit(r)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+
+    const file = join(dir, 'openapi.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const prism = await startPrism(file);
+    try {
+      // The requests the server accepted as well-formed (not 400/401): Prism must accept them too.
+      const wellFormed = sent.filter((s) => s.status !== 400 && s.status !== 401 && !s.path.startsWith('/v1/nope'));
+      expect(wellFormed.length).toBeGreaterThan(40);
+      for (const s of wellFormed) {
+        const headers: Record<string, string> = s.auth ? { authorization: s.auth } : {};
+        if (s.body !== undefined) headers['content-type'] = 'application/json';
+        const res = await fetch(prism.url + s.path, { method: s.method, headers, body: s.body === undefined ? undefined : JSON.stringify(s.body) });
+        const violations = res.headers.get('sl-violations');
+        const text = await res.text();
+        expect({ request: `${s.method} ${s.path}`, status: res.status, violations }, text.slice(0, 500)).toEqual({ request: `${s.method} ${s.path}`, status: res.status < 400 ? res.status : 'accepted', violations: null });
+      }
+    } finally {
+      await prism.stop();
+    }
+  }, 240_000);
+
+  it('refuses a key revoked through one process on a second process within 1 s', async () => {
+    const second = await startServe(env);
+    try {
+      const created = await call('POST', '/v1/keys', { body: { name: 'rotating', role: 'admin' } });
+      const key = created.body.key as string;
+      // A key created by one process is in force on the others within 1 s.
+      const deadline = Date.now() + 1000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) status = (await call('GET', '/v1/apps', { key, base: second.url })).status;
+      expect(status).toBe(200);
+      expect((await call('DELETE', `/v1/keys/${created.body.id}`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1000));
+      const refused = await call('GET', '/v1/apps', { key, base: second.url });
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'UNAUTHORIZED']);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  }, 180_000);
+
+  it('drains on SIGTERM: finishes the run in flight, flushes its log and exits 0', async () => {
+    const inFlight = run({ app: 'api', event: 'drain' });
+    while (!upstream.requests.some((r) => r.url === '/drain')) await new Promise((r) => setTimeout(r, 20));
+    const exit = serve.stop();
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ done: true });
+    expect(await exit).toBe(0);
+    const d = new Ductape({ workspace_id: 'acme', private_key: PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });
+    try {
+      expect((await d.logs.query({ event: 'drain' }))[0]).toMatchObject({ event: 'drain', status: 200, actor: 'serve@acme.test' });
+    } finally {
+      await d.close();
+    }
+  }, 60_000);
+});

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('ductape CLI', () => {
-  it('defines an app, product and connection in separate processes, then runs with --json', async () => {
+  it('defines an app, product and connection in separate processes, then runs with --json', { timeout: 240_000 }, async () => {
     for (const args of [
       ['apps', 'create', 'internal-api', '--env', `dev=${upstream.url}`],
       ['actions', 'create', '--app', 'internal-api', '--event', 'fetch_user', '--method', 'GET', '--path', '/users/:userId'],
@@ -72,7 +72,7 @@ describe('ductape CLI', () => {
 });
 
 describe('ductape command line mistakes', () => {
-  it('reports a missing option, an unknown command and a bad serve port as CONFIG_ERROR with exit 2', async () => {
+  it('reports a missing option, an unknown command and a bad serve port as CONFIG_ERROR with exit 2', { timeout: 240_000 }, async () => {
     const env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'cli-test-key-123456', DUCTAPE_STORE: ':memory:' };
     const missing = await runCli(['run', '--env', 'dev'], env);
     expect(missing.code).toBe(2);

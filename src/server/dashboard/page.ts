@@ -25,6 +25,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   .muted { color: #667085; }
   pre { background: #fff; border: 1px solid #e3e6eb; padding: 10px; overflow: auto; max-height: 60vh; }
   .cols { display: grid; grid-template-columns: minmax(260px, 1fr) 2fr; gap: 16px; }
+  .cols.logs { grid-template-columns: 3fr 2fr; }
+  .cols > div { min-width: 0; overflow: auto; }
   form.filters { display: flex; gap: 8px; flex-wrap: wrap; margin-bottom: 10px; }
   input, select, button.primary { font: inherit; padding: 4px 6px; }
   #login { max-width: 420px; margin: 60px auto; background: #fff; padding: 20px; border: 1px solid #e3e6eb; }
@@ -172,7 +174,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     var list = h('div', { id: 'log-list' });
     var detail = h('div', { id: 'log-detail' });
     main.appendChild(form);
-    main.appendChild(h('div', { className: 'cols' }, list, detail));
+    main.appendChild(h('div', { className: 'cols logs' }, list, detail));
     var selected = null;
     function load() {
       var q = ['limit=100'];

@@ -1,0 +1,93 @@
+// The dashboard in a real browser (Debian chromium through playwright-core) against a real `ductape serve` process:
+// enter a key, see the seed's apps and an action's resolved input schema, run an action through the API, see its log
+// row appear, open its detail. A screenshot is saved under test-artifacts/.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineSeedWorkspace } from '../../examples/api/seed-workspace.js';
+import { startExampleApi, type ExampleApi } from '../../examples/api/server.js';
+import { Ductape } from '../../src/index.js';
+import { hasChromium, openPage, type BrowserPage } from '../helpers/browser.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+let dir: string;
+let dev: ExampleApi;
+let prd: ExampleApi;
+let serve: ServeProcess;
+let adminKey: string;
+let browser: BrowserPage | undefined;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  dir = mkdtempSync(join(tmpdir(), 'ductape-dashboard-'));
+  const prdApiKey = `sk_live_${randomBytes(12).toString('hex')}`;
+  dev = await startExampleApi({ name: 'dev' });
+  prd = await startExampleApi({ name: 'prd', apiKey: prdApiKey });
+  const env = { DUCTAPE_WORKSPACE: 'seed', DUCTAPE_USER: 'dashboard@acme.test', DUCTAPE_PRIVATE_KEY: 'dashboard-key-0123456789', DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}` };
+  const d = new Ductape({ workspace_id: 'seed', private_key: env.DUCTAPE_PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });
+  await defineSeedWorkspace(d, { dev: `${dev.url}/v1`, prd: `${prd.url}/v1`, prdApiKey });
+  adminKey = (await d.keys.create({ name: 'dashboard', role: 'admin' })).key;
+  await d.close();
+  serve = await startServe(env);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await dev?.close();
+  await prd?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dashboard', () => {
+  it.skipIf(!hasChromium)('shows apps, schemas, products and run logs that update while runs happen', async () => {
+    browser = await openPage();
+    const { page, errors } = browser;
+    await page.goto(serve.url + '/');
+    await page.fill('input[name=key]', adminKey);
+    await page.click('button[type=submit]');
+
+    // Apps, then an action's input schema with the spec's $refs inlined.
+    await page.getByRole('cell', { name: 'commerce-api' }).click();
+    await page.getByRole('cell', { name: 'create_customer', exact: true }).click();
+    const schema = page.locator('#action-schema pre');
+    await schema.waitFor();
+    const text = await schema.textContent();
+    expect(JSON.parse(text!).properties.body.properties.email).toMatchObject({ type: 'string' });
+    expect(text).not.toContain('$ref');
+
+    // Products: connections by access tag, never credentials.
+    await page.click('button[data-view=products]');
+    await page.getByRole('cell', { name: 'payments', exact: true }).waitFor();
+    expect(await page.locator('main').textContent()).toContain('stripe → commerce-api');
+    expect(await page.content()).not.toContain('sk_live_');
+
+    // Run logs: a run made through the API appears while the page is open; its detail opens.
+    await page.click('button[data-view=logs]');
+    await page.locator('#log-list table').waitFor();
+    const res = await fetch(serve.url + '/v1/actions/run', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ env: 'dev', product: 'my-product', app: 'stripe-app', event: 'create_customer', input: { body: { email: 'john@example.com', name: 'John Doe' } } }),
+    });
+    expect(res.status).toBe(200);
+    const row = page.locator('#log-list tr', { hasText: 'stripe-app.create_customer' });
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    const detail = page.locator('#run-detail');
+    await detail.waitFor();
+    const shown = await detail.textContent();
+    expect(shown).toContain('my-product / dev');
+    expect(shown).toContain('stripe-app / create_customer');
+    expect(shown).toContain('POST');
+    expect(shown).toContain('Attempts1');
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, 180_000);
+});

@@ -204,6 +204,7 @@ describe('ductape serve', () => {
     expect((await ok('POST', '/v1/apps/tmp/import', { spec })).created).toEqual(['get_user']);
     expect((await ok('GET', '/v1/apps')).map((a: { tag: string }) => a.tag)).toContain('tmp');
     expect((await ok('GET', '/v1/apps/tmp')).tag).toBe('tmp');
+    expect((await ok('PATCH', '/v1/apps/tmp', { name: 'Temporary', timeout_ms: 5000 })).name).toBe('Temporary');
     await ok('PUT', '/v1/apps/tmp/envs/prd', { base_url: upstream.url });
     expect((await ok('GET', '/v1/apps/tmp/envs')).map((e: { slug: string }) => e.slug)).toEqual(expect.arrayContaining(['dev', 'prd']));
     await ok('POST', '/v1/apps/tmp/actions', { event: 'ping', method: 'GET', path: '/users/ping' });

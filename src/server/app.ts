@@ -59,6 +59,8 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
     if (error || !state || !code) return c.html(callbackPage('The provider did not grant access' + (error ? ` (${error})` : '') + '. Start the connection again.'), 400);
     try {
       const view = await ductape.connections.complete({ state, code });
+      // The connection's return_url (set by the operator, never by the request) is where the user goes next.
+      if (view.return_url) return c.redirect(view.return_url, 302);
       return c.html(callbackPage(`Connected ${view.app} for ${view.owner}. You can close this window.`));
     } catch (err) {
       const r = errorReply(err);

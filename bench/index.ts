@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each printing `BENCH <name> <value> <unit>` lines (ratios against raw undici
 // are measured side by side in the same run). Pass names to run a subset: `npm run bench -- run import`.
 import { benchCache } from './cache.js';
+import { benchConnections } from './connections.js';
 import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
 import { benchRun } from './run.js';
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
   encode: benchEncode,
   sessions: benchSessions,
   cache: benchCache,
+  connections: benchConnections,
 };
 
 const wanted = process.argv.slice(2);

@@ -248,7 +248,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         const store = await open();
         const ws = newWs();
         for (let s = 0; s < 10; s++) await store.insertLogs(ws, Array.from({ length: 10 }, (_, i) => logEntry(s * 10 + i)));
-        await store.insertLogs(ws, [logEntry(100, { app: 'mail', event: 'send', product: 'crm', status: 200, ok: true, errorCode: undefined, owner: 'user-1' })]);
+        await store.insertLogs(ws, [logEntry(100, { app: 'mail', event: 'send', product: 'crm', status: 200, ok: true, errorCode: undefined, owner: 'user-1', waitMs: 12.5 })]);
         const all = Array.from({ length: 100 }, (_, i) => logEntry(i));
         const count = (f: (r: RunLogEntry) => boolean) => all.filter(f).length;
         expect(await store.queryLogs(ws, { product: 'shop', limit: 1000 })).toHaveLength(count((r) => r.product === 'shop'));
@@ -257,7 +257,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         expect(await store.queryLogs(ws, { status: 'ok', limit: 1000 })).toHaveLength(81);
         expect(ids(await store.queryLogs(ws, { app: 'mail' }))).toEqual([100]);
         expect(ids(await store.queryLogs(ws, { app: 'mail', event: 'odd' }))).toEqual([]);
-        expect(await store.queryLogs(ws, { owner: 'user-1' })).toEqual([expect.objectContaining({ owner: 'user-1', app: 'mail' })]);
+        expect(await store.queryLogs(ws, { owner: 'user-1' })).toEqual([expect.objectContaining({ owner: 'user-1', app: 'mail', waitMs: 12.5 })]);
         expect(await store.queryLogs(ws, { owner: 'user-2' })).toEqual([]);
         const since = new Date(Date.UTC(2026, 0, 1, 0, 1, 30)); // second 90
         const recent = await store.queryLogs(ws, { since, limit: 1000 });
@@ -279,6 +279,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
           durationMs: 1.5,
           errorCode: null,
           owner: null,
+          waitMs: 0,
           request: { method: 'GET', url: 'http://127.0.0.1/x/99?api_key=[REDACTED]' },
           response: { status: 200, contentType: 'application/json' },
         });

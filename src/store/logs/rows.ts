@@ -1,4 +1,5 @@
 // PostgreSQL run logs: a row per run, filtered, ordered and limited in SQL through the run_logs indexes.
+// A column per LogTuple field (model/run-log.ts): a field added there needs its column here and in the migration.
 import { fromTuple, toTuple, type LogTuple } from '../../model/run-log.js';
 import type { RunLogTable } from './table.js';
 
@@ -25,6 +26,7 @@ export const rowLogs: RunLogTable = {
         url: t[12],
         detail: t[13],
         owner: t[14] ?? null,
+        wait_ms: t[15] ?? null,
       };
     });
     await db.insertInto('run_logs').values(values).execute();
@@ -58,6 +60,7 @@ export const rowLogs: RunLogTable = {
         r.detail,
         r.owner,
       ];
+      if (r.wait_ms != null) t.push(r.wait_ms);
       return fromTuple(t, String(r.id));
     });
   },

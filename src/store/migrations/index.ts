@@ -131,6 +131,8 @@ async function createLogRows(db: Kysely<any>): Promise<void> {
     .addColumn('detail', 'text')
     // The end user whose connection the run used (per-user connections); null otherwise.
     .addColumn('owner', key)
+    // Time spent waiting for a rate limit, in ms; null when the run never waited.
+    .addColumn('wait_ms', 'double precision')
     .execute();
   // Newest first per workspace (also serves retention and the status filter); then the common filters.
   await db.schema.createIndex('run_logs_time').ifNotExists().on('run_logs').columns(['workspace_id', 'started_at', 'id']).execute();

@@ -6,6 +6,7 @@ import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
 import { benchRun } from './run.js';
 import { benchSessions } from './sessions.js';
+import { benchTraffic } from './traffic.js';
 
 const suites: Record<string, () => Promise<void>> = {
   run: benchRun,
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   sessions: benchSessions,
   cache: benchCache,
   connections: benchConnections,
+  traffic: benchTraffic,
 };
 
 const wanted = process.argv.slice(2);

@@ -23,7 +23,7 @@ export function limit(ctx: RunContext, next: () => Promise<void>): Promise<void>
     limiterKey({ workspace: runtime.workspace, product: plan.product, env: plan.env, accessTag: plan.accessTag, owner: ctx.owner }),
     rl.limit,
     rl.signature,
-    `connection "${plan.accessTag}" of product "${plan.product}" in env "${plan.env}"`,
+    plan,
     t.attemptMs + LEASE_SLACK_MS,
   );
   const now = performance.now();

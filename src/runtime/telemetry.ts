@@ -1,5 +1,5 @@
 // OpenTelemetry (API.md §12): found once per client, through @opentelemetry/api only; absent means no work at all.
-import { isSpanContextValid, propagation, ProxyTracerProvider, ROOT_CONTEXT, trace, type Context, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { isSpanContextValid, propagation, ProxyTracerProvider, ROOT_CONTEXT, trace, type SpanContext, type Tracer } from '@opentelemetry/api';
 
 export interface Telemetry {
   readonly tracer: Tracer;
@@ -35,4 +35,4 @@ export function detectTelemetry(): Telemetry | undefined {
   };
 }
 
-export type { Context };
+

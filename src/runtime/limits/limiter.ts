@@ -89,28 +89,18 @@ export class KeyLimiter {
   }
 
   #localGrant(): Grant {
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#local.release();
-        if (this.#head < this.#queue.length) this.#wakeUp();
-      },
-    };
+    return new OneRelease(this, undefined);
   }
 
   #sharedGrant(member: string): Grant {
-    const s = this.shared!;
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        s.store.release(s.key, this.limit, member).catch(s.onError);
-        if (this.#head < this.#queue.length) this.#wakeUp();
-      },
-    };
+    return new OneRelease(this, member);
+  }
+
+  /** Internal: frees the slot of a grant; called once per grant (OneRelease sees to that). */
+  releaseSlot(member: string | undefined): void {
+    if (member === undefined) this.#local.release();
+    else this.shared!.store.release(this.shared!.key, this.limit, member).catch(this.shared!.onError);
+    if (this.#head < this.#queue.length) this.#wakeUp();
   }
 
   /** Takes a slot for the head of the queue: GRANTED with its grant, a wait in ms, or FULL. */
@@ -198,5 +188,22 @@ export class KeyLimiter {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
+  }
+}
+
+// A class rather than a closure per grant: the uncontended path allocates one small object and nothing else.
+class OneRelease implements Grant {
+  #limiter: KeyLimiter | undefined;
+  constructor(
+    limiter: KeyLimiter,
+    readonly member: string | undefined,
+  ) {
+    this.#limiter = limiter;
+  }
+
+  release(): void {
+    const l = this.#limiter;
+    this.#limiter = undefined;
+    l?.releaseSlot(this.member);
   }
 }

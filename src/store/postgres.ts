@@ -4,7 +4,7 @@ import pg from 'pg';
 import { closeOnce, guardDialect, redactStoreUrl, type DriverGuard } from './driver.js';
 import { rowLogs } from './logs/rows.js';
 import { migrate, PG_LOCK, PG_LOCK_CLASS } from './migrate.js';
-import { withAdvisoryLease } from './pg-lease.js';
+import { createAdvisoryLeases } from './pg-lease.js';
 import { createRevisionListener, REVISION_CHANNEL } from './pg-notify.js';
 import { SqlStore } from './sql-store.js';
 
@@ -14,11 +14,12 @@ export interface PostgresStoreOptions {
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
+  const poolSize = options.poolSize ?? 10;
   const pool = new pg.Pool({
     connectionString: url,
     // Runs never touch the store once warm (plans are cached), so a few connections serve many concurrent runs;
     // each process holds at most this many, which keeps a fleet of processes under max_connections (100 by default).
-    max: options.poolSize ?? 10,
+    max: poolSize,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: 'ductape',
@@ -44,7 +45,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // update under READ COMMITTED. Transaction-scoped, so it is released by COMMIT/ROLLBACK even behind PgBouncer.
     begin: ['begin', `select pg_advisory_xact_lock(${PG_LOCK_CLASS}, ${PG_LOCK.write})`],
     logs: rowLogs,
-    withLease: (ws, name, opts, fn) => withAdvisoryLease(db, ws, name, opts, fn),
+    // Half the pool at most holds leases (token refreshes), so the store stays usable while many run at once.
+    leaseOnConnection: createAdvisoryLeases(db, Math.max(1, Math.floor(poolSize / 2))),
     // A revision bump notifies at commit; listening processes check the revision at once instead of at their next poll.
     revisionChannel: REVISION_CHANNEL,
     watchRevision: (ws, onChange) => listener.subscribe(ws, onChange),

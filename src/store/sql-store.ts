@@ -23,8 +23,8 @@ export interface SqlStoreConfig {
   begin: string[];
   logs: RunLogTable;
   onClose?: () => Promise<void>;
-  /** A dialect's own lease (PostgreSQL: an advisory lock); lease rows otherwise. */
-  withLease?: Store['withLease'];
+  /** A dialect's own lease (PostgreSQL: an advisory lock) that hands `fn` its connection; lease rows otherwise. */
+  leaseOnConnection?: <T>(ws: string, name: string, opts: LeaseOptions, fn: (conn: Db) => Promise<T>) => Promise<T>;
   /** Push notice of revision bumps (PostgreSQL: LISTEN). */
   watchRevision?: Store['watchRevision'];
   /** PostgreSQL: the channel a revision bump NOTIFYs (delivered at commit) with the workspace id. */
@@ -286,8 +286,11 @@ export class SqlStore implements Store {
     return row ? toRecord<T>(row) : undefined;
   }
 
-  async withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: () => Promise<T>): Promise<T> {
-    return this.config.withLease ? this.config.withLease(ws, name, opts, fn) : withLeaseRow(this.db, ws, name, opts, fn);
+  async withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+    const { leaseOnConnection } = this.config;
+    // PostgreSQL: fn works on the lock's connection, inside its transaction (joined, as a nested transaction is).
+    if (leaseOnConnection) return leaseOnConnection(ws, name, opts, (conn) => fn(new SqlStore(this.dialect, conn, this.config, true)));
+    return withLeaseRow(this.db, ws, name, opts, () => fn(this));
   }
 
   async insertLogs(ws: string, entries: RunLogEntry[]) {

@@ -96,9 +96,10 @@ export interface Store {
   /**
    * Runs `fn` while holding the lease `name`: at most one holder across every process sharing this store. Waits up
    * to `opts.waitMs` for another holder (then TIMEOUT); a holder that dies loses the lease within 30 s. Used so that
-   * a credential refresh happens exactly once (runtime/auth/token-cache.ts).
+   * a credential refresh happens exactly once (runtime/auth/token-cache.ts). `fn` reads and writes through the store
+   * it is given: what it writes is stored by the time the lease is released, and never after.
    */
-  withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: () => Promise<T>): Promise<T>;
+  withLease<T>(ws: string, name: string, opts: LeaseOptions, fn: (store: Store) => Promise<T>): Promise<T>;
 
   /** Appends a batch of runs as one segment. */
   insertLogs(ws: string, entries: RunLogEntry[]): Promise<void>;

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
-import { withAdvisoryLease } from '../../src/store/pg-lease.js';
+import { createAdvisoryLeases, withAdvisoryLock } from '../../src/store/pg-lease.js';
 import { createRevisionListener, REVISION_CHANNEL } from '../../src/store/pg-notify.js';
 import { errorOf } from '../helpers/errors.js';
 import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
@@ -35,11 +35,11 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
     await server?.stop();
   });
 
-  describe('withAdvisoryLease', () => {
+  describe('withAdvisoryLock', () => {
     it('lets one holder in at a time across pools', async () => {
       const events: string[] = [];
       const hold = (db: Kysely<any>, who: string) =>
-        withAdvisoryLease(db, 'acme', 'oauth-token/k', { waitMs: 10_000 }, async () => {
+        withAdvisoryLock(db, 'acme', 'oauth-token/k', { waitMs: 10_000 }, async () => {
           events.push(`${who} in`);
           await sleep(100);
           events.push(`${who} out`);
@@ -51,9 +51,9 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
 
     it('gives up with TIMEOUT after waitMs, and the holder is not disturbed', async () => {
       let release!: () => void;
-      const held = withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, () => new Promise<string>((r) => (release = () => r('done'))));
+      const held = withAdvisoryLock(a, 'acme', 'k', { waitMs: 1_000 }, () => new Promise<string>((r) => (release = () => r('done'))));
       await sleep(100);
-      const err = await errorOf(withAdvisoryLease(b, 'acme', 'k', { waitMs: 200 }, async () => 'never'));
+      const err = await errorOf(withAdvisoryLock(b, 'acme', 'k', { waitMs: 200 }, async () => 'never'));
       expect(err.code).toBe('TIMEOUT');
       expect(err.details.timeoutMs).toBe(200);
       release();
@@ -61,7 +61,7 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
     });
 
     it('holds a transaction-scoped lock only: nothing is left on the session after release (safe behind PgBouncer)', async () => {
-      await withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, async () => {
+      await withAdvisoryLock(a, 'acme', 'k', { waitMs: 1_000 }, async () => {
         const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(b);
         expect(rows[0].n).toBe(1);
       });
@@ -70,14 +70,14 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
     });
 
     it('releases the lock when fn throws', async () => {
-      await expect(withAdvisoryLease(a, 'acme', 'k', { waitMs: 1_000 }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-      expect(await withAdvisoryLease(b, 'acme', 'k', { waitMs: 200 }, async () => 'next')).toBe('next');
+      await expect(withAdvisoryLock(a, 'acme', 'k', { waitMs: 1_000 }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await withAdvisoryLock(b, 'acme', 'k', { waitMs: 200 }, async () => 'next')).toBe('next');
     });
 
     it('frees the lock at once when the holding connection dies', async () => {
       let holderPid = 0;
       let finish!: () => void;
-      const held = withAdvisoryLease(a, 'acme', 'dies', { waitMs: 1_000 }, async () => {
+      const held = withAdvisoryLock(a, 'acme', 'dies', { waitMs: 1_000 }, async () => {
         const { rows } = await sql<{ pid: number }>`select pid from pg_locks where locktype = 'advisory' and granted`.execute(b);
         holderPid = rows[0].pid;
         await new Promise<void>((r) => (finish = r));
@@ -86,9 +86,54 @@ describe.skipIf(!hasPostgres)(`PostgreSQL coordination${hasPostgres ? '' : ' (sk
       while (!holderPid) await sleep(20);
       // The server side of a vanished client: its backend ends, and with it the transaction and the lock.
       await sql`select pg_terminate_backend(${holderPid})`.execute(b);
-      expect(await withAdvisoryLease(b, 'acme', 'dies', { waitMs: 5_000 }, async () => 'taken over')).toBe('taken over');
+      expect(await withAdvisoryLock(b, 'acme', 'dies', { waitMs: 5_000 }, async () => 'taken over')).toBe('taken over');
+      // The holder finds out at its COMMIT: what it wrote on the lost connection was not stored.
       finish();
+      await expect(held).rejects.toThrow();
+    });
+  });
+
+  describe('createAdvisoryLeases', () => {
+    it("commits what fn writes on the lease's connection with the release, and nothing when fn throws", async () => {
+      await sql`create table if not exists lease_writes (v text)`.execute(a);
+      const lease = createAdvisoryLeases(a, 2);
+      await lease('acme', 'w', { waitMs: 1_000 }, async (conn) => {
+        await sql`insert into lease_writes values ('kept')`.execute(conn);
+        // Not visible to anyone else before the release.
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from lease_writes`.execute(b);
+        expect(rows[0].n).toBe(0);
+      });
+      await expect(
+        lease('acme', 'w', { waitMs: 1_000 }, async (conn) => {
+          await sql`insert into lease_writes values ('dropped')`.execute(conn);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const { rows } = await sql<{ v: string }>`select v from lease_writes`.execute(b);
+      expect(rows.map((r) => r.v)).toEqual(['kept']);
+    });
+
+    it('holds at most maxHolders leases at once per pool; the rest wait their turn within their bound', async () => {
+      const lease = createAdvisoryLeases(a, 1);
+      let inside = 0;
+      let most = 0;
+      const hold = (name: string) =>
+        lease('acme', name, { waitMs: 5_000 }, async () => {
+          most = Math.max(most, ++inside);
+          await sleep(100);
+          inside--;
+          return name;
+        });
+      expect(await Promise.all([hold('x'), hold('y'), hold('z')])).toEqual(['x', 'y', 'z']);
+      expect(most).toBe(1);
+      let release!: () => void;
+      const held = lease('acme', 'x', { waitMs: 1_000 }, () => new Promise<void>((r) => (release = r)));
+      await sleep(50);
+      const err = await errorOf(lease('acme', 'other', { waitMs: 150 }, async () => undefined));
+      expect(err.code).toBe('TIMEOUT');
+      release();
       await held;
+      expect(await lease('acme', 'other', { waitMs: 1_000 }, async () => 'free again')).toBe('free again');
     });
   });
 

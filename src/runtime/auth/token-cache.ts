@@ -63,9 +63,6 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: st
   const inflight = new Map<string, Promise<HeldToken<T>>>();
   const isFresh = (t: HeldToken<T> & { stale?: boolean }) => !t.stale && now() < refreshAt(t);
 
-  const loadStored = (key: string) => loadToken<T>(deps, kind, key);
-  const save = (key: string, t: HeldToken<T>) => saveToken(deps, kind, key, t);
-
   // Exactly once across processes: the stored token is read, and only when it is not usable is the connection's
   // lease taken; once held, the store is read again (the holder before us may have just stored a fresh token) and
   // the new token is stored before the lease is let go, so the next holder sees it and a rotated refresh token is
@@ -81,8 +78,8 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: st
     // A stored token is usable when fresh and not the one a 401 just rejected (the same token would fail again).
     const rejected = held?.stale ? JSON.stringify(held.value) : undefined;
     const usable = (t: HeldToken<T> | undefined): t is HeldToken<T> => !!t && now() < refreshAt(t) && JSON.stringify(t.value) !== rejected;
-    const load = async () => {
-      const t = await loadStored(key);
+    const load = async (store = deps.store) => {
+      const t = await loadToken<T>({ ...deps, store }, kind, key);
       return t && accept(t.value) ? t : undefined;
     };
     const stored = await load();
@@ -90,18 +87,17 @@ export function createTokenCache<T>(deps: TokenCacheDeps, kind: string, what: st
       memory.set(key, stored);
       return stored;
     }
-    return deps.store.withLease(deps.workspace, `${kind}/${key}`, { waitMs, what }, async () => {
-      const latest = await load();
-      if (usable(latest)) {
-        memory.set(key, latest);
-        return latest;
-      }
+    const leased = await deps.store.withLease(deps.workspace, `${kind}/${key}`, { waitMs, what }, async (store) => {
+      const latest = await load(store);
+      if (usable(latest)) return latest;
       // The stored token is the newest one of the chain (it is written before any lease is released).
       const next = await obtain(latest ?? held);
-      await save(key, next);
-      memory.set(key, next);
+      await saveToken({ ...deps, store }, kind, key, next);
       return next;
     });
+    // Only once the lease is released is the token surely stored (PostgreSQL stores it with the release).
+    memory.set(key, leased);
+    return leased;
   }
 
   return {

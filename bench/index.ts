@@ -4,6 +4,7 @@ import { benchCache } from './cache.js';
 import { benchConnections } from './connections.js';
 import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
+import { benchKeys } from './keys.js';
 import { benchRun } from './run.js';
 import { benchSessions } from './sessions.js';
 import { benchTraffic } from './traffic.js';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   cache: benchCache,
   connections: benchConnections,
   traffic: benchTraffic,
+  keys: benchKeys,
 };
 
 const wanted = process.argv.slice(2);

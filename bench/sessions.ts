@@ -3,6 +3,7 @@ import Ductape from '../src/index.js';
 import type { RunContext } from '../src/runtime/context.js';
 import { bind } from '../src/runtime/bind.js';
 import type { Runtime } from '../src/runtime/runtime.js';
+import { RuntimeState } from '../src/runtime/state.js';
 import { session } from '../src/runtime/session.js';
 import { startSession, createSessionType } from '../src/sessions/index.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
@@ -26,7 +27,7 @@ export async function benchSessions(): Promise<void> {
   await store.putProduct('bench', { tag: 'dashboard', envs: ['prd'], connections: {} });
   await createSessionType(deps, { product: 'dashboard', tag: 'user-session', sample: { user: { id: '42', name: 'Jo', roles: ['a'] } }, selector: '$Session{user}{id}' });
   const { token } = await startSession(deps, { product: 'dashboard', env: 'prd', tag: 'user-session', data: { user: { id: '42', name: 'Jo', roles: ['a'] } } });
-  const runtime = { ...deps } as unknown as Runtime;
+  const runtime = { ...deps, state: new RuntimeState() } as unknown as Runtime;
   const ctxFor = (t: string) =>
     ({ runtime, run: { env: 'prd', product: 'dashboard', app: 'a', event: 'e', input: {}, session: { tag: 'user-session', token: t } }, attempts: 0, cached: false }) as unknown as RunContext;
   const warm = ctxFor(token);

@@ -5,7 +5,7 @@ import { ConfigError, DuctapeError } from './errors.js';
 import { operationList, type OperationNamespaces } from './operations/index.js';
 import { buildNamespaces } from './operations/invoke.js';
 import type { Services } from './operations/services.js';
-import { keyCheckMatches, keyCheckValue } from './model/keys.js';
+import { createWorkspaceKey, type WorkspaceKey } from './model/keys.js';
 import { redact, redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
 import type { IActionProcessorInput, RunContext, RunInput } from './runtime/context.js';
@@ -22,6 +22,7 @@ import type { WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
 import { applyWorkspace, type ApplyResult } from './workspace/apply.js';
 import { readWorkspaceFile } from './workspace/apply-file.js';
+import { openKey } from './workspace/open-key.js';
 import { rotateKey, type RotateKeyResult } from './workspace/rotate-key.js';
 import { createConnectionsApi } from './connections/index.js';
 import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
@@ -62,6 +63,8 @@ export class Ductape {
 
   #opts: NormalizedOptions;
   #runtime?: Runtime;
+  /** The workspace key this client opened with (master key and key check), for rotateKey. */
+  #key?: WorkspaceKey;
   #ready?: Promise<Runtime>;
   #closed = false;
   #poll?: NodeJS.Timeout;
@@ -122,7 +125,10 @@ export class Ductape {
         return self.#runtime!.store;
       },
       workspace: this.#opts.workspaceId,
-      privateKey: this.#opts.privateKey,
+      // The master key derived at open (never the private_key as given): definition calls open the workspace first.
+      get privateKey() {
+        return self.#runtime!.privateKey;
+      },
       changed: () => this.#runtime?.plans.clear(),
     } as WorkspaceDeps;
   }
@@ -157,13 +163,10 @@ export class Ductape {
   async #init(): Promise<Runtime> {
     const o = this.#opts;
     const store = await openStore(o.store);
+    let key: WorkspaceKey;
     try {
-      const ws = await store.getWorkspace(o.workspaceId);
-      if (!ws) await store.createWorkspace(o.workspaceId, keyCheckValue(o.privateKey, o.workspaceId));
-      else if (!ws.keyCheck) await store.setKeyCheck(o.workspaceId, keyCheckValue(o.privateKey, o.workspaceId));
-      else if (!keyCheckMatches(o.privateKey, o.workspaceId, ws.keyCheck)) {
-        throw new ConfigError(`private_key does not open workspace ${o.workspaceId}. Use the key the workspace was created with.`, { workspace: o.workspaceId });
-      }
+      // scrypt runs here, once per client: the master key is then kept on the runtime for every later call.
+      key = await openKey(store, o.workspaceId, o.privateKey);
     } catch (err) {
       await store.close();
       throw err;
@@ -183,7 +186,7 @@ export class Ductape {
       cache,
       plans: new PlanCache(),
       logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`), o.logsRetentionDays),
-      privateKey: o.privateKey,
+      privateKey: key.material,
       closing: this.#closing.signal,
       inFlight: new Set(),
       state: new RuntimeState(),
@@ -192,6 +195,7 @@ export class Ductape {
       telemetry: detectTelemetry(),
     };
     Object.defineProperty(runtime, 'privateKey', { enumerable: false });
+    this.#key = key;
     this.#runtime = runtime;
     if (o.revisionPollMs > 0) this.#watchRevision(runtime, await store.getRevision(o.workspaceId));
     return runtime;
@@ -251,9 +255,11 @@ export class Ductape {
    * this client (it holds the old key): open a new one with the new key.
    */
   async rotateKey(newPrivateKey: string): Promise<RotateKeyResult> {
+    if (typeof newPrivateKey !== 'string' || newPrivateKey.length < 8) throw new ConfigError('The new private_key must be at least 8 characters long. "ductape keygen" prints a good one.');
+    if (newPrivateKey === this.#opts.privateKey) throw new ConfigError('The new private_key is the same as the current one.');
     const rt = await this.#open();
     await rt.logs.flush();
-    const result = await rotateKey(rt, this.#opts.privateKey, newPrivateKey);
+    const result = await rotateKey(rt, this.#key!, await createWorkspaceKey(newPrivateKey, rt.workspace));
     await this.close();
     return result;
   }

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { operationList } from '../operations/index.js';
 import { registerApply } from './commands/apply.js';
+import { registerKeygen } from './commands/keygen.js';
 import { registerRotateKey } from './commands/rotate-key.js';
 import { registerServe } from './commands/serve.js';
 import { registerOperations } from './derive.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerApply(program);
   registerRotateKey(program);
   registerServe(program, packageVersion());
+  registerKeygen(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 // `ductape rotate-key`: re-seals every sealed value of a workspace under a new private_key, in one transaction.
 import { STATE_KIND } from '../connections/consent.js';
 import { ConfigError } from '../errors.js';
-import { keyCheckMatches, keyCheckValue } from '../model/keys.js';
+import type { WorkspaceKey } from '../model/keys.js';
 import { connectionScope } from '../runtime/auth/credentials.js';
 import { AUTH_LOGIN_KIND } from '../runtime/auth/login.js';
 import { OAUTH_TOKEN_KIND } from '../runtime/auth/oauth2.js';
@@ -28,17 +28,22 @@ const SEALED_FIELDS: [kind: string, field: string][] = [
 ];
 
 /**
- * Opens every sealed value with `oldKey` and seals it again with `newKey`, then stores the new key check value. All in
- * one transaction: a value that does not open aborts the rotation and nothing changes. Session tokens already handed
+ * Opens every sealed value with the master key `from` and seals it again with `to`, then stores `to`'s key check. All
+ * in one transaction: a value that does not open aborts the rotation and nothing changes. Session tokens already handed
  * out were sealed with the old key and stop verifying; their refresh tokens still work (session data is re-sealed).
+ * Also how a store written before #11 moves to a scrypt master key (same private_key, `from.isLegacy`).
  */
-export async function rotateKey(deps: { store: Store; workspace: string }, oldKey: string, newKey: string): Promise<RotateKeyResult> {
+export async function rotateKey(deps: { store: Store; workspace: string }, from: WorkspaceKey, to: WorkspaceKey): Promise<RotateKeyResult> {
   const ws = deps.workspace;
-  if (typeof newKey !== 'string' || newKey.length < 8) throw new ConfigError('The new private_key must be at least 8 characters long.');
-  if (newKey === oldKey) throw new ConfigError('The new private_key is the same as the current one.');
+  const oldKey = from.material;
+  const newKey = to.material;
   return deps.store.transaction(async (tx) => {
     const row = await tx.getWorkspace(ws);
-    if (!row?.keyCheck || !keyCheckMatches(oldKey, ws, row.keyCheck)) throw new ConfigError(`private_key does not open workspace ${ws}.`, { workspace: ws });
+    // The key check this client was opened with: if another process rotated (or migrated) meanwhile, nothing here
+    // would open, and nothing is changed.
+    if (!row?.keyCheck || row.keyCheck !== from.keyCheck) {
+      throw new ConfigError(`The key of workspace ${ws} changed since this client opened it (another process rotated it). Open a new client with the current key.`, { workspace: ws });
+    }
     const out: RotateKeyResult = { connections: 0, secrets: 0, tokens: 0, sessions: 0 };
 
     for (const c of await tx.listConnections(ws)) {
@@ -67,7 +72,7 @@ export async function rotateKey(deps: { store: Store; workspace: string }, oldKe
       out.sessions++;
     }
 
-    await tx.setKeyCheck(ws, keyCheckValue(newKey, ws));
+    await tx.setKeyCheck(ws, to.keyCheck);
     await tx.bumpRevision(ws);
     return out;
   });

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../../src/index.js';
+import { openWorkspaceKey } from '../../../src/model/keys.js';
 import { openJson } from '../../../src/store/seal.js';
 import { openStore } from '../../../src/store/index.js';
+import type { Store } from '../../../src/store/store.js';
 import { OAUTH_TOKEN_KIND } from '../../../src/runtime/auth/oauth2.js';
 import { LEASE_KIND, LEASE_TTL_MS } from '../../../src/store/lease.js';
 import { authSpec } from '../../helpers/auth-spec.js';
@@ -198,13 +200,19 @@ for (const { name, skip, make } of backends) {
   });
 }
 
+/** The workspace's master key (values are sealed under it, not under the private_key as given). */
+async function masterKey(store: Store): Promise<string> {
+  return (await openWorkspaceKey(KEY, 'acme', (await store.getWorkspace('acme'))!.keyCheck!))!.material;
+}
+
 /** Every stored OAuth2 token by record key, opened (they are sealed; a torn record would not open). */
 async function readTokens(url: string): Promise<Map<string, { accessToken: string }>> {
   const store = await openStore(url);
   try {
     const out = new Map<string, { accessToken: string }>();
+    const key = await masterKey(store);
     for (const rec of await store.listRecords<{ sealed: string }>('acme', OAUTH_TOKEN_KIND)) {
-      const value = openJson<{ access_token: string }>(KEY, { workspace: 'acme', kind: OAUTH_TOKEN_KIND, key: rec.key }, rec.data.sealed);
+      const value = openJson<{ access_token: string }>(key, { workspace: 'acme', kind: OAUTH_TOKEN_KIND, key: rec.key }, rec.data.sealed);
       out.set(rec.key, { accessToken: value.access_token });
     }
     return out;
@@ -218,7 +226,7 @@ async function readToken(url: string): Promise<{ accessToken: string; refreshTok
   const store = await openStore(url);
   try {
     const [rec] = await store.listRecords<{ sealed: string; obtainedAt: number }>('acme', OAUTH_TOKEN_KIND);
-    const value = openJson<{ access_token: string; refresh_token?: string }>(KEY, { workspace: 'acme', kind: OAUTH_TOKEN_KIND, key: rec.key }, rec.data.sealed);
+    const value = openJson<{ access_token: string; refresh_token?: string }>(await masterKey(store), { workspace: 'acme', kind: OAUTH_TOKEN_KIND, key: rec.key }, rec.data.sealed);
     return { accessToken: value.access_token, refreshToken: value.refresh_token, obtainedAt: rec.data.obtainedAt };
   } finally {
     await store.close();

@@ -6,6 +6,7 @@ import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
 import { benchKeys } from './keys.js';
 import { benchRun } from './run.js';
+import { benchServe } from './serve.js';
 import { benchSessions } from './sessions.js';
 import { benchTraffic } from './traffic.js';
 
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<void>> = {
   connections: benchConnections,
   traffic: benchTraffic,
   keys: benchKeys,
+  serve: benchServe,
 };
 
 const wanted = process.argv.slice(2);

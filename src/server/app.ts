@@ -1,8 +1,7 @@
 // The hono app of `ductape serve`: health, the OpenAPI document, the dashboard, key checks, then every operation.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Ductape } from '../client.js';
-import { DuctapeError, InvalidInputError } from '../errors.js';
+import { DuctapeError } from '../errors.js';
 import { OPERATIONS, operationList } from '../operations/index.js';
 import type { KeyInfo } from '../workspace/keys.js';
 import type { KeyRing } from './auth.js';
@@ -68,23 +67,14 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
     }
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: opts.maxBodyBytes,
-      onError: () => {
-        throw new InvalidInputError([{ location: 'body', path: '', message: `is larger than ${opts.maxBodyBytes} bytes` }], 'Request body too large');
-      },
-    }),
-  );
   app.use('*', async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
     c.set('key', opts.keys.check(c.req.header('authorization')));
     return next();
   });
 
-  mountRun(app, OPERATIONS['actions.execute'], ductape);
-  mountOperations(app, operationList(), ductape.services, () => opts.keys.refresh());
+  mountRun(app, OPERATIONS['actions.execute'], ductape, opts.maxBodyBytes);
+  mountOperations(app, operationList(), ductape.services, opts.maxBodyBytes, () => opts.keys.refresh());
   return app;
 }
 

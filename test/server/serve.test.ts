@@ -191,6 +191,19 @@ describe('ductape serve', () => {
   it('bounds request bodies', async () => {
     const r = await call('POST', '/v1/apps', { raw: JSON.stringify({ tag: 'big', description: 'x'.repeat(100_000) }) });
     expect([r.status, r.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    // Without a Content-Length (chunked), the body is counted as it arrives.
+    const chunk = new TextEncoder().encode('x'.repeat(10_000));
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"tag":"big","description":"'));
+        for (let i = 0; i < 10; i++) controller.enqueue(chunk);
+        controller.enqueue(new TextEncoder().encode('"}'));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(serve.url + '/v1/apps', { method: 'POST', headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(400);
+    expect(((await chunked.json()) as { error: { message: string } }).error.message).toContain('larger than 65536 bytes');
   });
 
   it('serves every definition operation under /v1', async () => {

@@ -1,5 +1,6 @@
 // Every operation with an HTTP twin becomes a route: input from path, query (GET, DELETE) or JSON body, checked
 // against the operation's schema, scoped by the caller's key, then the operation's handler.
+import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
 import { InvalidInputError } from '../../errors.js';
 import { checkInput } from '../../operations/invoke.js';
@@ -11,14 +12,14 @@ import { toWire } from '../errors.js';
 import { inQuery, pathParams } from '../openapi.js';
 import type { ServerEnv } from '../app.js';
 
-export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services: Services, onKeysChanged: () => Promise<void>): void {
+export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services: Services, maxBodyBytes: number, onKeysChanged: () => Promise<void>): void {
   for (const op of ops) {
     if (!op.http || op.name === 'actions.execute') continue;
     const { method, path } = op.http;
     const route = path.replace(/\{([^}]+)\}/g, ':$1');
     const params = pathParams(path);
     app.on(method, route, async (c) => {
-      const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c);
+      const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c, maxBodyBytes);
       for (const p of params) input[p] = c.req.param(p);
       checkInput(op, input, 'http');
       authorize(c.get('key'), op, input);
@@ -29,9 +30,9 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
   }
 }
 
-/** The JSON body as an object; anything else is INVALID_INPUT (an empty body counts as `{}`). */
-export async function bodyInput(c: Context): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
+/** The JSON body as an object, at most `maxBytes` long; anything else is INVALID_INPUT (an empty body counts as `{}`). */
+export async function bodyInput(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  const text = await readBody(c, maxBytes);
   if (!text.trim()) return {};
   let value: unknown;
   try {
@@ -41,6 +42,30 @@ export async function bodyInput(c: Context): Promise<Record<string, unknown>> {
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InvalidInputError([{ location: 'body', path: '', message: 'must be a JSON object' }], 'Invalid request');
   return value as Record<string, unknown>;
+}
+
+/**
+ * Reads the body without web streams (hono's body-limit middleware wraps every body in one, which cost more than the
+ * rest of a run's HTTP handling). A declared Content-Length is checked up front and node's parser holds the body to
+ * it; a chunked body is counted as it arrives and cut off at the limit.
+ */
+async function readBody(c: Context, maxBytes: number): Promise<string> {
+  const tooLarge = () => new InvalidInputError([{ location: 'body', path: '', message: `is larger than ${maxBytes} bytes` }], 'Request body too large');
+  const length = c.req.header('content-length');
+  if (length !== undefined && Number(length) > maxBytes) throw tooLarge();
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (length !== undefined || !incoming) return c.req.text();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      incoming.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Query parameters typed by the operation's schema: numbers, booleans and repeated (array) parameters. */

@@ -8,9 +8,9 @@ import type { ServerEnv } from '../app.js';
 import { toWire } from '../errors.js';
 import { bodyInput } from './operations.js';
 
-export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape): void {
+export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape, maxBodyBytes: number): void {
   app.post('/v1/actions/run', async (c) => {
-    const input = await bodyInput(c);
+    const input = await bodyInput(c, maxBodyBytes);
     checkInput(op, input, 'http');
     authorize(c.get('key'), op, input);
     const envelope = await ductape.actions.execute(input as never);

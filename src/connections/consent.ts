@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DuctapeError } from '../errors.js';
 import { fingerprint } from '../model/keys.js';
 import { registerSecret } from '../model/redact.js';
-import { OAUTH_TOKEN_KIND, requestToken, type OAuth2Token } from '../runtime/auth/oauth2.js';
+import { OAUTH_TOKEN_KIND, requestToken, type OAuth2Token, type TokenResponse } from '../runtime/auth/oauth2.js';
 import { saveToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { openJson, sealJson } from '../store/seal.js';
@@ -116,17 +116,23 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
   }
   const client = await loadOAuthClient(runtime, at);
   const obtainedAt = Date.now();
-  let body;
+  let body: TokenResponse;
   try {
     body = await requestToken(runtime, client.token, { code: input.code, redirect_uri: pending.redirectUri, code_verifier: pending.verifier });
   } catch (err) {
     if (err instanceof DuctapeError && err.code === 'AUTH_FAILED') {
-      throw new DuctapeError('AUTH_FAILED', `The provider refused the authorization code for owner "${pending.owner}" of app "${at.app}" (${err.message}) Start again with connections.authorize.`, {
-        ...at,
-        owner: pending.owner,
-        status: err.details.status,
-        oauthError: err.details.oauthError ?? null,
-      }, { cause: err });
+      const oauthError = typeof err.details.oauthError === 'string' ? err.details.oauthError : undefined;
+      // invalid_client is the app's registration; anything else is this code (used, expired, or not this consent's).
+      const fix =
+        oauthError === 'invalid_client' || oauthError === 'unauthorized_client'
+          ? `Check the client_id and client_secret of app "${at.app}" in ${at.product}/${at.env}.`
+          : 'A code is good once, for minutes, and only with the consent it came from: start again with connections.authorize.';
+      throw new DuctapeError(
+        'AUTH_FAILED',
+        `The provider refused the authorization code for owner "${pending.owner}" of app "${at.app}" with ${err.details.status}${oauthError ? ` ${oauthError}` : ''}. ${fix}`,
+        { ...at, owner: pending.owner, status: err.details.status, oauthError: oauthError ?? null },
+        { cause: err },
+      );
     }
     throw err;
   }

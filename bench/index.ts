@@ -8,6 +8,7 @@ import { benchKeys } from './keys.js';
 import { benchRun } from './run.js';
 import { benchServe } from './serve.js';
 import { benchSessions } from './sessions.js';
+import { benchStore } from './store.js';
 import { benchTraffic } from './traffic.js';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<void>> = {
   traffic: benchTraffic,
   keys: benchKeys,
   serve: benchServe,
+  store: benchStore,
 };
 
 const wanted = process.argv.slice(2);

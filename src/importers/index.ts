@@ -20,6 +20,7 @@ export { DEFAULT_MAX_BYTES } from './load.js';
  */
 export async function importSpec(input: ImportInput, options: ImportOptions = {}): Promise<ImportedApp> {
   const { doc, source } = await loadInput(input, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  if (options.refsRoot !== undefined) source.refsRoot = options.refsRoot;
   const { format, note } = detectFormat(doc, source);
   const app = format === 'postman-2.1'
     ? importPostman(doc, source, options.onProgress)

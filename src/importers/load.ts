@@ -14,6 +14,8 @@ export interface Source {
   /** Absolute path, when read from a file (relative `$ref`s resolve against it). */
   path?: string;
   text?: string;
+  /** Folder that file `$ref`s may read from (ImportOptions.refsRoot); the spec's own folder when unset. */
+  refsRoot?: string;
 }
 
 export interface Position {

@@ -16,6 +16,12 @@ export interface ImportOptions {
    * @default 52_428_800 (50 MiB)
    */
   maxBytes?: number;
+  /**
+   * Folder that file `$ref`s may read from. What a `$ref` names is read and stored in the app, so by default only files
+   * under the spec's own folder are (a spec given as text or an object allows none). @default the spec's folder
+   * @example { refsRoot: './specs' } // ../shared/pet.yaml from ./specs/stripe/openapi.yaml is allowed
+   */
+  refsRoot?: string;
   /** Called as operations are converted (a few hundred times at most), for progress bars. */
   onProgress?: (done: number, total: number) => void;
 }

@@ -94,10 +94,12 @@ export const appOperations = {
       spec: z.union([z.string(), jsonObject()]).optional().describe('the definition itself, as text or an object'),
       name: z.string().optional().describe('display name for a new app'),
       prune: z.boolean().optional().describe('delete imported actions whose operation is gone from the file'),
+      refs_root: z.string().optional().describe("folder that file $refs may read from (default: the definition's folder)"),
     }),
     handler: (s, i, extra) => s.apps.import(i, extra),
-    // A file path would name a file on the server's disk: over HTTP the definition travels in the body.
-    http: { method: 'POST', path: '/v1/apps/{app}/import', omit: ['file'] },
+    // A file path would name a file on the server's disk: over HTTP the definition travels in the body, and no folder
+    // of the server's disk may be opened to its $refs either.
+    http: { method: 'POST', path: '/v1/apps/{app}/import', omit: ['file', 'refs_root'] },
     cli: {
       args: ['file'],
       options: { spec: false },

@@ -12,6 +12,8 @@ export interface ImportArgs {
   name?: string;
   /** Delete imported actions whose operation is gone from the spec (default: only report them). */
   prune?: boolean;
+  /** Folder that file `$ref`s may read from (default: the spec's folder; see ImportOptions.refsRoot). */
+  refs_root?: string;
 }
 
 export interface ImportReport {
@@ -29,11 +31,12 @@ export interface ImportReport {
 
 export async function importApp(deps: WorkspaceDeps, args: ImportArgs, options: ImportOptions = {}): Promise<ImportReport> {
   if (!args || typeof args !== 'object') fail('import', 'expected { app, file } or { app, spec }');
-  checkKnownKeys('import', args, ['app', 'file', 'spec', 'name', 'prune']);
+  checkKnownKeys('import', args, ['app', 'file', 'spec', 'name', 'prune', 'refs_root']);
+  if (args.refs_root !== undefined && typeof args.refs_root !== 'string') fail('import', 'refs_root must be a folder path');
   const tag = checkTag('app', args.app);
   if ((args.file === undefined) === (args.spec === undefined)) fail('import', 'give exactly one of file or spec');
   // Parsing happens before the transaction: a malformed file never reaches the store.
-  const imported = await importSpec({ file: args.file, spec: args.spec }, options);
+  const imported = await importSpec({ file: args.file, spec: args.spec }, args.refs_root === undefined ? options : { ...options, refsRoot: args.refs_root });
   const ws = deps.workspace;
   return mutate(deps, async (tx) => {
     const old = await tx.getApp(ws, tag);

@@ -1,6 +1,8 @@
 // $ref handling: external files bundled in (never fully dereferenced), internal pointers followed with cycle guards.
-import { existsSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../errors.js';
 import { findPosition, specError, type Source } from '../load.js';
 
@@ -150,6 +152,22 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
   const refs = externalRefs(doc).filter((ref) => resolver.localize(ref) === undefined);
   if (refs.length === 0) return doc;
   const baseDir = source.path ? dirname(source.path) : process.cwd();
+  // #11: whatever a $ref names is read and stored in the app, so file refs stay inside the spec's folder (or the
+  // refs_root the caller widens it to). A spec given as text or an object has no folder: only refs_root allows them.
+  const root = source.refsRoot !== undefined ? resolvePath(source.refsRoot) : source.path ? dirname(source.path) : undefined;
+  const confine = (path: string, ref: string): void => {
+    const real = existsSync(path) ? realpathSync(path) : path;
+    const within = root !== undefined && isInside(existsSync(root) ? realpathSync(root) : root, real);
+    if (!within) {
+      throw specError(
+        source,
+        root === undefined
+          ? `$ref "${ref}" points to a file, but this spec was not read from a file; pass refs_root to allow file refs under a folder.`
+          : `$ref "${ref}" points outside the spec's folder (${root}); only files under it are read. Move the file there, or pass refs_root to widen it.`,
+        findPosition(source, '$ref', ref),
+      );
+    }
+  };
   for (const ref of refs) {
     const file = ref.split('#')[0];
     if (/^[a-z][a-z0-9+.-]*:/i.test(file) && !/^file:/i.test(file)) {
@@ -160,6 +178,7 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
       );
     }
     const path = resolvePath(baseDir, decodeURI(file.replace(/^file:\/\//i, '')));
+    confine(path, ref);
     if (!existsSync(path)) {
       throw specError(source, `$ref "${ref}" points to a missing file (${path}).`, findPosition(source, '$ref', ref));
     }
@@ -169,10 +188,21 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
     const { bundle } = await import('@readme/openapi-parser');
     // Bundling from the path lets nested files resolve relative to their own folder.
     const input = source.path ?? structuredClone(doc);
-    return (await bundle(input as never, { resolve: { file: true } })) as unknown as Obj;
+    // Nested files are checked as the bundler reads them: a ref inside an allowed file may not step out either.
+    const read = async (file: { url: string }) => {
+      const path = /^file:/i.test(file.url) ? fileURLToPath(file.url) : file.url;
+      confine(path, file.url);
+      return readFile(path);
+    };
+    return (await bundle(input as never, { resolve: { file: { read } } } as never)) as unknown as Obj;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const message = (err as Error).message?.split('\n')[0] ?? String(err);
     throw specError(source, `cannot resolve an external $ref: ${message}`, undefined, err);
   }
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

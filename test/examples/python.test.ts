@@ -1,19 +1,16 @@
 // examples/python/seed_examples.py (standard library only) runs the seed page's seven examples through a real
 // `ductape serve` process.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineSeedWorkspace } from '../../examples/api/seed-workspace.js';
 import { startExampleApi, type ExampleApi } from '../../examples/api/server.js';
 import { Ductape } from '../../src/index.js';
+import { hasPython, runSeedExamples } from '../helpers/python.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
-const SCRIPT = fileURLToPath(new URL('../../examples/python/seed_examples.py', import.meta.url));
-const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let dir: string;
 let dev: ExampleApi;
@@ -44,16 +41,7 @@ afterAll(async () => {
 
 describe('examples/python/seed_examples.py', () => {
   it.skipIf(!hasPython)('runs the seed examples through ductape serve', async () => {
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('python3', [SCRIPT], { env: { ...process.env, DUCTAPE_URL: serve.url, DUCTAPE_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('error', reject);
-      child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-    });
+    const r = await runSeedExamples(serve.url, key);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^ok /gm)).toHaveLength(9);

@@ -215,6 +215,9 @@ describe('ductape serve', () => {
     const spec = { openapi: '3.0.3', info: { title: 'Tmp', version: '1' }, servers: [{ url: upstream.url }], paths: { '/users/{id}': { get: { operationId: 'getUser', parameters: [{ name: 'id', in: 'path', required: true, schema: { $ref: '#/components/schemas/Id' } }] } } }, components: { schemas: { Id: { type: 'string', minLength: 1 } } } };
     await ok('POST', '/v1/apps', { tag: 'tmp', envs: [{ slug: 'dev', base_url: upstream.url }] });
     expect((await ok('POST', '/v1/apps/tmp/import', { spec })).created).toEqual(['get_user']);
+    // A file path would read the server's disk: refused over HTTP.
+    const local = await call('POST', '/v1/apps/tmp/import', { body: { file: '/etc/passwd' } });
+    expect([local.status, local.body.error.issues]).toEqual([400, [{ location: 'body', path: '/file', message: 'is not accepted over HTTP' }]]);
     expect((await ok('GET', '/v1/apps')).map((a: { tag: string }) => a.tag)).toContain('tmp');
     expect((await ok('GET', '/v1/apps/tmp')).tag).toBe('tmp');
     expect((await ok('PATCH', '/v1/apps/tmp', { name: 'Temporary', timeout_ms: 5000 })).name).toBe('Temporary');

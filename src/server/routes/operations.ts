@@ -18,8 +18,12 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
     const { method, path } = op.http;
     const route = path.replace(/\{([^}]+)\}/g, ':$1');
     const params = pathParams(path);
+    const omitted = op.http.omit ?? [];
     app.on(method, route, async (c) => {
       const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c, maxBodyBytes);
+      // Fields such as a server-local file path exist for the SDK and CLI only: over HTTP they are refused, not ignored.
+      const refused = omitted.filter((k) => k in input);
+      if (refused.length) throw new InvalidInputError(refused.map((k) => ({ location: 'body', path: `/${k}`, message: 'is not accepted over HTTP' })), `Invalid ${op.name} request`);
       for (const p of params) input[p] = c.req.param(p);
       checkInput(op, input, 'http');
       authorize(c.get('key'), op, input);

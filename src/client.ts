@@ -13,6 +13,7 @@ import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { RateLimits } from './runtime/limits/index.js';
 import { detectTelemetry } from './runtime/telemetry.js';
+import { paginate, type PaginateInput } from './runtime/paginate.js';
 import { runPipeline } from './runtime/pipeline.js';
 import { PlanCache, type Runtime } from './runtime/runtime.js';
 import { RuntimeState } from './runtime/state.js';
@@ -54,6 +55,11 @@ export class Ductape {
   readonly actions: {
     run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
     execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
+    /**
+     * The pages of a list action, each the parsed body, per the action's `pagination` (docs/pagination.md).
+     * @example for await (const page of ductape.actions.paginate({ env, product, app, event, max_pages: 10 })) …
+     */
+    paginate: <T = unknown>(input: PaginateInput) => AsyncGenerator<T, void, undefined>;
   };
   readonly logs: OperationNamespaces['logs'] & { flush: () => Promise<void> };
   /** Product response caches: `clear({ product, tag })` removes a cache's entries (every cache of the product without `tag`). */
@@ -79,6 +85,7 @@ export class Ductape {
     const ready = () => this.#open();
     this.actions = {
       run: <T>(input: IActionProcessorInput) => this.#run(input).then((ctx) => ctx.result!.data as T),
+      paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, url), input),
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
         const ctx = await this.#run(input);
         const r = ctx.result!;
@@ -134,10 +141,11 @@ export class Ductape {
   }
 
   // Promise chains rather than async/await here: this is the hot path, and every await is a few microtask hops.
-  #run(raw: IActionProcessorInput & { stream?: boolean }): Promise<RunContext> {
+  #run(raw: IActionProcessorInput & { stream?: boolean }, pageUrl?: string): Promise<RunContext> {
     let run: RunInput;
     try {
       run = normalizeRunInput(raw);
+      if (pageUrl !== undefined) run.pageUrl = pageUrl;
     } catch (err) {
       if (this.#runtime) recordRefused(this.#runtime, raw, err);
       return Promise.reject(err);

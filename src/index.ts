@@ -18,3 +18,6 @@ export type { AuthConfig, AuthForm } from './runtime/auth/forms.js';
 export type { SetSecretArgs, SecretInfo } from './workspace/secrets.js';
 export type { AuthorizeResult, CompletedConnection, ConnectionView, RevokeResult } from './connections/index.js';
 export type { KeyInfo, KeyRole, CreateKeyArgs } from './workspace/keys.js';
+export type { PaginateInput } from './runtime/paginate.js';
+export type { PaginationDef } from './model/pagination.js';
+export type { RateLimitDef, RateLimitWindowDef } from './model/rate-limit.js';

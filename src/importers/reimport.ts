@@ -36,7 +36,8 @@ export function planReimport(existing: ActionDef[], incoming: ActionDef[]): Reim
       continue;
     }
     matched.add(stored.source as string);
-    const next = { ...action, event: stored.event };
+    // A pagination set by hand (or detected before) is the user's to change: a re-import keeps it.
+    const next = { ...action, event: stored.event, pagination: stored.pagination ?? action.pagination };
     if (isDeepEqual(next, stored)) plan.unchanged.push(stored.event);
     else plan.update.push(next);
   }

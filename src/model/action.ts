@@ -90,6 +90,8 @@ export interface ActionDef {
   group?: string[];
   /** Whether the method may change state even though it is GET-like (forces POST-style retry rules). */
   unsafe?: boolean;
+  /** How actions.paginate walks this action's list (docs/pagination.md). */
+  pagination?: import('./pagination.js').PaginationDef;
   /** Per-action default per-attempt timeout. */
   timeoutMs?: number;
   /** Where the action came from, for re-import matching: `openapi:POST /v1/customers`, `postman:<item id or path>`. */

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.js';
 import { HTTP_METHODS, type ActionDef, type HttpMethod, type JsonSchema, type ParamDef } from './action.js';
 import type { AppEnv } from './app.js';
+import { checkPagination, type PaginationDef } from './pagination.js';
 
 const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -76,11 +77,13 @@ export interface ActionInput {
   /** Full parameter definitions (style, explode…), for what `schemas` cannot say. */
   parameters?: ParamDef[];
   timeout_ms?: number;
+  /** How the action's list is walked by actions.paginate (docs/pagination.md); null removes it in update. */
+  pagination?: PaginationDef | null;
   unsafe?: boolean;
   deprecated?: boolean;
 }
 
-export const ACTION_INPUT_KEYS = ['app', 'event', 'method', 'path', 'summary', 'description', 'content_type', 'schemas', 'parameters', 'timeout_ms', 'unsafe', 'deprecated'];
+export const ACTION_INPUT_KEYS = ['app', 'event', 'method', 'path', 'summary', 'description', 'content_type', 'schemas', 'parameters', 'timeout_ms', 'unsafe', 'deprecated', 'pagination'];
 
 export function actionFromInput(input: ActionInput): ActionDef {
   if (!input || typeof input !== 'object') fail('action', 'expected an object');
@@ -123,6 +126,8 @@ export function actionFromInput(input: ActionInput): ActionDef {
     if (!(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number of milliseconds');
     action.timeoutMs = input.timeout_ms;
   }
+  const pagination = input.pagination === undefined ? null : checkPagination('pagination', input.pagination);
+  if (pagination) action.pagination = pagination;
   return action;
 }
 

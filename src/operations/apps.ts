@@ -6,7 +6,7 @@ import { actionInputSchema } from '../model/input-schema.js';
 import type { AppDef, AppEnv } from '../model/app.js';
 import type { ActionInput } from '../model/definitions.js';
 import type { ImportOptions } from '../importers/index.js';
-import type { AppInput, AppUpdate } from '../workspace/apps.js';
+import type { ActionPatch, AppInput, AppUpdate } from '../workspace/apps.js';
 import type { ImportArgs, ImportReport } from '../workspace/import.js';
 import { operation } from './operation.js';
 import { app, event, jsonObject, jsonSchema, rateLimit, slug, stringMap, tag } from './schemas.js';
@@ -44,6 +44,7 @@ const actionShape = {
   timeout_ms: z.number().positive().optional().describe('per-attempt timeout in ms'),
   unsafe: z.boolean().optional().describe('the action may change state (never retried blindly)'),
   deprecated: z.boolean().optional(),
+  pagination: jsonObject().optional().describe("how actions.paginate walks the list: { type: 'cursor' | 'offset' | 'page' | 'link', … } (docs/pagination.md)"),
 };
 
 // `actions create --body-schema '{…}'` is easier to type than one JSON object of four schemas.
@@ -176,13 +177,13 @@ export const appOperations = {
     http: { method: 'POST', path: '/v1/apps/{app}/actions' },
     cli: { command: 'actions create', options: schemaOptions, prepare: foldSchemas, human: (x) => `Created ${x.event}: ${x.method} ${x.path}` },
   }),
-  'apps.actions.update': operation<ActionInput, ActionDef>({
+  'apps.actions.update': operation<ActionInput | ActionPatch, ActionDef>({
     name: 'apps.actions.update',
-    summary: 'Replace the definition of an action (same input as create).',
-    input: z.strictObject(actionShape),
+    summary: 'Replace the definition of an action (same input as create), or without method and path change only the fields given (e.g. pagination).',
+    input: z.strictObject({ ...actionShape, method: actionShape.method.optional(), path: actionShape.path.optional(), pagination: actionShape.pagination.unwrap().nullable().optional() }),
     handler: (s, i) => s.apps.actions.update(i),
     http: { method: 'PUT', path: '/v1/apps/{app}/actions/{event}' },
-    cli: { command: 'actions update', options: schemaOptions, prepare: foldSchemas, human: (x) => `Updated ${x.event}: ${x.method} ${x.path}` },
+    cli: { command: 'actions update', options: schemaOptions, prepare: foldSchemas, human: (x) => `Updated ${x.event}: ${x.method} ${x.path}${x.pagination ? ` (${x.pagination.type} pagination)` : ''}` },
   }),
   'apps.actions.list': operation<{ app: string }, { event: string; method: string; path: string; summary?: string }[]>({
     name: 'apps.actions.list',

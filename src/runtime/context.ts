@@ -59,6 +59,8 @@ export interface RunInput {
   timeouts?: { headersMs?: number; bodyMs?: number; runMs?: number };
   /** execute(): return the body as a stream instead of decoding it. */
   stream?: boolean;
+  /** paginate() with `link` pagination: the next page's absolute URL, sent instead of the encoded path and query. */
+  pageUrl?: string;
 }
 
 export interface OutgoingRequest {

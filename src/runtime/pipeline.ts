@@ -5,6 +5,7 @@ import { cache } from './cache.js';
 import type { RunContext } from './context.js';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
+import { followLink } from './follow-link.js';
 import { limit } from './limit.js';
 import { log } from './log.js';
 import { resolve } from './resolve.js';
@@ -37,6 +38,7 @@ export const stages: Stage[] = [
   step(bind), //        $Session{..}, $Secret{..}, $Variable{..} … in the input → values, resolved exactly once
   step(validate), //    the plan's compiled Ajv validators; every issue reported at once
   step(encode), //      path, query, headers, body per the plan's style rules
+  step(followLink), //  `link` pagination: the next page's URL (same origin only) replaces path and query
   authenticate, //      the connection's credentials; OAuth tokens/logins one at a time; a 401 refreshes once, retries once
   decode, //            after next(): bytes → body by content type; a non-2xx answer becomes an error
   cache, //             may answer without calling next(); stores 2xx only; one upstream call per key

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { ConnectionConfig } from '../model/app.js';
+import type { PaginationDef } from '../model/pagination.js';
+import type { RateLimitDef } from '../model/rate-limit.js';
 import { registerSecret } from '../model/redact.js';
 
 export interface AppDecl {
@@ -13,6 +15,10 @@ export interface AppDecl {
   envs?: Record<string, string | { base_url: string; description?: string; variables?: Record<string, string> }>;
   variables?: Record<string, unknown>;
   constants?: Record<string, unknown>;
+  /** The app's default rate limit (docs/rate-limits.md). */
+  rate_limit?: RateLimitDef | null;
+  /** Per event: settings of actions the spec defines (or that exist already), e.g. their `pagination`. */
+  actions?: Record<string, { pagination?: PaginationDef | null }>;
 }
 
 export interface ConnectionDecl extends ConnectionConfig {
@@ -46,9 +52,9 @@ export interface WorkspaceFile {
 }
 
 const TOP = ['version', 'workspace', 'apps', 'products', 'secrets'];
-const APP = ['name', 'spec', 'envs', 'variables', 'constants'];
+const APP = ['name', 'spec', 'envs', 'variables', 'constants', 'rate_limit', 'actions'];
 const PRODUCT = ['name', 'envs', 'apps', 'sessions', 'caches'];
-const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth'];
+const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'rate_limit'];
 const SECRET = ['value', 'envs', 'apps', 'expires_at'];
 
 /** Reads and checks a workspace file. `env` is where `$Env{NAME}` values come from. @default process.env */

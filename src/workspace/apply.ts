@@ -14,7 +14,7 @@ import { createProducts } from './products.js';
 import { expiresAtMs, readSecretSlot, setSecret } from './secrets.js';
 
 export interface ApplyChange {
-  kind: 'app' | 'env' | 'product' | 'connection' | 'session' | 'cache' | 'secret';
+  kind: 'app' | 'action' | 'env' | 'product' | 'connection' | 'session' | 'cache' | 'secret';
   action: 'create' | 'update' | 'import' | 'set';
   target: string;
   /** What changes, by name only (never a value). */
@@ -107,6 +107,20 @@ async function applyApps(deps: WorkspaceDeps, file: WorkspaceFile, change: Chang
           if (current) await tx.putApp(ws, { ...current, variables: variables as never, constants });
         }),
       );
+    }
+    if (decl.rate_limit !== undefined && !isDeepEqual(app?.rate_limit, decl.rate_limit ?? undefined)) {
+      await change({ kind: 'app', action: 'update', target: tag, detail: 'rate_limit' }, () => apps.update({ app: tag, rate_limit: decl.rate_limit }));
+    }
+    for (const [event, a] of Object.entries(decl.actions ?? {})) {
+      if (!a || typeof a !== 'object') throw new ConfigError(`apps.${tag}.actions.${event} must be an object like { pagination: { type: link } }.`);
+      const unknown = Object.keys(a).filter((k) => k !== 'pagination');
+      if (unknown.length) throw new ConfigError(`apps.${tag}.actions.${event}.${unknown[0]} is not a setting ductape.yaml can change; accepted: pagination.`);
+      if (a.pagination === undefined) continue;
+      // In a dry run of a new app there is no stored action yet: the import would create it.
+      const current = app ? await store.getAction(ws, tag, event) : undefined;
+      if (!isDeepEqual(current?.pagination, a.pagination ?? undefined)) {
+        await change({ kind: 'action', action: 'update', target: `${tag}/${event}`, detail: 'pagination' }, () => apps.actions.update({ app: tag, event, pagination: a.pagination }));
+      }
     }
   }
 }

@@ -4,6 +4,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { ActionDef, JsonSchema } from '../model/action.js';
 import type { AppDef } from '../model/app.js';
 import { actionFromInput, checkEnv, checkKnownKeys, checkTag, fail, type ActionInput } from '../model/definitions.js';
+import { checkPagination } from '../model/pagination.js';
 import { checkRateLimit } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
@@ -39,8 +40,30 @@ export async function requireApp(store: Store, ws: string, tag: string): Promise
   return app;
 }
 
+/** apps.actions.update without method and path: only the given fields change. */
+export type ActionPatch = { app: string; event: string } & Partial<Pick<ActionInput, 'summary' | 'description' | 'timeout_ms' | 'unsafe' | 'deprecated' | 'pagination'>>;
+const PATCH_KEYS = ['app', 'event', 'summary', 'description', 'timeout_ms', 'unsafe', 'deprecated', 'pagination'];
+
 export function createApps(deps: WorkspaceDeps) {
   const ws = deps.workspace;
+  const patchAction = (input: ActionPatch): Promise<ActionDef> => {
+    checkKnownKeys('action', input, PATCH_KEYS);
+    if (input.timeout_ms !== undefined && !(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number of milliseconds');
+    const pagination = input.pagination === undefined ? undefined : checkPagination('pagination', input.pagination);
+    return mutate(deps, async (tx) => {
+      const old = await requireAction(tx, ws, input.app, input.event);
+      const action: ActionDef = { ...old };
+      if (input.summary !== undefined) action.summary = String(input.summary);
+      if (input.description !== undefined) action.description = String(input.description);
+      if (input.timeout_ms !== undefined) action.timeoutMs = input.timeout_ms;
+      if (input.unsafe !== undefined) action.unsafe = input.unsafe === true;
+      if (input.deprecated !== undefined) action.deprecated = input.deprecated === true;
+      if (pagination === null) delete action.pagination;
+      else if (pagination !== undefined) action.pagination = pagination;
+      await tx.putAction(ws, input.app, action);
+      return action;
+    });
+  };
   return {
     async create(input: AppInput): Promise<AppDef> {
       if (!input || typeof input !== 'object') fail('app', 'expected an object');
@@ -133,9 +156,13 @@ export function createApps(deps: WorkspaceDeps) {
           return action;
         });
       },
-      /** Replaces a hand-defined action (same input as create). */
-      async update(input: ActionInput): Promise<ActionDef> {
-        const action = actionFromInput(input);
+      /**
+       * Replaces an action (same input as create), or, without `method` and `path`, changes only the fields given:
+       * `apps.actions.update({ app, event, pagination })` (null removes the pagination).
+       */
+      async update(input: ActionInput | ActionPatch): Promise<ActionDef> {
+        if (input && typeof input === 'object' && !('method' in input) && !('path' in input)) return patchAction(input as ActionPatch);
+        const action = actionFromInput(input as ActionInput);
         checkSchemas(action);
         return mutate(deps, async (tx) => {
           const old = await requireAction(tx, ws, input.app, action.event);

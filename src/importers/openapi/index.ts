@@ -9,6 +9,7 @@ import { bundleExternalRefs, createResolver, isObject } from './refs.js';
 import { createSchemaNormalizer } from './schema.js';
 import { readRequirements, readSecuritySchemes } from './security.js';
 import { operationServer, readServers, readSwaggerHost, serverVariableDefs } from './servers.js';
+import { detectPagination } from './pagination.js';
 
 type Obj = Record<string, unknown>;
 type Format = 'openapi-2.0' | 'openapi-3.0' | 'openapi-3.1';
@@ -74,6 +75,8 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
     }
     // A declared single-valued Content-Type (params.ts) applies to operations without a body; a body's media type wins.
     if (action.body) action.parameters = action.parameters.filter((p) => !(p.in === 'header' && p.name.toLowerCase() === 'content-type'));
+    const pagination = detectPagination(method, op, action.parameters, resolver, isSwagger);
+    if (pagination) action.pagination = pagination;
     idempotency_header ??= action.parameters.find((p) => p.in === 'header' && IDEMPOTENCY_HEADER.test(p.name))?.name;
 
     const opSecurity = readRequirements(op.security, auth_schemes, unknownSchemes);

@@ -386,6 +386,35 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
       });
     });
 
+    describe('leases', () => {
+      it('lets one holder at a time hold a lease, across connections, and frees it when the holder throws', async () => {
+        const stores = options.shared ? [await open(), await open()] : [await open()];
+        const ws = newWs();
+        let holders = 0;
+        let most = 0;
+        const order: number[] = [];
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            stores[i % stores.length].withLease(ws, 'oauth2:conn', { waitMs: 30_000 }, async () => {
+              most = Math.max(most, ++holders);
+              await new Promise((r) => setTimeout(r, 15));
+              holders--;
+              order.push(i);
+              return i;
+            }),
+          ),
+        );
+        expect(results).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(most).toBe(1);
+        expect(order).toHaveLength(6);
+        // Another name is not held up by this one.
+        expect(await stores[0].withLease(ws, 'other', { waitMs: 1_000 }, async () => 'free')).toBe('free');
+        const boom = new Error('boom');
+        expect(await stores[0].withLease(ws, 'oauth2:conn', { waitMs: 5_000 }, async () => Promise.reject(boom)).catch((e: unknown) => e)).toBe(boom);
+        expect(await stores[stores.length - 1].withLease(ws, 'oauth2:conn', { waitMs: 5_000 }, async () => 'again')).toBe('again');
+      });
+    });
+
     describe('errors', () => {
       it('fails with STORE_ERROR, never a raw driver error, once closed', async () => {
         const store = await makeStore();

@@ -54,7 +54,7 @@ export interface WorkspaceFile {
 const TOP = ['version', 'workspace', 'apps', 'products', 'secrets'];
 const APP = ['name', 'spec', 'envs', 'variables', 'constants', 'rate_limit', 'actions'];
 const PRODUCT = ['name', 'envs', 'apps', 'sessions', 'caches'];
-const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'rate_limit'];
+const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'rate_limit', 'per_user'];
 const SECRET = ['value', 'envs', 'apps', 'expires_at'];
 
 /** Reads and checks a workspace file. `env` is where `$Env{NAME}` values come from. @default process.env */

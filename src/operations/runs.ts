@@ -55,7 +55,13 @@ export const runOperations = {
         owner: z.string().optional().describe("runs of one end user's connection"),
         status: z.union([z.number().int(), z.enum(['ok', 'error'])]).optional().describe("HTTP status, 'ok' or 'error'"),
         since: time().optional().describe('ISO time'),
-        limit: z.number().int().min(1).max(10_000).optional().describe('rows (default 100; the CLI shows 20)'),
+        limit: z
+          .number({ error: 'expected a whole number of rows from 1 to 10000' })
+          .int({ error: 'expected a whole number of rows from 1 to 10000' })
+          .min(1, { error: 'expected a whole number of rows from 1 to 10000 (the newest come first)' })
+          .max(10_000, { error: 'expected at most 10000 rows; narrow the query with since, product or app' })
+          .optional()
+          .describe('rows (default 100; the CLI shows 20)'),
       })
       .optional(),
     handler: async (s, q) => {
@@ -69,6 +75,8 @@ export const runOperations = {
       options: {
         status: { flag: '--status <status>', description: "HTTP status, 'ok' or 'error'", parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
         limit: { flag: '--limit <n>', description: 'rows (default 20)', parse: numberOption('limit'), initial: 20 },
+        // Text as typed ("2026-12-06", or epoch ms): the time() schema then says what it accepts, not "must be JSON".
+        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms', parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
       },
       human: (r) =>
         r.length

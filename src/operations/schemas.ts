@@ -11,8 +11,20 @@ export const jsonObject = () => z.record(z.string(), z.unknown());
 /** A JSON Schema: an object or a boolean. */
 export const jsonSchema = () => z.union([jsonObject(), z.boolean()]).describe('a JSON Schema');
 export const stringMap = () => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
-/** A time: ISO 8601 text, epoch ms, or (SDK only) a Date. */
-export const time = () => z.union([z.string(), z.number(), z.date()]);
+/**
+ * A time: ISO 8601 text, epoch ms, or (SDK only) a Date. Checked here, at the edge, so that `logs --since yesterday`
+ * gets a CONFIG_ERROR that shows the accepted form instead of JavaScript's "Invalid time value" (#11).
+ */
+export const time = () =>
+  z.union([z.string(), z.number(), z.date()]).refine((v) => isValidTime(v), {
+    error: 'expected an ISO 8601 time such as 2026-12-06T09:00:00Z (or a date, 2026-12-06), or milliseconds since the epoch',
+  });
+
+function isValidTime(v: string | number | Date): boolean {
+  if (typeof v === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(v)) return false;
+  const ms = v instanceof Date ? v.getTime() : new Date(v).getTime();
+  return Number.isFinite(ms);
+}
 
 export const product = () => z.string().min(1).describe('product tag');
 export const env = () => z.string().min(1).describe('product env slug');

@@ -46,5 +46,6 @@ export function upstreamError(ctx: RunContext, res: UpstreamResponse, body: unkn
     attempts: ctx.attempts,
     request: { method: req.method, url: req.origin + req.path, unsafe: ctx.plan!.action.unsafe, hasIdempotencyKey: hasIdempotencyKey(ctx) },
     body,
+    hasCredentials: req.credentialId !== undefined,
   });
 }

@@ -132,6 +132,10 @@ export interface UpstreamFailure {
   body?: unknown;
   /** The timeout that fired, in ms (timeout outcomes). */
   timeoutMs?: number;
+  /** Set when the attempt was cut short by the run's deadline (`timeout: { run }`), in ms: the bound the caller set. */
+  runDeadlineMs?: number;
+  /** Whether the request carried the connection's credentials (a 401 then means they were refused: AUTH_FAILED). */
+  hasCredentials?: boolean;
   cause?: unknown;
   now?: () => number;
 }
@@ -150,6 +154,16 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
   const request = { method, url };
   const options = f.cause === undefined ? undefined : { cause: f.cause };
 
+  if (outcome.kind === 'timeout' && f.runDeadlineMs !== undefined) {
+    // #11: the attempt's own budget was what was left of the deadline; naming it ("after 96 ms") misled.
+    return new DuctapeError(
+      'TIMEOUT',
+      `${method} ${url} did not finish within the run's deadline of ${f.runDeadlineMs} ms (timeout.run; ${tries}). ` +
+        'Raise timeout.run, or allow fewer retries so that the attempts and the waits between them fit in it.',
+      { phase: outcome.phase, timeoutMs: f.runDeadlineMs, deadline: true, attempts, retryable, request },
+      options,
+    );
+  }
   if (outcome.kind === 'timeout') {
     const waited = f.timeoutMs === undefined ? '' : ` after ${f.timeoutMs} ms`;
     return new DuctapeError(
@@ -157,6 +171,16 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
       `${method} ${url} timed out waiting for the ${PHASE_TEXT[outcome.phase]}${waited} (${tries}). ` +
         `If the upstream is just slow, raise the timeout (per call with timeout, or on the action or app).`,
       { phase: outcome.phase, timeoutMs: f.timeoutMs, attempts, retryable, request },
+      options,
+    );
+  }
+  if (outcome.kind === 'network' && outcome.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    // #11: the upstream answered fine, only more than this client reads into memory; the base URL is not the problem.
+    return new DuctapeError(
+      'NETWORK_ERROR',
+      `The response to ${method} ${url} is larger than max_response_bytes, so it was not read. Raise the client option ` +
+        'max_response_bytes, or read it as a stream with actions.execute({ …, stream: true }).',
+      { errno: outcome.code, reachedServer: true, attempts, retryable: false, request },
       options,
     );
   }
@@ -182,10 +206,20 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
       options,
     );
   }
+  if (status === 401 && f.hasCredentials) {
+    // docs/errors.md: credentials that were refused are AUTH_FAILED, whatever the API's own wording.
+    return new DuctapeError(
+      'AUTH_FAILED',
+      `${method} ${url} refused the connection's credentials (401 Unauthorized) after ${tries}${summary(body)}. ` +
+        "Check the connection's auth (products.apps.configure) for this env: the key or token may be wrong, revoked or expired.",
+      { status, headers, body, attempts, retryable, request },
+      options,
+    );
+  }
   return new DuctapeError(
     'UPSTREAM_ERROR',
     `${method} ${url} failed with ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() +
-      ` after ${tries}${summary(body)}. ${statusHint(outcome, method, retryable)}`,
+      ` after ${tries}${summary(body)}. ${statusHint(outcome, method, retryable, attempts)}`,
     { status, headers, body, attempts, retryable, request },
     options,
   );
@@ -206,10 +240,12 @@ function summary(body: unknown): string {
 
 const PHASE_TEXT = { connect: 'connection', headers: 'response headers', body: 'response body' } as const;
 
-function statusHint(outcome: AttemptOutcome & { kind: 'status' }, method: string, retryable: boolean): string {
+function statusHint(outcome: AttemptOutcome & { kind: 'status' }, method: string, retryable: boolean, attempts: number): string {
   const { status } = outcome;
   if (status === 401 || status === 403) return "Check the connection's credentials and their scopes.";
   if (status === 404) return 'Check the path parameters and the base URL of the env.';
+  // #11: after retries, "pass retries: n" read as if none had been made.
+  if (retryable && attempts > 1) return `It was retried ${attempts - 1} time${attempts === 2 ? '' : 's'} and still failed: the upstream may be down; try again later, or allow more retries.`;
   if (retryable) return 'This may be temporary: pass retries: n to try again automatically.';
   if (isTransient(outcome)) {
     return `This may be temporary, but repeating a ${method} could apply it twice; an idempotency key makes it safe to retry.`;

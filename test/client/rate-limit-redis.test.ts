@@ -86,3 +86,32 @@ if (!hasRedisServer) {
     });
   });
 }
+
+describe('shared rate limits without Redis', () => {
+  it('each process limits on its own, without waiting for an unreachable Redis on every run', async () => {
+    const { freePort } = await import('../helpers/redis-server.js');
+    const up = await startTimedUpstream();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const d = newClient({ cache: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 3, per_ms: 60_000, max_wait_ms: 0 } });
+      await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+      await d.products.create({ tag: 'shop', envs: ['prd'] });
+      await d.products.apps.connect({ product: 'shop', app: 'api' });
+      const input = { env: 'prd', product: 'shop', app: 'api', event: 'list_items' };
+      const started = performance.now();
+      for (let i = 0; i < 3; i++) await d.actions.run(input);
+      expect((await errorOf(d.actions.run(input))).code).toBe('RATE_LIMITED');
+      // One bounded wait for the first connection attempt (1 s), not one per run.
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(up.arrivals).toHaveLength(3);
+      expect(warnings.some((w) => /rate limits/.test(w))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+      await d.close();
+      await up.close();
+    }
+  });
+});

@@ -80,7 +80,8 @@ type Client = ReturnType<typeof createClient>;
 /** One Redis connection for every limiter of a client. Each call either answers or throws (callers fall back). */
 export class RedisLimiterStore {
   readonly #client: Client;
-  readonly #ready: Promise<unknown>;
+  /** The first connection attempt; commands wait for it once (bounded), never again: a down Redis must cost nothing. */
+  #first: Promise<void> | undefined;
   #closed = false;
 
   constructor(url: string, onError: (err: unknown) => void) {
@@ -90,7 +91,15 @@ export class RedisLimiterStore {
       socket: { connectTimeout: REDIS_LIMITER_DEFAULTS.connectTimeoutMs, reconnectStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 10), 2000) },
     });
     this.#client.on('error', onError);
-    this.#ready = this.#client.connect().catch(onError);
+    this.#first = new Promise<void>((resolve) => {
+      this.#client.once('ready', resolve);
+      this.#client.once('error', resolve);
+      setTimeout(resolve, REDIS_LIMITER_DEFAULTS.connectTimeoutMs).unref();
+    }).then(() => {
+      this.#first = undefined;
+    });
+    // connect() stays pending while the client reconnects in the background; the events above say how it went.
+    this.#client.connect().catch(onError);
   }
 
   /** GRANTED, ms until a window or pause frees, or FULL. `leaseMs` bounds how long a dead process holds a concurrency slot. */
@@ -133,7 +142,7 @@ export class RedisLimiterStore {
   }
 
   async #command(args: string[]): Promise<unknown> {
-    await withTimeout(this.#ready, REDIS_LIMITER_DEFAULTS.connectTimeoutMs);
+    if (this.#first) await this.#first;
     if (this.#closed || !this.#client.isReady) throw new Error('Redis is not connected');
     return withTimeout(this.#client.sendCommand(args), REDIS_LIMITER_DEFAULTS.commandTimeoutMs);
   }

@@ -40,10 +40,9 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
     return c.json(r.body, 404);
   });
 
-  app.use('*', async (c, next) => {
-    await next();
-    if (opts.isDraining?.()) c.header('connection', 'close');
-  });
+  // While draining, answers tell clients to close the connection so that no new request starts on it. Otherwise this
+  // hands straight on (no extra await on the hot path).
+  app.use('*', (c, next) => (opts.isDraining?.() ? next().then(() => c.header('connection', 'close')) : next()));
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     const ready = await storeReachable(ductape);

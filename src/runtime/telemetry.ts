@@ -1,5 +1,7 @@
 // OpenTelemetry (API.md §12): found once per client, through @opentelemetry/api only; absent means no work at all.
-import { isSpanContextValid, propagation, ProxyTracerProvider, ROOT_CONTEXT, trace, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { propagation, ProxyTracerProvider, ROOT_CONTEXT, trace, type SpanContext, type Tracer } from '@opentelemetry/api';
+
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 export interface Telemetry {
   readonly tracer: Tracer;
@@ -12,15 +14,14 @@ export interface Telemetry {
  * per run), so a run without telemetry pays one property check per tracing stage. Register the provider before the
  * first run (as OpenTelemetry's own setup does, at start-up).
  *
- * The test is the API's own: the no-op tracer hands out spans with an invalid span context; any registered SDK
- * gives a valid one (sampled or not, since unsampled spans still propagate). The probe is never ended, so never
- * exported.
+ * The test is the API's own: until a provider is registered, the global proxy delegates to the API's one no-op
+ * provider, the same object any fresh ProxyTracerProvider hands out. No span is started to find out.
  */
 export function detectTelemetry(): Telemetry | undefined {
   const global = trace.getTracerProvider();
   const provider = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+  if (provider === NOOP_PROVIDER) return undefined;
   const tracer = provider.getTracer('ductape');
-  if (!isSpanContextValid(tracer.startSpan('ductape.probe', {}, ROOT_CONTEXT).spanContext())) return undefined;
   // No propagator registered (the API's default injects nothing): send W3C Trace Context ourselves, since passing
   // the trace to the upstream is part of the contract. A registered one (B3, Jaeger, W3C…) is the application's choice.
   const ownW3C = propagation.fields().length === 0;

@@ -32,6 +32,15 @@ export interface AuthorizeResult {
   expires_at: string;
 }
 
+/** One consent in this many (and the first of each client) also deletes abandoned, expired states. */
+const SWEEP_EVERY = 100;
+
+/** A user who never comes back from the consent page leaves a state behind: expired ones are deleted here. */
+async function sweepAbandoned(runtime: Runtime, now: number): Promise<void> {
+  const states = await runtime.store.listRecords(runtime.workspace, STATE_KIND);
+  for (const r of states) if (r.expiresAt !== null && r.expiresAt <= now) await runtime.store.deleteRecord(runtime.workspace, STATE_KIND, r.key);
+}
+
 // The record is found by a hash of the state: the store file never holds a usable state.
 const stateKey = (state: string) => fingerprint('oauth-state', state);
 const base64url = (b: Buffer) => b.toString('base64url');
@@ -39,6 +48,7 @@ const base64url = (b: Buffer) => b.toString('base64url');
 /** Starts a consent: a fresh state and PKCE verifier, stored sealed; resolves to the URL to send the user to. */
 export async function authorize(runtime: Runtime, at: ConnectionAt, owner: string, now = Date.now()): Promise<AuthorizeResult> {
   const client = await loadOAuthClient(runtime, at);
+  if (runtime.state.consentsStarted++ % SWEEP_EVERY === 0) await sweepAbandoned(runtime, now);
   const state = base64url(randomBytes(32));
   // RFC 7636 §4.1: 32 random octets give a 43-character verifier, the shortest allowed and 256 bits of entropy.
   const verifier = base64url(randomBytes(32));

@@ -22,6 +22,8 @@ export class RuntimeState {
   auth?: RuntimeAuth;
   /** authenticate: end users known connected (per-user connections), for one plan generation (see auth/owner-token.ts). */
   owners: { generation: number; ids: Map<string, string> } = { generation: -1, ids: new Map() };
+  /** connections.authorize: consents started by this client (every 100th sweeps abandoned ones from the store). */
+  consentsStarted = 0;
   /** authenticate: credentials compiled per plan; a definition change drops the plan and with it this entry. */
   readonly planAuth = new WeakMap<Plan, PlanAuth>();
   /** resolve: Ajv instances per app, shared by that app's plans, for one plan generation. */

@@ -169,6 +169,18 @@ describe('connections: state and code', () => {
       const expired = await errorOf(d.connections.complete({ state, code }));
       expect(expired.code).toBe('AUTH_FAILED');
       expect(expired.details.reason).toBe('state_expired');
+
+      // An abandoned consent's state is swept by a later client's first authorize.
+      await d.connections.authorize({ ...AT, owner: '1' });
+      const aged = new Database(file);
+      aged.prepare("UPDATE records SET expires_at = ? WHERE kind = 'oauth-state'").run(Date.now() - 1);
+      aged.close();
+      const later = newClient({ store: `sqlite:${file}` });
+      await later.connections.authorize({ ...AT, owner: '2' });
+      await later.close();
+      const check = new Database(file);
+      expect(check.prepare("SELECT count(*) AS n FROM records WHERE kind = 'oauth-state'").get()).toEqual({ n: 1 });
+      check.close();
     } finally {
       await d.close();
       rmSync(dir, { recursive: true, force: true });
@@ -347,5 +359,28 @@ describe('connections: an imported spec', () => {
     expect(await ductape.connections.complete({ state, code })).toMatchObject({ owner: '7', scopes: ['people.read', 'people.write'] });
     const run = await ductape.actions.run<{ account: string }>({ product: 'dash', env: 'prd', app: 'people', event: 'who_am_i', session: await sessionOf(ductape, '7') });
     expect(run.account).toBe('gina@people');
+  });
+});
+
+describe('connections: rotateKey', () => {
+  it("re-seals owners' tokens and consents in progress under the new key", async () => {
+    as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI] });
+    const dir = mkdtempSync(join(tmpdir(), 'ductape-owners-rotate-'));
+    const store = `sqlite:${join(dir, 'ws.db')}`;
+    try {
+      ductape = newClient({ store });
+      await definePerUser(ductape, as);
+      await connect(ductape, as, '1', 'alice@crm');
+      const pending = await ductape.connections.authorize({ ...AT, owner: '2' });
+      await ductape.rotateKey('a-brand-new-private-key-0987654321');
+      ductape = newClient({ store, private_key: 'a-brand-new-private-key-0987654321' });
+      expect((await me(ductape, await sessionOf(ductape, '1'))).account).toBe('alice@crm');
+      const { code, state } = await as.approve(pending.url, 'bob@crm');
+      expect(state).toBe(pending.state);
+      expect((await ductape.connections.complete({ state, code })).owner).toBe('2');
+    } finally {
+      await ductape.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,5 +55,5 @@ describe('ductape connections', () => {
     expect(as.revokeCalls).toHaveLength(1);
     const after = JSON.parse((await runCli(['--json', 'connections', 'list', '--product', 'dash'], env)).stdout);
     expect(after).toMatchObject([{ owner: '42', status: 'revoked' }]);
-  });
+  }, 240_000); // seven CLI processes, each starting tsx: slow on a loaded machine
 });

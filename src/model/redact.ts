@@ -22,18 +22,20 @@ export const REDACTED = '[REDACTED]';
 
 // Values known to be secret (unsealed secrets, credential values, tokens), in least-recently-used order: a value in
 // use is refreshed on every registration, so only values nobody has used for a long time fall out. Each value is
-// matched in every form it travels in (raw, percent-encoded as a component, strictly encoded as a path segment, form
-// encoded with '+' for spaces). Matching goes through an index by each form's first four characters, rebuilt only when
-// the set changes, so a redaction costs one lookup per character of the text however many secrets are known (a
-// regular expression alternation or an includes() per secret would cost time per secret).
+// matched in every form it travels in: raw, and each way runtime/encode/percent.ts writes text into a URL or a form
+// (component, strict RFC 3986, reserved expansion for allowReserved, form with '+' for spaces, form under
+// allowReserved); test/model/redact.property.test.ts checks the two stay in step. A value is replaced where it stands
+// as a whole token (#11): "othello" is not cut by a secret "hello", while "key=hello" and "Bearer hello" are.
+// Matching goes through an index by each form's first characters, rebuilt only when the set changes, so a redaction
+// costs a lookup or two per character of the text however many secrets are known.
 const known = new Map<string, true>();
-let index: Map<string, string[]> | null = null;
+let index: { long: Map<string, string[]>; short: Set<string>; shortMax: number } | null = null;
 const MAX_KNOWN = 10_000;
 const PREFIX = 4;
 
-/** Remembers a secret value so that every later redaction removes it. Values under 4 chars are ignored (too noisy). */
+/** Remembers a secret value so that every later redaction removes it (wherever it stands as a whole token). */
 export function registerSecret(value: unknown): void {
-  if (typeof value !== 'string' || value.length < 4) return;
+  if (typeof value !== 'string' || value.length === 0) return;
   if (known.has(value)) {
     // Refresh its place; the matcher does not change.
     known.delete(value);
@@ -45,21 +47,52 @@ export function registerSecret(value: unknown): void {
   index = null;
 }
 
-const strict = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+/** The forms a value takes in URLs and forms (as runtime/encode/percent.ts writes them). */
+function formsOf(v: string): Set<string> {
+  const forms = new Set([v]);
+  try {
+    const component = encodeURIComponent(v);
+    const strict = component.replace(/[!'()*]/g, hex);
+    const reserved = encodeURI(v).replace(/%25([0-9A-Fa-f]{2})/g, '%$1').replace(/[#&+=]/g, hex);
+    forms.add(component).add(strict).add(strict.replace(/%20/g, '+'));
+    forms.add(component.replace(/%20|[!'()~]/g, (m) => (m === '%20' ? '+' : hex(m))));
+    forms.add(reserved).add(reserved.replace(/%20/g, '+'));
+  } catch {
+    // A lone surrogate has no percent-encoded form, and the encoders refuse to send one: only the raw form exists.
+  }
+  return forms;
+}
 
-function buildIndex(): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function buildIndex(): NonNullable<typeof index> {
+  const long = new Map<string, string[]>();
+  const short = new Set<string>();
+  let shortMax = 0;
   for (const v of known.keys()) {
-    for (const form of new Set([v, encodeURIComponent(v), strict(v), strict(v).replace(/%20/g, '+')])) {
+    for (const form of formsOf(v)) {
+      if (form.length < PREFIX) {
+        short.add(form);
+        shortMax = Math.max(shortMax, form.length);
+        continue;
+      }
       const key = form.slice(0, PREFIX);
-      const list = out.get(key);
-      if (!list) out.set(key, [form]);
+      const list = long.get(key);
+      if (!list) long.set(key, [form]);
       else if (!list.includes(form)) list.push(form);
     }
   }
   // Longest first, so that a secret containing another is replaced whole.
-  for (const list of out.values()) list.sort((a, b) => b.length - a.length);
-  return out;
+  for (const list of long.values()) list.sort((a, b) => b.length - a.length);
+  return { long, short, shortMax };
+}
+
+const WORD = /[\p{L}\p{N}]/u;
+const isWord = (ch: string | undefined) => ch !== undefined && WORD.test(ch);
+/** A form found at `at` is a whole token: no letter or digit glued to it on a side where it starts or ends with one. */
+function standsAlone(text: string, at: number, form: string): boolean {
+  const end = at + form.length;
+  if (isWord(form[0]) && isWord(text[at - 1])) return false;
+  return !(isWord(form[form.length - 1]) && isWord(text[end]));
 }
 
 /** Extra names (e.g. an app's API-key header) to treat as sensitive. */
@@ -71,15 +104,18 @@ export function isSensitiveName(name: string): boolean {
   return SENSITIVE_NAMES.has(name.toLowerCase());
 }
 
-/** Replaces every known secret value inside a string. */
+/** Replaces every known secret value inside a string, in any of its encoded forms, where it stands as a whole token. */
 export function redactText(text: string): string {
-  if (known.size === 0 || typeof text !== 'string' || text.length < PREFIX) return text;
+  if (known.size === 0 || typeof text !== 'string' || text.length === 0) return text;
   const idx = (index ??= buildIndex());
   let out = '';
   let last = 0;
-  for (let i = 0; i + PREFIX <= text.length; ) {
-    const candidates = idx.get(text.slice(i, i + PREFIX));
-    const hit = candidates?.find((c) => text.startsWith(c, i));
+  for (let i = 0; i < text.length; ) {
+    let hit = idx.long.get(text.slice(i, i + PREFIX))?.find((c) => text.startsWith(c, i) && standsAlone(text, i, c));
+    for (let n = idx.shortMax; hit === undefined && n > 0; n--) {
+      const piece = text.slice(i, i + n);
+      if (piece.length === n && idx.short.has(piece) && standsAlone(text, i, piece)) hit = piece;
+    }
     if (hit === undefined) {
       i++;
       continue;
@@ -91,9 +127,12 @@ export function redactText(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
-/** Deep copy with sensitive keys blanked and known secret values replaced. */
+/** Nesting redact() walks; anything deeper is replaced whole rather than returned unread (#11). */
+export const MAX_REDACT_DEPTH = 20;
+
+/** Deep copy with sensitive keys blanked and known secret values replaced; past MAX_REDACT_DEPTH, `[REDACTED]`. */
 export function redact<T>(value: T, depth = 0): T {
-  if (depth > 20) return value;
+  if (depth > MAX_REDACT_DEPTH) return (value === null || value === undefined ? value : REDACTED) as T;
   if (typeof value === 'string') return redactText(value) as T;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {

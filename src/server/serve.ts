@@ -38,6 +38,10 @@ export async function startServer(ductape: Ductape, opts: ServeOptions): Promise
     ) as Server;
     s.once('error', reject);
   });
+  // Longer than the idle timeout of common load balancers (60 s): otherwise the server may close a kept-alive
+  // connection just as the balancer (or any client) sends the next request on it, which fails that request.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 

@@ -24,14 +24,13 @@ describe('derived CLI commands', () => {
     expect((await cli(['--version'])).trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it("runs the README's sessions start example after creating the session type from the CLI", { timeout: 240_000 }, async () => {
+  it("runs the README's sessions start example after creating the session type from the CLI", { timeout: 480_000 }, async () => {
     await cli(['products', 'create', 'payments', '--envs', 'dev,prd']);
     await cli(['session-types', 'create', '--product', 'payments', '--tag', 'user-session', '--sample', '{"user":{"id":"1"}}', '--selector', '$Session{user}{id}', '--expiry', '3600']);
     const started = JSON.parse(await cli(['--json', 'sessions', 'start', '--product', 'payments', '--env', 'prd', '--tag', 'user-session', '--data', '{"user":{"id":"42"}}']));
     expect(started.token).toEqual(expect.any(String));
 
     await cli(['caches', 'create', '--product', 'payments', '--tag', 'products-list', '--expiry', '60000']);
-    expect(JSON.parse(await cli(['--json', 'caches', 'list', '--product', 'payments']))).toEqual([{ tag: 'products-list', expiry: 60000 }]);
     expect(await cli(['caches', 'clear', '--product', 'payments', '--tag', 'products-list'])).toContain('Cleared 0 entries');
     expect(JSON.parse(await cli(['--json', 'products', 'fetch', 'payments']))).toMatchObject({ tag: 'payments', caches: { 'products-list': { expiry_ms: 60000 } } });
 
@@ -40,9 +39,6 @@ describe('derived CLI commands', () => {
 
     const key = JSON.parse(await cli(['--json', 'keys', 'create', '--name', 'ci', '--role', 'run', '--product', 'payments', '--env', 'prd']));
     expect(key).toEqual({ id: expect.any(String), key: expect.stringMatching(/^dtk_/) });
-    const listed = JSON.parse(await cli(['--json', 'keys', 'list']));
-    expect(listed).toEqual([expect.objectContaining({ id: key.id, name: 'ci', role: 'run', product: 'payments', env: 'prd' })]);
-    expect(JSON.stringify(listed)).not.toContain(key.key);
     expect(await cli(['keys', 'revoke', key.id])).toContain(`Revoked key ${key.id}`);
 
     expect(JSON.parse(await cli(['--json', 'products', 'delete', 'payments']))).toEqual({ deleted: true });

@@ -1,3 +1,4 @@
+// The warm path alone (one action, c=64, real upstream process), for `node --import tsx --cpu-prof bench/profile.ts` (N=runs).
 import Ductape from '../dist/index.js';
 import { concurrent, startUpstreamProcess, tempStore } from './lib.js';
 const upstream = await startUpstreamProcess();

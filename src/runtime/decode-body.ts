@@ -13,7 +13,6 @@ const TEXTUAL_APPLICATION_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
-const utf8 = new TextDecoder('utf-8');
 
 /**
  * Decodes a response body (API.md §4: "JSON parsed, text/* as a string, anything else as bytes; an empty body as
@@ -55,7 +54,16 @@ function decodeText(contentType: string, bytes: Uint8Array): string {
       // An unknown label (RangeError): UTF-8 is the best guess and never throws.
     }
   }
-  return utf8.decode(bytes);
+  return utf8(bytes);
+}
+
+/**
+ * UTF-8 as TextDecoder('utf-8') decodes it (a leading BOM dropped, bad sequences → U+FFFD: the same WHATWG rules), at
+ * a fraction of its cost for the small bodies of most answers.
+ */
+function utf8(bytes: Uint8Array): string {
+  const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return asBuffer(bytes).toString('utf8', start);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -7,6 +7,7 @@ import { DEFAULTS } from '../options.js';
 import { hasPlaceholders } from '../model/placeholders.js';
 import { normalizeRateLimit, type NormalizedRateLimit } from '../model/rate-limit.js';
 import { resolveTarget } from './base-url.js';
+import { idempotencyHeaderOf } from './retry.js';
 import {
   compileBodyEncoder,
   compileCookieParam,
@@ -78,6 +79,8 @@ export interface Plan {
   readonly connectionDefaults: ReadonlySet<string>;
   /** The connection's rate limit, else the app's default; `signature` tells limiters when it changed. */
   readonly rateLimit?: { limit: NormalizedRateLimit; signature: string };
+  /** Lowercase name of the header that carries an idempotency key (retry stage), if the app or action has one. */
+  readonly idempotencyHeader?: string;
 }
 
 export type ParamDefaults = Partial<Record<'params' | 'query' | 'headers' | 'cookies', Record<string, unknown>>>;
@@ -246,6 +249,7 @@ export function compilePlan(p: CompileInput): Plan {
     defaults,
     connectionDefaults: fromConnection,
     rateLimit: compileRateLimit(config, app),
+    idempotencyHeader: idempotencyHeaderOf(app, action),
   };
 }
 

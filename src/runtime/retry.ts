@@ -11,10 +11,9 @@ import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcom
 export function retry(ctx: RunContext, next: () => Promise<void>): Promise<void> {
   const plan = ctx.plan!;
   addIdempotencyKey(ctx, plan);
-  const policy = resolveRetryPolicy(ctx.run.retries, plan.app);
-  // No retries: no async frame of our own, so the stage costs nothing on the hot path.
-  if (policy.maxRetries === 0) return next();
-  return retryLoop(ctx, next, plan, policy);
+  // No retries: no async frame (nor policy object) of our own, so the stage costs nothing on the hot path.
+  if ((ctx.run.retries ?? plan.app.retry?.retries ?? 0) === 0) return next();
+  return retryLoop(ctx, next, plan, resolveRetryPolicy(ctx.run.retries, plan.app));
 }
 
 async function retryLoop(ctx: RunContext, next: () => Promise<void>, plan: Plan, policy: ResolvedRetryPolicy): Promise<void> {
@@ -58,14 +57,14 @@ async function retryLoop(ctx: RunContext, next: () => Promise<void>, plan: Plan,
 
 const IDEMPOTENCY_PARAM = /^(x-)?idempotency[-_]?key$/i;
 
-/** The header that carries an idempotency key: the app's setting, else a header param the action declares. */
-export function idempotencyHeader(plan: Plan): string | undefined {
-  const name = plan.app.idempotency_header ?? plan.action.parameters.find((p) => p.in === 'header' && IDEMPOTENCY_PARAM.test(p.name))?.name;
+/** The header that carries an idempotency key: the app's setting, else a header param the action declares (compiled into the plan). */
+export function idempotencyHeaderOf(app: Pick<Plan['app'], 'idempotency_header'>, action: Pick<Plan['action'], 'parameters'>): string | undefined {
+  const name = app.idempotency_header ?? action.parameters.find((p) => p.in === 'header' && IDEMPOTENCY_PARAM.test(p.name))?.name;
   return name?.toLowerCase();
 }
 
 export function hasIdempotencyKey(ctx: RunContext): boolean {
-  const name = idempotencyHeader(ctx.plan!);
+  const name = ctx.plan!.idempotencyHeader;
   if (!name) return false;
   for (const k in ctx.request!.headers) if (k.toLowerCase() === name && ctx.request!.headers[k] !== '') return true;
   return false;
@@ -76,7 +75,7 @@ export function hasIdempotencyKey(ctx: RunContext): boolean {
  * then applies the request at most once). Only state-changing requests get one; a caller's own key is kept.
  */
 function addIdempotencyKey(ctx: RunContext, plan: Plan): void {
-  const name = idempotencyHeader(plan);
+  const name = plan.idempotencyHeader;
   const req = ctx.request!;
   if (!name || isIdempotentMethod(req.method, plan.action.unsafe) || hasIdempotencyKey(ctx)) return;
   ctx.request = { ...req, headers: { ...req.headers, [name]: randomUUID() } };

@@ -16,7 +16,7 @@ export async function send(ctx: RunContext): Promise<void> {
   ctx.attempts++;
   const signal = new AttemptSignal(budgetMs);
   const { inFlight } = ctx.runtime;
-  inFlight.add(signal);
+  ctx.runtime.state.attemptClock.start(signal, inFlight);
   let phase: 'headers' | 'body' = 'headers';
   try {
     const res = await ctx.runtime.dispatcher.request({
@@ -32,7 +32,8 @@ export async function send(ctx: RunContext): Promise<void> {
     phase = 'body';
     // A streamed body belongs to the caller once headers are in; only the idle (bodyTimeout) bound stays.
     if (ctx.run.stream) signal.clear();
-    const body = ctx.run.stream ? res.body : new Uint8Array(await res.body.arrayBuffer());
+    // bytes(): undici's one copy of the chunks, without the ArrayBuffer detour.
+    const body = ctx.run.stream ? res.body : await res.body.bytes();
     ctx.response = { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
   } catch (err) {
     if (err instanceof DuctapeError) throw err;

@@ -3,6 +3,7 @@
 import type { CachedResponse } from '../cache/cache.js';
 import { createCoalescer, type Coalescer } from '../cache/coalesce.js';
 import type { SessionVerifier } from '../sessions/verifier.js';
+import { AttemptClock } from './attempt-signal.js';
 import type { PlanAuth, RuntimeAuth } from './authenticate.js';
 import type { ValueEncoder } from './encode/index.js';
 import type { Plan } from './plan.js';
@@ -35,6 +36,8 @@ export class RuntimeState {
   /** encode: encoders for query and header names an action does not declare, compiled once per name (bounded). */
   readonly queryEncoders = new Map<string, ValueEncoder<string[]>>();
   readonly headerEncoders = new Map<string, ValueEncoder<string>>();
+  /** send: the one timer bounding every attempt in flight (attempt-signal.ts). */
+  readonly attemptClock = new AttemptClock();
 
   /** Releases what outlives a run (the verifier's revocation subscription); called by close(). */
   close(): void {

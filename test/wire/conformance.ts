@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuctapeError } from '../../src/index.js';
 import { importSpec } from '../../src/importers/index.js';
+import type { ImportedApp } from '../../src/importers/types.js';
 import type { ActionDef, JsonSchema } from '../../src/model/action.js';
 import { newClient } from '../helpers/client.js';
 import { startJudge, type JudgedRequest } from '../helpers/prism.js';
@@ -54,28 +55,13 @@ export async function judgeSpec(spec: WireSpec, opts: { uncorrected?: boolean } 
     ms: 0,
   };
   try {
-    await ductape.apps.create({ tag: spec.name });
-    await ductape.apps.import({ app: spec.name, file });
-    await ductape.products.create({ tag: PRODUCT, envs: [ENV] });
-    await ductape.products.apps.connect({ product: PRODUCT, app: spec.name });
-    const variables: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(imported.variables)) variables[k] = v.default ?? `var-${k}`;
-    const auth = credentialsFor(imported.auth_schemes);
-    await ductape.products.apps.configure({
-      product: PRODUCT,
-      app: spec.name,
-      env: ENV,
-      app_env: env?.slug,
-      base_url: judge.baseUrl,
-      variables,
-      ...(auth.length ? { auth: auth as never } : {}),
-    });
+    await connectApp(ductape, spec.name, file, imported, judge.baseUrl);
     const components = imported.components.schemas;
     for (const action of imported.actions) {
       const verdict = await judgeAction(ductape, spec.name, action, components, judge.requests);
       if (verdict === true) result.accepted++;
       else if ('skip' in verdict) result.skipped.push({ operation: action.event, reason: verdict.skip });
-      else result.rejected.push({ event: action.event, reason: verdict.reason });
+      else result.rejected.push({ event: action.event, reason: 'crash' in verdict ? `threw ${verdict.crash}` : verdict.reason });
       const leak = await tryInvalid(ductape, spec.name, action, components, judge.requests);
       if (leak !== undefined) {
         result.invalidTried++;
@@ -91,15 +77,36 @@ export async function judgeSpec(spec: WireSpec, opts: { uncorrected?: boolean } 
   return result;
 }
 
-function basePathOf(baseUrl: string, vars: Record<string, string>): string {
+/** Creates the app from `file`, a product connected to it, and a connection that sends to `baseUrl` with credentials. */
+export async function connectApp(ductape: Client, app: string, file: string, imported: ImportedApp, baseUrl: string): Promise<void> {
+  await ductape.apps.create({ tag: app });
+  await ductape.apps.import({ app, file });
+  await ductape.products.create({ tag: PRODUCT, envs: [ENV] });
+  await ductape.products.apps.connect({ product: PRODUCT, app });
+  const variables: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(imported.variables)) variables[k] = v.default ?? `var-${k}`;
+  const auth = credentialsFor(imported.auth_schemes);
+  await ductape.products.apps.configure({
+    product: PRODUCT,
+    app,
+    env: ENV,
+    app_env: imported.envs[0]?.slug,
+    base_url: baseUrl,
+    variables,
+    ...(auth.length ? { auth: auth as never } : {}),
+  });
+}
+
+export function basePathOf(baseUrl: string, vars: Record<string, string>): string {
   const url = baseUrl.replace(/\{([^{}]+)\}/g, (_, n: string) => vars[n] ?? 'https');
   return new URL(url, 'http://placeholder').pathname.replace(/\/+$/, '');
 }
 
-type Verdict = true | { reason: string } | { skip: string };
+/** A crash is anything thrown that is not a DuctapeError: Ductape must never fail that way. */
+export type Verdict = true | { reason: string } | { skip: string } | { crash: string };
 type Client = ReturnType<typeof newClient>;
 
-async function judgeAction(ductape: Client, app: string, action: ActionDef, components: Record<string, JsonSchema>, log: JudgedRequest[]): Promise<Verdict> {
+export async function judgeAction(ductape: Client, app: string, action: ActionDef, components: Record<string, JsonSchema>, log: JudgedRequest[]): Promise<Verdict> {
   let lastInvalid = '';
   // Examples first; a spec's own example may break its own schema, so a generated input is the fallback.
   for (const useExamples of [true, false]) {
@@ -109,7 +116,7 @@ async function judgeAction(ductape: Client, app: string, action: ActionDef, comp
     try {
       await run(ductape, app, action.event, input);
     } catch (err) {
-      if (!(err instanceof DuctapeError)) return { reason: `threw ${(err as Error).message}` };
+      if (!(err instanceof DuctapeError)) return { crash: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300) };
       failure = `${err.code}: ${err.message.slice(0, 200)}`;
       if (err.code === 'INVALID_INPUT') {
         lastInvalid = JSON.stringify((err as DuctapeError & { issues?: unknown }).issues ?? err.message).slice(0, 300);

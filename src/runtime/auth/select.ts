@@ -96,23 +96,36 @@ function isExact(form: AuthForm, scheme: AuthSchemeDef | undefined): boolean {
   return true;
 }
 
-// Each scheme of the AND needs its own form; backtracking is fine at these sizes (a handful of schemes).
+// Each scheme of the AND needs its own form, except that bearer-token schemes share one: `{ Oauth2, Oauth2c }` (two
+// OAuth flows, as Google's specs declare) both mean the same `Authorization: Bearer` header, which is sent once.
+// Backtracking is fine at these sizes (a handful of schemes).
 function match(names: string[], forms: AuthForm[], schemes: Record<string, AuthSchemeDef>, req: SecurityRequirement): Assignment[] | undefined {
   const used = new Set<number>();
   const out: Assignment[] = [];
   const go = (i: number): boolean => {
     if (i === names.length) return true;
+    const name = names[i];
     for (let j = 0; j < forms.length; j++) {
-      if (used.has(j) || !satisfies(forms[j], names[i], schemes[names[i]])) continue;
+      if (used.has(j) || !satisfies(forms[j], name, schemes[name])) continue;
       used.add(j);
-      out.push({ form: forms[j], schemeName: names[i], scheme: schemes[names[i]], scopes: req[names[i]] ?? [] });
+      out.push({ form: forms[j], schemeName: name, scheme: schemes[name], scopes: req[name] ?? [] });
       if (go(i + 1)) return true;
       used.delete(j);
       out.pop();
     }
+    const shared = isBearerScheme(schemes[name]) ? out.findIndex((a) => isBearerScheme(a.scheme) && satisfies(a.form, name, schemes[name])) : -1;
+    if (shared < 0) return false;
+    const before = out[shared];
+    out[shared] = { ...before, scopes: [...new Set([...before.scopes, ...(req[name] ?? [])])] };
+    if (go(i + 1)) return true;
+    out[shared] = before;
     return false;
   };
   return go(0) ? out : undefined;
+}
+
+function isBearerScheme(s: AuthSchemeDef | undefined): boolean {
+  return !!s && ((s.type === 'http' && (s.scheme ?? '').toLowerCase() === 'bearer') || s.type === 'oauth2' || s.type === 'openIdConnect');
 }
 
 function describeScheme(name: string, s: AuthSchemeDef | undefined): string {

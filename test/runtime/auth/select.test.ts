@@ -65,6 +65,15 @@ describe('selectRequirement', () => {
     ]);
   });
 
+  it('lets the bearer-token schemes of an AND share one token, sent once with every scheme\'s scopes (Google: Oauth2 + Oauth2c)', () => {
+    const google: AppDef = { ...app, auth_schemes: { ...app.auth_schemes, oauthc: { type: 'oauth2', flows: { authorizationCode: { authorizationUrl: 'https://a.test', tokenUrl: 'https://a.test/t', scopes: {} } } } } };
+    const sel = selectRequirement(google, action([{ oauth: ['read'], oauthc: ['write'] }]), [bearer]);
+    expect(sel.requirement).toEqual(['oauth', 'oauthc']);
+    expect(sel.assignments).toEqual([{ form: bearer, schemeName: 'oauth', scheme: google.auth_schemes!.oauth, scopes: ['read', 'write'] }]);
+    // Schemes that need their own credential never share one: a bearer token does not stand for an apiKey too.
+    expect(() => selectRequirement(google, action([{ oauth: [], keyHeader: [] }]), [bearer])).toThrow(/satisfy none/);
+  });
+
   it('matches unnamed apiKey forms to distinct schemes of the same location', () => {
     const sel = selectRequirement(app, action([{ keyHeader: [], keySecret: [] }]), [key(undefined, 'header'), key(undefined, 'header')]);
     expect(sel.assignments.map((a) => a.schemeName)).toEqual(['keyHeader', 'keySecret']);

@@ -60,6 +60,10 @@ describe('declared Accept and Content-Type header parameters', () => {
     expect(err.code).toBe('INVALID_INPUT');
   });
 
+  it('sends the example of a required Content-Type that states its value only that way', async () => {
+    expect((await sent('media', 'read_settings')).headers['content-type']).toBe('application/json');
+  });
+
   it('still ignores an Accept declared without a single value (content negotiation owns it)', async () => {
     const r = await sent('media', 'free_accept');
     expect(r.headers.accept).toBeUndefined();

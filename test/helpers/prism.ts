@@ -20,6 +20,8 @@ export interface PrismProcess {
 export interface StartPrismOptions {
   /** A CommonJS module loaded into Prism's node process with --require (the judge's patches). */
   preload?: string;
+  /** The judge proxy's rewrite of a request URL (base path removed) before Prism sees it (judge corrections). */
+  route?: (url: string) => string;
   /** How long to wait for Prism to listen. @default 120_000 ms */
   readyTimeoutMs?: number;
 }
@@ -121,7 +123,8 @@ export async function startJudge(spec: string, basePath: string, opts: StartPris
       res.writeHead(404, { 'content-type': 'text/plain' }).end(rec.responseBody);
       return;
     }
-    const forward = rest === '' || rest.startsWith('?') ? '/' + rest : rest;
+    const plain = rest === '' || rest.startsWith('?') ? '/' + rest : rest;
+    const forward = opts.route ? opts.route(plain) : plain;
     const headers = { ...req.headers, host: `127.0.0.1:${prism.port}` };
     const upstream = httpRequest({ host: '127.0.0.1', port: prism.port, method: req.method, path: forward, headers }, async (answer) => {
       const out: Buffer[] = [];

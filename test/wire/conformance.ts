@@ -140,8 +140,20 @@ export function verdictOf(r: JudgedRequest): Verdict {
   const errors = r.violations.filter((v) => (v.severity === 'Error' || v.severity === undefined) && v.location?.[0] !== 'response');
   const mockFailure = r.status >= 500 && (r.violations.some((v) => v.location?.[0] === 'response') || r.responseBody.includes('NO_RESPONSE_RESPONSE_DEFINED'));
   if ((r.status < 400 || mockFailure) && errors.length === 0) return true;
-  const said = errors.map((v) => `${(v.location ?? []).join('.')}: ${v.message}`).join('; ') || r.responseBody.slice(0, 300);
+  const said = errors.map((v) => `${(v.location ?? []).join('.')}: ${v.message}`).join('; ') || problemOf(r.responseBody) || r.responseBody.slice(0, 300);
   return { reason: `${r.status} ${r.method} ${r.url.slice(0, 120)} — ${said}` };
+}
+
+/** Prism's problem+json answer in a line: its title and each validation error with where it is. */
+function problemOf(body: string): string | undefined {
+  try {
+    const p = JSON.parse(body) as { title?: string; validation?: { location?: string[]; message?: string }[] };
+    if (typeof p.title !== 'string') return undefined;
+    const list = (p.validation ?? []).map((v) => `${(v.location ?? []).join('.')}: ${v.message}`);
+    return list.length ? `${p.title}: ${list.join('; ')}` : p.title;
+  } catch {
+    return undefined;
+  }
 }
 
 function run(ductape: Client, app: string, event: string, input: RunInput) {

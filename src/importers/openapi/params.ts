@@ -117,13 +117,16 @@ export function collectionStyle(format: unknown, location: ParamLocation | 'form
 
 /**
  * APIs that version through a vendor media type (`Accept: application/vnd.acme+json;version=2`) declare Accept or
- * Content-Type as a parameter with one allowed value (an `enum` or `const` of one, or a `default`), and refuse a
+ * Content-Type as a parameter with one allowed value (an `enum` or `const` of one, a `default`, or for a required one
+ * an `example`), and refuse a
  * request without it, GETs included. Such a header is kept, with that value sent when the caller gives none.
  * Anything else stays ignored as OAS 3 says (content negotiation owns it). For Content-Type, an operation's body
  * wins: the importer drops this parameter when the operation has one (the body's media type is sent).
  */
 function negotiationHeader(p: Obj, schema: JsonSchema, ctx: ParamContext): ParamDef | undefined {
-  const value = singleValue(schema, ctx.schemas.components);
+  // A required one with only an example states the value too (`Content-Type: application/json` on a bodiless POST).
+  const example = p.required === true ? [p.example, isObject(schema) ? schema.example : undefined].find((x) => typeof x === 'string' && x !== '') : undefined;
+  const value = singleValue(schema, ctx.schemas.components) ?? (example as string | undefined);
   if (value === undefined) return undefined;
   return annotate({ name: p.name as string, in: 'header', required: false, schema, style: 'simple', explode: false, value }, p);
 }

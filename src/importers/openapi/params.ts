@@ -12,6 +12,9 @@ const LOCATIONS = new Set(['path', 'query', 'header', 'cookie']);
 // One exception (see `negotiationHeader`): an Accept or Content-Type declared with a single value.
 export const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 const NEGOTIATION_HEADERS = new Set(['accept', 'content-type']);
+// Framing headers belong to the HTTP client, which computes them from the body it sends (RFC 9110 §7.6.1, §8.6):
+// a declared `Content-Length` or `Transfer-Encoding: chunked` parameter (Azure, PeerTube) is not the caller's to give.
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer']);
 // Swagger 2.0 keywords that describe a non-body parameter's value, i.e. its schema.
 const SWAGGER_SCHEMA_KEYS = ['type', 'format', 'items', 'default', 'enum', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'x-nullable'];
 
@@ -47,6 +50,7 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
   const location = p.in as ParamLocation;
   if (!LOCATIONS.has(location)) return undefined;
   const name = p.name as string;
+  if (location === 'header' && FRAMING_HEADERS.has(name.toLowerCase())) return undefined;
   if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) {
     return NEGOTIATION_HEADERS.has(name.toLowerCase()) && p.schema !== undefined ? negotiationHeader(p, ctx.schemas.normalize(p.schema, ctx.where), ctx) : undefined;
   }
@@ -70,6 +74,7 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
 export function readSwaggerParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
   const location = p.in as ParamLocation;
   if (!LOCATIONS.has(location) || location === 'cookie') return undefined;
+  if (location === 'header' && FRAMING_HEADERS.has(String(p.name).toLowerCase())) return undefined;
   if (location === 'header' && IGNORED_HEADERS.has(String(p.name).toLowerCase())) {
     return NEGOTIATION_HEADERS.has(String(p.name).toLowerCase()) ? negotiationHeader(p, ctx.schemas.normalize(swaggerSchema(p, false), ctx.where), ctx) : undefined;
   }

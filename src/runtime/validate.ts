@@ -8,7 +8,7 @@ export function validate(ctx: RunContext): void {
   const input = (ctx.bound ?? ctx.run.input) as IActionRequest;
   const issues: Issue[] = [];
   const v = plan.validate;
-  // Coercing validators may rewrite '10' → 10 in place, so they get a shallow copy, never the caller's object.
+  // Validators coerce text into a copy (validators.ts) and never change what they are given.
   if (v.params) v.params({ ...input.params }, issues);
   if (v.query) v.query({ ...input.query }, issues);
   if (v.headers) v.headers(lowerKeys(input.headers), issues);

@@ -150,7 +150,7 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
       const env = imported.envs[0];
       try {
         const routes = fragmentRoutes(readSpec(file));
-        const route = routes.length ? (url: string) => routeFragment(routes, url) : undefined;
+        const route = routes.length ? (url: string, headers: Record<string, string | string[] | undefined>) => routeFragment(routes, url, headers) : undefined;
         judge = await startJudge(copy.path, basePathOf(env?.base_url ?? '/', { ...env?.variables }), { preload: PRISM_PATCH, readyTimeoutMs: 120_000, route });
       } catch (err) {
         r.judgeFailure = (err as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJudge, type Judge } from '../helpers/prism.js';
+import { startJudge, type Judge, type StartPrismOptions } from '../helpers/prism.js';
 import {
   fragmentPathKeys,
   fragmentRoutes,
@@ -27,7 +27,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const FORM = 'application/x-www-form-urlencoded';
 const BEARER = { authorization: 'Bearer judge-token' };
 
-async function judgeOf(file: string, basePath: string, corrections: SpecCorrection[] = [], route?: (url: string) => string): Promise<Judge> {
+async function judgeOf(file: string, basePath: string, corrections: SpecCorrection[] = [], route?: StartPrismOptions["route"]): Promise<Judge> {
   const copy = writeJudgeSpec(file, dir, corrections);
   return startJudge(copy.path, basePath, { preload: PRISM_PATCH, route });
 }
@@ -122,6 +122,8 @@ describe('fragment path keys (AWS: one path, operations told apart by query)', (
     paths: {
       '/#Action=ListUsers': { get: { parameters: [{ name: 'Action', in: 'query', required: true, schema: { type: 'string', enum: ['ListUsers'] } }, { name: 'Max', in: 'query', schema: { type: 'integer' } }], responses: { '200': { description: 'ok' } } } },
       '/#Action=GetUser': { get: { parameters: [{ name: 'Action', in: 'query', required: true, schema: { type: 'string', enum: ['GetUser'] } }, { name: 'UserName', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } },
+      '/#X-Amz-Target=Svc.PutItem': { post: { parameters: [{ name: 'X-Amz-Target', in: 'header', required: true, schema: { type: 'string', enum: ['Svc.PutItem'] } }], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['Item'], properties: { Item: { type: 'string' } } } } } }, responses: { '200': { description: 'ok' } } } },
+      '/#X-Amz-Target=Svc.GetItem': { post: { parameters: [{ name: 'X-Amz-Target', in: 'header', required: true, schema: { type: 'string', enum: ['Svc.GetItem'] } }], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['Key'], properties: { Key: { type: 'string' } } } } } }, responses: { '200': { description: 'ok' } } } },
       '/tags/{arn}': { post: { parameters: [{ name: 'arn', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } },
       '/tags/{arn}#tagKeys': { delete: { parameters: [{ name: 'arn', in: 'path', required: true, schema: { type: 'string' } }, { name: 'tagKeys', in: 'query', required: true, schema: { type: 'array', items: { type: 'string' } } }], responses: { '204': { description: 'gone' } } } },
     },
@@ -129,7 +131,7 @@ describe('fragment path keys (AWS: one path, operations told apart by query)', (
   beforeAll(async () => {
     const file = writeSpec('fragments.json', doc);
     const routes = fragmentRoutes(readSpec(file));
-    judge = await judgeOf(file, '', [fragmentPathKeys], (url) => routeFragment(routes, url));
+    judge = await judgeOf(file, '', [fragmentPathKeys], (url, headers) => routeFragment(routes, url, headers as Record<string, string>));
   }, 120_000);
   afterAll(() => judge.stop());
 
@@ -140,6 +142,10 @@ describe('fragment path keys (AWS: one path, operations told apart by query)', (
     expect((await send(judge, 'GET', '/?Action=ListUsers&Max=many')).accepted).toBe(false);
     expect(await send(judge, 'DELETE', '/tags/arn%3Ax?tagKeys=a')).toMatchObject({ accepted: true });
     expect(await send(judge, 'POST', '/tags/arn%3Ax')).toMatchObject({ accepted: true });
+    const json = (target: string, body: object) => send(judge, 'POST', '/', { headers: { 'x-amz-target': target, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(await json('Svc.PutItem', { Item: 'a' })).toMatchObject({ accepted: true });
+    expect(await json('Svc.GetItem', { Key: 'a' })).toMatchObject({ accepted: true });
+    expect((await json('Svc.GetItem', { Item: 'a' })).accepted).toBe(false); // judged by GetItem: Key is required
   });
 
   it('leaves a request that satisfies no fragment on the plain path (no fragment key: 404, as before)', async () => {

@@ -121,8 +121,8 @@ export const idRefsAsPointers: SpecCorrection = {
 
 /**
  * AWS specs tell operations on one path apart by a fragment in the path key (`/#Action=ListUsers`,
- * `/tags/{arn}#tagKeys`): the request goes to the path before `#`, and the fragment names the query parameters (and
- * values) that pick the operation. Prism routes on the whole key, so no request ever matches (404), and several
+ * `/tags/{arn}#tagKeys`, `/#X-Amz-Target=Svc.Op`): the request goes to the path before `#`, and the fragment names the
+ * query parameters or headers (and values) that pick the operation. Prism routes on the whole key, so no request ever matches (404), and several
  * operations of one method on one path could not be told apart anyway. The copy renames each such key to the path plus
  * a unique segment (`/__fragment3`), and the judge proxy (`routeFragment`) adds that segment to a request whose query
  * satisfies the fragment. `fragmentRoutes` lists the renames for the proxy, in the same order as the correction.
@@ -161,14 +161,22 @@ export function fragmentRoutes(doc: Json): FragmentRoute[] {
   });
 }
 
-/** The URL Prism must see for `url` (path and query, base path removed): the most specific fragment key it satisfies. */
-export function routeFragment(routes: FragmentRoute[], url: string): string {
+/**
+ * The URL Prism must see for `url` (path and query, base path removed): the most specific fragment key it satisfies.
+ * A fragment names query parameters (`#Action=ListUsers`) or, for AWS JSON APIs, a header (`#X-Amz-Target=Svc.Op`).
+ */
+export function routeFragment(routes: FragmentRoute[], url: string, headers: Record<string, string | string[] | undefined> = {}): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const has = (name: string, value: string | undefined) => {
+    const header = headers[name.toLowerCase()];
+    const values = [...query.getAll(name), ...(header === undefined ? [] : Array.isArray(header) ? header : [header])];
+    return values.length > 0 && (value === undefined || values.includes(value));
+  };
   let best: FragmentRoute | undefined;
   for (const r of routes) {
-    if (!r.path.test(path) || !r.needs.every(([name, value]) => query.has(name) && (value === undefined || query.getAll(name).includes(value)))) continue;
+    if (!r.path.test(path) || !r.needs.every(([name, value]) => has(name, value))) continue;
     if (!best || r.needs.length > best.needs.length) best = r;
   }
   return best ? path.replace(/\/$/, '') + best.suffix + (q < 0 ? '' : url.slice(q)) : url;

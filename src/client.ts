@@ -92,12 +92,12 @@ export class Ductape {
         return {
           status: r.status,
           // Upstreams echo credentials in headers now and then (Set-Cookie, a reflected Authorization).
-          headers: redact(r.headers),
+          headers: redact(r.headers, ctx.runtime.state.sensitiveNames),
           data: r.data as T,
           attempts: ctx.attempts,
           cached: ctx.cached,
           durationMs: Math.round((performance.now() - ctx.perfStart) * 100) / 100,
-          request: { method: ctx.request!.method, url: redactUrl(ctx.request!.origin + ctx.request!.path) },
+          request: { method: ctx.request!.method, url: redactUrl(ctx.request!.origin + ctx.request!.path, ctx.runtime.state.sensitiveNames) },
         };
       },
     };

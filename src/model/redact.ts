@@ -95,13 +95,14 @@ function standsAlone(text: string, at: number, form: string): boolean {
   return !(isWord(form[form.length - 1]) && isWord(text[end]));
 }
 
-/** Extra names (e.g. an app's API-key header) to treat as sensitive. */
-export function registerSensitiveName(name: string): void {
-  SENSITIVE_NAMES.add(name.toLowerCase());
-}
-
-export function isSensitiveName(name: string): boolean {
-  return SENSITIVE_NAMES.has(name.toLowerCase());
+/**
+ * Whether a header, query or field name always holds a credential: the fixed list, plus `extra` (lowercase) for the
+ * names one client's credentials use (runtime.state.sensitiveNames). There is no process-wide registry (#11): one
+ * app's key named "id" must not blank every "id" of every client in the process.
+ */
+export function isSensitiveName(name: string, extra?: ReadonlySet<string>): boolean {
+  const lower = name.toLowerCase();
+  return SENSITIVE_NAMES.has(lower) || (extra !== undefined && extra.has(lower));
 }
 
 /** Replaces every known secret value inside a string, in any of its encoded forms, where it stands as a whole token. */
@@ -131,15 +132,19 @@ export function redactText(text: string): string {
 export const MAX_REDACT_DEPTH = 20;
 
 /** Deep copy with sensitive keys blanked and known secret values replaced; past MAX_REDACT_DEPTH, `[REDACTED]`. */
-export function redact<T>(value: T, depth = 0): T {
+export function redact<T>(value: T, names?: ReadonlySet<string>): T {
+  return redactAt(value, names, 0);
+}
+
+function redactAt<T>(value: T, names: ReadonlySet<string> | undefined, depth: number): T {
   if (depth > MAX_REDACT_DEPTH) return (value === null || value === undefined ? value : REDACTED) as T;
   if (typeof value === 'string') return redactText(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
+  if (Array.isArray(value)) return value.map((v) => redactAt(v, names, depth + 1)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     // defineProperty, not assignment: a key named "__proto__" (from an upstream body) must stay a plain key.
     for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: isSensitiveName(k) && v != null ? REDACTED : redact(v, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, { value: isSensitiveName(k, names) && v != null ? REDACTED : redactAt(v, names, depth + 1), enumerable: true, writable: true, configurable: true });
     }
     return out as T;
   }
@@ -147,7 +152,7 @@ export function redact<T>(value: T, depth = 0): T {
 }
 
 /** Redacts sensitive query params inside a URL string. */
-export function redactUrl(url: string): string {
+export function redactUrl(url: string, names?: ReadonlySet<string>): string {
   const q = url.indexOf('?');
   if (q < 0) return known.size === 0 ? url : redactText(url);
   const base = url.slice(0, q);
@@ -158,7 +163,7 @@ export function redactUrl(url: string): string {
       const eq = p.indexOf('=');
       const raw = eq < 0 ? p : p.slice(0, eq);
       const name = raw.includes('%') ? decodeSafe(raw) : raw;
-      return eq >= 0 && isSensitiveName(name) ? `${p.slice(0, eq)}=${REDACTED}` : p;
+      return eq >= 0 && isSensitiveName(name, names) ? `${p.slice(0, eq)}=${REDACTED}` : p;
     });
   return redactText(`${base}?${parts.join('&')}`);
 }

@@ -67,6 +67,8 @@ function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
   const scope = connectionScope(runtime.workspace, plan.product, plan.env, plan.accessTag);
   const forms = openCredentials(runtime.privateKey, scope, plan.connection?.credentials ?? null);
   const auth = compileAuth(plan.app, plan.action, forms);
+  // An app's scheme may call its key "id": that name is sensitive in this client's output only, not process-wide.
+  for (const n of auth.sensitiveNames) runtime.state.sensitiveNames.add(n.toLowerCase());
   const templates = auth.entries.map(compileEntryTemplates);
   pa = {
     auth,

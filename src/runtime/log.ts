@@ -1,4 +1,5 @@
 // Stage (outermost): sees every outcome and queues one run-log entry; formatting and the write happen later, in a batch.
+import { redactUrl } from '../model/redact.js';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
 
@@ -38,7 +39,8 @@ function record(ctx: RunContext): void {
     errorCode: err === undefined ? undefined : (ductapeError?.code ?? 'INTERNAL'),
     errorMessage: err === undefined ? undefined : (ductapeError?.message ?? 'internal error'),
     method: request?.method,
-    url: request ? request.origin + request.path : undefined,
+    // The names this client's credentials use are redacted here; toTuple redacts known values and the fixed names.
+    url: request ? redactUrl(request.origin + request.path, ctx.runtime.state.sensitiveNames) : undefined,
     contentType: Array.isArray(contentType) ? contentType[0] : contentType,
     owner: ctx.owner,
     waitMs: ctx.waitMs,

@@ -134,6 +134,8 @@ export interface UpstreamFailure {
   timeoutMs?: number;
   /** Set when the attempt was cut short by the run's deadline (`timeout: { run }`), in ms: the bound the caller set. */
   runDeadlineMs?: number;
+  /** Names carrying this client's credentials (runtime.state.sensitiveNames), redacted in the URL and headers. */
+  sensitiveNames?: ReadonlySet<string>;
   /** Whether the request carried the connection's credentials (a 401 then means they were refused: AUTH_FAILED). */
   hasCredentials?: boolean;
   cause?: unknown;
@@ -148,7 +150,7 @@ export interface UpstreamFailure {
 export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
   const { outcome, attempts } = f;
   const method = f.request.method.toUpperCase();
-  const url = redactUrl(f.request.url);
+  const url = redactUrl(f.request.url, f.sensitiveNames);
   const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
   const retryable = isTransient(outcome) && isSafeToRepeat(outcome, { ...f.request, hasIdempotencyKey: !!f.request.hasIdempotencyKey });
   const request = { method, url };
@@ -194,8 +196,8 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
     );
   }
   const { status } = outcome;
-  const headers = redact(outcome.headers);
-  const body = redact(f.body);
+  const headers = redact(outcome.headers, f.sensitiveNames);
+  const body = redact(f.body, f.sensitiveNames);
   if (status === 429) {
     const wait = retryAfterMs(outcome.headers, (f.now ?? Date.now)());
     return new DuctapeError(

@@ -45,6 +45,7 @@ export async function send(ctx: RunContext): Promise<void> {
       request: { method: req.method, url: req.origin + req.path, unsafe: ctx.plan!.action.unsafe, hasIdempotencyKey: hasIdempotencyKey(ctx) },
       timeoutMs,
       // The run's deadline, not the attempt timeout, bounded this attempt: say so rather than "after 96 ms".
+      sensitiveNames: ctx.runtime.state.sensitiveNames,
       runDeadlineMs: signal.aborted && budgetMs < t.attemptMs ? ctx.run.timeouts?.runMs : undefined,
       cause: err,
     });

@@ -25,6 +25,8 @@ export class RuntimeState {
   owners: { generation: number; ids: Map<string, string> } = { generation: -1, ids: new Map() };
   /** connections.authorize: consents started by this client (every 100th sweeps abandoned ones from the store). */
   consentsStarted = 0;
+  /** authenticate: header/query names carrying this client's credentials (apiKey schemes, raw templates), lowercase. */
+  readonly sensitiveNames = new Set<string>();
   /** authenticate: credentials compiled per plan; a definition change drops the plan and with it this entry. */
   readonly planAuth = new WeakMap<Plan, PlanAuth>();
   /** resolve: Ajv instances per app, shared by that app's plans, for one plan generation. */

@@ -72,3 +72,36 @@ describe('redact (deep values)', () => {
     );
   });
 });
+
+describe('sensitive names', () => {
+  it('#11: a name one client\'s credentials use is sensitive in that client\'s output only, not process-wide', async () => {
+    const { newClient } = await import('../helpers/client.js');
+    const { startUpstream } = await import('../helpers/upstream.js');
+    const up = await startUpstream();
+    const a = newClient();
+    const b = newClient();
+    try {
+      for (const d of [a, b]) {
+        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }] });
+        await d.apps.actions.create({ app: 'api', event: 'get_x', method: 'GET', path: '/x' });
+        await d.products.create({ tag: 'p', envs: ['prd'] });
+        await d.products.apps.connect({ product: 'p', app: 'api' });
+      }
+      // Client a's app calls its query key "id".
+      await a.products.apps.configure({ product: 'p', app: 'api', env: 'prd', auth: { type: 'apiKey', in: 'query', name: 'id', value: 'k-123456789' } });
+      const run = (d: typeof a) => d.actions.execute({ env: 'prd', product: 'p', app: 'api', event: 'get_x', input: { query: { id: 'order-42' } } });
+      const ea = await run(a);
+      expect(ea.request.url).toContain('id=[REDACTED]');
+      // Client b has no such credential: its "id" stays readable, in the envelope and in its run log.
+      const eb = await run(b);
+      expect(eb.request.url).toContain('id=order-42');
+      const [log] = await b.logs.query({ limit: 1 });
+      expect(JSON.stringify(log)).toContain('order-42');
+      expect(R.isSensitiveName('id')).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+      await up.close();
+    }
+  });
+});

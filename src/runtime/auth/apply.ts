@@ -4,7 +4,7 @@ import { ConfigError, InvalidInputError } from '../../errors.js';
 import type { ActionDef } from '../../model/action.js';
 import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
-import { registerSecret, registerSensitiveName } from '../../model/redact.js';
+import { registerSecret } from '../../model/redact.js';
 import type { OutgoingRequest } from '../context.js';
 import { formType, normalizeAuth, type AuthConfig, type AuthForm, type OAuth2Auth } from './forms.js';
 import { selectRequirement } from './select.js';
@@ -39,6 +39,8 @@ export interface CompiledAuth {
   /** Scheme names of the chosen requirement; null when the app declares none. */
   readonly requirement: string[] | null;
   readonly entries: readonly AuthEntry[];
+  /** Header and query names that carry these credentials: sensitive for redaction, on this client only (#11). */
+  readonly sensitiveNames: readonly string[];
   /**
    * Writes credentials into the request (headers, query in `path`, cookie, body) and sets `credentialId`.
    * `values[i]` belongs to `entries[i]`. `idKey` keys the credential fingerprint (see credentialIdKey).
@@ -58,10 +60,12 @@ export function credentialIdKey(privateKey: string, workspace: string): Buffer {
 export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthConfig | undefined): CompiledAuth {
   const forms = credentials === undefined ? [] : normalizeAuth(credentials);
   const selection = selectRequirement(app, action, forms);
-  const entries = selection.assignments.map(({ form, schemeName, scheme, scopes }) => compileEntry(app, form, schemeName, scheme, scopes));
+  const names: string[] = [];
+  const entries = selection.assignments.map(({ form, schemeName, scheme, scopes }) => compileEntry(app, form, schemeName, scheme, scopes, names));
   return {
     requirement: selection.requirement,
     entries,
+    sensitiveNames: names,
     apply(request, values, idKey) {
       if (values.length !== entries.length) throw new Error(`auth: ${entries.length} entries but ${values.length} values`);
       const applied: string[][] = [];
@@ -71,7 +75,7 @@ export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthCon
   };
 }
 
-function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefined, scheme: AuthSchemeDef | undefined, scopes: string[]): AuthEntry {
+function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefined, scheme: AuthSchemeDef | undefined, scopes: string[], names: string[]): AuthEntry {
   const kind = formType(form) as AuthKind;
   const entry: AuthEntry = { kind, form, schemeName };
   if (form.type === 'apiKey') {
@@ -81,7 +85,7 @@ function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefine
     if (!entry.name) {
       throw new ConfigError(`The apiKey credentials of app ${app.tag} need a name: no apiKey scheme of the app declares one. Add name (and in) to auth.`, { app: app.tag });
     }
-    registerSensitiveName(entry.name);
+    names.push(entry.name);
   } else if (form.type === 'oauth2') {
     entry.tokenUrl = form.token_url ?? tokenUrlFrom(scheme, form.grant);
     // An owner's token carries the scopes granted at consent; a requirement's scopes cannot widen it.
@@ -91,8 +95,7 @@ function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefine
     }
   } else if (kind === 'raw' || kind === 'action') {
     const raw = form as Extract<AuthForm, { headers?: unknown }>;
-    for (const n of Object.keys(raw.headers ?? {})) registerSensitiveName(n);
-    for (const n of Object.keys(raw.query ?? {})) registerSensitiveName(n);
+    names.push(...Object.keys(raw.headers ?? {}), ...Object.keys(raw.query ?? {}));
   }
   return entry;
 }

@@ -19,6 +19,8 @@ import { PlanCache, type Runtime } from './runtime/runtime.js';
 import { RuntimeState } from './runtime/state.js';
 import { openStore } from './store/index.js';
 import { createApps } from './workspace/apps.js';
+import type { ActionDef } from './model/action.js';
+import type { ActionDescription } from './workspace/describe.js';
 import type { WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
 import { applyWorkspace, type ApplyResult } from './workspace/apply.js';
@@ -41,11 +43,17 @@ export interface RunEnvelope<T = unknown> {
   request: { method: string; url: string };
 }
 
+/** `apps.actions.fetch`: the stored definition, or with `resolve: true` its description (docs/types.md). */
+export interface FetchAction {
+  (args: { app: string; event: string; resolve: true }): Promise<ActionDescription>;
+  (args: { app: string; event: string; resolve?: false }): Promise<ActionDef>;
+}
+
 export class Ductape {
   readonly options: Omit<NormalizedOptions, 'privateKey'>;
   // Every definition method below is derived from one entry of the operation table (src/operations/), which also
   // gives the CLI its commands and `ductape serve` its routes.
-  readonly apps: OperationNamespaces['apps'];
+  readonly apps: { actions: { fetch: FetchAction } } & OperationNamespaces['apps'];
   readonly products: OperationNamespaces['products'];
   readonly sessions: OperationNamespaces['sessions'];
   readonly secrets: OperationNamespaces['secrets'];
@@ -84,10 +92,10 @@ export class Ductape {
     const deps = this.#deps();
     const ready = () => this.#open();
     this.actions = {
-      run: <T>(input: IActionProcessorInput) => this.#run(input).then((ctx) => ctx.result!.data as T),
-      paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, url), input),
+      run: <T>(input: IActionProcessorInput) => this.#run(input, 'run').then((ctx) => ctx.result!.data as T),
+      paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, 'run', url), input),
       execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
-        const ctx = await this.#run(input);
+        const ctx = await this.#run(input, 'execute');
         const r = ctx.result!;
         return {
           status: r.status,
@@ -141,10 +149,10 @@ export class Ductape {
   }
 
   // Promise chains rather than async/await here: this is the hot path, and every await is a few microtask hops.
-  #run(raw: IActionProcessorInput & { stream?: boolean }, pageUrl?: string): Promise<RunContext> {
+  #run(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute', pageUrl?: string): Promise<RunContext> {
     let run: RunInput;
     try {
-      run = normalizeRunInput(raw);
+      run = normalizeRunInput(raw, method);
       if (pageUrl !== undefined) run.pageUrl = pageUrl;
     } catch (err) {
       if (this.#runtime) recordRefused(this.#runtime, raw, err);

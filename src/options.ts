@@ -150,10 +150,19 @@ const INPUT_KEYS = ['query', 'params', 'body', 'headers', 'cookies'];
 // Node timers hold at most 2^31-1 ms; a larger value would fire at once.
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** Expands shorthands ('tag:token' sessions) and checks the run input's shape. */
-export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }): RunInput {
+/**
+ * Expands shorthands ('tag:token' sessions) and checks the run input's shape. `stream` belongs to `execute`: `run`
+ * resolves to the decoded body, so a stream there would be a body nobody reads.
+ */
+export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute' = 'execute'): RunInput {
   if (raw === null || typeof raw !== 'object') throw new DuctapeError('INVALID_INPUT', 'actions.run expects an object.', { issues: [] });
   checkKeys('run', raw, RUN_KEYS, { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' });
+  if (method === 'run' && raw.stream === true) {
+    throw new InvalidInputError(
+      [{ location: 'body', path: '', message: '"stream" is an option of actions.execute, which resolves to the envelope with the body as a stream' }],
+      'Invalid run',
+    );
+  }
   for (const k of ['env', 'product', 'app', 'event'] as const) {
     if (typeof raw[k] !== 'string' || raw[k] === '') {
       throw new InvalidInputError([{ location: 'params', path: '', message: `"${k}" is required and must be a non-empty string` }], 'Invalid run');

@@ -36,8 +36,9 @@ export function planReimport(existing: ActionDef[], incoming: ActionDef[]): Reim
       continue;
     }
     matched.add(stored.source as string);
-    // A pagination set by hand (or detected before) is the user's to change: a re-import keeps it.
-    const next = { ...action, event: stored.event, pagination: stored.pagination ?? action.pagination };
+    // A pagination set by hand (or detected before) and allow_unknown_params are the user's: a re-import keeps them.
+    const next: ActionDef = { ...action, event: stored.event, pagination: stored.pagination ?? action.pagination };
+    if (stored.allow_unknown_params) next.allow_unknown_params = true;
     if (isDeepEqual(next, stored)) plan.unchanged.push(stored.event);
     else plan.update.push(next);
   }

@@ -94,6 +94,11 @@ export interface ActionDef {
   pagination?: import('./pagination.js').PaginationDef;
   /** Per-action default per-attempt timeout. */
   timeoutMs?: number;
+  /**
+   * Send query and path keys the action does not declare instead of refusing them (see runtime/guards.ts).
+   * Kept across re-imports. @default false
+   */
+  allow_unknown_params?: boolean;
   /** Where the action came from, for re-import matching: `openapi:POST /v1/customers`, `postman:<item id or path>`. */
   source?: string;
   /** Saved example responses (Postman) or response examples. */

@@ -81,9 +81,11 @@ export interface ActionInput {
   pagination?: PaginationDef | null;
   unsafe?: boolean;
   deprecated?: boolean;
+  /** Send query and path keys the action does not declare instead of refusing them. @default false */
+  allow_unknown_params?: boolean;
 }
 
-export const ACTION_INPUT_KEYS = ['app', 'event', 'method', 'path', 'summary', 'description', 'content_type', 'schemas', 'parameters', 'timeout_ms', 'unsafe', 'deprecated', 'pagination'];
+export const ACTION_INPUT_KEYS = ['app', 'event', 'method', 'path', 'summary', 'description', 'content_type', 'schemas', 'parameters', 'timeout_ms', 'unsafe', 'deprecated', 'pagination', 'allow_unknown_params'];
 
 export function actionFromInput(input: ActionInput): ActionDef {
   if (!input || typeof input !== 'object') fail('action', 'expected an object');
@@ -122,6 +124,7 @@ export function actionFromInput(input: ActionInput): ActionDef {
   if (input.description !== undefined) action.description = String(input.description);
   if (input.deprecated) action.deprecated = true;
   if (input.unsafe) action.unsafe = true;
+  if (input.allow_unknown_params) action.allow_unknown_params = true;
   if (input.timeout_ms !== undefined) {
     if (!(typeof input.timeout_ms === 'number' && input.timeout_ms > 0)) fail('timeout_ms', 'expected a positive number of milliseconds');
     action.timeoutMs = input.timeout_ms;

@@ -1,12 +1,12 @@
 // Operations on apps, their envs and their actions (API.md §3).
 import { Presets, SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import type { ActionDef, JsonSchema } from '../model/action.js';
-import { actionInputSchema } from '../model/input-schema.js';
+import type { ActionDef } from '../model/action.js';
 import type { AppDef, AppEnv } from '../model/app.js';
 import type { ActionInput } from '../model/definitions.js';
 import type { ImportOptions } from '../importers/index.js';
 import type { ActionPatch, AppInput, AppUpdate } from '../workspace/apps.js';
+import type { ActionDescription } from '../workspace/describe.js';
 import type { ImportArgs, ImportReport } from '../workspace/import.js';
 import { operation } from './operation.js';
 import { app, event, jsonObject, jsonSchema, rateLimit, slug, stringMap, tag } from './schemas.js';
@@ -193,10 +193,10 @@ export const appOperations = {
     http: { method: 'GET', path: '/v1/apps/{app}/actions' },
     cli: { command: 'actions list' },
   }),
-  'apps.actions.fetch': operation<{ app: string; event: string }, ActionDef>({
+  'apps.actions.fetch': operation<{ app: string; event: string; resolve?: boolean }, ActionDef | ActionDescription>({
     name: 'apps.actions.fetch',
-    summary: 'Show one action with its schemas.',
-    input: z.strictObject({ app: app(), event: event() }),
+    summary: 'Show one action with its schemas (resolve: the description of apps.actions.describe).',
+    input: z.strictObject({ app: app(), event: event(), resolve: z.boolean().optional().describe('resolve schemas, add parameter styles, security and an example input') }),
     handler: (s, i) => s.apps.actions.fetch(i),
     http: { method: 'GET', path: '/v1/apps/{app}/actions/{event}' },
     cli: { command: 'actions fetch' },
@@ -205,12 +205,8 @@ export const appOperations = {
     name: 'apps.actions.schema',
     summary: "The input of an action as one JSON Schema ({ body, query, params, headers }) with the app's shared schemas inlined.",
     input: z.strictObject({ app: app(), event: event() }),
-    handler: async (s, i) => {
-      const action = await s.apps.actions.fetch(i);
-      const rt = await s.runtime();
-      const components = (await rt.store.getComponents(rt.workspace, i.app)) as { schemas?: Record<string, JsonSchema> } | undefined;
-      return actionInputSchema(action, components?.schemas ?? {});
-    },
+    // The one resolver (schema/resolve.ts) that describe and the typed-actions file use.
+    handler: async (s, i) => (await s.apps.actions.fetch({ ...i, resolve: true })).input_schema as Record<string, unknown>,
     http: { method: 'GET', path: '/v1/apps/{app}/actions/{event}/schema' },
     cli: { command: 'actions schema' },
   }),

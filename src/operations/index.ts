@@ -1,6 +1,7 @@
 // The operation table: every SDK definition method, CLI command and HTTP route comes from one entry here.
 import { appOperations } from './apps.js';
 import { connectionOperations } from './connections.js';
+import { describeOperations } from './describe.js';
 import { keyOperations } from './keys.js';
 import type { Namespaces, Operation } from './operation.js';
 import { productOperations } from './products.js';
@@ -16,6 +17,7 @@ export const OPERATIONS = {
   ...runOperations,
   ...keyOperations,
   ...connectionOperations,
+  ...describeOperations,
 };
 
 export type Operations = typeof OPERATIONS;

@@ -17,6 +17,7 @@ import {
   type EncodedBody,
   type ValueEncoder,
 } from './encode/index.js';
+import { compileGuard, type InputGuard } from './guards.js';
 import type { Runtime } from './runtime.js';
 import { compileValidator, createAppValidators, type AppValidators, type LocationValidator } from './validators.js';
 import { mergeAllOf, mergeComponents } from './schema-merge.js';
@@ -63,12 +64,9 @@ export interface Plan {
   readonly staticHeaders: Record<string, string>;
   readonly accept?: string;
   readonly body?: CompiledBody;
-  readonly validate: {
-    params?: LocationValidator;
-    query?: LocationValidator;
-    headers?: LocationValidator;
-    cookies?: LocationValidator;
-  };
+  readonly validate: InputValidators;
+  /** Unknown query/params keys and bodies the action cannot take (guards.ts); undefined when nothing is guarded. */
+  readonly guard?: InputGuard;
   readonly timeoutMs: number;
   /** The product's caches (tag → expiry), for `run({ cache })`. */
   readonly caches: Readonly<Record<string, { expiry_ms: number }>>;
@@ -81,6 +79,13 @@ export interface Plan {
   readonly rateLimit?: { limit: NormalizedRateLimit; signature: string };
   /** Lowercase name of the header that carries an idempotency key (retry stage), if the app or action has one. */
   readonly idempotencyHeader?: string;
+}
+
+export interface InputValidators {
+  params?: LocationValidator;
+  query?: LocationValidator;
+  headers?: LocationValidator;
+  cookies?: LocationValidator;
 }
 
 export type ParamDefaults = Partial<Record<'params' | 'query' | 'headers' | 'cookies', Record<string, unknown>>>;
@@ -178,27 +183,6 @@ export function compilePlan(p: CompileInput): Plan {
   const headerParams = compileParams('header', compileHeaderParam);
   const cookieParams = compileParams('cookie', compileCookieParam);
 
-  const locationSchema = (loc: ParamDef['in'], lower = false) => {
-    const list = of(loc);
-    if (list.length === 0) return undefined;
-    const properties: Record<string, unknown> = {};
-    const required: string[] = [];
-    for (const d of list) {
-      const key = lower ? d.name.toLowerCase() : d.name;
-      // content-encoded params are checked as their decoded value; a schema on them describes that value.
-      properties[key] = d.schema ?? {};
-      if (d.in === 'path' || d.required) required.push(key);
-    }
-    return { type: 'object', properties, required };
-  };
-  const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
-    const schema = locationSchema(loc, lower);
-    if (!schema) return undefined;
-    // A parameter the operation requires stays required even when its schema is marked readOnly.
-    const merged = { ...(mergeAllOf(schema, validators.components) as Record<string, unknown>), required: schema.required };
-    return compileValidator(validators, merged, location, where, true);
-  };
-
   const fixedQuery: string[] = [];
   const connectionQuery: [string, string][] = [];
   for (const [k, val] of Object.entries(action.fixedQuery ?? {})) fixedQuery.push(`${encodeURIComponent(k)}=${encodeURIComponent(val)}`);
@@ -242,7 +226,8 @@ export function compilePlan(p: CompileInput): Plan {
     staticHeaders,
     accept: acceptFor(action),
     body: action.body ? compileBody(action.body, validators, where) : undefined,
-    validate: { params: v('path', 'params'), query: v('query', 'query'), headers: v('header', 'headers', true), cookies: v('cookie', 'cookies') },
+    validate: compileInputValidators(params, validators, where),
+    guard: compileGuard(action, params, app.tag),
     timeoutMs: action.timeoutMs ?? app.timeout_ms ?? DEFAULTS.timeoutMs,
     caches: p.product.caches ?? {},
     connection,
@@ -259,6 +244,33 @@ function compileRateLimit(config: ConnectionConfig | undefined, app: AppDef): Pl
   return { limit: normalizeRateLimit('rate_limit', def), signature: JSON.stringify(def) };
 }
 
+/** The JSON Schema of one input location (`params`, `query`…) built from the action's parameters. */
+export function locationSchema(params: ParamDef[], loc: ParamDef['in'], lower = false): JsonSchema | undefined {
+  const list = params.filter((x) => x.in === loc);
+  if (list.length === 0) return undefined;
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const d of list) {
+    const key = lower ? d.name.toLowerCase() : d.name;
+    // content-encoded params are checked as their decoded value; a schema on them describes that value.
+    properties[key] = d.schema ?? {};
+    if (d.in === 'path' || d.required) required.push(key);
+  }
+  return { type: 'object', properties, required };
+}
+
+/** Validators of the parameter locations; header names are compared in lowercase. */
+export function compileInputValidators(params: ParamDef[], validators: AppValidators, where: string): InputValidators {
+  const v = (loc: ParamDef['in'], location: 'params' | 'query' | 'headers' | 'cookies', lower = false) => {
+    const schema = locationSchema(params, loc, lower) as { required: string[] } | undefined;
+    if (!schema) return undefined;
+    // A parameter the operation requires stays required even when its schema is marked readOnly.
+    const merged = { ...(mergeAllOf(schema, validators.components) as Record<string, unknown>), required: schema.required };
+    return compileValidator(validators, merged, location, where, true);
+  };
+  return { params: v('path', 'params'), query: v('query', 'query'), headers: v('header', 'headers', true), cookies: v('cookie', 'cookies') };
+}
+
 function defaultsOf(params: ParamDef[]): ParamDefaults | undefined {
   let out: ParamDefaults | undefined;
   for (const p of params) {
@@ -269,7 +281,7 @@ function defaultsOf(params: ParamDef[]): ParamDefaults | undefined {
 }
 
 /** Path params named in the template but not declared (hand-made actions, sloppy specs) get default rules. */
-function withTemplateParams(action: ActionDef): ParamDef[] {
+export function withTemplateParams(action: ActionDef): ParamDef[] {
   const declared = new Set(action.parameters.filter((x) => x.in === 'path').map((x) => x.name));
   const extra = splitTemplate(action.path)
     .names.filter((n) => !declared.has(n))
@@ -290,7 +302,7 @@ export function splitTemplate(path: string): { literals: string[]; names: string
   return { literals, names };
 }
 
-function compileBody(body: BodyDef, validators: AppValidators, where: string): CompiledBody {
+export function compileBody(body: BodyDef, validators: AppValidators, where: string): CompiledBody {
   const media: CompiledBody['media'] = new Map();
   for (const [mediaType, def] of Object.entries(body.media)) {
     media.set(essence(mediaType), {
@@ -309,7 +321,7 @@ function compileBody(body: BodyDef, validators: AppValidators, where: string): C
  * Bodies whose value is data the schema describes: JSON, forms and multipart. For XML, text and binary types the
  * caller passes the serialized document or bytes, which a JSON Schema of the document's fields cannot check.
  */
-function isStructured(mediaType: string): boolean {
+export function isStructured(mediaType: string): boolean {
   const m = essence(mediaType);
   return m === 'application/json' || m.endsWith('+json') || m === 'application/x-www-form-urlencoded' || m.startsWith('multipart/');
 }

@@ -1,6 +1,7 @@
 // Stage: checks the bound input against the plan's compiled validators and reports every problem at once.
 import { InvalidInputError, type Issue } from '../errors.js';
 import type { IActionRequest, RunContext } from './context.js';
+import { checkGuard } from './guards.js';
 import { essence } from './plan.js';
 
 export function validate(ctx: RunContext): void {
@@ -8,6 +9,8 @@ export function validate(ctx: RunContext): void {
   const input = (ctx.bound ?? ctx.run.input) as IActionRequest;
   const issues: Issue[] = [];
   const v = plan.validate;
+  // The caller's own keys, before defaults and connection values joined them in bind.
+  if (plan.guard) checkGuard(plan.guard, ctx.run.input, issues);
   // Validators coerce text into a copy (validators.ts) and never change what they are given.
   if (v.params) v.params({ ...input.params }, issues);
   if (v.query) v.query({ ...input.query }, issues);

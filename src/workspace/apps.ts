@@ -8,6 +8,7 @@ import { checkPagination } from '../model/pagination.js';
 import { checkRateLimit } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
+import { describeStored, type ActionDescription } from './describe.js';
 import { importApp, type ImportArgs } from './import.js';
 import type { ImportOptions } from '../importers/index.js';
 
@@ -64,6 +65,17 @@ export function createApps(deps: WorkspaceDeps) {
       return action;
     });
   };
+  /**
+   * The stored definition; with `resolve: true`, its description: schemas resolved (cycles as named `$defs`),
+   * parameters with location and style, security, responses and a valid example input (see docs/types.md).
+   */
+  function fetchAction(args: { app: string; event: string; resolve: true }): Promise<ActionDescription>;
+  function fetchAction(args: { app: string; event: string; resolve?: false }): Promise<ActionDef>;
+  function fetchAction(args: { app: string; event: string; resolve?: boolean }): Promise<ActionDef | ActionDescription>;
+  async function fetchAction(args: { app: string; event: string; resolve?: boolean }): Promise<ActionDef | ActionDescription> {
+    if (args.resolve) return describeStored(deps.store, ws, args.app, args.event);
+    return requireAction(deps.store, ws, args.app, args.event);
+  }
   return {
     async create(input: AppInput): Promise<AppDef> {
       if (!input || typeof input !== 'object') fail('app', 'expected an object');
@@ -174,8 +186,23 @@ export function createApps(deps: WorkspaceDeps) {
         await requireApp(deps.store, ws, args.app);
         return (await deps.store.listActions(ws, args.app)).map((a) => ({ event: a.event, method: a.method, path: a.path, summary: a.summary }));
       },
-      async fetch(args: { app: string; event: string }): Promise<ActionDef> {
-        return requireAction(deps.store, ws, args.app, args.event);
+      fetch: fetchAction,
+      /**
+       * Settings of any action, imported ones included, that survive re-imports.
+       * @example await ductape.apps.actions.configure({ app: 'stripe', event: 'get_customers', allow_unknown_params: true })
+       */
+      async configure(args: { app: string; event: string; allow_unknown_params?: boolean }): Promise<ActionDef> {
+        if (!args || typeof args !== 'object') fail('action', 'expected { app, event, allow_unknown_params }');
+        checkKnownKeys('action', args, ['app', 'event', 'allow_unknown_params']);
+        if (args.allow_unknown_params !== undefined && typeof args.allow_unknown_params !== 'boolean') fail('allow_unknown_params', 'expected true or false');
+        return mutate(deps, async (tx) => {
+          const stored = await requireAction(tx, ws, args.app, args.event);
+          if (args.allow_unknown_params === undefined) return stored;
+          const { allow_unknown_params: _old, ...action } = stored;
+          const next: ActionDef = args.allow_unknown_params ? { ...action, allow_unknown_params: true } : action;
+          await tx.putAction(ws, args.app, next);
+          return next;
+        });
       },
       async rename(args: { app: string; event: string; to: string }): Promise<ActionDef> {
         const to = checkTag('to', args.to);

@@ -10,6 +10,7 @@ import { benchServe } from './serve.js';
 import { benchSessions } from './sessions.js';
 import { benchStore } from './store.js';
 import { benchTraffic } from './traffic.js';
+import { benchTypes } from './types.js';
 
 const suites: Record<string, () => Promise<void>> = {
   run: benchRun,
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<void>> = {
   keys: benchKeys,
   serve: benchServe,
   store: benchStore,
+  types: benchTypes,
 };
 
 const wanted = process.argv.slice(2);

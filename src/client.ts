@@ -31,6 +31,7 @@ import { createConnectionsApi } from './connections/index.js';
 import { createSessionsApi, createSessionTypesApi } from './sessions/api.js';
 import { createKeys } from './workspace/keys.js';
 import { createSecrets } from './workspace/secrets.js';
+import type { ExecuteFunction, RunFunction } from './types/registry.js';
 
 /** What actions.execute resolves to. */
 export interface RunEnvelope<T = unknown> {
@@ -60,15 +61,21 @@ export class Ductape {
   readonly keys: OperationNamespaces['keys'];
   /** End users' own connections (per_user, OAuth2 authorization code with PKCE): docs/connections.md. */
   readonly connections: OperationNamespaces['connections'];
+  /**
+   * Run actions. With a file from `ductape types` in the compilation, run and execute are typed by its
+   * ActionRegistry (docs/types.md); without it, `run<T>()` and `execute<T>()` are typed as before.
+   */
   readonly actions: {
-    run: <T = unknown>(input: IActionProcessorInput) => Promise<T>;
-    execute: <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;
+    run: RunFunction;
+    execute: ExecuteFunction;
     /**
      * The pages of a list action, each the parsed body, per the action's `pagination` (docs/pagination.md).
      * @example for await (const page of ductape.actions.paginate({ env, product, app, event, max_pages: 10 })) …
      */
     paginate: <T = unknown>(input: PaginateInput) => AsyncGenerator<T, void, undefined>;
   };
+  /** Typed actions: `generate({ out, product? })` writes the declaration file that fills ActionRegistry. */
+  readonly types: OperationNamespaces['types'];
   readonly logs: OperationNamespaces['logs'] & { flush: () => Promise<void> };
   /** Product response caches: `clear({ product, tag })` removes a cache's entries (every cache of the product without `tag`). */
   readonly caches: OperationNamespaces['caches'];
@@ -91,10 +98,11 @@ export class Ductape {
     this.options = visible;
     const deps = this.#deps();
     const ready = () => this.#open();
+    // The registry-typed signatures are conditional types; the implementation is the same untyped function.
     this.actions = {
-      run: <T>(input: IActionProcessorInput) => this.#run(input, 'run').then((ctx) => ctx.result!.data as T),
+      run: (<T>(input: IActionProcessorInput) => this.#run(input, 'run').then((ctx) => ctx.result!.data as T)) as RunFunction,
       paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, 'run', url), input),
-      execute: async <T>(input: IActionProcessorInput & { stream?: boolean }) => {
+      execute: (async <T>(input: IActionProcessorInput & { stream?: boolean }): Promise<RunEnvelope<T>> => {
         const ctx = await this.#run(input, 'execute');
         const r = ctx.result!;
         return {
@@ -107,7 +115,7 @@ export class Ductape {
           durationMs: Math.round((performance.now() - ctx.perfStart) * 100) / 100,
           request: { method: ctx.request!.method, url: redactUrl(ctx.request!.origin + ctx.request!.path, ctx.runtime.state.sensitiveNames) },
         };
-      },
+      }) as ExecuteFunction,
     };
     this.services = {
       apps: createApps(deps),
@@ -128,6 +136,7 @@ export class Ductape {
     this.secrets = ns.secrets;
     this.keys = ns.keys;
     this.connections = ns.connections;
+    this.types = ns.types;
     this.caches = ns.caches;
     this.logs = { ...ns.logs, flush: async () => (await this.#open()).logs.flush() };
   }

@@ -21,3 +21,6 @@ export type { KeyInfo, KeyRole, CreateKeyArgs } from './workspace/keys.js';
 export type { PaginateInput } from './runtime/paginate.js';
 export type { PaginationDef } from './model/pagination.js';
 export type { RateLimitDef, RateLimitWindowDef } from './model/rate-limit.js';
+export type { ActionRegistry, TypedRunInput, ActionOutput, RunFunction, ExecuteFunction } from './types/registry.js';
+export type { GenerateTypesArgs, GenerateTypesResult } from './types/generate.js';
+export type { ActionDescription, DescribedParam } from './workspace/describe.js';

@@ -1,6 +1,7 @@
-// Operations of issue #14: describe an action, configure an imported action.
+// Operations of issue #14: describe an action, configure an imported action, generate the typed-actions file.
 import { z } from 'zod';
 import type { ActionDef } from '../model/action.js';
+import { generateTypes, type GenerateTypesArgs, type GenerateTypesResult } from '../types/generate.js';
 import { describeStored, type ActionDescription } from '../workspace/describe.js';
 import { table } from './format.js';
 import { operation } from './operation.js';
@@ -30,6 +31,23 @@ export const describeOperations = {
     handler: (s, i) => s.apps.actions.configure(i),
     http: { method: 'PATCH', path: '/v1/apps/{app}/actions/{event}' },
     cli: { command: 'actions configure', human: (a) => `Configured ${a.event}${a.allow_unknown_params ? ': unknown query and path keys are sent' : ''}` },
+  }),
+  'types.generate': operation<GenerateTypesArgs | undefined, GenerateTypesResult>({
+    name: 'types.generate',
+    summary: 'Write a declaration file that types actions.run and actions.execute from the workspace (docs/types.md).',
+    input: z.strictObject({ out: z.string().optional().describe('file to write'), product: z.string().optional().describe('only this product') }).optional(),
+    handler: async (s, i) => {
+      const rt = await s.runtime();
+      return generateTypes(rt.store, rt.workspace, i ?? {});
+    },
+    // The file is written where the caller runs; over HTTP there is no such place.
+    http: false,
+    cli: {
+      command: 'types',
+      prepare: (i) => ({ ...i, out: i.out ?? 'ductape-types.d.ts' }),
+      human: (x) =>
+        `Wrote ${x.out}: ${x.events} events of ${x.apps.join(', ') || 'no apps'} for ${x.products.join(', ') || 'no products'} (${Math.round(x.bytes / 1024)} KiB). Include it in your tsconfig.`,
+    },
   }),
 };
 

@@ -1,5 +1,5 @@
 // `ductape actions describe`: the description in a separate process, human and --json.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,5 +31,16 @@ describe('ductape actions describe', () => {
     expect(JSON.stringify(d)).not.toContain('components#/schemas/');
     expect(d.body.media['application/json'].schema.properties.category.properties).toHaveProperty('name');
     expect(d.example.body).toMatchObject({ name: 'doggie' });
+
+    for (const args of [['products', 'create', 'shop', '--envs', 'dev'], ['connect', '--product', 'shop', '--app', 'petstore', '--access-tag', 'pets']]) {
+      expect((await runCli(args, env)).code).toBe(0);
+    }
+    const out = join(dir, 'types', 'ductape-types.d.ts');
+    const types = await runCli(['types', '--out', out], env);
+    expect(types.stderr).toBe('');
+    expect(types.stdout).toContain(`Wrote ${out}: 19 events of petstore for shop`);
+    const source = readFileSync(out, 'utf8');
+    expect(source).toContain(`declare module 'ductape' {`);
+    expect(source).toMatch(/shop: \{\n\s+pets: \{\n\s+add_pet: Petstore\.AddPet;/);
   });
 });

@@ -23,6 +23,9 @@ describe('README tour', () => {
       const report = await ductape.apps.import({ app: 'stripe', file: STRIPE });
       expect(report.created).toContain('post_customers');
       await ductape.apps.actions.rename({ app: 'stripe', event: 'post_customers', to: 'create_customer' });
+      const described = await ductape.apps.actions.fetch({ app: 'stripe', event: 'create_customer', resolve: true });
+      expect(described.example).toEqual({ body: {} });
+      expect(described.body?.default).toBe('application/x-www-form-urlencoded');
       await ductape.apps.create({ tag: 'internal-api', envs: [{ slug: 'prd', base_url: 'https://internal.acme.test/api' }] });
       await ductape.apps.actions.create({ app: 'internal-api', event: 'fetch_user', method: 'GET', path: '/users/:userId' });
 
@@ -39,6 +42,11 @@ describe('README tour', () => {
       expect(sent.url).toBe('/v1/customers');
       expect(sent.body).toBe('email=john%40example.com&metadata[plan]=pro');
       expect(sent.headers.authorization).toBe('Bearer sk_live_tour_secret');
+      const misspelt = await ductape.actions.run({ env: 'prd', product: 'payments', app: 'stripe', event: 'get_customers',
+        input: { query: { limt: 5 } } }).catch((e: Error) => e);
+      expect((misspelt as Error).message).toContain('did you mean "limit"?');
+      const types = await ductape.types.generate({ product: 'payments' });
+      expect(types.source).toContain('create_customer: Stripe.CreateCustomer;');
 
       await ductape.products.sessions.create({ product: 'payments', tag: 'user-session',
         sample: { user: { id: '42' } }, selector: '$Session{user}{id}', expiry: 3600 });

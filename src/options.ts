@@ -288,3 +288,46 @@ export function normalizeServeOptions(raw: ServeCliOptions, env: Record<string, 
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('--max-body-bytes must be a whole number of bytes, at least 1024.', { option: 'max_body_bytes' });
   return { host, port, maxBodyBytes };
 }
+
+/** `ductape mcp` / the MCP server (API.md §10), as given by the caller. */
+export interface McpOptions {
+  product: string;
+  env: string;
+  /** Access tags to offer. @default every connected app */
+  apps?: string[];
+  /** Events to offer. @default every action */
+  events?: string[];
+  /** `tools`: one tool per action; `search`: three tools for large catalogues. @default 'tools' */
+  mode?: 'tools' | 'search';
+  /** Results longer than this (bytes of JSON text) are cut, with a note. @default 100_000 */
+  max_result_bytes?: number;
+}
+
+export interface NormalizedMcpOptions {
+  product: string;
+  env: string;
+  apps?: string[];
+  events?: string[];
+  mode: 'tools' | 'search';
+  maxResultBytes: number;
+}
+
+export const MCP_DEFAULTS = { mode: 'tools', maxResultBytes: 100_000 } as const;
+
+export function normalizeMcpOptions(raw: McpOptions): NormalizedMcpOptions {
+  if (!raw || typeof raw !== 'object') throw new ConfigError('MCP options must be an object with product and env.');
+  checkKeys('MCP', raw, ['product', 'env', 'apps', 'events', 'mode', 'max_result_bytes'], { maxResultBytes: 'max_result_bytes' });
+  for (const k of ['product', 'env'] as const) {
+    if (typeof raw[k] !== 'string' || raw[k] === '') throw new ConfigError(`MCP option ${k} is required.`, { option: k });
+  }
+  const mode = raw.mode ?? MCP_DEFAULTS.mode;
+  if (mode !== 'tools' && mode !== 'search') throw new ConfigError(`MCP mode must be "tools" or "search" (got ${JSON.stringify(mode)}).`, { option: 'mode' });
+  const max = raw.max_result_bytes ?? MCP_DEFAULTS.maxResultBytes;
+  if (!Number.isInteger(max) || max < 256) throw new ConfigError('max_result_bytes must be an integer of at least 256.', { option: 'max_result_bytes' });
+  const list = (v: unknown, name: string) => {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new ConfigError(`MCP option ${name} must be a list of names.`, { option: name });
+    return v as string[];
+  };
+  return { product: raw.product, env: raw.env, apps: list(raw.apps, 'apps'), events: list(raw.events, 'events'), mode, maxResultBytes: max };
+}

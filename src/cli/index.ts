@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { operationList } from '../operations/index.js';
 import { registerApply } from './commands/apply.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerRotateKey } from './commands/rotate-key.js';
 import { registerServe } from './commands/serve.js';
 import { registerOperations } from './derive.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRotateKey(program);
   registerServe(program, packageVersion());
   registerKeygen(program);
+  registerMcp(program);
   return program;
 }
 

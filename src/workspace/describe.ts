@@ -139,6 +139,14 @@ function describeBody(body: BodyDef, resolve: (s: JsonSchema) => JsonSchema): Ac
   return { required: body.required === true, default: body.default, media };
 }
 
+/** The input schema of an action alone (no example, no responses): what an MCP tool of the action takes. */
+export function describeInput(action: ActionDef, components: Record<string, JsonSchema>): JsonSchema {
+  const resolver = createSchemaResolver(components);
+  const schema = inputSchemaOf(withTemplateParams(action), action.body, resolver.resolve);
+  const defs = resolver.defs();
+  return Object.keys(defs).length ? { ...(schema as object), $defs: defs } : schema;
+}
+
 /** `{ params, query, headers, cookies, body }` as one object schema, each part required when something in it is. */
 function inputSchemaOf(params: ParamDef[], body: BodyDef | undefined, resolve: (s: JsonSchema) => JsonSchema): JsonSchema {
   const properties: Record<string, JsonSchema> = {};

@@ -1,0 +1,181 @@
+// `ductape mcp` driven by the MCP SDK's own client over stdio: a real child process reading the workspace's SQLite
+// file, tools that reach a loopback upstream.
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ductape } from '../../src/index.js';
+import { MAX_TOOL_NAME, toolName } from '../../src/mcp/catalog.js';
+import { createMcpTools } from '../../src/mcp/server.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'src/cli/bin.ts');
+const STRIPE = join(ROOT, 'test/fixtures/specs/stripe-api-2020-08-27-spec3-2022-04.json');
+
+const spec = {
+  openapi: '3.0.3',
+  info: { title: 'Notes', version: '1' },
+  servers: [{ url: 'https://notes.example.test' }],
+  paths: {
+    '/notes': {
+      get: {
+        operationId: 'list_notes',
+        summary: 'List notes',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', maximum: 100 } }],
+        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } } },
+      },
+      post: {
+        operationId: 'create_note',
+        summary: 'Create a note',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' }, pinned: { type: 'boolean' } } } } },
+        },
+        responses: { '201': { description: 'created', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+  },
+};
+
+let dir: string;
+let upstream: Upstream;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ductape-mcp-'));
+  upstream = await startUpstream((req, res) => {
+    res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+    if (req.url.startsWith('/notes?limit=100')) res.end(JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ id: i, text: 'x'.repeat(50) }))));
+    else res.end(JSON.stringify({ method: req.method, url: req.url, body: req.body ? JSON.parse(req.body) : null, auth: req.headers.authorization ?? null }));
+  });
+  env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'mcp-test-key-0123456789', DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}` };
+  const ductape = new Ductape({ workspace_id: env.DUCTAPE_WORKSPACE, private_key: env.DUCTAPE_PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });
+  try {
+    await ductape.apps.import({ app: 'notes', spec });
+    await ductape.apps.import({ app: 'stripe', file: STRIPE });
+    await ductape.products.create({ tag: 'desk', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'desk', app: 'notes' });
+    await ductape.products.apps.connect({ product: 'desk', app: 'stripe' });
+    await ductape.products.apps.configure({ product: 'desk', app: 'notes', env: 'dev', base_url: upstream.url });
+    await ductape.products.apps.configure({ product: 'desk', app: 'stripe', env: 'dev', base_url: upstream.url, auth: { type: 'bearer', token: 'sk_test_mcp' } });
+  } finally {
+    await ductape.close();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function connect(args: string[]): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', 'tsx', BIN, 'mcp', '--product', 'desk', '--env', 'dev', ...args],
+    env: { ...(process.env as Record<string, string>), ...env, NODE_NO_WARNINGS: '1' },
+    cwd: ROOT,
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'ductape-test', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+const text = (r: { content: unknown }) => (r.content as { type: string; text: string }[]).map((c) => c.text).join('\n');
+
+describe('ductape mcp (stdio)', () => {
+  it('lists one tool per action in tools mode, calls them, returns refusals as tool errors and cuts long results', { timeout: 180_000 }, async () => {
+    const client = await connect(['--apps', 'notes', '--max-result-bytes', '2000']);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['notes__create_note', 'notes__list_notes']);
+      const create = tools.find((t) => t.name === 'notes__create_note')!;
+      expect(create.description).toContain('POST /notes');
+      expect(create.inputSchema).toMatchObject({ type: 'object', required: ['body'], properties: { body: { required: ['text'] } } });
+
+      const made = await client.callTool({ name: 'notes__create_note', arguments: { body: { text: 'hello', pinned: true } } });
+      expect(made.isError).toBeFalsy();
+      expect(JSON.parse(text(made))).toMatchObject({ method: 'POST', url: '/notes', body: { text: 'hello', pinned: true } });
+      expect(upstream.requests.at(-1)).toMatchObject({ method: 'POST', url: '/notes' });
+
+      const before = upstream.requests.length;
+      const refused = await client.callTool({ name: 'notes__list_notes', arguments: { query: { limt: 5 } } });
+      expect(refused.isError).toBe(true);
+      const err = JSON.parse(text(refused));
+      expect(err.code).toBe('INVALID_INPUT');
+      expect(err.issues[0]).toMatchObject({ location: 'query', path: '/limt', message: expect.stringContaining('did you mean "limit"?') });
+      const missing = await client.callTool({ name: 'notes__create_note', arguments: { body: { pinned: true } } });
+      expect(JSON.parse(text(missing)).issues).toEqual([expect.objectContaining({ location: 'body', path: '/text', message: 'is required' })]);
+      expect(upstream.requests.length).toBe(before);
+
+      const long = await client.callTool({ name: 'notes__list_notes', arguments: { query: { limit: 100 } } });
+      expect(long.isError).toBeFalsy();
+      const parts = long.content as { text: string }[];
+      expect(Buffer.byteLength(parts[0].text)).toBeLessThanOrEqual(2000);
+      expect(parts[1].text).toMatch(/^\[Result cut: \d+ bytes, showing the first \d+ \(max_result_bytes 2000\)/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("offers Stripe's 417 actions through three tools in search mode", { timeout: 180_000 }, async () => {
+    const client = await connect(['--mode', 'search']);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['search_actions', 'describe_action', 'run_action']);
+      const found = JSON.parse(text(await client.callTool({ name: 'search_actions', arguments: { query: 'create customer', limit: 5 } })));
+      expect(found.length).toBeGreaterThan(0);
+      expect(found.length).toBeLessThanOrEqual(5);
+      expect(found[0]).toMatchObject({ app: 'stripe', event: 'post_customers', method: 'POST', path: '/v1/customers' });
+
+      const described = JSON.parse(text(await client.callTool({ name: 'describe_action', arguments: { app: 'stripe', event: 'get_customers_customer' } })));
+      expect(described.input_schema.properties.params.required).toEqual(['customer']);
+      const ran = await client.callTool({ name: 'run_action', arguments: { app: 'stripe', event: 'get_customers_customer', input: described.example } });
+      expect(ran.isError).toBeFalsy();
+      expect(JSON.parse(text(ran))).toMatchObject({ method: 'GET', url: `/v1/customers/${described.example.params.customer}`, auth: 'Bearer sk_test_mcp' });
+
+      const unknown = await client.callTool({ name: 'run_action', arguments: { app: 'stripe', event: 'post_customerz' } });
+      expect(unknown.isError).toBe(true);
+      expect(text(unknown)).toContain('search_actions');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('toolName', () => {
+  it('is <access_tag>__<event>, at most 64 characters, and the same for the same action', () => {
+    expect(toolName('stripe', 'post_customers')).toBe('stripe__post_customers');
+    const long = toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization');
+    expect(long.length).toBe(MAX_TOOL_NAME);
+    expect(long.startsWith('docusign__returns_the_details')).toBe(true);
+    expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization')).toBe(long);
+    expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization_2')).not.toBe(long);
+  });
+});
+
+describe('createMcpTools (in process)', () => {
+  it('names every tool of a large catalogue uniquely within 64 characters, with an object input schema', { timeout: 120_000 }, async () => {
+    const ductape = new Ductape({ workspace_id: 'acme', private_key: 'mcp-test-key-0123456789', store: ':memory:', revision_poll_ms: 0 });
+    try {
+      await ductape.apps.import({ app: 'docusign', file: join(ROOT, 'test/fixtures/specs/docusign-admin-v2.1.postman_collection.json') });
+      await ductape.products.create({ tag: 'p', envs: ['dev'] });
+      await ductape.products.apps.connect({ product: 'p', app: 'docusign', access_tag: 'docusign_admin' });
+      const tools = await createMcpTools(ductape, { product: 'p', env: 'dev' }).listTools();
+      expect(tools.length).toBe((await ductape.apps.actions.list({ app: 'docusign' })).length);
+      expect(new Set(tools.map((t) => t.name)).size).toBe(tools.length);
+      for (const t of tools) {
+        expect(t.name).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
+        expect(t.inputSchema.type).toBe('object');
+      }
+      expect(tools.some((t) => t.name.length === MAX_TOOL_NAME)).toBe(true);
+      await expect(createMcpTools(ductape, { product: 'p', env: 'prd' }).ready()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await ductape.close();
+    }
+  });
+});

@@ -1,7 +1,5 @@
 // `ductape mcp`: a product env's actions as MCP tools on stdio (API.md §10, docs/mcp.md).
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Command } from 'commander';
-import { createMcpServer, createMcpTools } from '../../mcp/server.js';
 import { withClient } from '../context.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -19,6 +17,9 @@ export function registerMcp(program: Command): void {
     .action(function (this: Command) {
       const o = this.opts<{ product: string; env: string; apps?: string[]; events?: string[]; mode: 'tools' | 'search'; maxResultBytes?: number }>();
       return withClient(this, async (d) => {
+        // Loaded here, not at start-up: every other command would otherwise pay for the MCP SDK.
+        const { serveStdio } = await import('@modelcontextprotocol/server/stdio');
+        const { createMcpServer, createMcpTools } = await import('../../mcp/server.js');
         const tools = createMcpTools(d, { product: o.product, env: o.env, apps: o.apps, events: o.events, mode: o.mode, max_result_bytes: o.maxResultBytes });
         const count = await tools.ready();
         // stdout carries the protocol; anything for people goes to stderr.

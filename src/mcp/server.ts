@@ -44,18 +44,23 @@ const SEARCH_TOOLS: Tool[] = [
 export function createMcpTools(ductape: Ductape, raw: McpOptions) {
   const options = normalizeMcpOptions(raw);
   let catalog: Promise<{ entries: CatalogEntry[]; byTool: Map<string, CatalogEntry> }> | undefined;
-  const load = () =>
-    (catalog ??= ductape.services
-      .runtime()
-      .then(async (rt) => {
-        const entries = await loadCatalog(rt as Runtime, options);
-        return { entries, byTool: new Map(entries.map((e) => [e.tool, e])) };
-      })
+  let generation = -1;
+  const load = async () => {
+    const rt = (await ductape.services.runtime()) as Runtime;
+    // A definition change anywhere (an import, a rename, a connection; other processes' too) clears the plans and
+    // moves their generation: the catalogue is read again then, as a plan is compiled again.
+    if (rt.plans.generation !== generation) {
+      generation = rt.plans.generation;
+      catalog = undefined;
+    }
+    return (catalog ??= loadCatalog(rt, options)
+      .then((entries) => ({ entries, byTool: new Map(entries.map((e) => [e.tool, e])) }))
       .catch((err) => {
         // A failed load (store briefly busy) is retried by the next request rather than remembered.
         catalog = undefined;
         throw err;
       }));
+  };
 
   const run = async (accessTag: string, event: string, input: unknown): Promise<CallToolResult> => {
     try {

@@ -9,6 +9,7 @@ import { DASHBOARD_HTML, DASHBOARD_JS } from './dashboard/page.js';
 import { errorReply } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { mountOperations } from './routes/operations.js';
+import { mountMcp } from './routes/mcp.js';
 import { mountRun } from './routes/run.js';
 
 export type ServerEnv = { Variables: { key: KeyInfo } };
@@ -73,6 +74,7 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
   });
 
   mountRun(app, OPERATIONS['actions.execute'], ductape, opts.maxBodyBytes);
+  mountMcp(app, ductape);
   mountOperations(app, operationList(), ductape.services, opts.maxBodyBytes, () => opts.keys.refresh());
   return app;
 }

@@ -2,6 +2,7 @@
 // file, tools that reach a loopback upstream.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
 import { MAX_TOOL_NAME, toolName } from '../../src/mcp/catalog.js';
 import { createMcpTools } from '../../src/mcp/server.js';
+import { startServe } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,6 +46,8 @@ const spec = {
 let dir: string;
 let upstream: Upstream;
 let env: Record<string, string>;
+let runKey = '';
+let adminKey = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ductape-mcp-'));
@@ -62,6 +66,8 @@ beforeAll(async () => {
     await ductape.products.apps.connect({ product: 'desk', app: 'stripe' });
     await ductape.products.apps.configure({ product: 'desk', app: 'notes', env: 'dev', base_url: upstream.url });
     await ductape.products.apps.configure({ product: 'desk', app: 'stripe', env: 'dev', base_url: upstream.url, auth: { type: 'bearer', token: 'sk_test_mcp' } });
+    runKey = (await ductape.keys.create({ name: 'desk-dev', role: 'run', product: 'desk', env: 'dev' })).key;
+    adminKey = (await ductape.keys.create({ name: 'admin', role: 'admin' })).key;
   } finally {
     await ductape.close();
   }
@@ -143,6 +149,37 @@ describe('ductape mcp (stdio)', () => {
       expect(text(unknown)).toContain('search_actions');
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('POST /mcp on ductape serve', () => {
+  it("serves a run key's product and env, and refuses what the key does not cover", { timeout: 180_000 }, async () => {
+    const serve = await startServe(env);
+    try {
+      const client = new Client({ name: 'ductape-test', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${serve.url}/mcp?apps=notes`), { requestInit: { headers: { authorization: `Bearer ${runKey}` } } }));
+      try {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name).sort()).toEqual(['notes__create_note', 'notes__list_notes']);
+        const made = await client.callTool({ name: 'notes__create_note', arguments: { body: { text: 'over http' } } });
+        expect(JSON.parse(text(made))).toMatchObject({ method: 'POST', url: '/notes', body: { text: 'over http' } });
+      } finally {
+        await client.close();
+      }
+      const post = (path: string, key: string) =>
+        fetch(`${serve.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+        });
+      expect((await post('/mcp?product=other', runKey)).status).toBe(403);
+      const admin = await post('/mcp', adminKey);
+      expect(admin.status).toBe(400);
+      expect(((await admin.json()) as { error: { code: string; issues: unknown[] } }).error).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: '/product' }, { path: '/env' }] });
+      expect((await post('/mcp', 'not-a-key')).status).toBe(401);
+    } finally {
+      await serve.stop();
     }
   });
 });

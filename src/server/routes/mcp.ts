@@ -1,0 +1,47 @@
+// POST /mcp: the MCP tools of `ductape mcp`, over HTTP, for a run key's product and env (API.md §10).
+import type { Hono } from 'hono';
+import type { Ductape } from '../../client.js';
+import { DuctapeError, InvalidInputError } from '../../errors.js';
+import { createMcpHttpHandler } from '../../mcp/server.js';
+import type { ServerEnv } from '../app.js';
+
+/**
+ * The product and env come from the run key (an admin key names them with `?product=&env=`; a run key without an env
+ * takes `?env=`); `?mode=search`, `?apps=a,b`, `?events=x,y` and `?max_result_bytes=` choose what is offered, as the
+ * CLI flags do. One handler per distinct choice, so each catalogue is read once.
+ */
+export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape): void {
+  const handlers = new Map<string, ReturnType<typeof createMcpHttpHandler>>();
+  app.post('/mcp', async (c) => {
+    const key = c.get('key');
+    const q = c.req.query();
+    if (key.role === 'run' && q.product !== undefined && q.product !== key.product) {
+      throw new DuctapeError('FORBIDDEN', `This run key is for product "${key.product}", not "${q.product}".`, { key: key.id });
+    }
+    if (key.env !== undefined && q.env !== undefined && q.env !== key.env) {
+      throw new DuctapeError('FORBIDDEN', `This run key is for env "${key.env}" of product "${key.product}", not "${q.env}".`, { key: key.id });
+    }
+    const product = key.role === 'run' ? key.product : q.product;
+    const env = key.env ?? q.env;
+    if (!product || !env) {
+      const missing = [...(product ? [] : ['product']), ...(env ? [] : ['env'])];
+      throw new InvalidInputError(
+        missing.map((m) => ({ location: 'query' as const, path: `/${m}`, message: 'is required: a run key carries it, other keys name it in the query (?product=…&env=…)' })),
+        'POST /mcp',
+      );
+    }
+    const list = (v: string | undefined) => (v ? v.split(',').filter(Boolean) : undefined);
+    const options = {
+      product,
+      env,
+      mode: (q.mode ?? 'tools') as 'tools' | 'search',
+      apps: list(q.apps),
+      events: list(q.events),
+      ...(q.max_result_bytes ? { max_result_bytes: Number(q.max_result_bytes) } : {}),
+    };
+    const id = JSON.stringify(options);
+    let handler = handlers.get(id);
+    if (!handler) handlers.set(id, (handler = createMcpHttpHandler(ductape, options)));
+    return handler.fetch(c.req.raw);
+  });
+}

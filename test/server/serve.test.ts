@@ -229,6 +229,9 @@ describe('ductape serve', () => {
     expect((await ok('GET', '/v1/apps/tmp/actions/ping')).path).toBe('/users/pong');
     const schema = await ok('GET', '/v1/apps/tmp/actions/get_user/schema');
     expect(schema.properties.params.properties.id).toEqual({ type: 'string', minLength: 1 });
+    const described = await ok('GET', '/v1/apps/tmp/actions/get_user/describe');
+    expect(described.example).toEqual({ params: { id: expect.any(String) } });
+    expect((await ok('PATCH', '/v1/apps/tmp/actions/get_user', { allow_unknown_params: true })).allow_unknown_params).toBe(true);
     await ok('POST', '/v1/apps/tmp/actions/ping/rename', { to: 'pong' });
     expect(await ok('DELETE', '/v1/apps/tmp/actions/pong')).toEqual({ deleted: true });
 

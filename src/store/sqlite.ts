@@ -6,7 +6,9 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { ConfigError } from '../errors.js';
 import { DEFAULTS } from '../options.js';
 import { closeOnce, guardDialect, retryWhileBusy, toStoreError, type DriverGuard } from './driver.js';
+import { createSegmentThread } from './logs/segment-thread.js';
 import { segmentLogs } from './logs/segments.js';
+import type { RunLogTable } from './logs/table.js';
 import { migrate } from './migrate.js';
 import { SqlStore } from './sql-store.js';
 
@@ -58,5 +60,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await db.destroy();
     throw err;
   }
-  return new SqlStore('sqlite', db, { begin: ['begin immediate'], logs: segmentLogs, onClose: async () => closeOnce(guard, () => database.close()) });
+  // A file's run logs are written by a thread with its own connection (segment-thread.ts); ':memory:' is one
+  // connection's private database, so there they stay on this one.
+  const thread = file === ':memory:' ? undefined : createSegmentThread(file, guard.busyTimeoutMs);
+  const logs: RunLogTable = thread ? { ...segmentLogs, insert: (_db, ws, entries) => thread.insert(ws, entries).catch((err) => Promise.reject(toStoreError(err, guard))) } : segmentLogs;
+  return new SqlStore('sqlite', db, {
+    begin: ['begin immediate'],
+    logs,
+    onClose: async () => {
+      await thread?.close();
+      await closeOnce(guard, () => database.close());
+    },
+  });
 }

@@ -1,26 +1,11 @@
 // SQLite run logs: one row per flushed batch (a segment of JSON tuples), read newest-first and filtered in memory.
-import { fromTuple, toTuple, type LogTuple, type RunLogRow } from '../../model/run-log.js';
+import { fromTuple, toTuple, type LogTuple, type RunLogEntry, type RunLogRow } from '../../model/run-log.js';
 import type { LogQuery } from '../store.js';
 import type { RunLogTable } from './table.js';
 
 export const segmentLogs: RunLogTable = {
   async insert(db, ws, entries) {
-    let first = entries[0].startedAt;
-    let last = first;
-    for (const e of entries) {
-      if (e.startedAt < first) first = e.startedAt;
-      if (e.startedAt > last) last = e.startedAt;
-    }
-    await db
-      .insertInto('run_log_segments')
-      .values({
-        workspace_id: ws,
-        first_time: new Date(first).toISOString(),
-        last_time: new Date(last).toISOString(),
-        count: entries.length,
-        rows: JSON.stringify(entries.map(toTuple)),
-      })
-      .execute();
+    await db.insertInto('run_log_segments').values(segmentRow(ws, entries)).execute();
   },
 
   /**
@@ -62,6 +47,23 @@ export const segmentLogs: RunLogTable = {
     return Number(res.numDeletedRows);
   },
 };
+
+/** One batch as its segment row (also what the run-log thread inserts, segment-thread.ts). */
+export function segmentRow(ws: string, entries: RunLogEntry[]): { workspace_id: string; first_time: string; last_time: string; count: number; rows: string } {
+  let first = entries[0].startedAt;
+  let last = first;
+  for (const e of entries) {
+    if (e.startedAt < first) first = e.startedAt;
+    if (e.startedAt > last) last = e.startedAt;
+  }
+  return {
+    workspace_id: ws,
+    first_time: new Date(first).toISOString(),
+    last_time: new Date(last).toISOString(),
+    count: entries.length,
+    rows: JSON.stringify(entries.map(toTuple)),
+  };
+}
 
 type Found = { t: LogTuple; id: string };
 

@@ -1,4 +1,7 @@
 // Product caches through ductape.actions.run, against the in-memory store and a real redis-server.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { DuctapeError, Ductape } from '../../src/index.js';
 import { newClient } from '../helpers/client.js';
@@ -261,15 +264,20 @@ if (!hasRedisServer) {
     it('serves one client’s entry to another client sharing the Redis (two processes)', async () => {
       const server = await startFaultServer({ handler: counting });
       onTestFinished(() => server.close());
+      // Clients that share a Redis share a store too (cache keys are keyed by the workspace's master key, whose salt
+      // lives in the store), so both open one SQLite file, as two processes on one machine would.
       const ws = `shared-${++workspaceSeq}`;
-      const a = newClient({ cache: redis.url, workspace_id: ws });
-      const b = newClient({ cache: redis.url, workspace_id: ws });
+      const dir = mkdtempSync(join(tmpdir(), 'ductape-cache-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const store = `sqlite:${join(dir, 'ws.db')}`;
+      const a = newClient({ cache: redis.url, workspace_id: ws, store });
+      await a.ready();
+      const b = newClient({ cache: redis.url, workspace_id: ws, store });
       onTestFinished(async () => {
         await a.close();
         await b.close();
       });
       await define(a, server.url);
-      await define(b, server.url);
       const first = await a.actions.execute(listArgs());
       expect(await b.actions.execute(listArgs())).toMatchObject({ cached: true, data: first.data });
       expect(server.count).toBe(1);

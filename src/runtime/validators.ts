@@ -12,6 +12,7 @@
 import { validate as interpret, type OutputUnit, type Schema as InterpretedSchema } from '@cfworker/json-schema';
 import { ConfigError, type Issue } from '../errors.js';
 import type { JsonSchema } from '../model/action.js';
+import { compileAccept } from './fast-accept.js';
 
 type Location = Issue['location'];
 type Obj = Record<string, unknown>;
@@ -35,25 +36,35 @@ export function createAppValidators(components?: { schemas?: Record<string, Json
  */
 export function compileValidator(v: AppValidators, schema: JsonSchema, location: Location, where: string, coerce = false): LocationValidator {
   const refs = resolveRefs(schema, v.components, `the ${location} schema of ${where}`);
-  const root = schema as unknown as InterpretedSchema;
-  const run = (value: unknown) => interpret(value, root, '2019-09', refs as Record<string, InterpretedSchema>, false);
+  // Plain schemas also get a compiled yes-check: a valid value (the usual case) skips the interpreter (fast-accept.ts).
+  const accept = compileAccept(schema, refs);
   return (value, issues) => {
     const input = coerce ? coerceValue(value, schema, refs, 0) : value;
-    let out: ReturnType<typeof run>;
-    try {
-      out = run(input);
-    } catch {
-      // The interpreter throws on values JSON has no form for; `undefined` members mean "absent", the rest are refused.
-      const json = jsonView(input, 0);
-      if (json === NOT_JSON) {
-        issues.push({ location, path: '', message: 'holds a value JSON cannot carry (a function, symbol or bigint)' });
-        return;
-      }
-      out = run(json);
+    if (accept !== undefined && accept(input)) return;
+    const out = interpretJson(input, schema, refs);
+    if (out === NOT_JSON) {
+      issues.push({ location, path: '', message: 'holds a value JSON cannot carry (a function, symbol or bigint)' });
+      return;
     }
     if (!out.valid) for (const e of leafErrors(out.errors)) issues.push(issueOf(e, schema, refs, location));
   };
 }
+
+/**
+ * The interpreter's verdict on a value as JSON reads it: the interpreter throws on values JSON has no form for, so then
+ * `undefined` members count as absent (array items as null) and functions, symbols and bigints are refused (NOT_JSON).
+ */
+export function interpretJson(value: unknown, schema: JsonSchema, refs: Record<string, JsonSchema>): OutputUnitList | typeof NOT_JSON {
+  const run = (v: unknown) => interpret(v, schema as unknown as InterpretedSchema, '2019-09', refs as Record<string, InterpretedSchema>, false);
+  try {
+    return run(value);
+  } catch {
+    const json = jsonView(value, 0);
+    return json === NOT_JSON ? NOT_JSON : run(json);
+  }
+}
+
+type OutputUnitList = ReturnType<typeof interpret>;
 
 /**
  * Walks a schema and everything it reaches, and returns each `$ref` string met → its target schema (the table the
@@ -125,7 +136,7 @@ function checkPattern(pattern: string, what: string): void {
 
 // ---- values as JSON ------------------------------------------------------------------------------------------------
 
-const NOT_JSON = Symbol('not JSON');
+export const NOT_JSON = Symbol('not JSON');
 
 /** The value as JSON sees it: `undefined` members dropped (copy on write); NOT_JSON for functions, symbols, bigints. */
 function jsonView(value: unknown, depth: number): unknown {

@@ -79,6 +79,15 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
   return app;
 }
 
+/**
+ * Every route the app answers, as `METHOD /path/{param}` in OpenAPI's spelling (middleware excluded): the OpenAPI
+ * document must list exactly these (test/server/serve.test.ts).
+ */
+export function routeList(app: Hono<ServerEnv>): string[] {
+  const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`);
+  return [...new Set(routes)].sort();
+}
+
 /** A minimal page for the end user's browser after consent; the message is text, never markup. */
 function callbackPage(message: string): string {
   const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

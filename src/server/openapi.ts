@@ -40,21 +40,82 @@ const ERROR_SCHEMA = {
   },
 };
 
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const errorRef = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+/** A JSON-RPC 2.0 message as MCP sends it: a request or notification, or a batch of them. */
+const JSON_RPC_MESSAGE = {
+  type: 'object',
+  required: ['jsonrpc'],
+  properties: { jsonrpc: { const: '2.0' }, id: { type: ['string', 'integer'] }, method: { type: 'string' }, params: { type: 'object' } },
+};
+
+/**
+ * The routes that are not operations: health, this document, the OAuth redirect, MCP and the dashboard. Every route
+ * the server answers is listed (test/server/serve.test.ts compares this document with the hono app's own routes).
+ */
+const FIXED_PATHS: Record<string, Record<string, unknown>> = {
+  '/healthz': { get: { operationId: 'healthz', summary: 'Answers 200 while the process runs.', tags: ['health'], security: [], responses: { '200': { description: 'OK' } } } },
+  '/readyz': { get: { operationId: 'readyz', summary: 'Answers 200 only while the store is reachable.', tags: ['health'], security: [], responses: { '200': { description: 'ready' }, '503': { description: 'the store is not reachable' } } } },
+  '/v1/oauth/callback': {
+    get: {
+      operationId: 'oauthCallback',
+      summary: "Where the provider sends the end user's browser after consent (connections.complete).",
+      tags: ['connections'],
+      security: [],
+      parameters: ['state', 'code', 'error'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      responses: { '200': html('connected'), '302': { description: "connected: on to the connection's return_url" }, '400': html('refused') },
+    },
+  },
+  '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document.', tags: ['health'], security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+  '/mcp': {
+    post: {
+      operationId: 'mcp',
+      summary: 'The MCP tools of `ductape mcp` over Streamable HTTP (stateless, JSON responses).',
+      description:
+        "One JSON-RPC message (or a batch) per request; send `Accept: application/json, text/event-stream` as MCP clients do. A run key's product and env are used; an admin key names them in the query.",
+      tags: ['mcp'],
+      parameters: [
+        { name: 'product', in: 'query', required: false, schema: { type: 'string' }, description: 'required with an admin key' },
+        { name: 'env', in: 'query', required: false, schema: { type: 'string' }, description: 'required unless the key names one' },
+        { name: 'mode', in: 'query', required: false, schema: { type: 'string', enum: ['tools', 'search'] } },
+        { name: 'apps', in: 'query', required: false, schema: { type: 'string' }, description: 'access tags, comma-separated' },
+        { name: 'events', in: 'query', required: false, schema: { type: 'string' }, description: 'events, comma-separated' },
+        { name: 'max_result_bytes', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [JSON_RPC_MESSAGE, { type: 'array', items: JSON_RPC_MESSAGE }] } } } },
+      responses: {
+        '200': {
+          description: 'the JSON-RPC response: as JSON, or as one SSE event for clients of the 2025 protocol revisions',
+          content: { 'application/json': { schema: { type: ['object', 'array'] } }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        '202': { description: 'a notification or response, accepted' },
+        '400': errorRef('INVALID_INPUT: no product or env for this key'),
+        '401': errorRef('UNAUTHORIZED'),
+        '403': errorRef("FORBIDDEN: another product or env than the run key's"),
+      },
+    },
+  },
+  '/': { get: { operationId: 'dashboard', summary: 'The dashboard page (it asks for an admin key).', tags: ['dashboard'], security: [], responses: { '200': html('the page') } } },
+  '/dashboard.js': {
+    get: { operationId: 'dashboardScript', summary: "The dashboard page's script.", tags: ['dashboard'], security: [], responses: { '200': { description: 'the script', content: { 'text/javascript': { schema: { type: 'string' } } } } } },
+  },
+};
+
 const errorResponses = (role: string | undefined): Record<string, unknown> => {
-  const ref = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   const out: Record<string, unknown> = {
-    '400': ref('INVALID_INPUT: the request does not match the schema'),
-    '401': ref('UNAUTHORIZED: no or unknown key (also SESSION_INVALID, SESSION_EXPIRED)'),
-    '403': ref('FORBIDDEN: the key may not do this'),
-    '404': ref('NOT_FOUND'),
-    '500': ref('CONFIG_ERROR'),
+    '400': errorRef('INVALID_INPUT: the request does not match the schema'),
+    '401': errorRef('UNAUTHORIZED: no or unknown key (also SESSION_INVALID, SESSION_EXPIRED)'),
+    '403': errorRef('FORBIDDEN: the key may not do this'),
+    '404': errorRef('NOT_FOUND'),
+    '500': errorRef('CONFIG_ERROR'),
   };
   if (role === 'run') {
     Object.assign(out, {
-      '424': ref('UPSTREAM_ERROR or AUTH_FAILED, with the upstream status, headers and body'),
-      '429': { ...ref('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } } },
-      '502': ref('NETWORK_ERROR'),
-      '504': ref('TIMEOUT'),
+      '424': errorRef('UPSTREAM_ERROR or AUTH_FAILED, with the upstream status, headers and body'),
+      '429': { ...errorRef('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } } },
+      '502': errorRef('NETWORK_ERROR'),
+      '504': errorRef('TIMEOUT'),
     });
   }
   return out;
@@ -100,18 +161,7 @@ export function buildOpenApi(ops: Operation[], version: string): Record<string, 
     security: [{ apiKey: [] }],
     paths: {
       ...paths,
-      '/healthz': { get: { operationId: 'healthz', summary: 'Answers 200 while the process runs.', security: [], responses: { '200': { description: 'OK' } } } },
-      '/readyz': { get: { operationId: 'readyz', summary: 'Answers 200 only while the store is reachable.', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'the store is not reachable' } } } },
-      '/v1/oauth/callback': {
-        get: {
-          operationId: 'oauthCallback',
-          summary: "Where the provider sends the end user's browser after consent (connections.complete).",
-          security: [],
-          parameters: ['state', 'code', 'error'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-          responses: { '200': { description: 'connected', content: { 'text/html': { schema: { type: 'string' } } } }, '400': { description: 'refused', content: { 'text/html': { schema: { type: 'string' } } } } },
-        },
-      },
-      '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document.', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      ...FIXED_PATHS,
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from "ductape keys create".' } },

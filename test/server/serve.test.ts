@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
+import { createServerApp, routeList } from '../../src/server/app.js';
+import { KeyRing } from '../../src/server/auth.js';
 import { freePort, startPrism } from '../helpers/prism.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -23,20 +25,21 @@ interface Sent {
   path: string;
   body?: unknown;
   auth?: string;
+  headers?: Record<string, string>;
   status: number;
 }
 const sent: Sent[] = [];
 
-async function call(method: string, path: string, opts: { body?: unknown; key?: string | null; raw?: string; base?: string } = {}) {
+async function call(method: string, path: string, opts: { body?: unknown; key?: string | null; raw?: string; base?: string; headers?: Record<string, string> } = {}) {
   const key = opts.key === undefined ? keys.admin : opts.key;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (text !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch((opts.base ?? serve.url) + path, { method, headers, body: text });
   const type = res.headers.get('content-type') ?? '';
   const body = type.includes('json') ? await res.json() : await res.text();
-  sent.push({ method, path, body: opts.body, auth: headers.authorization, status: res.status });
+  sent.push({ method, path, body: opts.body, auth: headers.authorization, headers: opts.headers, status: res.status });
   return { status: res.status, headers: res.headers, body: body as any };
 }
 
@@ -284,8 +287,34 @@ describe('ductape serve', () => {
     expect(await ok('DELETE', '/v1/apps/tmp')).toEqual({ deleted: true });
   });
 
-  it('has called every route of its OpenAPI document, and Prism accepts every request it sent', async () => {
+  it('serves the dashboard page and its script without a key, and MCP over POST /mcp', async () => {
+    const page = await call('GET', '/', { key: null });
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=UTF-8']);
+    expect(page.body).toContain('<script');
+    const script = await call('GET', '/dashboard.js', { key: null });
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    // MCP clients send both media types; the server answers JSON (stateless, one response per request).
+    const mcp = await call('POST', '/mcp?apps=api', { key: keys.shop, headers: { accept: 'application/json, text/event-stream' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } });
+    expect(mcp.status, JSON.stringify(mcp.body)).toBe(200);
+    // A client of the 2025 protocol revisions (no MCP-Protocol-Version header) gets the response as one SSE event.
+    const type = mcp.headers.get('content-type');
+    const reply = type === 'text/event-stream' ? JSON.parse(/^data: (.*)$/m.exec(mcp.body)![1]) : mcp.body;
+    expect(reply, String(type)).toMatchObject({ jsonrpc: '2.0', id: 1 });
+    expect(reply.result.tools.map((t: { name: string }) => t.name)).toContain('api__fetch_user');
+  });
+
+  it('lists exactly the routes the server answers in its OpenAPI document, has called each, and Prism accepts every request it sent', async () => {
     const doc = (await call('GET', '/v1/openapi.json', { key: null })).body;
+    // The server's own route table (the same app `ductape serve` runs), so a route added without a description fails here.
+    const local = new Ductape({ workspace_id: 'routes', private_key: PRIVATE_KEY, store: ':memory:', revision_poll_ms: 0 });
+    try {
+      const rt = await local.services.runtime();
+      const app = createServerApp(local, { keys: new KeyRing(rt.store, rt.workspace), maxBodyBytes: 1024, version: '0' });
+      const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+      expect(documented.sort()).toEqual(routeList(app));
+    } finally {
+      await local.close();
+    }
     const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => ({ method: m.toUpperCase(), path, re: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`) })));
     const hit = (r: { method: string; re: RegExp }) => sent.some((s) => s.method === r.method && r.re.test(s.path.split('?')[0]));
     expect(routes.filter((r) => !hit(r)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
@@ -298,7 +327,7 @@ describe('ductape serve', () => {
       const wellFormed = sent.filter((s) => s.status !== 400 && s.status !== 401 && !s.path.startsWith('/v1/nope'));
       expect(wellFormed.length).toBeGreaterThan(40);
       for (const s of wellFormed) {
-        const headers: Record<string, string> = s.auth ? { authorization: s.auth } : {};
+        const headers: Record<string, string> = { ...s.headers, ...(s.auth ? { authorization: s.auth } : {}) };
         if (s.body !== undefined) headers['content-type'] = 'application/json';
         const res = await fetch(prism.url + s.path, { method: s.method, headers, body: s.body === undefined ? undefined : JSON.stringify(s.body) });
         const violations = res.headers.get('sl-violations');

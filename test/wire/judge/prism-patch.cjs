@@ -8,6 +8,7 @@ const path = require('node:path');
 const cli = path.dirname(require.resolve('@stoplight/prism-cli/package.json'));
 const prismHttp = path.dirname(require.resolve('@stoplight/prism-http/package.json', { paths: [cli] }));
 const BODY_JS = path.join(prismHttp, 'dist/validator/validators/body.js');
+const SERVER_JS = path.join(path.dirname(require.resolve('@stoplight/prism-http-server/package.json', { paths: [cli] })), 'dist/server.js');
 
 // ---- Bracket notation (deepObject): only what the request sent, at any depth --------------------------------------
 
@@ -192,6 +193,14 @@ const BODY_APPENDIX = `
 })();
 `;
 
+// ---- Request targets that begin with `//` --------------------------------------------------------------------------
+
+// Prism reads the request target with `new URL(url, 'http://example.com')`, where `//openapi` is a scheme-relative
+// reference (host `openapi`, path `/`), so a path key such as clever-cloud's `//openapi` can never be routed. An
+// origin-form target (RFC 9112 §3.2.1) is a path: appended to the origin, `//openapi` stays the path `//openapi`.
+const SERVER_URL = "new URL(url, 'http://example.com')";
+const SERVER_URL_FIXED = "new URL('http://example.com' + url)";
+
 // Function declarations are module-scoped bindings that the module's own code calls by name, so the corrected ones
 // are assigned to those bindings from code appended to the module's source as it is compiled.
 const compile = Module.prototype._compile;
@@ -200,6 +209,10 @@ Module.prototype._compile = function (content, filename) {
     for (const f of BODY_FUNCTIONS) if (!content.includes(`function ${f}(`)) throw new Error(`prism-patch: ${f} not found in ${BODY_JS}`);
     for (const v of ['E', 'deserializers_1', 'multipart', 'type_is_1', 'types_1']) if (!new RegExp(`const ${v} = require`).test(content)) throw new Error(`prism-patch: ${v} not found in ${BODY_JS}`);
     content += BODY_APPENDIX;
+  }
+  if (filename === SERVER_JS) {
+    if (content.split(SERVER_URL).length !== 2) throw new Error(`prism-patch: ${SERVER_URL} not found once in ${SERVER_JS}`);
+    content = content.replace(SERVER_URL, SERVER_URL_FIXED);
   }
   return compile.call(this, content, filename);
 };

@@ -155,17 +155,24 @@ function redactAt<T>(value: T, names: ReadonlySet<string> | undefined, depth: nu
 export function redactUrl(url: string, names?: ReadonlySet<string>): string {
   const q = url.indexOf('?');
   if (q < 0) return known.size === 0 ? url : redactText(url);
-  const base = url.slice(0, q);
-  const parts = url
-    .slice(q + 1)
-    .split('&')
-    .map((p) => {
-      const eq = p.indexOf('=');
-      const raw = eq < 0 ? p : p.slice(0, eq);
-      const name = raw.includes('%') ? decodeSafe(raw) : raw;
-      return eq >= 0 && isSensitiveName(name, names) ? `${p.slice(0, eq)}=${REDACTED}` : p;
-    });
-  return redactText(`${base}?${parts.join('&')}`);
+  // Every run's URL passes here (run logs): scan the query in place and build a new string only when a value goes.
+  let out: string | undefined;
+  let copied = 0;
+  for (let start = q + 1; start <= url.length; ) {
+    let end = url.indexOf('&', start);
+    if (end < 0) end = url.length;
+    const eq = url.indexOf('=', start);
+    if (eq >= 0 && eq < end) {
+      const raw = url.slice(start, eq);
+      if (isSensitiveName(raw.includes('%') ? decodeSafe(raw) : raw, names)) {
+        out = (out ?? '') + url.slice(copied, eq + 1) + REDACTED;
+        copied = end;
+      }
+    }
+    start = end + 1;
+  }
+  const redacted = out === undefined ? url : out + url.slice(copied);
+  return known.size === 0 ? redacted : redactText(redacted);
 }
 
 function decodeSafe(s: string): string {

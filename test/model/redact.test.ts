@@ -1,4 +1,5 @@
 // Redaction: known secret values disappear in every form they travel in, sensitive names are blanked.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redact, redactText, redactUrl, registerSecret } from '../../src/model/redact.js';
 
@@ -43,5 +44,35 @@ describe('redact', () => {
 
   it('redacts sensitive query params in URLs', () => {
     expect(redactUrl('http://h.test/a?api_key=abc&q=1&access%5Ftoken=z')).toBe('http://h.test/a?api_key=[REDACTED]&q=1&access%5Ftoken=[REDACTED]');
+    expect(redactUrl('http://h.test/a?&token&token=&=x&&Token=1&', new Set(['id']))).toBe('http://h.test/a?&token&token=[REDACTED]&=x&&Token=[REDACTED]&');
+    expect(redactUrl('http://h.test/a?id=7&q=id', new Set(['id']))).toBe('http://h.test/a?id=[REDACTED]&q=id');
+    expect(redactUrl('http://h.test/a?q=1')).toBe('http://h.test/a?q=1');
+  });
+
+  it('redacts a query the same as splitting it on & and = would (any parameter list)', () => {
+    const names = new Set(['sig']);
+    // The plain model of the rule: each name=value part whose (decoded) name is sensitive keeps its name, loses its value.
+    const model = (url: string) => {
+      const q = url.indexOf('?');
+      if (q < 0) return url;
+      const parts = url.slice(q + 1).split('&').map((p) => {
+        const eq = p.indexOf('=');
+        let name = eq < 0 ? p : p.slice(0, eq);
+        try {
+          name = decodeURIComponent(name);
+        } catch {}
+        return eq >= 0 && ['token', 'api_key', 'sig'].includes(name.toLowerCase()) ? `${p.slice(0, eq)}=[REDACTED]` : p;
+      });
+      return `${url.slice(0, q)}?${parts.join('&')}`;
+    };
+    const part = fc.oneof(fc.constantFrom('token', 'TOKEN', 'api%5Fkey', 'sig', 'q', '', '%E0%A4%A', 'a=b'), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(part, fc.option(part, { nil: undefined })), { maxLength: 6 }), (pairs) => {
+        const query = pairs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join('&');
+        const url = `http://h.test/p?${query}`;
+        expect(redactUrl(url, names)).toBe(model(url));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -14,7 +14,7 @@ import type { JsonSchema } from '../model/action.js';
 
 /** True: the interpreter accepts the value too. False: not certain (the interpreter decides). */
 export type Accept = (value: unknown) => boolean;
-type Check = (value: unknown, depth: number) => boolean;
+type Check = (value: unknown) => boolean;
 
 /** Keywords the interpreter acts on and this compiler does not: a schema using one is left to the interpreter. */
 const UNSUPPORTED = new Set([
@@ -39,7 +39,15 @@ export function compileAccept(schema: JsonSchema, refs: Record<string, JsonSchem
     if (check === null) return undefined;
     // The interpreter throws on an `undefined`, a function, a symbol or a bigint anywhere it looks, and an anyOf
     // branch may look where the branch that passed did not: only values with none of them anywhere are judged here.
-    return (value) => isPlainJson(value, 0) && check(value, 0);
+    // A schema that refers to itself without descending (A: allOf [A]) would recurse forever: not certain, then.
+    return (value) => {
+      if (!isPlainJson(value, 0)) return false;
+      try {
+        return check(value);
+      } catch {
+        return false;
+      }
+    };
   } catch {
     // A schema shape this compiler did not expect (an `enum` that is not an array…): the interpreter judges it.
     return undefined;
@@ -53,18 +61,15 @@ function compile(schema: unknown, refs: Record<string, JsonSchema>, memo: Map<un
   if (known !== undefined) return known;
   // Recursive schemas (a tree node whose children are nodes) refer to themselves through this slot.
   let compiled: Check | null = null;
-  const self: Check = (v, d) => compiled!(v, d);
+  const self: Check = (v) => compiled!(v);
   memo.set(schema, self);
   compiled = build(schema as Obj, refs, memo);
   memo.set(schema, compiled);
   return compiled;
 }
 
-/**
- * The empty schema: any value the interpreter can take. Every check returns false for `undefined`, functions, NaN and
- * class instances, so those always reach the interpreter (and its JSON view of them), never a "certainly valid".
- */
-const anyJson: Check = (v) => kindOf(v) !== undefined;
+/** The empty schema. Checks only ever see plain JSON values (compileAccept tests that first), all of them valid here. */
+const anyJson: Check = () => true;
 
 function build(s: Obj, refs: Record<string, JsonSchema>, memo: Map<unknown, Check | null>): Check | null {
   for (const k in s) if (UNSUPPORTED.has(k)) return null;
@@ -89,7 +94,7 @@ function build(s: Obj, refs: Record<string, JsonSchema>, memo: Map<unknown, Chec
     if (parts.some((p) => p === null)) return null;
     const ps = parts as Check[];
     // anyOf: one branch certainly valid is enough; a branch this check cannot prove sends the value to the interpreter.
-    add(key === 'allOf' ? (v, d) => ps.every((p) => p(v, d)) : (v, d) => ps.some((p) => p(v, d)));
+    add(key === 'allOf' ? (v) => ps.every((p) => p(v)) : (v) => ps.some((p) => p(v)));
   }
   if (!add(objectCheck(s, refs, memo))) return null;
   if (!add(arrayCheck(s, refs, memo))) return null;
@@ -98,27 +103,17 @@ function build(s: Obj, refs: Record<string, JsonSchema>, memo: Map<unknown, Chec
 
   if (checks.length === 0) return anyJson;
   if (checks.length === 1) return checks[0];
-  return (v, d) => {
-    for (let i = 0; i < checks.length; i++) if (!checks[i](v, d)) return false;
+  return (v) => {
+    for (let i = 0; i < checks.length; i++) if (!checks[i](v)) return false;
     return true;
   };
 }
 
-/** The interpreter's view of a value's type; undefined for what it cannot take (those go to it, and it says why). */
-function kindOf(v: unknown): string | undefined {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return typeof v;
-    case 'number':
-      return Number.isFinite(v) ? 'number' : undefined;
-    case 'object':
-      if (v === null) return 'null';
-      if (Array.isArray(v)) return 'array';
-      return isPlain(v) ? 'object' : undefined;
-    default:
-      return undefined;
-  }
+/** The interpreter's name for a plain JSON value's type. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
 }
 
 function isPlain(v: object): boolean {
@@ -129,14 +124,27 @@ function isPlain(v: object): boolean {
 function typeCheck(type: unknown): Check | null {
   const types = typeof type === 'string' ? [type] : Array.isArray(type) ? type : null;
   if (!types || !types.every((t) => typeof t === 'string')) return null;
+  // The common single types get a direct test; a list is looked up.
+  if (types.length === 1) {
+    switch (types[0]) {
+      case 'string':
+      case 'boolean':
+        return (v) => typeof v === types[0];
+      case 'number':
+        return (v) => typeof v === 'number';
+      case 'integer':
+        return (v) => Number.isInteger(v);
+      case 'object':
+        return (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+      case 'array':
+        return (v) => Array.isArray(v);
+      case 'null':
+        return (v) => v === null;
+    }
+  }
   const set = new Set(types as string[]);
   const integer = set.has('integer') && !set.has('number');
-  return (v) => {
-    const k = kindOf(v);
-    if (k === undefined) return false;
-    if (set.has(k)) return true;
-    return integer && k === 'number' && Number.isInteger(v);
-  };
+  return (v) => set.has(kindOf(v)) || (integer && Number.isInteger(v));
 }
 
 /** const / enum for scalar values; an object or array compared against them is left to the interpreter. */
@@ -174,23 +182,22 @@ function objectCheck(s: Obj, refs: Record<string, JsonSchema>, memo: Map<unknown
   const req = (required ?? []) as string[];
   const min = minProperties as number | undefined;
   const max = maxProperties as number | undefined;
-  return (v, d) => {
+  return (v) => {
     // Constraints on objects say nothing about other types; the type keyword (if any) decides those.
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return kindOf(v) !== undefined;
-    if (!isPlain(v) || d >= MAX_DEPTH) return false;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return true;
     const o = v as Obj;
     // An `undefined` member counts as absent (the validator's JSON view drops it), so it never satisfies `required`.
     for (let i = 0; i < req.length; i++) if (o[req[i]] === undefined || !Object.hasOwn(o, req[i])) return false;
     for (let i = 0; i < names.length; i++) {
       if (!Object.hasOwn(o, names[i])) continue;
-      if (!checks[i](o[names[i]], d + 1)) return false;
+      if (!checks[i](o[names[i]])) return false;
     }
     // for…in, as the interpreter iterates for additionalProperties; Object.keys, as it counts for min/maxProperties.
     if (closed || extra !== undefined) {
       for (const k in o) {
         if (known.has(k)) continue;
         if (closed) return false;
-        if (!extra!(o[k], d + 1)) return false;
+        if (!extra!(o[k])) return false;
       }
     }
     if (min !== undefined || max !== undefined) {
@@ -213,11 +220,10 @@ function arrayCheck(s: Obj, refs: Record<string, JsonSchema>, memo: Map<unknown,
   if (each === null) return null;
   const min = minItems as number | undefined;
   const max = maxItems as number | undefined;
-  return (v, d) => {
-    if (!Array.isArray(v)) return kindOf(v) !== undefined;
-    if (d >= MAX_DEPTH) return false;
+  return (v) => {
+    if (!Array.isArray(v)) return true;
     if ((min !== undefined && v.length < min) || (max !== undefined && v.length > max)) return false;
-    if (each !== undefined) for (let i = 0; i < v.length; i++) if (!each(v[i], d + 1)) return false;
+    if (each !== undefined) for (let i = 0; i < v.length; i++) if (!each(v[i])) return false;
     return true;
   };
 }
@@ -231,8 +237,7 @@ function numberCheck(s: Obj): Check | null | undefined {
   const xlo = exclusiveMinimum as number | undefined;
   const xhi = exclusiveMaximum as number | undefined;
   return (v) => {
-    if (typeof v !== 'number') return kindOf(v) !== undefined;
-    if (!Number.isFinite(v)) return false;
+    if (typeof v !== 'number') return true;
     return !((lo !== undefined && v < lo) || (hi !== undefined && v > hi) || (xlo !== undefined && v <= xlo) || (xhi !== undefined && v >= xhi));
   };
 }
@@ -249,7 +254,7 @@ function stringCheck(s: Obj): Check | null | undefined {
   const min = minLength as number | undefined;
   const max = maxLength as number | undefined;
   return (v) => {
-    if (typeof v !== 'string') return kindOf(v) !== undefined;
+    if (typeof v !== 'string') return true;
     if (min !== undefined || max !== undefined) {
       // Lengths count code points, as the interpreter does (a surrogate pair is one character).
       const n = v.length <= 1 ? v.length : ucs2length(v);

@@ -78,8 +78,9 @@ function storable(headers: Record<string, string | string[]>): Record<string, st
   return out;
 }
 
-async function bytesOf(body: Uint8Array | Readable): Promise<Uint8Array> {
+async function bytesOf(body: Uint8Array | string | Readable): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return Buffer.from(body);
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks);

@@ -77,7 +77,8 @@ export interface OutgoingRequest {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[]>;
-  body: Uint8Array | import('node:stream').Readable;
+  /** Bytes; UTF-8 text already decoded (JSON and text types: send.ts); or the stream of `execute()`. */
+  body: Uint8Array | string | import('node:stream').Readable;
 }
 
 export interface RunResult {

@@ -27,22 +27,42 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
  *
  * @example decodeBody('application/json; charset=utf-8', Buffer.from('{"a":1}')) // { a: 1 }
  */
-export function decodeBody(contentType: string | undefined, bytes: Uint8Array | Buffer): unknown {
-  if (bytes.byteLength === 0) return null;
-  if (contentType === undefined || contentType === '') return asBuffer(bytes);
+export function decodeBody(contentType: string | undefined, body: Uint8Array | Buffer | string): unknown {
+  // A string is a body already read as UTF-8 text (send.ts, for the types textEncoding() names), BOM dropped.
+  if (typeof body === 'string') {
+    if (body.length === 0) return null;
+    return contentType !== undefined && mediaKind(contentType) === 'json' ? parseJson(body) : body;
+  }
+  if (body.byteLength === 0) return null;
+  if (contentType === undefined || contentType === '') return asBuffer(body);
   const kind = mediaKind(contentType);
-  if (kind === 'json') {
-    const text = decodeText(contentType, bytes);
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
+  if (kind === 'json') return parseJson(decodeText(contentType, body));
+  if (isTextual(contentType, kind)) return decodeText(contentType, body);
+  return asBuffer(body);
+}
+
+/**
+ * Whether decodeBody turns this type into UTF-8 text (a JSON value or a string): then the body can be read as text
+ * straight from the socket's chunks (undici's text(): no copy into a fresh ArrayBuffer, as bytes() makes).
+ */
+export function isUtf8Text(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType === '') return false;
+  const kind = mediaKind(contentType);
+  if (kind !== 'json' && !isTextual(contentType, kind)) return false;
+  const charset = CHARSET.exec(contentType)?.[1]?.toLowerCase();
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+function isTextual(contentType: string, kind: string): boolean {
+  return kind === 'text' || kind === 'xml' || kind === 'form' || TEXTUAL_APPLICATION_TYPES.has(essence(contentType));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  if (kind === 'text' || kind === 'xml' || kind === 'form' || TEXTUAL_APPLICATION_TYPES.has(essence(contentType))) {
-    return decodeText(contentType, bytes);
-  }
-  return asBuffer(bytes);
 }
 
 function decodeText(contentType: string, bytes: Uint8Array): string {

@@ -15,7 +15,7 @@ export function decode(ctx: RunContext, next: () => Promise<void>): Promise<void
       return;
     }
     // A streamed error answer is read whole: the error carries the decoded body like any other.
-    if (!(res.body instanceof Uint8Array)) return readAll(res.body).then((bytes) => finish(ctx, { ...res, body: bytes }, ok));
+    if (typeof res.body !== 'string' && !(res.body instanceof Uint8Array)) return readAll(res.body).then((bytes) => finish(ctx, { ...res, body: bytes }, ok));
     finish(ctx, res, ok);
   });
 }
@@ -33,7 +33,7 @@ async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 }
 
 export function decodeResponse(res: UpstreamResponse): unknown {
-  if (!(res.body instanceof Uint8Array)) return res.body;
+  if (typeof res.body !== 'string' && !(res.body instanceof Uint8Array)) return res.body;
   const ct = res.headers['content-type'];
   return decodeBody(Array.isArray(ct) ? ct[0] : ct, res.body);
 }

@@ -93,6 +93,6 @@ function outcomeOf(err: unknown): AttemptOutcome | undefined {
 /** A streamed answer that will be retried must release its connection. */
 function discardBody(ctx: RunContext): void {
   const body = ctx.response?.body;
-  if (body && !(body instanceof Uint8Array)) body.destroy();
+  if (body && typeof body !== 'string' && !(body instanceof Uint8Array)) body.destroy();
   ctx.response = undefined;
 }

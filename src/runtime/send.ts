@@ -4,6 +4,7 @@ import { DuctapeError } from '../errors.js';
 import { DEFAULTS, resolveTimeouts } from '../options.js';
 import { AttemptSignal } from './attempt-signal.js';
 import type { RunContext } from './context.js';
+import { isUtf8Text } from './decode-body.js';
 import { forDispatcher } from './encode/index.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError, neverReachedServer, type AttemptOutcome } from './retry-policy.js';
@@ -32,8 +33,8 @@ export async function send(ctx: RunContext): Promise<void> {
     phase = 'body';
     // A streamed body belongs to the caller once headers are in; only the idle (bodyTimeout) bound stays.
     if (ctx.run.stream) signal.clear();
-    // bytes(): undici's one copy of the chunks, without the ArrayBuffer detour.
-    const body = ctx.run.stream ? res.body : await res.body.bytes();
+    // JSON and UTF-8 text are read as text, decoded straight from the socket's chunks; anything else as bytes.
+    const body = ctx.run.stream ? res.body : isUtf8Text(contentTypeOf(res.headers)) ? await res.body.text() : await res.body.bytes();
     ctx.response = { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
   } catch (err) {
     if (err instanceof DuctapeError) throw err;
@@ -68,4 +69,9 @@ export function attemptOutcome(
   const e = err as { code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? 'UNKNOWN';
   return { outcome: { kind: 'network', code, reachedServer: !neverReachedServer(code) } };
+}
+
+function contentTypeOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const ct = headers['content-type'];
+  return Array.isArray(ct) ? ct[0] : ct;
 }

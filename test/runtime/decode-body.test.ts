@@ -1,6 +1,6 @@
 // Response decoding: parsed JSON, strings for text, bytes for everything else, null for empty bodies.
 import { describe, expect, it } from 'vitest';
-import { decodeBody } from '../../src/runtime/decode-body.js';
+import { decodeBody, isUtf8Text } from '../../src/runtime/decode-body.js';
 
 const bytes = (text: string) => Buffer.from(text);
 
@@ -48,6 +48,27 @@ describe('decodeBody', () => {
   it('returns null for an empty body of any type', () => {
     for (const type of ['application/json', 'text/plain', 'image/png', undefined]) {
       expect(decodeBody(type, new Uint8Array(0))).toBeNull();
+    }
+  });
+
+  it('reads JSON and UTF-8 text types as text, and anything else (other charsets, binary) as bytes', () => {
+    for (const t of ['application/json', 'application/problem+json; charset=UTF-8', 'text/plain', 'text/html; charset="utf8"', 'application/xml', 'application/x-ndjson']) {
+      expect(isUtf8Text(t), t).toBe(true);
+    }
+    for (const t of [undefined, '', 'image/png', 'application/octet-stream', 'text/plain; charset=ISO-8859-1', 'application/json; charset=utf-16le']) {
+      expect(isUtf8Text(t), String(t)).toBe(false);
+    }
+  });
+
+  it('decodes a body already read as text the same as its bytes', () => {
+    for (const [type, text] of [
+      ['application/json', '{"id":"cus_1","n":[1,2]}'],
+      ['application/json', '<html>Bad Gateway</html>'],
+      ['text/plain', 'hello é'],
+      ['application/xml', '<a/>'],
+      ['application/json', ''],
+    ] as const) {
+      expect(decodeBody(type, text)).toEqual(decodeBody(type, bytes(text)));
     }
   });
 });

@@ -21,7 +21,7 @@ export interface StartPrismOptions {
   /** A CommonJS module loaded into Prism's node process with --require (the judge's patches). */
   preload?: string;
   /** The judge proxy's rewrite of a request URL (base path removed) before Prism sees it (judge corrections). */
-  route?: (url: string, headers: IncomingHttpHeaders) => string;
+  route?: (url: string, headers: IncomingHttpHeaders, request: { method: string; body: Buffer }) => string;
   /** How long to wait for Prism to listen. @default 120_000 ms */
   readyTimeoutMs?: number;
 }
@@ -131,7 +131,7 @@ export async function startJudge(spec: string, basePath: string, opts: StartPris
       return;
     }
     const plain = rest === '' || rest.startsWith('?') ? '/' + rest : rest;
-    const forward = opts.route ? opts.route(plain, req.headers) : plain;
+    const forward = opts.route ? opts.route(plain, req.headers, { method: req.method!, body }) : plain;
     const headers = { ...req.headers, host: `127.0.0.1:${prism.port}` };
     const upstream = httpRequest({ host: '127.0.0.1', port: prism.port, method: req.method, path: forward, headers }, async (answer) => {
       const out: Buffer[] = [];

@@ -13,7 +13,19 @@ import type { ImportedApp } from '../../src/importers/types.js';
 import { newClient } from '../helpers/client.js';
 import { startJudge, type JudgedRequest } from '../helpers/prism.js';
 import { basePathOf, connectApp, judgeAction } from './conformance.js';
-import { fragmentPathKeys, fragmentRoutes, idRefsAsPointers, readSpec, refSiblingsAsAllOf, responsesAsStatusCodes, routeFragment, writeJudgeSpec } from './judge/spec-copy.js';
+import {
+  byteBodiesAsBinary,
+  fragmentPathKeys,
+  fragmentRoutes,
+  framingHeadersDropped,
+  idRefsAsPointers,
+  readSpec,
+  refSiblingsAsAllOf,
+  refSiblingsIgnored,
+  responsesAsStatusCodes,
+  routeFragment,
+  writeJudgeSpec,
+} from './judge/spec-copy.js';
 import { canCredential } from './inputs.js';
 import { PRISM_PATCH } from './specs.js';
 
@@ -22,7 +34,7 @@ export const CORPUS_DIR = join(dirname(createRequire(import.meta.url).resolve('o
  * The judge's copy of a corpus spec: only requests are judged, so responses are reduced to status codes (Prism then
  * loads large specs in a second and never fails to mock an answer), plus the 3.1 ref corrections (README.md).
  */
-const CORPUS_CORRECTIONS = [responsesAsStatusCodes, idRefsAsPointers, refSiblingsAsAllOf, fragmentPathKeys];
+const CORPUS_CORRECTIONS = [responsesAsStatusCodes, idRefsAsPointers, refSiblingsAsAllOf, refSiblingsIgnored, framingHeadersDropped, byteBodiesAsBinary, fragmentPathKeys];
 
 export interface OperationFailure {
   spec: string;
@@ -173,7 +185,7 @@ export async function sweepSpec(file: string, recorder?: Recorder): Promise<Spec
       const env = imported.envs[0];
       try {
         const routes = fragmentRoutes(readSpec(file));
-        const route = routes.length ? (url: string, headers: Record<string, string | string[] | undefined>) => routeFragment(routes, url, headers) : undefined;
+        const route = routes.length ? (url: string, headers: Record<string, string | string[] | undefined>, request: { method: string; body: Buffer }) => routeFragment(routes, url, headers, request) : undefined;
         judge = await startJudge(copy.path, basePathOf(env?.base_url ?? '/', { ...env?.variables }), { preload: PRISM_PATCH, readyTimeoutMs: 120_000, route });
       } catch (err) {
         r.judgeFailure = (err as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300);

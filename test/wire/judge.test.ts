@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJudge, type Judge, type StartPrismOptions } from '../helpers/prism.js';
 import {
+  byteBodiesAsBinary,
   fragmentPathKeys,
   fragmentRoutes,
+  framingHeadersDropped,
   idRefsAsPointers,
   postmanDropDisabled,
   postmanRawJson,
   postmanVariableSegments,
   refSiblingsAsAllOf,
+  refSiblingsIgnored,
   readSpec,
   responsesAsStatusCodes,
   routeFragment,
@@ -417,5 +420,137 @@ describe('operations that declare no success response (the verdict on Prism\'s m
     expect((await send(judge, 'DELETE', '/things/7?owner=me', { declared: ['400', '404'] })).accepted).toBe(false); // no route: 404
     expect((await send(judge, 'GET', '/ok', { declared: ['200', '404'] })).status).toBe(200);
     expect(verdictOf({ ...judge.requests[judge.requests.length - 1], status: 404 }, ['200', '404'])).not.toBe(true);
+  });
+});
+
+describe('$ref siblings in OpenAPI 3.0 are ignored, as the specification says', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const file = writeSpec('ref-siblings-30.json', {
+      openapi: '3.0.0',
+      info: { title: 'ref siblings', version: '1' },
+      paths: {
+        '/email': { post: { requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Email', type: 'string' } } } }, responses: { '204': { description: 'ok' } } } },
+        '/tracks': { post: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Track', required: ['track[title]'] } } } }, responses: { '201': { description: 'ok' } } } },
+      },
+      components: {
+        schemas: {
+          Email: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
+          Track: { type: 'object', properties: { 'track[title]': { type: 'string' }, 'track[genre]': { type: 'string' } } },
+        },
+      },
+    });
+    judge = await judgeOf(file, '', [refSiblingsIgnored]);
+  });
+  afterAll(() => judge.stop());
+  const json = (path: string, body: object) => send(judge, 'POST', path, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('accepts the referenced object where a sibling said string, and no field a sibling required', async () => {
+    expect(await json('/email', { email: 'a@b.test' })).toMatchObject({ accepted: true, violations: [] });
+    expect(await json('/tracks', { 'track[genre]': 'pop' })).toMatchObject({ accepted: true, violations: [] });
+  });
+
+  it('still checks the referenced schema', async () => {
+    expect((await json('/email', { mail: 'a@b.test' })).accepted).toBe(false); // Email requires email
+    expect((await json('/tracks', { 'track[genre]': 7 })).accepted).toBe(false);
+  });
+});
+
+describe('framing headers declared as parameters, and bodies of bytes', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const stream = { content: { 'application/octet-stream': { schema: { type: 'object', format: 'file' } } }, required: true };
+    const file = writeSpec('bytes.json', {
+      openapi: '3.0.0',
+      info: { title: 'bytes', version: '1' },
+      paths: {
+        '/files/{path}': {
+          post: {
+            parameters: [
+              { name: 'path', in: 'path', required: true, schema: { type: 'string' } },
+              { name: 'op', in: 'query', required: true, schema: { type: 'string', enum: ['APPEND'] } },
+              { $ref: '#/components/parameters/TransferEncoding' },
+            ],
+            requestBody: { $ref: '#/components/requestBodies/Stream' },
+            responses: { '200': { description: 'ok' } },
+          },
+          put: { parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }], requestBody: stream, responses: { '201': { description: 'ok' } } },
+        },
+      },
+      components: {
+        parameters: { TransferEncoding: { name: 'Transfer-Encoding', in: 'header', required: true, schema: { type: 'string', enum: ['chunked'] } } },
+        requestBodies: { Stream: stream },
+      },
+    });
+    judge = await judgeOf(file, '', [framingHeadersDropped, byteBodiesAsBinary]);
+  });
+  afterAll(() => judge.stop());
+  const bytes = { 'content-type': 'application/octet-stream' };
+
+  it('accepts bytes sent with Content-Length, whatever object schema the spec gave them', async () => {
+    expect(await send(judge, 'POST', '/files/a.txt?op=APPEND', { headers: bytes, body: 'some bytes' })).toMatchObject({ accepted: true, violations: [] });
+    expect(await send(judge, 'PUT', '/files/a.txt', { headers: bytes, body: '\u0000\u0001' })).toMatchObject({ accepted: true, violations: [] });
+  });
+
+  it('still checks the other parameters and the media type', async () => {
+    expect((await send(judge, 'POST', '/files/a.txt?op=CREATE', { headers: bytes, body: 'x' })).accepted).toBe(false);
+    expect((await send(judge, 'PUT', '/files/a.txt', { headers: { 'content-type': 'application/json' }, body: '{}' })).accepted).toBe(false);
+  });
+});
+
+describe('overloads told apart by a label fragment (Azure #overload=stream)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const body = (schema: object, type = 'application/json') => ({ required: true, content: { [type]: { schema } } });
+    const ok = { '200': { description: 'ok' } };
+    const file = writeSpec('overloads.json', {
+      openapi: '3.0.0',
+      info: { title: 'overloads', version: '1' },
+      paths: {
+        '/detect': { post: { requestBody: body({ type: 'object', required: ['url'], properties: { url: { type: 'string' } } }), responses: ok } },
+        '/detect#overload=stream': { post: { parameters: [{ name: 'returnFaceId', in: 'query', schema: { type: 'boolean' } }], requestBody: body({ type: 'string', format: 'binary' }, 'application/octet-stream'), responses: ok } },
+        '/verify': { post: { requestBody: body({ type: 'object', required: ['faceId1', 'faceId2'], properties: { faceId1: { type: 'string' }, faceId2: { type: 'string' } } }), responses: ok } },
+        '/verify#overload=person': { post: { requestBody: body({ allOf: [{ type: 'object', required: ['faceId'], properties: { faceId: { type: 'string' } } }, { required: ['personId'], properties: { personId: { type: 'string', format: 'uuid' } } }] }), responses: ok } },
+      },
+    });
+    const routes = fragmentRoutes(readSpec(file));
+    judge = await judgeOf(file, '', [fragmentPathKeys], (url, headers, request) => routeFragment(routes, url, headers as Record<string, string>, request));
+  });
+  afterAll(() => judge.stop());
+  const json = (path: string, body: object) => send(judge, 'POST', path, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const uuid = '123e4567-e89b-12d3-a456-426614174000';
+
+  it('judges a request by the overload its body belongs to: media type, else the keys its JSON holds', async () => {
+    expect(await send(judge, 'POST', '/detect?returnFaceId=true', { headers: { 'content-type': 'application/octet-stream' }, body: 'jpeg' })).toMatchObject({ accepted: true });
+    expect(await json('/detect', { url: 'https://a.test/face.jpg' })).toMatchObject({ accepted: true });
+    expect(await json('/verify', { faceId1: 'a', faceId2: 'b' })).toMatchObject({ accepted: true });
+    expect(await json('/verify', { faceId: 'a', personId: uuid })).toMatchObject({ accepted: true });
+  });
+
+  it('still rejects a body that fits no overload, or breaks the one it fits', async () => {
+    expect((await json('/detect', {})).accepted).toBe(false);
+    expect((await send(judge, 'POST', '/detect?returnFaceId=maybe', { headers: { 'content-type': 'application/octet-stream' }, body: 'jpeg' })).accepted).toBe(false);
+    expect((await json('/verify', { faceId: 'a' })).accepted).toBe(false);
+    expect((await json('/verify', { faceId: 'a', personId: 'not-a-uuid' })).accepted).toBe(false);
+  });
+});
+
+describe('path templates match whole segments (Google custom methods)', () => {
+  let judge: Judge;
+  beforeAll(async () => {
+    const op = (param: string) => ({ post: { parameters: [{ name: param, in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } } });
+    const file = writeSpec('custom-methods.json', {
+      openapi: '3.0.0',
+      info: { title: 'custom methods', version: '1' },
+      paths: { '/v1/{name}:subscribe': op('name'), '/v1/{auctionPackage}:subscribeClients': op('auctionPackage') },
+    });
+    judge = await judgeOf(file, '');
+  });
+  afterAll(() => judge.stop());
+
+  it('routes each custom method to its own operation, and an unknown one nowhere', async () => {
+    expect(await send(judge, 'POST', '/v1/abc:subscribeClients')).toMatchObject({ status: 200, accepted: true });
+    expect(await send(judge, 'POST', '/v1/abc:subscribe')).toMatchObject({ status: 200, accepted: true });
+    expect((await send(judge, 'POST', '/v1/abc:subscribeAll')).status).toBe(404);
   });
 });

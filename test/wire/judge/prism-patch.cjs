@@ -230,6 +230,38 @@ for (const table of [deserializers.header, deserializers.path]) {
   table.simple = (name, parameters, schema, explode) => (parameters[name] === undefined ? undefined : simple(name, parameters, schema, explode));
 }
 
+// ---- Path templates match whole segments -------------------------------------------------------------------------
+
+// Prism matches a templated segment with an unanchored regex, so `{name}:subscribe` matches the request segment
+// `abc:subscribeClients` (Google's custom methods: `/v1/{name}:subscribe` beside `/v1/{auctionPackage}:subscribeClients`)
+// and may route the request to the wrong operation, which then misses its own path parameter. A template segment
+// must match the whole request segment, as its URI template means.
+const matchPathModule = require(path.join(prismHttp, 'dist/router/matchPath.js'));
+const { MatchType } = require(path.join(prismHttp, 'dist/router/types.js'));
+const matchPath = matchPathModule.matchPath;
+if (typeof matchPath !== 'function' || !MatchType || !MatchType.NOMATCH) throw new Error('prism-patch: router matchPath changed shape');
+const decodeSegment = (s) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+function wholeSegments(requestPath, operationPath) {
+  const want = operationPath.split('/').slice(1);
+  const got = requestPath.split('/').slice(1).map(decodeSegment);
+  return want.every((seg, i) => {
+    if (!/{(.+)}/.test(seg)) return true;
+    const pattern = seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\{[^\\]+\\\}/g, '(.*)');
+    return new RegExp(`^${pattern}$`).test(got[i] ?? '');
+  });
+}
+matchPathModule.matchPath = (requestPath, operationPath) => {
+  const result = matchPath(requestPath, operationPath);
+  if (result._tag === 'Right' && result.right === MatchType.TEMPLATED && !wholeSegments(requestPath, operationPath)) return { _tag: 'Right', right: MatchType.NOMATCH };
+  return result;
+};
+
 // ---- Postman collections: query and header params are what a request may carry, not what it must -------------------
 
 const postman = require(require.resolve('@stoplight/http-spec/postman/operation', { paths: [prismHttp] }));
@@ -241,4 +273,4 @@ postman.transformPostmanCollectionOperations = (document) =>
     return op;
   });
 
-module.exports = { bodyFixes, deserializeDeepObject, splitForm, multipartFields, bracketPath };
+module.exports = { bodyFixes, deserializeDeepObject, splitForm, multipartFields, bracketPath, wholeSegments };

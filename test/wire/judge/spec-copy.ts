@@ -47,6 +47,26 @@ function operations(doc: Json): Json[] {
   return out;
 }
 
+/** Follows local `$ref`s (`#/components/...`) to the object they name; undefined when one leads nowhere. */
+function deref(doc: Json, node: unknown): Json | undefined {
+  let n = node;
+  for (let hops = 0; hops < 20 && n && typeof n === 'object' && typeof (n as Json).$ref === 'string'; hops++) {
+    const ref = (n as Json).$ref as string;
+    if (!ref.startsWith('#/')) return undefined;
+    n = ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((at, token) => (at && typeof at === 'object' ? (at as Json)[pointerToken(token)] : undefined), doc);
+  }
+  return n && typeof n === 'object' ? (n as Json) : undefined;
+}
+
+/** The media types of an operation's request body, each with its schema (refs followed). */
+function bodyMedia(doc: Json, op: Json | undefined): Map<string, Json | undefined> {
+  const content = (deref(doc, op?.requestBody)?.content ?? {}) as Record<string, Json>;
+  return new Map(Object.entries(content).map(([type, media]) => [type.toLowerCase(), deref(doc, media?.schema)]));
+}
+
 /**
  * Prism dereferences the whole document before serving, and Stripe's `$ref` graph expands to ~10^10 nodes, so it
  * never listens. Responses are reduced to their status codes and descriptions, and the named schemas that only
@@ -120,7 +140,7 @@ export const idRefsAsPointers: SpecCorrection = {
 };
 
 /**
- * AWS specs tell operations on one path apart by a fragment in the path key (`/#Action=ListUsers`,
+ * AWS (and Azure) specs tell operations on one path apart by a fragment in the path key (`/#Action=ListUsers`,
  * `/tags/{arn}#tagKeys`, `/#X-Amz-Target=Svc.Op`): the request goes to the path before `#`, and the fragment names the
  * query parameters or headers (and values) that pick the operation. Prism routes on the whole key, so no request ever matches (404), and several
  * operations of one method on one path could not be told apart anyway. The copy renames each such key to the path plus
@@ -144,12 +164,44 @@ export interface FragmentRoute {
   path: RegExp;
   /** The segment the copy appended to that key. */
   suffix: string;
-  /** Query parameters the fragment names: each must be present (with that value when one is given). */
+  /** Query parameters or headers the fragment names: each must be present (with that value when one is given). */
   needs: [string, string | undefined][];
+  /**
+   * A fragment that names no parameter of its operations is only a label (Azure's `/detect#overload=stream` beside
+   * `/detect`): the request is told apart by its body, per method, as the API does: its media type, else the
+   * top-level properties its JSON holds. `plain` is the operation of the same method on the path without fragment.
+   */
+  overload?: Record<string, { fits: BodyFit; plain?: BodyFit }>;
+}
+
+/** What a request body must be to belong to an operation: one of its media types, and its JSON's required keys. */
+interface BodyFit {
+  media: string[];
+  required: string[];
+}
+
+function bodyFit(doc: Json, op: Json | undefined): BodyFit {
+  const media = bodyMedia(doc, op);
+  const json = [...media.keys()].find((t) => /[/+]json$/.test(t));
+  const schema = json ? media.get(json) : undefined;
+  const required = new Set<string>();
+  for (const part of [schema, ...((schema?.allOf as unknown[] | undefined) ?? []).map((x) => deref(doc, x))]) {
+    for (const k of (part?.required as unknown[] | undefined) ?? []) if (typeof k === 'string') required.add(k);
+  }
+  return { media: [...media.keys()], required: [...required] };
+}
+
+/** Names of the parameters declared on a path item and its operations, lower-cased. */
+function declaredParameters(doc: Json, item: Json): Set<string> {
+  const lists = [item.parameters, ...HTTP_METHODS.map((m) => (item[m] as Json | undefined)?.parameters)];
+  const names = new Set<string>();
+  for (const list of lists) if (Array.isArray(list)) for (const p of list) names.add(String(deref(doc, p)?.name ?? '').toLowerCase());
+  return names;
 }
 
 export function fragmentRoutes(doc: Json): FragmentRoute[] {
-  const keys = Object.keys((doc.paths ?? {}) as Json).filter((k) => k.includes('#'));
+  const paths = (doc.paths ?? {}) as Record<string, Json>;
+  const keys = Object.keys(paths).filter((k) => k.includes('#'));
   return keys.map((key, i) => {
     const [path, fragment] = [key.slice(0, key.indexOf('#')), key.slice(key.indexOf('#') + 1)];
     const pattern = path.replace(/\/$/, '').split(/\{[^{}]+\}/).map((lit) => lit.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+');
@@ -157,15 +209,48 @@ export function fragmentRoutes(doc: Json): FragmentRoute[] {
       const eq = p.indexOf('=');
       return eq < 0 ? [decodeURIComponent(p), undefined] : [decodeURIComponent(p.slice(0, eq)), decodeURIComponent(p.slice(eq + 1))];
     });
-    return { path: new RegExp(`^${pattern}/?$`), suffix: `/__fragment${i}`, needs };
+    const route: FragmentRoute = { path: new RegExp(`^${pattern}/?$`), suffix: `/__fragment${i}`, needs };
+    const item = paths[key] ?? {};
+    const declared = declaredParameters(doc, item);
+    if (needs.length && needs.every(([name]) => !declared.has(name.toLowerCase()))) {
+      route.needs = [];
+      route.overload = {};
+      for (const m of HTTP_METHODS) {
+        if (!item[m]) continue;
+        const plain = (paths[path] as Json | undefined)?.[m] as Json | undefined;
+        route.overload[m] = { fits: bodyFit(doc, item[m] as Json), plain: plain ? bodyFit(doc, plain) : undefined };
+      }
+    }
+    return route;
   });
+}
+
+/** Whether a request body (its Content-Type and bytes) belongs to an operation. */
+function fitsBody(fit: BodyFit, contentType: string | undefined, body: Buffer): boolean {
+  if (fit.media.length === 0) return body.length === 0;
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (!fit.media.some((m) => m === type || m === '*/*' || (m.endsWith('/*') && type.startsWith(m.slice(0, -1))))) return false;
+  if (!/[/+]json$/.test(type) || fit.required.length === 0) return true;
+  try {
+    const value = JSON.parse(body.toString('utf8')) as unknown;
+    return !!value && typeof value === 'object' && fit.required.every((k) => Object.hasOwn(value, k));
+  } catch {
+    return false;
+  }
 }
 
 /**
  * The URL Prism must see for `url` (path and query, base path removed): the most specific fragment key it satisfies.
- * A fragment names query parameters (`#Action=ListUsers`) or, for AWS JSON APIs, a header (`#X-Amz-Target=Svc.Op`).
+ * A fragment names query parameters (`#Action=ListUsers`) or, for AWS JSON APIs, a header (`#X-Amz-Target=Svc.Op`);
+ * a label fragment (`#overload=stream`) is chosen by the request's body when it fits that operation and not the
+ * plain path's.
  */
-export function routeFragment(routes: FragmentRoute[], url: string, headers: Record<string, string | string[] | undefined> = {}): string {
+export function routeFragment(
+  routes: FragmentRoute[],
+  url: string,
+  headers: Record<string, string | string[] | undefined> = {},
+  request: { method: string; body: Buffer } = { method: 'GET', body: Buffer.alloc(0) },
+): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
@@ -174,10 +259,18 @@ export function routeFragment(routes: FragmentRoute[], url: string, headers: Rec
     const values = [...query.getAll(name), ...(header === undefined ? [] : Array.isArray(header) ? header : [header])];
     return values.length > 0 && (value === undefined || values.includes(value));
   };
+  const contentType = headers['content-type'];
+  const ct = Array.isArray(contentType) ? contentType[0] : contentType;
+  const satisfies = (r: FragmentRoute) => {
+    if (!r.overload) return r.needs.every(([name, value]) => has(name, value));
+    const o = r.overload[request.method.toLowerCase()];
+    return !!o && fitsBody(o.fits, ct, request.body) && !(o.plain && fitsBody(o.plain, ct, request.body));
+  };
+  const specificity = (r: FragmentRoute) => (r.overload ? 1 : r.needs.length);
   let best: FragmentRoute | undefined;
   for (const r of routes) {
-    if (!r.path.test(path) || !r.needs.every(([name, value]) => has(name, value))) continue;
-    if (!best || r.needs.length > best.needs.length) best = r;
+    if (!r.path.test(path) || !satisfies(r)) continue;
+    if (!best || specificity(r) > specificity(best)) best = r;
   }
   return best ? path.replace(/\/$/, '') + best.suffix + (q < 0 ? '' : url.slice(q)) : url;
 }
@@ -295,6 +388,103 @@ export const refSiblingsAsAllOf: SpecCorrection = {
     };
     visit(doc.paths);
     visit(doc.components);
+    return changed;
+  },
+};
+
+/**
+ * In OpenAPI 3.0 (and Swagger 2.0) a Reference Object "cannot be extended with additional properties and any
+ * properties added SHALL be ignored". Prism applies them, replacing the referenced schema's own keywords: britbox's
+ * `{ $ref: ItvChangeEmailRequest, type: string }` makes Prism require a JSON string where the referenced object is
+ * what the API takes, and soundcloud's `{ $ref: TrackDataRequest, required: [...] }` requires fields the schema does
+ * not. The copy drops every sibling of a `$ref`, as the specification says to read it (3.1 documents are left to
+ * `ref-siblings-as-allof`, where siblings do apply).
+ */
+export const refSiblingsIgnored: SpecCorrection = {
+  name: 'ref-siblings-ignored',
+  apply(doc) {
+    if (!String(doc.openapi ?? '').startsWith('3.0') && doc.swagger !== '2.0') return false;
+    let changed = false;
+    const visit = (node: unknown) => {
+      if (!node || typeof node !== 'object') return;
+      const obj = node as Json;
+      if (typeof obj.$ref === 'string') {
+        for (const k of Object.keys(obj)) {
+          if (k === '$ref') continue;
+          delete obj[k];
+          changed = true;
+        }
+        return;
+      }
+      for (const v of Object.values(obj)) visit(v);
+    };
+    visit(doc.paths);
+    visit(doc.components);
+    visit(doc.definitions);
+    visit(doc.parameters);
+    return changed;
+  },
+};
+
+/** Headers the HTTP client sets from the body and connection it sends (RFC 9110 §7.6.1, RFC 9112 §6). */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer']);
+
+/**
+ * Some specs declare framing headers as parameters (Azure Data Lake: a required `Transfer-Encoding: chunked` header).
+ * How a message is framed is the HTTP client's choice, not the caller's (a body sent with Content-Length is as valid
+ * as a chunked one), and Ductape leaves such parameters to its HTTP client; Prism requires them as written. The copy
+ * drops header parameters named as framing headers, at path and operation level.
+ */
+export const framingHeadersDropped: SpecCorrection = {
+  name: 'framing-headers-dropped',
+  apply(doc) {
+    let changed = false;
+    const keep = (list: unknown) => {
+      if (!Array.isArray(list)) return list;
+      const kept = list.filter((p) => {
+        const param = deref(doc, p);
+        return !(param?.in === 'header' && FRAMING_HEADERS.has(String(param.name).toLowerCase()));
+      });
+      changed ||= kept.length !== list.length;
+      return kept;
+    };
+    for (const item of Object.values((doc.paths ?? {}) as Record<string, Json>)) {
+      if (!item || typeof item !== 'object') continue;
+      if (item.parameters) item.parameters = keep(item.parameters);
+      for (const m of HTTP_METHODS) if (item[m] && (item[m] as Json).parameters) (item[m] as Json).parameters = keep((item[m] as Json).parameters);
+    }
+    return changed;
+  },
+};
+
+/** A media type whose body is bytes as sent: neither JSON, a form, multipart, text nor XML (nor a wildcard). */
+export function isBytesMedia(type: string): boolean {
+  const t = type.split(';')[0].trim().toLowerCase();
+  if (t.includes('*')) return false;
+  return !(/[/+]json$/.test(t) || t === 'application/x-www-form-urlencoded' || t.startsWith('multipart/') || t.startsWith('text/') || /[/+]xml$/.test(t));
+}
+
+/**
+ * A body of bytes (`application/octet-stream`, `image/png`) is not a JSON value, yet specs converted from Swagger 2
+ * give it `{ type: object, format: file }` (Azure), or the JSON metadata schema of a media upload (Google Storage's
+ * `Object`). Prism reads such a body as text and checks it against that schema: "Request body must be object" for
+ * any bytes. The copy states what a bytes body is (`{ type: string, format: binary }`) wherever its schema is not a
+ * string schema already; the media type itself is still checked (a JSON body there is still refused with 415).
+ */
+export const byteBodiesAsBinary: SpecCorrection = {
+  name: 'byte-bodies-as-binary',
+  apply(doc) {
+    let changed = false;
+    const bodies: unknown[] = [...operations(doc).map((op) => op.requestBody), ...Object.values(((doc.components as Json | undefined)?.requestBodies ?? {}) as Json)];
+    for (const body of bodies) {
+      if (!body || typeof body !== 'object' || typeof (body as Json).$ref === 'string') continue; // a ref: seen in components
+      for (const [type, media] of Object.entries(((body as Json).content ?? {}) as Record<string, Json>)) {
+        if (!isBytesMedia(type) || !media || typeof media !== 'object' || media.schema === undefined) continue;
+        if (deref(doc, media.schema)?.type === 'string') continue;
+        media.schema = { type: 'string', format: 'binary' };
+        changed = true;
+      }
+    }
     return changed;
   },
 };

@@ -39,7 +39,7 @@ async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): 
       headers: req.headers,
       owner: ctx.owner,
     },
-    { secret: keySecret(runtime) },
+    { secret: keySecret(runtime), memo: runtime.state.cacheKeyMemo },
   );
 
   const hit = await runtime.cache.get(key);

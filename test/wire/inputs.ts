@@ -168,7 +168,9 @@ const FORMATS: Record<string, string> = {
 function string(s: Schema): string {
   let v = typeof s.format === 'string' && FORMATS[s.format] ? FORMATS[s.format] : 'abc';
   if (typeof s.pattern === 'string') {
-    const fromPattern = sampleRegex(s.pattern);
+    // An empty match (`[\s\S]*`) is valid but useless where a value must show (a path segment): then one repetition.
+    let fromPattern = sampleRegex(s.pattern);
+    if (fromPattern === '' && Number(s.maxLength ?? 1) > 0) fromPattern = sampleRegex(s.pattern, { atLeastOnce: true }) || fromPattern;
     if (fromPattern !== undefined) v = fromPattern;
   }
   const min = Number(s.minLength ?? 0);
@@ -179,7 +181,7 @@ function string(s: Schema): string {
 }
 
 /** A string matching a simple regex (literals, classes, \d \w, groups with |, quantifiers); undefined if unsure. */
-export function sampleRegex(pattern: string): string | undefined {
+export function sampleRegex(pattern: string, opts: { atLeastOnce?: boolean } = {}): string | undefined {
   let i = 0;
   const src = pattern;
   const atom = (): string | undefined => {
@@ -229,7 +231,7 @@ export function sampleRegex(pattern: string): string | undefined {
       if (a === undefined) return undefined;
       let n = 1;
       const q = src[i];
-      if (q === '*' || q === '?') (n = 0), i++;
+      if (q === '*' || q === '?') (n = opts.atLeastOnce ? 1 : 0), i++;
       else if (q === '+') i++;
       else if (q === '{') {
         const end = src.indexOf('}', i);

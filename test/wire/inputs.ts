@@ -1,6 +1,7 @@
 // Builds a valid `actions.run` input for an imported action from its schemas: examples first, else minimal values.
 import type { ActionDef, JsonSchema, ParamDef } from '../../src/model/action.js';
 import type { AuthSchemeDef } from '../../src/model/app.js';
+import { mediaKind } from '../../src/runtime/encode/media-type.js';
 
 type Schema = Record<string, unknown>;
 type Components = Record<string, JsonSchema>;
@@ -38,7 +39,9 @@ export function buildInput(action: ActionDef, components: Components, opts: Buil
     if (example !== undefined && typeof example !== 'string') input.body = example;
     else if (media?.schema !== undefined) input.body = gen(media.schema, 'body', true);
     else if (body.required || example !== undefined) input.body = example ?? 'text';
-    if (input.body !== undefined && /multipart|octet|image|pdf|zip/.test(body.default)) input.body = withFiles(input.body, media?.schema, components, body.default);
+    // Bytes wherever Ductape's encoder wants bytes (`message/cpim`, `audio/*`, ...), whatever schema the spec gave.
+    const bytes = /multipart|octet|image|pdf|zip/.test(body.default) || mediaKind(body.default) === 'binary';
+    if (input.body !== undefined && bytes) input.body = withFiles(input.body, media?.schema, components, body.default);
   }
   return input;
 }

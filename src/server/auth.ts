@@ -7,8 +7,17 @@ import { hashKey, loadLiveKeys, type KeyInfo } from '../workspace/keys.js';
 /** @default 500 ms: half the 1 s API.md §6 allows, so one slow poll still lands in time. */
 export const KEY_REFRESH_MS = 500;
 
+/** Distinct `Authorization` headers whose key hash is remembered (a client sends the same header on every request). */
+const HASH_MEMO_SIZE = 4096;
+
 export class KeyRing {
   #keys = new Map<string, KeyInfo>();
+  /**
+   * Header → hash of its key. Hashing is most of a check; the hash of a header never changes, so it is remembered
+   * (bounded: emptied when full). What a hash grants is still looked up in #keys every time, so a revoked key is
+   * refused as soon as #keys is refreshed.
+   */
+  #hashes = new Map<string, string | null>();
   #timer?: NodeJS.Timeout;
   #busy?: Promise<void>;
 
@@ -41,8 +50,14 @@ export class KeyRing {
   /** The key an `Authorization: Bearer …` header carries, or UNAUTHORIZED. */
   check(authorization: string | undefined): KeyInfo {
     if (!authorization) throw new DuctapeError('UNAUTHORIZED', 'Send an API key as "Authorization: Bearer <key>". Create one with "ductape keys create".');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const info = m ? this.#keys.get(hashKey(m[1])) : undefined;
+    let hash = this.#hashes.get(authorization);
+    if (hash === undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      hash = m ? hashKey(m[1]) : null;
+      if (this.#hashes.size >= HASH_MEMO_SIZE) this.#hashes.clear();
+      this.#hashes.set(authorization, hash);
+    }
+    const info = hash === null ? undefined : this.#keys.get(hash);
     if (!info) throw new DuctapeError('UNAUTHORIZED', 'Unknown or revoked API key. List keys with "ductape keys list".');
     return info;
   }

@@ -1,7 +1,7 @@
 // Runs `ductape serve`: the hono app on a node HTTP server, keys kept fresh, and SIGTERM draining (API.md §6).
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { serve as listen } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Ductape } from '../client.js';
 import { DEFAULTS } from '../options.js';
 import { createServerApp } from './app.js';
@@ -26,17 +26,17 @@ export async function startServer(ductape: Ductape, opts: ServeOptions): Promise
   const keys = new KeyRing(rt.store, rt.workspace);
   await keys.start();
   let draining = false;
-  const app = createServerApp(ductape, { keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.serveMaxBodyBytes, version: opts.version, isDraining: () => draining });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = listen(
-      {
-        fetch: app.fetch,
-        hostname: opts.host,
-        port: opts.port,
-      },
-      () => resolve(s as Server),
-    ) as Server;
-    s.once('error', reject);
+  const app = createServerApp(ductape, { keys, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.serveMaxBodyBytes, version: opts.version });
+  const listener = getRequestListener(app.fetch, { hostname: opts.host });
+  const server = createServer((req, res) => {
+    // While draining, answers tell clients to close the connection so that no new request starts on it (node closes
+    // it after the answer). Done here rather than as hono middleware, which every request would pass through.
+    if (draining) res.setHeader('connection', 'close');
+    void listener(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => (server.off('error', reject), resolve()));
   });
   // Longer than the idle timeout of common load balancers (60 s): otherwise the server may close a kept-alive
   // connection just as the balancer (or any client) sends the next request on it, which fails that request.
@@ -51,7 +51,7 @@ export async function startServer(ductape: Ductape, opts: ServeOptions): Promise
       draining = true;
       keys.stop();
       const stopped = new Promise<void>((r) => server.close(() => r()));
-      // Responses sent while draining say `Connection: close` (app.ts), so busy connections end after their answer;
+      // Responses sent while draining say `Connection: close` (above), so busy connections end after their answer;
       // idle keep-alive ones are closed now and again while waiting, as in-flight answers finish.
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((r) => (timer = setTimeout(r, DEFAULTS.serveDrainMs)));

@@ -189,6 +189,9 @@ describe('ductape serve', () => {
 
     const unknownRoute = await call('GET', '/v1/nope');
     expect([unknownRoute.status, unknownRoute.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    // Every request but the public ones carries a key, known route or not.
+    const unknownNoKey = await call('GET', '/v1/nope', { key: null });
+    expect([unknownNoKey.status, unknownNoKey.body.error.code]).toEqual([401, 'UNAUTHORIZED']);
   });
 
   it('bounds request bodies', async () => {

@@ -3,17 +3,17 @@ import type { Hono } from 'hono';
 import type { Ductape } from '../../client.js';
 import { DuctapeError, InvalidInputError } from '../../errors.js';
 import { createMcpHttpHandler } from '../../mcp/server.js';
-import type { ServerEnv } from '../app.js';
+import type { KeyOf, ServerEnv } from '../request.js';
 
 /**
  * The product and env come from the run key (an admin key names them with `?product=&env=`; a run key without an env
  * takes `?env=`); `?mode=search`, `?apps=a,b`, `?events=x,y` and `?max_result_bytes=` choose what is offered, as the
  * CLI flags do. One handler per distinct choice, so each catalogue is read once.
  */
-export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape): void {
+export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): void {
   const handlers = new Map<string, ReturnType<typeof createMcpHttpHandler>>();
   app.post('/mcp', async (c) => {
-    const key = c.get('key');
+    const key = keyOf(c);
     const q = c.req.query();
     if (key.role === 'run' && q.product !== undefined && q.product !== key.product) {
       throw new DuctapeError('FORBIDDEN', `This run key is for product "${key.product}", not "${q.product}".`, { key: key.id });

@@ -4,15 +4,16 @@ import type { Ductape } from '../../client.js';
 import { checkInput } from '../../operations/invoke.js';
 import type { Operation } from '../../operations/operation.js';
 import { authorize } from '../auth.js';
-import type { ServerEnv } from '../app.js';
+import type { KeyOf, ServerEnv } from '../request.js';
 import { toWire } from '../errors.js';
 import { bodyInput } from './operations.js';
 
-export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape, maxBodyBytes: number): void {
+export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape, keyOf: KeyOf, maxBodyBytes: number): void {
   app.post('/v1/actions/run', async (c) => {
+    const key = keyOf(c);
     const input = await bodyInput(c, maxBodyBytes);
     checkInput(op, input, 'http');
-    authorize(c.get('key'), op, input);
+    authorize(key, op, input);
     const envelope = await ductape.actions.execute(input as never);
     // JSON has no bytes: a binary body travels as base64 and says so.
     if (envelope.data instanceof Uint8Array) return c.json({ ...envelope, data: toWire(envelope.data), encoding: 'base64' });

@@ -1,9 +1,13 @@
 // `ductape serve`: HTTP throughput against the SDK in process on the same action (c=64), and the cost of a key check.
 import { spawn } from 'node:child_process';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
 import { Agent } from 'undici';
 import Ductape from '../dist/index.js';
 import { Ductape as SourceDuctape } from '../src/index.js';
+import { createServerApp } from '../src/server/app.js';
 import { KeyRing } from '../src/server/auth.js';
 import { concurrent, median, report, startUpstreamProcess, tempStore } from './lib.js';
 
@@ -11,6 +15,7 @@ const BIN = fileURLToPath(new URL('../bin/ductape.js', import.meta.url));
 
 export async function benchServe(): Promise<void> {
   await benchKeyCheck();
+  await benchHandler();
   await benchThroughput();
 }
 
@@ -49,6 +54,61 @@ async function benchKeyCheck(): Promise<void> {
       firstSeen.push((spent * 1000) / (50 * headers.length));
     }
     report('key_check_first_seen_us', median(firstSeen), 'us');
+  } finally {
+    await d.close();
+  }
+}
+
+/**
+ * The server's own CPU per `POST /v1/actions/run`, without sockets or upstream: real IncomingMessage/ServerResponse
+ * objects on a socket that discards what is written, node-server's listener and the hono app (key check, body, schema,
+ * envelope to JSON), with actions.execute answering a canned envelope. Unlike the throughput ratio this hardly moves
+ * with the machine's load. Runs from source (tsx names every function it creates, so the built server is ~10 % below).
+ */
+async function benchHandler(): Promise<void> {
+  const d = new SourceDuctape({ workspace_id: 'bench', private_key: 'bench-private-key', store: ':memory:', revision_poll_ms: 0 });
+  try {
+    await d.products.create({ tag: 'shop', envs: ['prd'] });
+    const { key } = await d.keys.create({ name: 'bench', role: 'run', product: 'shop' });
+    const rt = await d.services.runtime();
+    const keys = new KeyRing(rt.store, rt.workspace);
+    await keys.refresh();
+    const envelope = {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'content-length': '52', date: 'Mon, 07 Dec 2026 12:00:00 GMT', connection: 'keep-alive', 'keep-alive': 'timeout=5' },
+      data: { id: 'item_1', name: 'Widget', qty: 3, updated: true },
+      attempts: 1,
+      cached: false,
+      durationMs: 1.2,
+      request: { method: 'POST', url: 'http://127.0.0.1:1234/v1/items/item_1' },
+    };
+    (d.actions as { execute: unknown }).execute = async () => envelope;
+    const listener = getRequestListener(createServerApp(d, { keys, maxBodyBytes: 32 << 20, version: '0' }).fetch, { hostname: '127.0.0.1' });
+    const body = Buffer.from(JSON.stringify({ env: 'prd', product: 'shop', app: 'api', event: 'update_item', input: { params: { id: 'item_1' }, body: { name: 'Widget', qty: 3 } } }));
+    const headers = { host: '127.0.0.1:8080', authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(body.length) };
+    const rawHeaders = Object.entries(headers).flat();
+    const one = () => {
+      const socket = new Duplex({ read() {}, write: (_c, _e, cb) => cb(), writev: (_c, cb) => cb() });
+      const req = new IncomingMessage(socket as never);
+      Object.assign(req, { method: 'POST', url: '/v1/actions/run', rawHeaders, headers, complete: true });
+      req.push(body);
+      req.push(null);
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      return new Promise<void>((resolve, reject) => {
+        res.on('finish', () => (res.statusCode === 200 ? resolve() : reject(new Error(`answered ${res.statusCode}`))));
+        void listener(req, res);
+      });
+    };
+    await concurrent(one, 20_000, 64);
+    const rounds: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      const cpu = process.cpuUsage();
+      await concurrent(one, 20_000, 64);
+      const used = process.cpuUsage(cpu);
+      rounds.push((used.user + used.system) / 20_000);
+    }
+    report('serve_handler_cpu_us_per_req', median(rounds), 'us');
   } finally {
     await d.close();
   }

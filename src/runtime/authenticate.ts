@@ -1,5 +1,6 @@
 // Stage: applies the connection's credentials; OAuth2 tokens and logins are fetched one at a time per credential,
 // and a 401 on a token or login credential refreshes it once and retries once.
+import type { Next } from './pipeline.js';
 import { DuctapeError } from '../errors.js';
 import { resolveTimeouts } from '../options.js';
 import { compileAuth, credentialIdKey, type CompiledAuth, type ResolvedCredential } from './auth/apply.js';
@@ -33,27 +34,27 @@ export interface PlanAuth {
 
 // Token state lives on the runtime (runtime.state.auth); compiled auth as long as its plan (state.planAuth).
 
-export function authenticate(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function authenticate(ctx: RunContext, next: Next): Promise<void> {
   const pa = planAuth(ctx.runtime, ctx.plan!);
   // No credentials for this operation: no async frame of our own on the hot path.
-  return pa.auth.entries.length === 0 ? next() : withCredentials(ctx, next, pa);
+  return pa.auth.entries.length === 0 ? next(ctx) : withCredentials(ctx, next, pa);
 }
 
-async function withCredentials(ctx: RunContext, next: () => Promise<void>, pa: PlanAuth): Promise<void> {
+async function withCredentials(ctx: RunContext, next: Next, pa: PlanAuth): Promise<void> {
   const rt = runtimeAuth(ctx.runtime);
   const base = ctx.request!;
   const resolver = await credentialResolver(ctx as RunContext & { plan: Plan }, pa.secretKeys);
   let values = await resolveValues(ctx, pa, rt, resolver);
   ctx.request = applied(base, pa.auth, values, rt.idKey);
   try {
-    await next();
+    await next(ctx);
   } catch (err) {
     // A stream body was consumed by the first attempt: the retry cannot resend it.
     if (!pa.isRefreshable || !isUnauthorized(err) || !isReplayable(base.body)) throw err;
     values = await resolveValues(ctx, pa, rt, resolver, values);
     ctx.response = undefined;
     ctx.request = applied(base, pa.auth, values, rt.idKey);
-    await next();
+    await next(ctx);
   }
 }
 

@@ -4,24 +4,25 @@ import { cacheKey, type CachedResponse } from '../cache/index.js';
 import { NotFoundError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 
-export function cache(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function cache(ctx: RunContext, next: Next): Promise<void> {
   // Most runs name no cache: pass through without an async frame of our own.
-  return ctx.run.cache === undefined ? next() : cached(ctx, next, ctx.run.cache);
+  return ctx.run.cache === undefined ? next(ctx) : cached(ctx, next, ctx.run.cache);
 }
 
-async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): Promise<void> {
+async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   const plan = ctx.plan!;
   const expiryMs = Object.hasOwn(plan.caches, tag) ? plan.caches[tag].expiry_ms : undefined;
   if (expiryMs === undefined) {
     throw new NotFoundError('cache', tag, Object.keys(plan.caches), 'Create it with products.caches.create.', `in product "${plan.product}"`);
   }
   // A streamed response belongs to its caller as it arrives; storing it would mean reading it whole first.
-  if (ctx.run.stream) return next();
+  if (ctx.run.stream) return next(ctx);
   const req = ctx.request!;
   // Streams and multipart forms cannot be hashed without consuming them (and multipart boundaries are random).
-  if (req.body !== null && typeof req.body !== 'string' && !(req.body instanceof Uint8Array)) return next();
+  if (req.body !== null && typeof req.body !== 'string' && !(req.body instanceof Uint8Array)) return next(ctx);
 
   const { runtime } = ctx;
   const key = cacheKey(
@@ -47,7 +48,7 @@ async function cached(ctx: RunContext, next: () => Promise<void>, tag: string): 
 
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored.
   const { value, leader } = await runtime.state.cacheInflight.run(key, async () => {
-    await next();
+    await next(ctx);
     const res = ctx.response!;
     const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
     if (entry.status >= 200 && entry.status < 300) await runtime.cache.set(key, entry, { ttlMs: expiryMs });

@@ -1,12 +1,13 @@
 // Stage: after the response arrives, bytes → body by content type; a non-2xx answer becomes an UPSTREAM_ERROR.
 import type { DuctapeError } from '../errors.js';
 import type { RunContext, UpstreamResponse } from './context.js';
+import type { Next } from './pipeline.js';
 import { decodeBody } from './decode-body.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError } from './retry-policy.js';
 
-export function decode(ctx: RunContext, next: () => Promise<void>): Promise<void> {
-  return next().then(() => {
+export function decode(ctx: RunContext, next: Next): Promise<void> {
+  return next(ctx).then(() => {
     if (ctx.result) return; // answered by the cache
     const res = ctx.response!;
     const ok = res.status >= 200 && res.status < 300;

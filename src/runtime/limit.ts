@@ -6,15 +6,16 @@
 // by max_wait_ms (and the run's own deadline), never by the attempt timeout.
 import { resolveTimeouts } from '../options.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 import { limiterKey, pauseFromResponse, type Grant, type KeyLimiter } from './limits/index.js';
 
 // A concurrency slot held in Redis by a process that died mid-attempt lapses this long after the attempt's timeout.
 const LEASE_SLACK_MS = 5_000;
 
-export function limit(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function limit(ctx: RunContext, next: Next): Promise<void> {
   const rl = ctx.plan!.rateLimit;
   // No limit: no frame of our own on the hot path.
-  if (rl === undefined) return next();
+  if (rl === undefined) return next(ctx);
   const { runtime } = ctx;
   const plan = ctx.plan!;
   const t = resolveTimeouts(ctx.run, plan.timeoutMs, ctx.startedAt);
@@ -42,8 +43,8 @@ export function limit(ctx: RunContext, next: () => Promise<void>): Promise<void>
   );
 }
 
-function attempt(ctx: RunContext, next: () => Promise<void>, limiter: KeyLimiter, grant: Grant): Promise<void> {
-  return next().then(
+function attempt(ctx: RunContext, next: Next, limiter: KeyLimiter, grant: Grant): Promise<void> {
+  return next(ctx).then(
     () => {
       grant.release();
       const res = ctx.response;

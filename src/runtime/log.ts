@@ -2,10 +2,11 @@
 import { redactUrl } from '../model/redact.js';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 
-export function log(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function log(ctx: RunContext, next: Next): Promise<void> {
   // then() rather than async/await: one promise hop instead of three, on every run.
-  return next().then(
+  return next(ctx).then(
     () => record(ctx),
     (err: unknown) => {
       ctx.error = err;

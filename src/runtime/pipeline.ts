@@ -16,13 +16,15 @@ import { trace } from './trace.js';
 import { traceAttempt } from './trace-attempt.js';
 import { validate } from './validate.js';
 
-export type Stage = (ctx: RunContext, next: () => Promise<void>) => Promise<void>;
+/** The rest of the pipeline after a stage; it takes the run's context, so no stage needs a closure per run. */
+export type Next = (ctx: RunContext) => Promise<void>;
+export type Stage = (ctx: RunContext, next: Next) => Promise<void>;
 
 /** Lifts a stage that only prepares something (no `next`) into a pipeline entry; stays sync when it can. */
 export function step(fn: (ctx: RunContext) => void | Promise<void>): Stage {
   return (ctx, next) => {
     const r = fn(ctx);
-    return r instanceof Promise ? r.then(next) : next();
+    return r instanceof Promise ? r.then(() => next(ctx)) : next(ctx);
   };
 }
 
@@ -48,19 +50,24 @@ export const stages: Stage[] = [
   last(send), //        one attempt over undici, bounded per phase and as a whole
 ];
 
-export function compose(list: Stage[]): (ctx: RunContext) => Promise<void> {
-  return (ctx) => {
-    // Stages may throw synchronously (sync fast paths); every next() still returns a promise, rejected then.
-    const dispatch = (i: number): Promise<void> => {
-      if (i >= list.length) return Promise.resolve();
+/**
+ * Chains the stages once, at load: stage i gets stage i+1 as its `next`. A run then allocates no dispatch closures,
+ * and a stage that throws synchronously (a sync fast path) still yields a rejected promise.
+ */
+export function compose(list: Stage[]): Next {
+  let next: Next = () => Promise.resolve();
+  for (let i = list.length - 1; i >= 0; i--) {
+    const stage = list[i];
+    const after = next;
+    next = (ctx) => {
       try {
-        return list[i](ctx, () => dispatch(i + 1));
+        return stage(ctx, after);
       } catch (err) {
         return Promise.reject(err);
       }
     };
-    return dispatch(0);
-  };
+  }
+  return next;
 }
 
 export const runPipeline = compose(stages);

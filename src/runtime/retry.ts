@@ -1,29 +1,30 @@
-// Stage: wraps send; calls next() again while retry-policy.ts says so, and keeps one idempotency key per run.
+// Stage: wraps send; calls next(ctx) again while retry-policy.ts says so, and keeps one idempotency key per run.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuctapeError } from '../errors.js';
 import { resolveRetryPolicy, resolveTimeouts, type ResolvedRetryPolicy } from '../options.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 import { isReplayable } from './encode/index.js';
 import type { Plan } from './plan.js';
 import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcome } from './retry-policy.js';
 
-export function retry(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function retry(ctx: RunContext, next: Next): Promise<void> {
   const plan = ctx.plan!;
   addIdempotencyKey(ctx, plan);
   // No retries: no async frame (nor policy object) of our own, so the stage costs nothing on the hot path.
-  if ((ctx.run.retries ?? plan.app.retry?.retries ?? 0) === 0) return next();
+  if ((ctx.run.retries ?? plan.app.retry?.retries ?? 0) === 0) return next(ctx);
   return retryLoop(ctx, next, plan, resolveRetryPolicy(ctx.run.retries, plan.app));
 }
 
-async function retryLoop(ctx: RunContext, next: () => Promise<void>, plan: Plan, policy: ResolvedRetryPolicy): Promise<void> {
+async function retryLoop(ctx: RunContext, next: Next, plan: Plan, policy: ResolvedRetryPolicy): Promise<void> {
   const { deadlineAt } = resolveTimeouts(ctx.run, plan.timeoutMs, ctx.startedAt);
 
   for (;;) {
     let outcome: AttemptOutcome;
     let failure: unknown;
     try {
-      await next();
+      await next(ctx);
       const res = ctx.response!;
       if (!RETRYABLE_STATUSES.has(res.status)) return;
       outcome = { kind: 'status', status: res.status, headers: res.headers };

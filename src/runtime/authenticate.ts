@@ -11,7 +11,7 @@ import { createOAuth2Manager, oauth2Params, type OAuth2Manager } from './auth/oa
 import { parseOwnerSelector, type OwnerSelector } from '../connections/owners.js';
 import { runOwner } from './auth/owner-token.js';
 import { compileEntryTemplates, credentialResolver, type EntryTemplates } from './auth/values.js';
-import type { OutgoingRequest, RunContext } from './context.js';
+import { newRunContext, type OutgoingRequest, type RunContext } from './context.js';
 import { isReplayable } from './encode/index.js';
 import { runPipeline } from './pipeline.js';
 import type { Plan } from './plan.js';
@@ -146,15 +146,7 @@ function ownerSelector(ctx: RunContext, pa: PlanAuth): OwnerSelector {
 /** Runs the app's login action through the whole pipeline (logged like any run) and returns its parsed body. */
 async function runLogin(ctx: RunContext, event: string, input: unknown): Promise<unknown> {
   const { run } = ctx;
-  const sub: RunContext = {
-    runtime: ctx.runtime,
-    run: { env: run.env, product: run.product, app: run.app, event, input: (input ?? {}) as RunContext['run']['input'] },
-    startedAt: Date.now(),
-    perfStart: performance.now(),
-    attempts: 0,
-    cached: false,
-    isLogin: true,
-  };
+  const sub = newRunContext(ctx.runtime, { env: run.env, product: run.product, app: run.app, event, input: (input ?? {}) as RunContext['run']['input'] }, true);
   try {
     await runPipeline(sub);
   } catch (err) {

@@ -4,6 +4,7 @@ import { cacheKey, type CachedResponse } from '../cache/index.js';
 import { NotFoundError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
+import { isUtf8Text } from './decode-body.js';
 import type { Next } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 
@@ -54,14 +55,20 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
     if (entry.status >= 200 && entry.status < 300) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
     return entry;
   });
-  if (leader) ctx.response = { ...ctx.response!, body: copy(value.body) };
+  if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
   else answer(ctx, value);
 }
 
 /** An answer this run did not fetch itself: no attempts of its own, and flagged as cached. */
 function answer(ctx: RunContext, entry: CachedResponse): void {
-  ctx.response = { status: entry.status, headers: { ...entry.headers }, body: copy(entry.body) };
+  ctx.response = { status: entry.status, headers: { ...entry.headers }, body: ownBytes(entry) };
   ctx.cached = true;
+}
+
+/** The entry's bytes as this run may use them: text types decode into new strings, so only other types need a copy. */
+function ownBytes(entry: CachedResponse): Uint8Array {
+  const ct = entry.headers['content-type'];
+  return isUtf8Text(Array.isArray(ct) ? ct[0] : ct) ? entry.body : copy(entry.body);
 }
 
 // Binary bodies decode to a Buffer over the same bytes: without a copy, one caller writing to its result would

@@ -96,9 +96,9 @@ describe('shared rate limits without Redis', () => {
     process.on('warning', onWarning);
     const d = newClient({ cache: `redis://127.0.0.1:${await freePort()}` });
     try {
-      await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 3, per_ms: 60_000, max_wait_ms: 5_000 } });
-      // max_wait_ms above the 1 s connection attempt (max_wait_ms: 0 would refuse runs while Redis is first tried);
-      // the fourth run is still refused at once, since its wait (60 s) is longer than it may wait.
+      await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 3, per_ms: 60_000, max_wait_ms: 0 } });
+      // max_wait_ms: 0 bounds the wait for a slot, not the time to ask: the first run waits for the 1 s connection
+      // attempt and still gets its free slot; the fourth is refused at once (its wait, 60 s, is longer than 0).
       await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
       await d.products.create({ tag: 'shop', envs: ['prd'] });
       await d.products.apps.connect({ product: 'shop', app: 'api' });

@@ -15,6 +15,10 @@ interface Waiter {
   reject: (err: unknown) => void;
   timer?: NodeJS.Timeout;
   done: boolean;
+  /** The store is being asked for this waiter's slot (the queue head, shared state): its deadline waits for the answer. */
+  asking?: boolean;
+  /** The deadline passed while the store was being asked: refuse unless the answer is a slot. */
+  expired?: boolean;
 }
 
 /** Where the limiter keeps its state: this process only, or a Redis shared by every process. */
@@ -63,7 +67,7 @@ export class KeyLimiter {
     return new Promise<Grant>((resolve, reject) => {
       const w: Waiter = { deadline, resolve, reject, done: false };
       const ms = deadline - performance.now();
-      w.timer = setTimeout(() => this.#giveUp(w, undefined), Math.max(0, ms));
+      w.timer = setTimeout(() => this.#deadlinePassed(w), Math.max(0, ms));
       this.#queue.push(w);
       void this.#pump();
     });
@@ -129,7 +133,11 @@ export class KeyLimiter {
           this.#head++;
           continue;
         }
+        // max_wait_ms bounds the wait for a slot, not the time to ask: a slow or still-connecting Redis must not
+        // turn a free slot into RATE_LIMITED, so the head's deadline waits for this answer.
+        w.asking = true;
         const { r, grant } = await this.#take();
+        w.asking = false;
         if (grant) {
           if (w.done) {
             grant.release(); // it gave up while Redis answered; the next one gets the slot
@@ -143,8 +151,12 @@ export class KeyLimiter {
           if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#queue.splice(0, this.#head), (this.#head = 0);
           continue;
         }
+        if (r > 0) this.#lastWaitMs = r;
+        if (w.expired) {
+          this.#giveUp(w, r > 0 ? r : undefined);
+          continue;
+        }
         if (r > 0) {
-          this.#lastWaitMs = r;
           // The head would still be waiting at its deadline: tell it now, with the real wait.
           if (performance.now() + r > w.deadline) {
             this.#giveUp(w, r);
@@ -157,6 +169,11 @@ export class KeyLimiter {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #deadlinePassed(w: Waiter): void {
+    if (w.asking) w.expired = true;
+    else this.#giveUp(w, undefined);
   }
 
   #giveUp(w: Waiter, waitMs: number | undefined): void {

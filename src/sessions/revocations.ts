@@ -115,9 +115,6 @@ export function createRevocationView(store: Store, ws: string, windowMs = DEFAUL
 
 /** Deletes revocation records whose sessions can no longer present a live token. */
 export async function pruneRevocations(store: Store, ws: string, nowMs: number): Promise<number> {
-  let n = 0;
-  for (const r of await store.listRecords(ws, REVOKED_KIND)) {
-    if (r.expiresAt != null && r.expiresAt <= nowMs && (await store.deleteRecord(ws, REVOKED_KIND, r.key))) n++;
-  }
-  return n;
+  // One statement: listing every revocation on each revoke made n revokes cost n² row reads.
+  return store.deleteExpiredRecords(ws, REVOKED_KIND, nowMs);
 }

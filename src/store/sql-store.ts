@@ -275,6 +275,16 @@ export class SqlStore implements Store {
     const res = await this.db.deleteFrom('records').where('workspace_id', '=', ws).where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
+  async deleteExpiredRecords(ws: string, kind: string, nowMs: number) {
+    const res = await this.db
+      .deleteFrom('records')
+      .where('workspace_id', '=', ws)
+      .where('kind', '=', kind)
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', nowMs)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
   async takeRecord<T>(ws: string, kind: string, key: string) {
     const row = await this.db
       .deleteFrom('records')

@@ -84,6 +84,8 @@ export interface Store {
   listRecords<T>(ws: string, kind: string, opts?: { prefix?: string; ref?: string }): Promise<StoredRecord<T>[]>;
   putRecord(ws: string, kind: string, key: string, data: unknown, opts?: { ref?: string | null; expiresAt?: number | null }): Promise<void>;
   deleteRecord(ws: string, kind: string, key: string): Promise<boolean>;
+  /** Deletes the records of a kind whose expiry is at or before `nowMs`, in one statement; resolves how many went. */
+  deleteExpiredRecords(ws: string, kind: string, nowMs: number): Promise<number>;
   /**
    * Compare-and-set: replaces a record's data only while it still holds `expected` (compared as stored JSON text), in
    * one statement, so a writer that read a row and decided on it cannot overwrite a change made since (a revoke

@@ -177,6 +177,20 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         expect(await store.deleteRecord(ws, 'secret', 'API_KEY')).toBe(false);
       });
 
+      it('deletes the expired records of one kind in one call, and nothing else', async () => {
+        const store = await open();
+        const ws = newWs();
+        await store.putRecord(ws, 'revoked', 'old', 1, { expiresAt: 1_000 });
+        await store.putRecord(ws, 'revoked', 'edge', 1, { expiresAt: 2_000 });
+        await store.putRecord(ws, 'revoked', 'young', 1, { expiresAt: 3_000 });
+        await store.putRecord(ws, 'revoked', 'forever', 1);
+        await store.putRecord(ws, 'other', 'old', 1, { expiresAt: 1_000 });
+        expect(await store.deleteExpiredRecords(ws, 'revoked', 2_000)).toBe(2);
+        expect((await store.listRecords(ws, 'revoked')).map((r) => r.key)).toEqual(['forever', 'young']);
+        expect(await store.getRecord(ws, 'other', 'old')).toBeDefined();
+        expect(await store.deleteExpiredRecords(newWs(), 'revoked', 2_000)).toBe(0);
+      });
+
       it('lists records by literal prefix (% and _ mean nothing) and by ref, in key order', async () => {
         const store = await open();
         const ws = newWs();

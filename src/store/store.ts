@@ -68,6 +68,8 @@ export interface Store {
   listActions(ws: string, app: string): Promise<ActionDef[]>;
   listEvents(ws: string, app: string): Promise<string[]>;
   putAction(ws: string, app: string, action: ActionDef): Promise<void>;
+  /** putAction for many, in a few statements (an import writes hundreds: one round trip each was most of its time). */
+  putActions(ws: string, app: string, actions: ActionDef[]): Promise<void>;
   deleteAction(ws: string, app: string, event: string): Promise<boolean>;
 
   getProduct(ws: string, tag: string): Promise<ProductDef | undefined>;

@@ -57,7 +57,7 @@ export async function importApp(deps: WorkspaceDeps, args: ImportArgs, options: 
     await tx.putApp(ws, app);
     await tx.putComponents(ws, tag, Object.keys(imported.components.schemas).length ? imported.components : undefined);
     const plan = planReimport(await tx.listActions(ws, tag), imported.actions);
-    for (const a of [...plan.create, ...plan.update]) await tx.putAction(ws, tag, a);
+    await tx.putActions(ws, tag, [...plan.create, ...plan.update]);
     const deleted: string[] = [];
     if (args.prune) for (const event of plan.vanished) if (await tx.deleteAction(ws, tag, event)) deleted.push(event);
     const warnings = [...imported.warnings, ...plan.warnings];

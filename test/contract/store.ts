@@ -124,6 +124,19 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         expect(await store.listActions(ws, 'api')).toEqual([]);
         expect(await store.listEvents(ws, 'other')).toEqual(['ping']);
       });
+
+      it('writes many actions at once, replacing the ones that exist (more than one statement holds)', async () => {
+        const store = await open();
+        const ws = newWs();
+        await store.putApp(ws, app('big'));
+        await store.putAction(ws, 'big', action('e0000', { method: 'DELETE' }));
+        const events = Array.from({ length: 450 }, (_, i) => `e${String(i).padStart(4, '0')}`);
+        await store.putActions(ws, 'big', events.map((e) => action(e, { source: `op:${e}` } as Partial<ActionDef>)));
+        expect(await store.listEvents(ws, 'big')).toEqual(events);
+        expect(await store.getAction(ws, 'big', 'e0000')).toEqual(action('e0000', { source: 'op:e0000' } as Partial<ActionDef>));
+        await store.putActions(ws, 'big', []);
+        expect(await store.listEvents(ws, 'big')).toHaveLength(450);
+      });
     });
 
     describe('products and connections', () => {

@@ -130,31 +130,38 @@ async function benchThroughput(): Promise<void> {
     const { key } = await ductape.keys.create({ name: 'bench', role: 'run', product: 'shop' });
 
     const server = await startServeProcess(store);
-    stopServe = server.stop;
+    // The same server with `--workers 2` (node:cluster), on the same store: a serve per core, as deployed.
+    const server2 = await startServeProcess(store, ['--workers', '2']);
+    stopServe = async () => {
+      await server.stop();
+      await server2.stop();
+    };
     const input = { env: 'prd', product: 'shop', app: 'api', event: 'update_item', input: { params: { id: 'item_1' }, body: { name: 'Widget', qty: 3 } } };
     const body = JSON.stringify(input);
     const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000 });
-    const http = async () => {
-      const res = await agent.request({ origin: server.url, path: '/v1/actions/run', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+    const httpTo = (origin: string) => async () => {
+      const res = await agent.request({ origin, path: '/v1/actions/run', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
       const envelope = (await res.body.json()) as { status: number };
       if (res.statusCode !== 200 || envelope.status !== 200) throw new Error(`serve answered ${res.statusCode}`);
     };
-    const sdk = () => ductape.actions.execute(input);
+    const sides = { sdk: () => ductape.actions.execute(input), http: httpTo(server.url), http2: httpTo(server2.url) };
+    const tput: Record<keyof typeof sides, number[]> = { sdk: [], http: [], http2: [] };
 
-    await concurrent(http, 2000, 16);
-    await concurrent(sdk, 2000, 16);
-    const httpTput: number[] = [];
-    const sdkTput: number[] = [];
+    for (const fn of Object.values(sides)) await concurrent(fn, 2000, 16);
+    const order = Object.keys(sides) as (keyof typeof sides)[];
     for (let round = 0; round < 6; round++) {
-      // Alternate which goes first so drift (GC, CPU frequency, neighbours) hits both equally.
-      for (const which of round % 2 === 0 ? ['sdk', 'http'] : ['http', 'sdk']) {
-        (which === 'sdk' ? sdkTput : httpTput).push(await concurrent(which === 'sdk' ? sdk : http, 3000, 64));
+      // Rotate which goes first so drift (GC, CPU frequency, neighbours) hits every side equally.
+      for (let i = 0; i < order.length; i++) {
+        const which = order[(round + i) % order.length];
+        tput[which].push(await concurrent(sides[which], 3000, 64));
       }
     }
-    report('serve_throughput_c64', median(httpTput), 'req/s');
-    report('sdk_throughput_c64', median(sdkTput), 'req/s');
+    report('serve_throughput_c64', median(tput.http), 'req/s');
+    report('sdk_throughput_c64', median(tput.sdk), 'req/s');
     // What the HTTP hop costs: the same runs served by a `ductape serve` process over loopback, against in-process.
-    report('serve_vs_sdk_throughput_c64', median(httpTput) / median(sdkTput), 'ratio');
+    report('serve_vs_sdk_throughput_c64', median(tput.http) / median(tput.sdk), 'ratio');
+    report('serve_workers2_throughput_c64', median(tput.http2), 'req/s');
+    report('serve_workers2_vs_sdk_throughput_c64', median(tput.http2) / median(tput.sdk), 'ratio');
     await agent.close();
   } finally {
     await stopServe();
@@ -163,8 +170,8 @@ async function benchThroughput(): Promise<void> {
   }
 }
 
-async function startServeProcess(store: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+async function startServeProcess(store: string, args: string[] = []): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
     env: { ...process.env, DUCTAPE_WORKSPACE: 'bench', DUCTAPE_PRIVATE_KEY: 'bench-private-key', DUCTAPE_STORE: store, DUCTAPE_USER: 'bench' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,4 +1,5 @@
 // Every option is normalized here, once, at the edge: client config, run input, and env fallbacks.
+import { availableParallelism } from 'node:os';
 import { ConfigError, DuctapeError, InvalidInputError } from './errors.js';
 import type { AppDef } from './model/app.js';
 import type { IActionProcessorInput, ISession, RunInput, RunTimeoutOptions } from './runtime/context.js';
@@ -276,9 +277,14 @@ export interface ServeCliOptions {
   host?: string;
   port?: string | number;
   max_body_bytes?: string | number;
+  /** Processes sharing the port (node:cluster); 'auto': one per core. @default 1 */
+  workers?: string | number;
 }
 
-export function normalizeServeOptions(raw: ServeCliOptions, env: Record<string, string | undefined> = process.env): { host: string; port: number; maxBodyBytes: number } {
+export function normalizeServeOptions(
+  raw: ServeCliOptions,
+  env: Record<string, string | undefined> = process.env,
+): { host: string; port: number; maxBodyBytes: number; workers: number } {
   const host = raw.host ?? env.DUCTAPE_HOST ?? DEFAULTS.serveHost;
   const portText = raw.port ?? env.DUCTAPE_PORT ?? DEFAULTS.servePort;
   const port = Number(portText);
@@ -286,7 +292,12 @@ export function normalizeServeOptions(raw: ServeCliOptions, env: Record<string, 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number from 0 to 65535 (got "${portText}").`, { option: 'port' });
   const maxBodyBytes = Number(raw.max_body_bytes ?? DEFAULTS.serveMaxBodyBytes);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('--max-body-bytes must be a whole number of bytes, at least 1024.', { option: 'max_body_bytes' });
-  return { host, port, maxBodyBytes };
+  const workersText = String(raw.workers ?? env.DUCTAPE_WORKERS ?? 1);
+  const workers = workersText === 'auto' ? Math.min(64, availableParallelism()) : Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new ConfigError(`--workers must be a whole number from 1 to 64, or 'auto' (got "${workersText}").`, { option: 'workers' });
+  }
+  return { host, port, maxBodyBytes, workers };
 }
 
 /** `ductape mcp` / the MCP server (API.md §10), as given by the caller. */

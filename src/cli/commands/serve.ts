@@ -13,12 +13,24 @@ export function registerServe(program: Command, version: string): void {
     .option('--port <port>', 'port (env DUCTAPE_PORT; default 8080; 0 picks a free one)')
     .option('--cache <url>', "'memory' or 'redis://…' (env DUCTAPE_CACHE)")
     .option('--max-body-bytes <n>', 'largest request body accepted (default 32 MiB)')
+    .option('--workers <n>', "processes sharing the port: a number, or 'auto' for one per core (env DUCTAPE_WORKERS; default 1)")
     .action(async function (this: Command) {
-      const g = this.optsWithGlobals() as GlobalOptions & { host?: string; port?: string; cache?: string; maxBodyBytes?: string };
+      const g = this.optsWithGlobals() as GlobalOptions & { host?: string; port?: string; cache?: string; maxBodyBytes?: string; workers?: string };
       const out = createOutput(g.json === true);
       let ductape: Ductape | undefined;
       try {
-        const listen = normalizeServeOptions({ host: g.host, port: g.port, max_body_bytes: g.maxBodyBytes });
+        const listen = normalizeServeOptions({ host: g.host, port: g.port, max_body_bytes: g.maxBodyBytes, workers: g.workers });
+        const workers = await import('../../server/workers.js');
+        if (listen.workers > 1 && !workers.isServeWorker()) {
+          // The primary opens no store: each worker (this same command line, forked) is a complete `serve` process.
+          const write = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`);
+          const cache = g.cache ?? process.env.DUCTAPE_CACHE ?? 'memory';
+          if (cache === 'memory') {
+            process.stderr.write('ductape serve: each worker keeps its own memory cache and rate limits; --cache redis://… shares them.\n');
+          }
+          process.exitCode = await workers.superviseWorkers(listen.workers, write(process.stdout), write(process.stderr));
+          return;
+        }
         // Unlike one-shot commands, a server watches for definition changes made by other processes (the default poll).
         ductape = new Ductape({
           workspace_id: g.workspace ?? process.env.DUCTAPE_WORKSPACE,
@@ -30,17 +42,26 @@ export function registerServe(program: Command, version: string): void {
         // Loaded only here: one-shot commands start faster without the HTTP server and its dependencies.
         const { startServer } = await import('../../server/serve.js');
         const server = await startServer(ductape, { ...listen, version });
-        process.stdout.write(`ductape serve listening on ${server.url}\n`);
+        if (!workers.reportListening(server.url)) process.stdout.write(`ductape serve listening on ${server.url}\n`);
         await new Promise<void>((resolve) => {
+          let stopping = false;
           const stop = () => {
-            process.off('SIGTERM', stop);
-            process.off('SIGINT', stop);
+            if (stopping) return;
+            stopping = true;
+            // A lone server lets a second Ctrl-C end it at once; a worker gets the terminal's SIGINT and then its
+            // primary's SIGTERM, and must go on draining through the second.
+            if (!workers.isServeWorker()) {
+              process.off('SIGTERM', stop);
+              process.off('SIGINT', stop);
+            }
             void server.close().then(resolve, resolve);
           };
           process.on('SIGTERM', stop);
           process.on('SIGINT', stop);
         });
         process.exitCode = 0;
+        // A worker's IPC channel to its primary would keep it alive once drained.
+        if (workers.isServeWorker()) process.disconnect?.();
       } catch (err) {
         process.exitCode = out.error(err);
         await ductape?.close();

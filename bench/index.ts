@@ -5,6 +5,7 @@ import { benchConnections } from './connections.js';
 import { benchEncode } from './encode.js';
 import { benchImport } from './import.js';
 import { benchKeys } from './keys.js';
+import { benchPipeline } from './pipeline.js';
 import { benchRun } from './run.js';
 import { benchServe } from './serve.js';
 import { benchSessions } from './sessions.js';
@@ -14,6 +15,7 @@ import { benchTypes } from './types.js';
 
 const suites: Record<string, () => Promise<void>> = {
   run: benchRun,
+  pipeline: benchPipeline,
   import: benchImport,
   encode: benchEncode,
   sessions: benchSessions,

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Ductape from '../dist/index.js';
 
 export function report(name: string, value: number, unit: string): void {
   const v = Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(3);
@@ -98,4 +99,30 @@ export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b)
 /** A fresh SQLite file, as the embedded default uses (run logs then go through the writer thread). */
 export function tempStore(): string {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), 'ductape-bench-')), 'bench.db')}`;
+}
+
+/**
+ * The `run` benchmark's action (POST with a path param, a query param, a header and a JSON body, all validated) on a
+ * new client at `baseUrl`; returns the client and one run of it. Shared by run.ts, pipeline.ts and profile.ts.
+ */
+export async function benchAction(baseUrl: string): Promise<{ ductape: Ductape; run: () => Promise<unknown> }> {
+  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: tempStore(), revision_poll_ms: 0 });
+  await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: baseUrl }] });
+  await ductape.apps.actions.create({
+    app: 'api', event: 'update_item', method: 'POST', path: '/items/{id}',
+    schemas: {
+      params: { type: 'object', properties: { id: { type: 'string' } } },
+      query: { type: 'object', properties: { expand: { type: 'string' } } },
+      headers: { type: 'object', properties: { 'x-request-id': { type: 'string' } } },
+      body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, qty: { type: 'integer' } } },
+    },
+  });
+  await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+  await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+  const run = () =>
+    ductape.actions.run({
+      env: 'prd', product: 'shop', app: 'api', event: 'update_item',
+      input: { params: { id: 'item_1' }, query: { expand: 'tags' }, headers: { 'x-request-id': 'req_1' }, body: { name: 'Widget', qty: 3 } },
+    });
+  return { ductape, run };
 }

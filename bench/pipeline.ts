@@ -1,8 +1,7 @@
 // Ductape's own pipeline alone: the `run` benchmark's action with undici's request() answered in process (no socket,
 // no upstream), so the CPU per run is what Ductape adds, steady even on a loaded machine. SQLite file store, logs on.
 import { Agent } from 'undici';
-import Ductape from '../dist/index.js';
-import { median, report, tempStore } from './lib.js';
+import { benchAction, median, report } from './lib.js';
 
 export async function benchPipeline(): Promise<void> {
   const answer = Buffer.from(JSON.stringify({ id: 'item_1', ok: true, tags: ['a', 'b'] }));
@@ -11,28 +10,11 @@ export async function benchPipeline(): Promise<void> {
     headers: { 'content-type': 'application/json', 'content-length': String(answer.length) },
     body: { text: async () => answer.toString('utf8'), bytes: async () => new Uint8Array(answer) },
   };
+  const { ductape, run } = await benchAction('http://127.0.0.1:9/v1');
   const proto = Agent.prototype as unknown as { request: unknown };
   const original = proto.request;
   proto.request = () => Promise.resolve(canned);
-  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: tempStore(), revision_poll_ms: 0 });
   try {
-    await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: 'http://127.0.0.1:9/v1' }] });
-    await ductape.apps.actions.create({
-      app: 'api', event: 'update_item', method: 'POST', path: '/items/{id}',
-      schemas: {
-        params: { type: 'object', properties: { id: { type: 'string' } } },
-        query: { type: 'object', properties: { expand: { type: 'string' } } },
-        headers: { type: 'object', properties: { 'x-request-id': { type: 'string' } } },
-        body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, qty: { type: 'integer' } } },
-      },
-    });
-    await ductape.products.create({ tag: 'shop', envs: ['prd'] });
-    await ductape.products.apps.connect({ product: 'shop', app: 'api' });
-    const run = () =>
-      ductape.actions.run({
-        env: 'prd', product: 'shop', app: 'api', event: 'update_item',
-        input: { params: { id: 'item_1' }, query: { expand: 'tags' }, headers: { 'x-request-id': 'req_1' }, body: { name: 'Widget', qty: 3 } },
-      });
     const loop = async (n: number, c: number) => {
       let i = 0;
       await Promise.all(Array.from({ length: c }, async () => { while (i++ < n) await run(); }));

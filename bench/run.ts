@@ -1,25 +1,11 @@
 // actions.run against raw undici on the same request (JSON POST, path param, query param, header), interleaved.
 import { Agent } from 'undici';
-import Ductape from '../dist/index.js';
-import { concurrent, concurrentWithCpu, median, report, sequential, startUpstreamProcess, tempStore } from './lib.js';
+import { benchAction, concurrent, concurrentWithCpu, median, report, sequential, startUpstreamProcess } from './lib.js';
 
 export async function benchRun(): Promise<void> {
   const upstream = await startUpstreamProcess();
-  const ductape = new Ductape({ workspace_id: 'bench', private_key: 'bench-private-key', store: tempStore(), revision_poll_ms: 0 });
+  const { ductape, run } = await benchAction(`${upstream.url}/v1`);
   try {
-    await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${upstream.url}/v1` }] });
-    await ductape.apps.actions.create({
-      app: 'api', event: 'update_item', method: 'POST', path: '/items/{id}',
-      schemas: {
-        params: { type: 'object', properties: { id: { type: 'string' } } },
-        query: { type: 'object', properties: { expand: { type: 'string' } } },
-        headers: { type: 'object', properties: { 'x-request-id': { type: 'string' } } },
-        body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, qty: { type: 'integer' } } },
-      },
-    });
-    await ductape.products.create({ tag: 'shop', envs: ['prd'] });
-    await ductape.products.apps.connect({ product: 'shop', app: 'api' });
-
     // The same pool settings Ductape uses, so the comparison is only about what Ductape adds.
     const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
     const raw = async () => {
@@ -34,11 +20,6 @@ export async function benchRun(): Promise<void> {
       if (res.statusCode !== 200) throw new Error('bad status');
       return data;
     };
-    const run = () =>
-      ductape.actions.run({
-        env: 'prd', product: 'shop', app: 'api', event: 'update_item',
-        input: { params: { id: 'item_1' }, query: { expand: 'tags' }, headers: { 'x-request-id': 'req_1' }, body: { name: 'Widget', qty: 3 } },
-      });
 
     // Warm up both paths (connections, JIT, the compiled plan).
     await concurrent(raw, 2000, 16);

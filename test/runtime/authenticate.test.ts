@@ -179,13 +179,14 @@ describe('authenticate with OAuth2 against a token server', () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('makes exactly one token request for 100 concurrent runs with an expired token', async () => {
-    oauth = await startOAuthServer({ expiresIn: 1, delayMs: 50 });
+    // 3 s tokens: the 100 runs after the wait must all finish before the new token expires too, on a loaded machine.
+    oauth = await startOAuthServer({ expiresIn: 3, delayMs: 50 });
     ductape = newClient();
     await setup(ductape, oauth.url, oauth.tokenUrl);
     await connect(ductape, 'oauth', { type: 'oauth2', grant: 'client_credentials', client_id: 'client-1', client_secret: 'secret-1' });
     await run('oauth');
     expect(oauth.tokenRequests).toHaveLength(1);
-    await sleep(1100);
+    await sleep(3100);
     const results = await Promise.all(Array.from({ length: 100 }, () => run('oauth')));
     expect(results.every((r) => (r as { ok: boolean }).ok)).toBe(true);
     expect(oauth.tokenRequests).toHaveLength(2);

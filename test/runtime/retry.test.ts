@@ -281,7 +281,7 @@ describe('send stage: timeouts', () => {
   it('retries a GET after a timeout and succeeds when the next answer is quick', async () => {
     await define();
     server.enqueue({ headersDelayMs: 3_000, body: 'late' }, json(200, { ok: true }));
-    expect(await getThing({ timeout: 150, retries: 2 })).toMatchObject({ data: { ok: true }, attempts: 2 });
+    expect(await getThing({ timeout: 1_000, retries: 2 })).toMatchObject({ data: { ok: true }, attempts: 2 });
   });
 
   it('does not retry a POST that timed out waiting for headers (it reached the server)', async () => {

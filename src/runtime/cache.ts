@@ -4,7 +4,7 @@ import { cacheKey, type CachedResponse } from '../cache/index.js';
 import { NotFoundError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
-import { isUtf8Text } from './decode-body.js';
+import { contentTypeOf, isUtf8Text } from './decode-body.js';
 import type { Next } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 
@@ -67,8 +67,7 @@ function answer(ctx: RunContext, entry: CachedResponse): void {
 
 /** The entry's bytes as this run may use them: text types decode into new strings, so only other types need a copy. */
 function ownBytes(entry: CachedResponse): Uint8Array {
-  const ct = entry.headers['content-type'];
-  return isUtf8Text(Array.isArray(ct) ? ct[0] : ct) ? entry.body : copy(entry.body);
+  return isUtf8Text(contentTypeOf(entry.headers)) ? entry.body : copy(entry.body);
 }
 
 // Binary bodies decode to a Buffer over the same bytes: without a copy, one caller writing to its result would

@@ -28,7 +28,7 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
  * @example decodeBody('application/json; charset=utf-8', Buffer.from('{"a":1}')) // { a: 1 }
  */
 export function decodeBody(contentType: string | undefined, body: Uint8Array | Buffer | string): unknown {
-  // A string is a body already read as UTF-8 text (send.ts, for the types textEncoding() names), BOM dropped.
+  // A string is a body already read as UTF-8 text (send.ts, for the types isUtf8Text() names), BOM dropped.
   if (typeof body === 'string') {
     if (body.length === 0) return null;
     return contentType !== undefined && mediaKind(contentType) === 'json' ? parseJson(body) : body;
@@ -51,6 +51,12 @@ export function isUtf8Text(contentType: string | undefined): boolean {
   if (kind !== 'json' && !isTextual(contentType, kind)) return false;
   const charset = CHARSET.exec(contentType)?.[1]?.toLowerCase();
   return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/** The Content-Type of a response's headers (the first, when a server sent several). */
+export function contentTypeOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const ct = headers['content-type'];
+  return Array.isArray(ct) ? ct[0] : ct;
 }
 
 function isTextual(contentType: string, kind: string): boolean {

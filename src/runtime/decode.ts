@@ -2,7 +2,7 @@
 import type { DuctapeError } from '../errors.js';
 import type { RunContext, UpstreamResponse } from './context.js';
 import type { Next } from './pipeline.js';
-import { decodeBody } from './decode-body.js';
+import { contentTypeOf, decodeBody } from './decode-body.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError } from './retry-policy.js';
 
@@ -35,8 +35,7 @@ async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 
 export function decodeResponse(res: UpstreamResponse): unknown {
   if (typeof res.body !== 'string' && !(res.body instanceof Uint8Array)) return res.body;
-  const ct = res.headers['content-type'];
-  return decodeBody(Array.isArray(ct) ? ct[0] : ct, res.body);
+  return decodeBody(contentTypeOf(res.headers), res.body);
 }
 
 /** A non-2xx answer as an error, through the one mapping in retry-policy.ts (429 → RATE_LIMITED). */

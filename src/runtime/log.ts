@@ -2,6 +2,7 @@
 import { redactUrl } from '../model/redact.js';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
+import { contentTypeOf } from './decode-body.js';
 import type { Next } from './pipeline.js';
 
 export function log(ctx: RunContext, next: Next): Promise<void> {
@@ -24,7 +25,6 @@ function record(ctx: RunContext): void {
   const err = ctx.error;
   const { run, request } = ctx;
   const ductapeError = err instanceof DuctapeError ? err : undefined;
-  const contentType = ctx.result?.headers['content-type'];
   ctx.runtime.logs.push({
     actor: ctx.runtime.actor,
     product: run.product,
@@ -42,7 +42,7 @@ function record(ctx: RunContext): void {
     method: request?.method,
     // The names this client's credentials use are redacted here; toTuple redacts known values and the fixed names.
     url: request ? redactUrl(request.origin + request.path, ctx.runtime.state.sensitiveNames) : undefined,
-    contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+    contentType: ctx.result ? contentTypeOf(ctx.result.headers) : undefined,
     owner: ctx.owner,
     waitMs: ctx.waitMs,
   });

@@ -4,7 +4,7 @@ import { DuctapeError } from '../errors.js';
 import { DEFAULTS, resolveTimeouts } from '../options.js';
 import { AttemptSignal } from './attempt-signal.js';
 import type { RunContext } from './context.js';
-import { isUtf8Text } from './decode-body.js';
+import { contentTypeOf, isUtf8Text } from './decode-body.js';
 import { forDispatcher } from './encode/index.js';
 import { hasIdempotencyKey } from './retry.js';
 import { classifyUpstreamError, neverReachedServer, type AttemptOutcome } from './retry-policy.js';
@@ -69,9 +69,4 @@ export function attemptOutcome(
   const e = err as { code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? 'UNKNOWN';
   return { outcome: { kind: 'network', code, reachedServer: !neverReachedServer(code) } };
-}
-
-function contentTypeOf(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const ct = headers['content-type'];
-  return Array.isArray(ct) ? ct[0] : ct;
 }

@@ -28,7 +28,11 @@ export async function startUpstream(handler: Handler = echo): Promise<Upstream> 
   const requests: Recorded[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client gave up mid-body (an aborted attempt): nothing to answer
+    }
     const rec: Recorded = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
     requests.push(rec);
     try {

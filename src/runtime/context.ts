@@ -34,7 +34,7 @@ export interface IActionProcessorInput {
 
 /** The object form of `run({ timeout })`, all in ms. */
 export interface RunTimeoutOptions {
-  /** Bound on one whole attempt (connect, headers and body). @default the action's, else the app's, else 30 s */
+  /** Bound on one whole attempt (a free connection, connect, headers and body). @default the action's, else the app's, else 30 s */
   attempt?: number;
   /** Bound on waiting for the response headers once the request is sent. @default attempt */
   headers?: number;

@@ -31,13 +31,14 @@ export async function benchRun(): Promise<void> {
     const runTput: number[] = [];
     const rawCpu: number[] = [];
     const runCpu: number[] = [];
-    for (let round = 0; round < 8; round++) {
+    // Rounds long enough (~0.5 s at c=64) to span the periodic costs: GC cycles, run-log batches, WAL checkpoints.
+    for (let round = 0; round < 10; round++) {
       // Alternate which goes first so drift (GC, CPU frequency) hits both equally.
       const order = round % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
       for (const which of order) {
         const fn = which === 'raw' ? raw : run;
         (which === 'raw' ? rawLat : runLat).push(...(await sequential(fn, 500)));
-        const { perSecond, cpuUsPerCall } = await concurrentWithCpu(fn, 4000, 64, upstream);
+        const { perSecond, cpuUsPerCall } = await concurrentWithCpu(fn, 10_000, 64, upstream);
         (which === 'raw' ? rawTput : runTput).push(perSecond);
         (which === 'raw' ? rawCpu : runCpu).push(cpuUsPerCall);
       }

@@ -155,9 +155,13 @@ function redactAt<T>(value: T, names: ReadonlySet<string> | undefined, depth: nu
   if (Array.isArray(value)) return value.map((v) => redactAt(v, names, depth + 1)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    // defineProperty, not assignment: a key named "__proto__" (from an upstream body) must stay a plain key.
-    for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: isSensitiveName(k, names) && v != null ? REDACTED : redactAt(v, names, depth + 1), enumerable: true, writable: true, configurable: true });
+    const src = value as Record<string, unknown>;
+    for (const k of Object.keys(src)) {
+      const v = src[k];
+      const r = isSensitiveName(k, names) && v != null ? REDACTED : redactAt(v, names, depth + 1);
+      // A key named "__proto__" (from an upstream body) must stay a plain key: assigning it would set the prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: r, enumerable: true, writable: true, configurable: true });
+      else out[k] = r;
     }
     return out as T;
   }

@@ -40,6 +40,13 @@ interface SecretIndex {
 }
 let index: SecretIndex | null = null;
 const MAX_KNOWN = 10_000;
+/** Grows whenever a new secret value is registered: text redacted at one generation needs no second pass at it. */
+let generation = 0;
+
+/** The registry's generation (see registerSecret): a caller that kept redacted text redacts it again only if it moved. */
+export function secretsGeneration(): number {
+  return generation;
+}
 
 const pairKey = (text: string, at: number) => (text.charCodeAt(at) << 16) | text.charCodeAt(at + 1);
 const slotOf = (key: number) => (key ^ (key >>> 15)) & 0xffff;
@@ -56,6 +63,7 @@ export function registerSecret(value: unknown): void {
   known.set(value, true);
   if (known.size > MAX_KNOWN) known.delete(known.keys().next().value as string);
   index = null;
+  generation++;
 }
 
 const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;

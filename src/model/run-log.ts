@@ -1,5 +1,5 @@
 // Run-log records: what the log stage captures per run, the compact form stored in segments, and the public row.
-import { redactUrl } from './redact.js';
+import { redactUrl, secretsGeneration } from './redact.js';
 
 /** One run as the log stage captures it: primitives only (no reference to the run's input, result or error). */
 export interface RunLogEntry {
@@ -20,6 +20,8 @@ export interface RunLogEntry {
   method: string | undefined;
   /** Origin + path; credentials in the query are redacted when the entry is stored. */
   url: string | undefined;
+  /** secretsGeneration() when `url` was redacted; stored as is unless secrets were registered since. */
+  urlRedactedAt?: number;
   contentType: string | undefined;
   /** The end user whose connection the run used (per-user connections). */
   owner?: string;
@@ -93,7 +95,7 @@ export function toTuple(e: RunLogEntry): LogTuple {
     e.attempts,
     e.errorCode ?? null,
     e.method ?? null,
-    e.url === undefined ? null : redactUrl(e.url),
+    e.url === undefined ? null : e.urlRedactedAt === secretsGeneration() ? e.url : redactUrl(e.url),
     (e.ok ? e.contentType : e.errorMessage) ?? null,
   ];
   // Only per-user runs carry the owner, and only runs that waited for a rate limit their wait: other rows stay as small.

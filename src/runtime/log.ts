@@ -1,5 +1,5 @@
 // Stage (outermost): sees every outcome and queues one run-log entry; formatting and the write happen later, in a batch.
-import { redactUrl } from '../model/redact.js';
+import { redactUrl, secretsGeneration } from '../model/redact.js';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { contentTypeOf } from './decode-body.js';
@@ -40,8 +40,10 @@ function record(ctx: RunContext): void {
     errorCode: err === undefined ? undefined : (ductapeError?.code ?? 'INTERNAL'),
     errorMessage: err === undefined ? undefined : (ductapeError?.message ?? 'internal error'),
     method: request?.method,
-    // The names this client's credentials use are redacted here; toTuple redacts known values and the fixed names.
+    // Redacted here with this client's credential names too (toTuple knows only the process-wide ones), and again when
+    // stored only if a secret was registered in between.
     url: request ? redactUrl(request.origin + request.path, ctx.runtime.state.sensitiveNames) : undefined,
+    urlRedactedAt: secretsGeneration(),
     contentType: ctx.result ? contentTypeOf(ctx.result.headers) : undefined,
     owner: ctx.owner,
     waitMs: ctx.waitMs,

@@ -1,6 +1,6 @@
 // Bench helpers: a separate-process upstream, percentiles, interleaved rounds, and the BENCH line format.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,21 +77,38 @@ export async function concurrent(fn: () => Promise<unknown>, count: number, conc
 }
 
 /**
+ * CPU time (µs) this process's main thread has used so far, from Linux's per-thread schedstat (nanoseconds); undefined
+ * elsewhere. At c=64 the client's main thread is what bounds its throughput: GC helper threads and the run-log thread
+ * use the other cores.
+ */
+export function mainThreadCpuUs(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Like `concurrent`, and also the machine time one call costs: CPU µs of this process (client, its log-writer thread)
- * plus the upstream process, per call. CPU time is far steadier than wall time on a shared machine.
+ * plus the upstream process, per call, and the client's main thread alone. CPU time is far steadier than wall time on
+ * a shared machine.
  */
 export async function concurrentWithCpu(
   fn: () => Promise<unknown>,
   count: number,
   concurrency: number,
   upstream: UpstreamProcess,
-): Promise<{ perSecond: number; cpuUsPerCall: number }> {
+): Promise<{ perSecond: number; cpuUsPerCall: number; mainUsPerCall: number | undefined }> {
   const upstreamBefore = await upstream.cpuUs();
+  const mainBefore = mainThreadCpuUs();
   const before = process.cpuUsage();
   const perSecond = await concurrent(fn, count, concurrency);
   const own = process.cpuUsage(before);
+  const mainAfter = mainThreadCpuUs();
   const upstreamUs = (await upstream.cpuUs()) - upstreamBefore;
-  return { perSecond, cpuUsPerCall: (own.user + own.system + upstreamUs) / count };
+  const mainUsPerCall = mainBefore === undefined || mainAfter === undefined ? undefined : (mainAfter - mainBefore) / count;
+  return { perSecond, cpuUsPerCall: (own.user + own.system + upstreamUs) / count, mainUsPerCall };
 }
 
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);

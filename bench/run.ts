@@ -31,6 +31,8 @@ export async function benchRun(): Promise<void> {
     const runTput: number[] = [];
     const rawCpu: number[] = [];
     const runCpu: number[] = [];
+    const rawMain: number[] = [];
+    const runMain: number[] = [];
     // Rounds long enough (~0.5 s at c=64) to span the periodic costs: GC cycles, run-log batches, WAL checkpoints.
     for (let round = 0; round < 10; round++) {
       // Alternate which goes first so drift (GC, CPU frequency) hits both equally.
@@ -38,9 +40,10 @@ export async function benchRun(): Promise<void> {
       for (const which of order) {
         const fn = which === 'raw' ? raw : run;
         (which === 'raw' ? rawLat : runLat).push(...(await sequential(fn, 500)));
-        const { perSecond, cpuUsPerCall } = await concurrentWithCpu(fn, 10_000, 64, upstream);
+        const { perSecond, cpuUsPerCall, mainUsPerCall } = await concurrentWithCpu(fn, 10_000, 64, upstream);
         (which === 'raw' ? rawTput : runTput).push(perSecond);
         (which === 'raw' ? rawCpu : runCpu).push(cpuUsPerCall);
+        if (mainUsPerCall !== undefined) (which === 'raw' ? rawMain : runMain).push(mainUsPerCall);
       }
     }
     const p50Raw = median(rawLat);
@@ -55,6 +58,11 @@ export async function benchRun(): Promise<void> {
     report('undici_cpu_us_per_req', median(rawCpu), 'us');
     report('run_cpu_us_per_req', median(runCpu), 'us');
     report('run_cpu_added_us_per_req', median(runCpu) - median(rawCpu), 'us');
+    // The client's main thread alone (Linux): what bounds throughput at c=64, since the other threads use other cores.
+    if (rawMain.length > 0 && runMain.length > 0) {
+      report('undici_main_thread_us_per_req', median(rawMain), 'us');
+      report('run_main_thread_us_per_req', median(runMain), 'us');
+    }
     await agent.close();
   } finally {
     await ductape.close();

@@ -104,7 +104,7 @@ const RENAMED: Record<string, string> = {
 export function checkKeys(what: string, given: object, accepted: string[], renamed: Record<string, string> = {}): void {
   for (const k of Object.keys(given)) {
     if (accepted.includes(k)) continue;
-    const hint = renamed[k] ? ` Did you mean "${renamed[k]}"?` : '';
+    const hint = Object.hasOwn(renamed, k) ? ` Did you mean "${renamed[k]}"?` : '';
     throw new ConfigError(`Unknown ${what} option "${k}".${hint} Accepted: ${accepted.join(', ')}.`, { option: k });
   }
 }
@@ -155,16 +155,21 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
  * Expands shorthands ('tag:token' sessions) and checks the run input's shape. `stream` belongs to `execute`: `run`
  * resolves to the decoded body, so a stream there would be a body nobody reads.
  */
+// Module constants rather than literals in the loops below: a literal array is allocated on every call, every run.
+const RUN_NAMES = ['env', 'product', 'app', 'event'] as const;
+const NAMED_LOCATIONS = ['query', 'params', 'headers', 'cookies'] as const;
+const RUN_RENAMED: Record<string, string> = { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' };
+
 export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute' = 'execute'): RunInput {
   if (raw === null || typeof raw !== 'object') throw new DuctapeError('INVALID_INPUT', 'actions.run expects an object.', { issues: [] });
-  checkKeys('run', raw, RUN_KEYS, { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' });
+  checkKeys('run', raw, RUN_KEYS, RUN_RENAMED);
   if (method === 'run' && raw.stream === true) {
     throw new InvalidInputError(
       [{ location: 'body', path: '', message: '"stream" is an option of actions.execute, which resolves to the envelope with the body as a stream' }],
       'Invalid run',
     );
   }
-  for (const k of ['env', 'product', 'app', 'event'] as const) {
+  for (const k of RUN_NAMES) {
     if (typeof raw[k] !== 'string' || raw[k] === '') {
       throw new InvalidInputError([{ location: 'params', path: '', message: `"${k}" is required and must be a non-empty string` }], 'Invalid run');
     }
@@ -172,7 +177,7 @@ export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolea
   const input = raw.input ?? {};
   if (typeof input !== 'object' || Array.isArray(input)) throw new InvalidInputError([{ location: 'body', path: '', message: 'input must be an object with query, params, body or headers' }], 'Invalid run');
   checkKeys('input', input, INPUT_KEYS);
-  for (const loc of ['query', 'params', 'headers', 'cookies'] as const) {
+  for (const loc of NAMED_LOCATIONS) {
     const v = (input as Record<string, unknown>)[loc];
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
       throw new InvalidInputError([{ location: loc, path: '', message: `must be an object of ${loc === 'params' ? 'path values' : 'names to values'}` }], 'Invalid run');

@@ -181,7 +181,8 @@ export function coerceValue(value: unknown, schema: JsonSchema, refs: Record<str
   let v: unknown = value;
   if (typeof s.$ref === 'string' && refs[s.$ref] !== undefined) v = coerceValue(v, refs[s.$ref], refs, depth + 1);
   if (Array.isArray(s.allOf)) for (const b of s.allOf) v = coerceValue(v, b as JsonSchema, refs, depth + 1);
-  for (const k of ['anyOf', 'oneOf'] as const) if (Array.isArray(s[k])) v = coerceBranches(v, s[k] as JsonSchema[], refs, depth + 1);
+  if (Array.isArray(s.anyOf)) v = coerceBranches(v, s.anyOf as JsonSchema[], refs, depth + 1);
+  if (Array.isArray(s.oneOf)) v = coerceBranches(v, s.oneOf as JsonSchema[], refs, depth + 1);
   const types = typesOf(s);
   if (types) v = coerceScalar(v, types);
   if (v !== null && typeof v === 'object') {
@@ -191,21 +192,26 @@ export function coerceValue(value: unknown, schema: JsonSchema, refs: Record<str
   return v;
 }
 
-function typesOf(s: Obj): string[] | undefined {
-  if (typeof s.type === 'string') return [s.type];
+/** A schema's `type` as written: one name or a list (no array is built per value for the common single name). */
+type Types = string | readonly string[];
+
+const hasType = (types: Types, t: string): boolean => (typeof types === 'string' ? types === t : types.includes(t));
+
+function typesOf(s: Obj): Types | undefined {
+  if (typeof s.type === 'string') return s.type;
   if (Array.isArray(s.type)) return s.type as string[];
   return undefined;
 }
 
-function fits(value: unknown, types: string[]): boolean {
-  if (value === null) return types.includes('null');
-  if (Array.isArray(value)) return types.includes('array');
+function fits(value: unknown, types: Types): boolean {
+  if (value === null) return hasType(types, 'null');
+  if (Array.isArray(value)) return hasType(types, 'array');
   const t = typeof value;
-  if (t === 'number') return types.includes('number') || (types.includes('integer') && Number.isInteger(value));
-  return types.includes(t as string);
+  if (t === 'number') return hasType(types, 'number') || (hasType(types, 'integer') && Number.isInteger(value));
+  return hasType(types, t);
 }
 
-function coerceScalar(value: unknown, types: string[]): unknown {
+function coerceScalar(value: unknown, types: Types): unknown {
   if (fits(value, types)) return value;
   if (Array.isArray(value)) {
     if (value.length !== 1) return value;
@@ -214,14 +220,14 @@ function coerceScalar(value: unknown, types: string[]): unknown {
   }
   if (typeof value === 'string') {
     const n = value.trim() === '' ? NaN : Number(value);
-    if (types.includes('integer') && Number.isInteger(n)) return n;
-    if (types.includes('number') && Number.isFinite(n)) return n;
-    if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
-    if (types.includes('null') && value === '') return null;
-  } else if ((typeof value === 'number' || typeof value === 'boolean') && types.includes('string')) {
+    if (hasType(types, 'integer') && Number.isInteger(n)) return n;
+    if (hasType(types, 'number') && Number.isFinite(n)) return n;
+    if (hasType(types, 'boolean') && (value === 'true' || value === 'false')) return value === 'true';
+    if (hasType(types, 'null') && value === '') return null;
+  } else if ((typeof value === 'number' || typeof value === 'boolean') && hasType(types, 'string')) {
     return String(value);
   }
-  if (types.includes('array') && value !== null && !isPlain(value)) return [value];
+  if (hasType(types, 'array') && value !== null && !isPlain(value)) return [value];
   return value;
 }
 
@@ -338,7 +344,7 @@ function issueOf(e: OutputUnit, root: JsonSchema, refs: Record<string, JsonSchem
   switch (e.keyword) {
     case 'type': {
       const types = typesOf(s) ?? [];
-      message = `must be ${types.join(' or ')}`;
+      message = `must be ${typeof types === 'string' ? types : types.join(' or ')}`;
       break;
     }
     case 'required':

@@ -50,6 +50,17 @@ export interface FetchAction {
   (args: { app: string; event: string; resolve?: false }): Promise<ActionDef>;
 }
 
+
+/** One run of the pipeline on a runtime; resolves to `finish(ctx)`. */
+function runOn<R>(runtime: Runtime, run: RunInput, finish: (ctx: RunContext) => R): Promise<R> {
+  const ctx = newRunContext(runtime, run);
+  return runPipeline(ctx).then(() => finish(ctx));
+}
+
+/** What actions.run resolves to. */
+const resultData = (ctx: RunContext): unknown => ctx.result!.data;
+const itself = (ctx: RunContext): RunContext => ctx;
+
 export class Ductape {
   readonly options: Omit<NormalizedOptions, 'privateKey'>;
   // Every definition method below is derived from one entry of the operation table (src/operations/), which also
@@ -100,10 +111,10 @@ export class Ductape {
     const ready = () => this.#open();
     // The registry-typed signatures are conditional types; the implementation is the same untyped function.
     this.actions = {
-      run: (<T>(input: IActionProcessorInput) => this.#run(input, 'run').then((ctx) => ctx.result!.data as T)) as RunFunction,
-      paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, 'run', url), input),
+      run: (<T>(input: IActionProcessorInput) => this.#run(input, 'run', resultData) as Promise<T>) as RunFunction,
+      paginate: <T>(input: PaginateInput) => paginate<T>((page, url) => this.#run(page, 'run', itself, url), input),
       execute: (async <T>(input: IActionProcessorInput & { stream?: boolean }): Promise<RunEnvelope<T>> => {
-        const ctx = await this.#run(input, 'execute');
+        const ctx = await this.#run(input, 'execute', itself);
         const r = ctx.result!;
         return {
           status: r.status,
@@ -158,7 +169,8 @@ export class Ductape {
   }
 
   // Promise chains rather than async/await here: this is the hot path, and every await is a few microtask hops.
-  #run(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute', pageUrl?: string): Promise<RunContext> {
+  // `finish` turns the finished context into what the method resolves to, in the pipeline's own last hop.
+  #run<R>(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute', finish: (ctx: RunContext) => R, pageUrl?: string): Promise<R> {
     let run: RunInput;
     try {
       run = normalizeRunInput(raw, method);
@@ -167,12 +179,9 @@ export class Ductape {
       if (this.#runtime) recordRefused(this.#runtime, raw, err);
       return Promise.reject(err);
     }
-    const start = (runtime: Runtime): Promise<RunContext> => {
-      const ctx = newRunContext(runtime, run);
-      return runPipeline(ctx).then(() => ctx);
-    };
     // After close() the runtime is still referenced but its pool is gone: fail as every other method does (#open).
-    return this.#runtime && !this.#closed ? start(this.#runtime) : this.#open().then(start);
+    if (this.#runtime && !this.#closed) return runOn(this.#runtime, run, finish);
+    return this.#open().then((runtime) => runOn(runtime, run, finish));
   }
 
   /** Opens the store and checks the private key against the workspace (once). */

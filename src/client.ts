@@ -50,7 +50,6 @@ export interface FetchAction {
   (args: { app: string; event: string; resolve?: false }): Promise<ActionDef>;
 }
 
-
 /** One run of the pipeline on a runtime; resolves to `finish(ctx)`. */
 function runOn<R>(runtime: Runtime, run: RunInput, finish: (ctx: RunContext) => R): Promise<R> {
   const ctx = newRunContext(runtime, run);

@@ -151,15 +151,15 @@ const INPUT_KEYS = ['query', 'params', 'body', 'headers', 'cookies'];
 // Node timers hold at most 2^31-1 ms; a larger value would fire at once.
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/**
- * Expands shorthands ('tag:token' sessions) and checks the run input's shape. `stream` belongs to `execute`: `run`
- * resolves to the decoded body, so a stream there would be a body nobody reads.
- */
 // Module constants rather than literals in the loops below: a literal array is allocated on every call, every run.
 const RUN_NAMES = ['env', 'product', 'app', 'event'] as const;
 const NAMED_LOCATIONS = ['query', 'params', 'headers', 'cookies'] as const;
 const RUN_RENAMED: Record<string, string> = { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' };
 
+/**
+ * Expands shorthands ('tag:token' sessions) and checks the run input's shape. `stream` belongs to `execute`: `run`
+ * resolves to the decoded body, so a stream there would be a body nobody reads.
+ */
 export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolean }, method: 'run' | 'execute' = 'execute'): RunInput {
   if (raw === null || typeof raw !== 'object') throw new DuctapeError('INVALID_INPUT', 'actions.run expects an object.', { issues: [] });
   checkKeys('run', raw, RUN_KEYS, RUN_RENAMED);

@@ -9,7 +9,7 @@ import Ductape from '../dist/index.js';
 import { Ductape as SourceDuctape } from '../src/index.js';
 import { createServerApp } from '../src/server/app.js';
 import { KeyRing } from '../src/server/auth.js';
-import { concurrent, median, report, startUpstreamProcess, tempStore } from './lib.js';
+import { concurrent, median, processTreeCpuUs, report, startUpstreamProcess, tempStore } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/ductape.js', import.meta.url));
 
@@ -145,7 +145,12 @@ async function benchThroughput(): Promise<void> {
       if (res.statusCode !== 200 || envelope.status !== 200) throw new Error(`serve answered ${res.statusCode}`);
     };
     const sides = { sdk: () => ductape.actions.execute(input), http: httpTo(server.url), http2: httpTo(server2.url) };
+    const servers = { sdk: undefined, http: server.pid, http2: server2.pid };
     const tput: Record<keyof typeof sides, number[]> = { sdk: [], http: [], http2: [] };
+    // CPU per request of the calling process (the SDK itself, or the load client) and of the serve process (all its
+    // threads, and its workers): unlike throughput, steady when three processes share two cores.
+    const callerCpu: Record<keyof typeof sides, number[]> = { sdk: [], http: [], http2: [] };
+    const serveCpu: Record<keyof typeof sides, number[]> = { sdk: [], http: [], http2: [] };
 
     for (const fn of Object.values(sides)) await concurrent(fn, 2000, 16);
     const order = Object.keys(sides) as (keyof typeof sides)[];
@@ -153,7 +158,13 @@ async function benchThroughput(): Promise<void> {
       // Rotate which goes first so drift (GC, CPU frequency, neighbours) hits every side equally.
       for (let i = 0; i < order.length; i++) {
         const which = order[(round + i) % order.length];
+        const pid = servers[which];
+        const serveBefore = pid === undefined ? 0 : processTreeCpuUs(pid);
+        const before = process.cpuUsage();
         tput[which].push(await concurrent(sides[which], 3000, 64));
+        const own = process.cpuUsage(before);
+        callerCpu[which].push((own.user + own.system) / 3000);
+        if (pid !== undefined) serveCpu[which].push((processTreeCpuUs(pid) - serveBefore) / 3000);
       }
     }
     report('serve_throughput_c64', median(tput.http), 'req/s');
@@ -162,6 +173,13 @@ async function benchThroughput(): Promise<void> {
     report('serve_vs_sdk_throughput_c64', median(tput.http) / median(tput.sdk), 'ratio');
     report('serve_workers2_throughput_c64', median(tput.http2), 'req/s');
     report('serve_workers2_vs_sdk_throughput_c64', median(tput.http2) / median(tput.sdk), 'ratio');
+    report('sdk_cpu_us_per_run', median(callerCpu.sdk), 'us');
+    report('serve_cpu_us_per_req', median(serveCpu.http), 'us');
+    report('serve_workers2_cpu_us_per_req', median(serveCpu.http2), 'us');
+    report('serve_load_client_cpu_us_per_req', median(callerCpu.http), 'us');
+    // Runs per CPU-second, serve against the SDK: what the ratio above would be if the serve process had a core of its
+    // own, as deployed, instead of sharing two with the load client and the upstream.
+    report('serve_vs_sdk_per_cpu', median(callerCpu.sdk) / median(serveCpu.http), 'ratio');
     await agent.close();
   } finally {
     await stopServe();
@@ -170,7 +188,7 @@ async function benchThroughput(): Promise<void> {
   }
 }
 
-async function startServeProcess(store: string, args: string[] = []): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startServeProcess(store: string, args: string[] = []): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
     env: { ...process.env, DUCTAPE_WORKSPACE: 'bench', DUCTAPE_PRIVATE_KEY: 'bench-private-key', DUCTAPE_STORE: store, DUCTAPE_USER: 'bench' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -187,6 +205,7 @@ async function startServeProcess(store: string, args: string[] = []): Promise<{ 
   });
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

@@ -44,16 +44,37 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 
-  const port = await freePort();
-  const [cmd, args] = command('postgres', [
-    '-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir,
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
-  ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The port was free when asked, but another test may take it before postgres binds it: then try another.
+  let port = 0;
+  let child!: ChildProcess;
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d.toString()));
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const [cmd, args] = command('postgres', [
+      '-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir,
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    ]);
+    child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d.toString()));
+    try {
+      await waitForServer(`postgres://postgres@127.0.0.1:${port}/postgres`, data, child, () => stderr);
+      break;
+    } catch (err) {
+      // Not ours in time: stop the postmaster if it did start (runuser does not pass SIGKILL on), then try again.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        try {
+          process.kill(Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+        await exited;
+      }
+      if (attempt === 5) throw err;
+    }
+  }
   const base = `postgres://postgres@127.0.0.1:${port}`;
-  await waitForServer(`${base}/postgres`, child, () => stderr);
   await adminQuery(base, 'CREATE DATABASE ductape');
 
   // The postmaster's own pid (runuser does not forward every signal to it): the first line of postmaster.pid.
@@ -98,18 +119,23 @@ async function adminQuery(base: string, sql: string): Promise<void> {
   }
 }
 
-async function waitForServer(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+/**
+ * Resolves once this server accepts connections. It must serve our data directory: a port found free may have gone to
+ * another test's PostgreSQL meanwhile, which would accept connections just as well.
+ */
+async function waitForServer(url: string, data: string, child: ChildProcess, stderr: () => string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) throw new Error(`postgres exited: ${stderr()}`);
     const client = new pg.Client({ connectionString: url });
     try {
       await client.connect();
+      const { rows } = await client.query<{ data_directory: string }>('show data_directory');
       await client.end();
-      return;
+      if (rows[0]?.data_directory === data) return;
     } catch {
       await client.end().catch(() => {});
-      await new Promise((r) => setTimeout(r, 25));
     }
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`postgres did not start: ${stderr()}`);
 }

@@ -26,7 +26,7 @@ export interface StartPrismOptions {
   readyTimeoutMs?: number;
 }
 
-/** A free loopback port (asked of the OS, then released for Prism to take). */
+/** A loopback port nothing listened on when asked (the OS picks one, then it is released): for a refused origin. */
 export async function freePort(): Promise<number> {
   const server = createNetServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -35,18 +35,34 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `prism mock <spec> --errors` and resolves once its port accepts connections. */
+/**
+ * Starts `prism mock <spec> --errors` on a port the OS picks, and resolves once Prism says where it listens. Prism is
+ * asked for port 0 rather than a port found free beforehand: Prism takes seconds to start, and meanwhile the same
+ * port can go to another listener of the suite (a judge proxy of a spec judged in parallel). Prism then failed to
+ * bind and exited, while the port already accepted connections, so the other spec's proxy stood in as this judge.
+ */
 export async function startPrism(spec: string, opts: StartPrismOptions = {}): Promise<PrismProcess> {
-  const port = await freePort();
-  const args = [...(opts.preload ? ['--require', opts.preload] : []), PRISM_ENTRY, 'mock', spec, '--host', '127.0.0.1', '--port', String(port), '--errors'];
+  const args = [...(opts.preload ? ['--require', opts.preload] : []), PRISM_ENTRY, 'mock', spec, '--host', '127.0.0.1', '--port', '0', '--errors'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  let port: number | undefined;
+  const take = (raw: string) => {
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
+    // "[CLI] ▶  start     Prism is listening on http://127.0.0.1:41234", printed once the port is bound.
+    port ??= Number(/Prism is listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)?.[1]) || undefined;
+    if (line) lines.push(line);
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  // Lines are read per stream (a chunk may end mid-line); the last one needs no newline.
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const complete = (partial + chunk.toString('utf8')).split('\n');
+      partial = complete.pop()!;
+      complete.forEach(take);
+    });
+    stream.on('end', () => take(partial));
+  }
   let exited: number | null | undefined;
   const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code), r())));
   // After 'close' everything Prism wrote has been read (a refusal's reason included); 'exit' may come before that.
@@ -61,7 +77,7 @@ export async function startPrism(spec: string, opts: StartPrismOptions = {}): Pr
     }
   };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
-  while (!(await accepts(port))) {
+  while (port === undefined || !(await accepts(port))) {
     if (exited !== undefined) {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
       // Prism prints its usage before the reason it refused (`Error: No operations found in the current file.`).

@@ -31,16 +31,16 @@ export async function freePort(): Promise<number> {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ductape-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
 
   async function launch(): Promise<void> {
-    child = spawn(
+    const c = (child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
       { stdio: 'ignore' },
-    );
-    await waitForPing(port);
+    ));
+    await waitForServer(port, c);
   }
 
   async function killWith(signal: NodeJS.Signals): Promise<void> {
@@ -52,7 +52,17 @@ export async function startRedisServer(): Promise<RedisServer> {
     await exited;
   }
 
-  await launch();
+  // The port was free when asked, but another test may take it before redis-server binds it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      child?.kill('SIGKILL');
+      if (attempt === 5) throw err;
+      port = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -70,19 +80,29 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
 }
 
-/** Resolves once the server answers PING (redis-server needs a moment to bind). */
-async function waitForPing(port: number): Promise<void> {
+/**
+ * Resolves once this redis-server answers (it needs a moment to bind). It must say its own process id: a port found
+ * free may have gone to another test's Redis meanwhile, which would answer PING just as well.
+ */
+async function waitForServer(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited before listening on port ${port}`);
+    const pid = await new Promise<number | undefined>((resolve) => {
       const socket = createConnection({ host: '127.0.0.1', port });
-      socket.once('error', () => resolve(false));
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (d) => {
-        socket.destroy();
-        resolve(d.toString().startsWith('+PONG'));
+      let text = '';
+      socket.once('error', () => resolve(undefined));
+      socket.once('connect', () => socket.write('INFO server\r\n'));
+      socket.on('data', (d) => {
+        text += d.toString();
+        const m = /process_id:(\d+)/.exec(text);
+        if (m || text.startsWith('-')) {
+          socket.destroy();
+          resolve(m ? Number(m[1]) : undefined);
+        }
       });
+      socket.once('close', () => resolve(undefined));
     });
-    if (ok) return;
+    if (pid === child.pid) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`redis-server did not start on port ${port}`);

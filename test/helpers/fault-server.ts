@@ -1,6 +1,6 @@
 // A fault-injecting loopback HTTP server: scripted answers per request, resets, refusals, storms and slow or cut bodies.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { freePort } from './redis-server.js';
 
 type Body = string | Uint8Array | Record<string, unknown> | unknown[] | null;
@@ -98,8 +98,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const port = await freePort();
-  const listen = () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  // Port 0 the first time (the OS picks one: no window in which another listener takes it), then the same port again.
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => ((port = (server.address() as AddressInfo).port), resolve())));
   const stop = async () => {
     for (const t of timers) clearTimeout(t);
     timers.clear();

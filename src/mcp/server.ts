@@ -6,6 +6,7 @@
 import { createMcpHandler, Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
 import type { Ductape } from '../client.js';
 import { DuctapeError } from '../errors.js';
+import { jsonText } from '../model/json.js';
 import { normalizeMcpOptions, type McpOptions } from '../options.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { describeStored } from '../workspace/describe.js';
@@ -125,7 +126,7 @@ export function createMcpServer(tools: ReturnType<typeof createMcpTools>, versio
 
 /** The response body as JSON text (a string body as is), cut at `max` bytes with a note saying so. */
 export function textResult(data: unknown, max: number): CallToolResult {
-  const text = typeof data === 'string' ? data : data instanceof Uint8Array ? `(binary body of ${data.byteLength} bytes, not shown)` : (JSON.stringify(data, null, 2) ?? 'null');
+  const text = typeof data === 'string' ? data : data instanceof Uint8Array ? `(binary body of ${data.byteLength} bytes, not shown)` : jsonText(data, 2);
   const bytes = Buffer.byteLength(text);
   if (bytes <= max) return { content: [{ type: 'text', text }] };
   // Cut on a character boundary: the first `max` bytes, decoded, drop a split multi-byte character at the end.

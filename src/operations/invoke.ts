@@ -1,6 +1,7 @@
 // Calling an operation: its input checked against the operation's schema, then its handler. Shared by SDK and server.
 import type { z } from 'zod';
 import { ConfigError, InvalidInputError, type Issue } from '../errors.js';
+import { nestingProblem } from '../model/json.js';
 import type { Operation } from './operation.js';
 import type { Services } from './services.js';
 
@@ -15,11 +16,16 @@ interface Problem {
   reason: string;
 }
 
+/**
+ * How deep an operation's input may nest. Far beyond any definition or session a person writes, and far below what
+ * the recursive code downstream (the schema check, sealing, JSON.stringify) can take before the stack runs out.
+ */
+export const MAX_INPUT_DEPTH = 256;
+
 /** Checks `input` against the operation's schema; throws CONFIG_ERROR (SDK, CLI) or INVALID_INPUT (HTTP) listing every problem. */
 export function checkInput(op: Operation, input: unknown, surface: Surface): void {
-  const r = op.input.safeParse(input);
-  if (r.success) return;
-  const problems = r.error.issues.flatMap((i) => describe(op, i));
+  const problems = inputProblems(op, input);
+  if (problems.length === 0) return;
   if (surface === 'http') {
     const issues: Issue[] = problems.map((p) => ({ location: 'body', path: p.pointer, message: p.reason }));
     throw new InvalidInputError(issues, `Invalid ${op.name} request`);
@@ -27,6 +33,20 @@ export function checkInput(op: Operation, input: unknown, surface: Surface): voi
   const first = problems[0];
   const more = problems.slice(1, 5).map((p) => `; ${p.field || 'input'}: ${p.reason}`).join('');
   throw new ConfigError(`Invalid ${first.field || op.name}: ${first.reason}${more}.`, { field: first.field, reason: first.reason, problems });
+}
+
+function inputProblems(op: Operation, input: unknown): Problem[] {
+  // First the shape's depth, without recursion: a value nested thousands of levels deep (or one that contains itself)
+  // would otherwise end in a RangeError from whichever recursive step met it first.
+  const deep = nestingProblem(input, MAX_INPUT_DEPTH);
+  if (deep) {
+    // Named by where the offending value starts (at most 8 keys down), not by a path hundreds of keys long.
+    const path = deep.path.slice(0, 8);
+    const reason = deep.cycle ? 'holds a circular reference; pass plain JSON data' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
+    return [{ field: fieldOf(path), pointer: path.map((p) => `/${String(p)}`).join(''), reason }];
+  }
+  const r = op.input.safeParse(input);
+  return r.success ? [] : r.error.issues.flatMap((i) => describe(op, i));
 }
 
 function describe(op: Operation, issue: z.core.$ZodIssue): Problem[] {

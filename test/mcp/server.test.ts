@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
 import { MAX_TOOL_NAME, toolName } from '../../src/mcp/catalog.js';
-import { createMcpTools } from '../../src/mcp/server.js';
+import { createMcpTools, textResult } from '../../src/mcp/server.js';
 import { startServe } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -192,6 +192,16 @@ describe('toolName', () => {
     expect(long.startsWith('docusign__returns_the_details')).toBe(true);
     expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization')).toBe(long);
     expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization_2')).not.toBe(long);
+  });
+});
+
+describe('textResult', () => {
+  it('writes JSON indented, and a result nested deeper than JSON.stringify can write compactly, never failing the call', () => {
+    expect(textResult({ a: [1] }, 1000).content).toEqual([{ type: 'text', text: '{\n  "a": [\n    1\n  ]\n}' }]);
+    let deep: unknown = [];
+    for (let i = 1; i < 20_000; i++) deep = [deep];
+    const r = textResult(deep, 100_000);
+    expect(r.content).toEqual([{ type: 'text', text: '['.repeat(20_000) + ']'.repeat(20_000) }]);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/index.js';
 import { operationList } from '../../src/operations/index.js';
-import { checkInput } from '../../src/operations/invoke.js';
+import { checkInput, MAX_INPUT_DEPTH } from '../../src/operations/invoke.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
 
@@ -62,5 +62,25 @@ describe('operation table', () => {
     }
     expect(http.code).toBe('INVALID_INPUT');
     expect(http.issues.map((i: { path: string }) => i.path).sort()).toEqual(['/colour', '/envs']);
+  });
+
+  it('refuses input nested past MAX_INPUT_DEPTH or holding itself with a DuctapeError, before any recursive step can overflow', async () => {
+    await ductape.products.create({ tag: 'deep', envs: ['dev'] });
+    await ductape.products.sessions.create({ product: 'deep', tag: 's', sample: { user: { id: '1' } }, selector: '$Session{user}{id}' });
+    let nested: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) nested = [nested];
+    const deep = await errorOf(ductape.sessions.start({ env: 'dev', product: 'deep', tag: 's', data: { user: { id: '1' }, nested } }));
+    expect([deep.code, deep.message]).toEqual(['CONFIG_ERROR', `Invalid data.nested[0][0][0][0][0][0]: holds values nested more than ${MAX_INPUT_DEPTH} levels deep.`]);
+
+    const sample: Record<string, unknown> = { user: { id: '1' } };
+    sample.again = { sample };
+    const cyclic = await errorOf(ductape.products.sessions.create({ product: 'deep', tag: 'c', sample, selector: '$Session{user}{id}' }));
+    expect([cyclic.code, cyclic.message]).toEqual(['CONFIG_ERROR', 'Invalid sample.again.sample: holds a circular reference; pass plain JSON data.']);
+
+    // Exactly at the limit (input, data, then the arrays), the input reaches the operation.
+    let fits: unknown = 'leaf';
+    for (let i = 0; i < MAX_INPUT_DEPTH - 2; i++) fits = [fits];
+    const started = await ductape.sessions.start({ env: 'dev', product: 'deep', tag: 's', data: { user: { id: '1' }, fits } });
+    expect(started.token).toEqual(expect.any(String));
   });
 });

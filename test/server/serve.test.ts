@@ -14,6 +14,7 @@ import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const PRIVATE_KEY = 'serve-test-key-0123456789';
+const DEEP = 20_000;
 let dir: string;
 let env: Record<string, string>;
 let upstream: Upstream;
@@ -55,6 +56,12 @@ beforeAll(async () => {
     if (path === '/fail') return json(400, { error: 'card_declined' });
     if (path === '/limited') return json(429, { error: 'slow down' }, { 'retry-after': '2' });
     if (path === '/token') return json(401, { error: 'invalid_client' });
+    // JSON nested deeper than JSON.stringify can write (it recurses once per level).
+    if (path === '/deep') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"a":'.repeat(DEEP) + '[]' + '}'.repeat(DEEP));
+      return;
+    }
     if (path === '/bin') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(Buffer.from([0, 1, 2, 255]));
@@ -78,6 +85,7 @@ beforeAll(async () => {
     ['slow', 'GET', '/slow'],
     ['drain', 'GET', '/drain'],
     ['bin', 'GET', '/bin'],
+    ['deep', 'GET', '/deep'],
   ]) {
     await d.apps.actions.create({ app: 'api', event, method, path });
   }
@@ -134,6 +142,21 @@ describe('ductape serve', () => {
   it('answers a binary body as base64', async () => {
     const r = await run({ app: 'api', event: 'bin' });
     expect(r.body).toMatchObject({ status: 200, encoding: 'base64', data: Buffer.from([0, 1, 2, 255]).toString('base64') });
+  });
+
+  it('relays an answer nested deeper than JSON.stringify can write, and refuses such input with 400', async () => {
+    const r = await run({ app: 'api', event: 'deep' });
+    expect(r.status).toBe(200);
+    let data = r.body.data;
+    let levels = 0;
+    while (data && !Array.isArray(data)) [data, levels] = [data.a, levels + 1];
+    expect([levels, data]).toEqual([DEEP, []]);
+
+    let nested: unknown = {};
+    for (let i = 0; i < 300; i++) nested = { n: nested };
+    const deepInput = await call('POST', '/v1/sessions/start', { body: { product: 'shop', env: 'dev', tag: 'user-session', data: { user: { id: '7' }, nested } }, key: keys.shop });
+    expect([deepInput.status, deepInput.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    expect(deepInput.body.error.message).toContain('/data/nested/n/n/n/n/n/n: holds values nested more than 256 levels deep');
   });
 
   it('refuses requests without a key, with an unknown key, and out of scope', async () => {

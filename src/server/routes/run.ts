@@ -5,8 +5,11 @@ import { checkInput } from '../../operations/invoke.js';
 import type { Operation } from '../../operations/operation.js';
 import { authorize } from '../auth.js';
 import type { KeyOf, ServerEnv } from '../request.js';
+import { jsonText } from '../../model/json.js';
 import { toWire } from '../errors.js';
 import { bodyInput } from './operations.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape, keyOf: KeyOf, maxBodyBytes: number): void {
   app.post('/v1/actions/run', async (c) => {
@@ -17,6 +20,7 @@ export function mountRun(app: Hono<ServerEnv>, op: Operation, ductape: Ductape, 
     const envelope = await ductape.actions.execute(input as never);
     // JSON has no bytes: a binary body travels as base64 and says so.
     if (envelope.data instanceof Uint8Array) return c.json({ ...envelope, data: toWire(envelope.data), encoding: 'base64' });
-    return c.json(envelope as object);
+    // An upstream's JSON can nest deeper than JSON.stringify (hence c.json) can write; jsonText writes any depth.
+    return c.body(jsonText(envelope), 200, JSON_TYPE);
   });
 }

@@ -11,6 +11,12 @@ function isContainer(value: unknown): value is object {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * How deep input (an operation's, a ductape.yaml) may nest. Far beyond any definition or session a person writes, and
+ * far below what the recursive code downstream (schema checks, sealing, JSON.stringify) takes before the stack runs out.
+ */
+export const MAX_INPUT_DEPTH = 256;
+
 export interface NestingProblem {
   /** Keys from the root to the container that goes too deep, or to the one that contains itself. */
   path: Key[];

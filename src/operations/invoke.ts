@@ -1,7 +1,7 @@
 // Calling an operation: its input checked against the operation's schema, then its handler. Shared by SDK and server.
 import type { z } from 'zod';
 import { ConfigError, InvalidInputError, type Issue } from '../errors.js';
-import { nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingProblem } from '../model/json.js';
 import type { Operation } from './operation.js';
 import type { Services } from './services.js';
 
@@ -15,12 +15,6 @@ interface Problem {
   pointer: string;
   reason: string;
 }
-
-/**
- * How deep an operation's input may nest. Far beyond any definition or session a person writes, and far below what
- * the recursive code downstream (the schema check, sealing, JSON.stringify) can take before the stack runs out.
- */
-export const MAX_INPUT_DEPTH = 256;
 
 /** Checks `input` against the operation's schema; throws CONFIG_ERROR (SDK, CLI) or INVALID_INPUT (HTTP) listing every problem. */
 export function checkInput(op: Operation, input: unknown, surface: Surface): void {

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/index.js';
 import { operationList } from '../../src/operations/index.js';
-import { checkInput, MAX_INPUT_DEPTH } from '../../src/operations/invoke.js';
+import { MAX_INPUT_DEPTH } from '../../src/model/json.js';
+import { checkInput } from '../../src/operations/invoke.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
 

@@ -144,4 +144,18 @@ describe('apply', () => {
     writeYaml('extra_key: 1');
     await expect(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV })).rejects.toThrow(/\/extra_key: unknown key/);
   });
+
+  it('refuses a value that contains itself through a YAML alias, or nests too deep, before writing anything', async () => {
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', 'constants: &c { region: eu, again: *c }'));
+    const cyclic = await client().apply({ file, env: ENV }).catch((e: unknown) => e as DuctapeError);
+    expect(cyclic).toBeInstanceOf(DuctapeError);
+    expect([cyclic.code, cyclic.message]).toEqual(['CONFIG_ERROR', `${file}: /apps/demo/constants/again contains itself through a YAML alias.`]);
+
+    writeYaml();
+    writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', `constants: { deep: ${'['.repeat(300)}${']'.repeat(300)} }`));
+    const deep = await client().apply({ file, env: ENV }).catch((e: unknown) => e as DuctapeError);
+    expect([deep.code, deep.message]).toEqual(['CONFIG_ERROR', `${file}: /apps/demo/constants/deep/0/0/0/0 holds values nested more than 256 levels deep.`]);
+    expect(await client().apps.list()).toEqual([]);
+  });
 });

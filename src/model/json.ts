@@ -23,6 +23,11 @@ export interface NestingProblem {
   cycle: boolean;
 }
 
+/** A JSON Pointer to where a problem starts, at most `keys` keys down (the full path can be hundreds of keys long). */
+export function nestingPointer(problem: NestingProblem, keys = 8): string {
+  return problem.path.slice(0, keys).map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
 /**
  * Where `value` nests more than `max` containers deep (the root is the first) or contains itself; undefined when it
  * does neither. Iterative, so any depth is safe to check, and each container is walked once: a subtree reached again

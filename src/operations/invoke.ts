@@ -1,7 +1,7 @@
 // Calling an operation: its input checked against the operation's schema, then its handler. Shared by SDK and server.
 import type { z } from 'zod';
 import { ConfigError, InvalidInputError, type Issue } from '../errors.js';
-import { MAX_INPUT_DEPTH, nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
 import type { Operation } from './operation.js';
 import type { Services } from './services.js';
 
@@ -35,9 +35,8 @@ function inputProblems(op: Operation, input: unknown): Problem[] {
   const deep = nestingProblem(input, MAX_INPUT_DEPTH);
   if (deep) {
     // Named by where the offending value starts (at most 8 keys down), not by a path hundreds of keys long.
-    const path = deep.path.slice(0, 8);
     const reason = deep.cycle ? 'holds a circular reference; pass plain JSON data' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
-    return [{ field: fieldOf(path), pointer: path.map((p) => `/${String(p)}`).join(''), reason }];
+    return [{ field: fieldOf(deep.path.slice(0, 8)), pointer: nestingPointer(deep), reason }];
   }
   const r = op.input.safeParse(input);
   return r.success ? [] : r.error.issues.flatMap((i) => describe(op, i));

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { ConnectionConfig } from '../model/app.js';
-import { MAX_INPUT_DEPTH, nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
 import type { PaginationDef } from '../model/pagination.js';
 import type { RateLimitDef } from '../model/rate-limit.js';
 import { registerSecret } from '../model/redact.js';
@@ -75,7 +75,7 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   // YAML aliases can make a value contain itself (`a: &x { self: *x }`); every later step walks the value recursively.
   const deep = nestingProblem(raw, MAX_INPUT_DEPTH);
   if (deep) {
-    const path = '/' + deep.path.slice(0, 8).join('/');
+    const path = nestingPointer(deep);
     const reason = deep.cycle ? 'contains itself through a YAML alias' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
     throw new ConfigError(`${file}: ${path} ${reason}.`, { file, path });
   }

@@ -109,4 +109,29 @@ describe('importSpec with malformed input', () => {
     await expect(importSpec({ spec: minimal('3.1.0') })).resolves.toMatchObject({ format: 'openapi-3.1' });
     await expect(importSpec({ spec: 'swagger: "2.0"\ninfo: {title: T, version: "1"}\npaths: {}\n' })).resolves.toMatchObject({ format: 'openapi-2.0' });
   });
+
+  it('refuses a document nested deeper than the stack allows, or containing itself through a YAML alias, naming where', async () => {
+    const levels = 6000;
+    const schema = '{"type":"object","properties":{"a":'.repeat(levels) + '{"type":"string"}' + '}}'.repeat(levels);
+    const body = `"requestBody":{"content":{"application/json":{"schema":${schema}}}}`;
+    const deepOpenApi = `{"openapi":"3.0.3","info":{"title":"T","version":"1"},"paths":{"/x":{"post":{"operationId":"x",${body},"responses":{"200":{"description":"ok"}}}}}}`;
+    const deep = await failure(importSpec({ file: await write('deep.json', deepOpenApi) }));
+    expect(deep.message).toContain('/paths/~1x/post/requestBody/content/application~1json/schema/properties holds values nested more than 256 levels deep.');
+
+    const folders = '{"name":"f","item":['.repeat(levels) + '{"name":"leaf","request":{"method":"GET","url":"http://127.0.0.1:1/x"}}' + ']}'.repeat(levels);
+    const postman = `{"info":{"name":"p","schema":"https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},"item":[${folders}]}`;
+    expect((await failure(importSpec({ spec: postman }))).message).toContain('Cannot import <spec>: /item/0/item/0/item/0/item/0 holds values nested more than 256 levels deep.');
+
+    const selfAlias = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\ncomponents:\n  schemas:\n    Node: &node\n      type: object\n      properties:\n        next: *node\n';
+    expect((await failure(importSpec({ spec: selfAlias }))).message).toContain('/components/schemas/Node/properties/next contains itself (a YAML alias inside the node it names).');
+
+    // The same in a file that a $ref brings in, which is read after the spec itself was checked.
+    await write('node.yaml', 'Node: &node\n  type: object\n  properties:\n    next: *node\n');
+    const main = await write('refs-node.json', deepOpenApi.replace(schema, '{"$ref":"./node.yaml#/Node"}'));
+    expect((await failure(importSpec({ file: main }))).message).toContain('with its external $refs bundled, /paths/~1x/post/requestBody/content/application~1json/schema/properties contains itself');
+
+    // A real spec's depth is far from the limit: 120 nested objects (~250 levels) import.
+    const fits = '{"type":"object","properties":{"a":'.repeat(120) + '{"type":"string"}' + '}}'.repeat(120);
+    await expect(importSpec({ spec: deepOpenApi.replace(schema, fits) })).resolves.toMatchObject({ format: 'openapi-3.0' });
+  });
 });

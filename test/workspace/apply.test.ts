@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuctapeError, type Ductape } from '../../src/index.js';
 import { authSpec } from '../helpers/auth-spec.js';
 import { newClient } from '../helpers/client.js';
+import { errorOf } from '../helpers/errors.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 let dir: string;
@@ -148,13 +149,12 @@ describe('apply', () => {
   it('refuses a value that contains itself through a YAML alias, or nests too deep, before writing anything', async () => {
     const file = join(dir, 'ductape.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', 'constants: &c { region: eu, again: *c }'));
-    const cyclic = await client().apply({ file, env: ENV }).catch((e: unknown) => e as DuctapeError);
-    expect(cyclic).toBeInstanceOf(DuctapeError);
+    const cyclic = await errorOf(client().apply({ file, env: ENV }));
     expect([cyclic.code, cyclic.message]).toEqual(['CONFIG_ERROR', `${file}: /apps/demo/constants/again contains itself through a YAML alias.`]);
 
     writeYaml();
     writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', `constants: { deep: ${'['.repeat(300)}${']'.repeat(300)} }`));
-    const deep = await client().apply({ file, env: ENV }).catch((e: unknown) => e as DuctapeError);
+    const deep = await errorOf(client().apply({ file, env: ENV }));
     expect([deep.code, deep.message]).toEqual(['CONFIG_ERROR', `${file}: /apps/demo/constants/deep/0/0/0/0 holds values nested more than 256 levels deep.`]);
     expect(await client().apps.list()).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../errors.js';
-import { findPosition, specError, type Source } from '../load.js';
+import { checkNesting, findPosition, specError, type Source } from '../load.js';
 
 type Obj = Record<string, unknown>;
 
@@ -194,7 +194,11 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
       confine(path, file.url);
       return readFile(path);
     };
-    return (await bundle(input as never, { resolve: { file: { read } } } as never)) as unknown as Obj;
+    const bundled = (await bundle(input as never, { resolve: { file: { read } } } as never)) as unknown as Obj;
+    // The files read here were not checked with the spec (importers/load.ts): one may nest too deep or, through a YAML
+    // alias, contain itself.
+    checkNesting(bundled, source, 'with its external $refs bundled, ');
+    return bundled;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const message = (err as Error).message?.split('\n')[0] ?? String(err);

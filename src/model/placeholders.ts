@@ -1,5 +1,6 @@
 // The placeholder engine: one parser for `$Session{a}{b}`, `$Secret{KEY}`, … in run input and stored config.
 import { closest, ConfigError, InvalidInputError, type Issue } from '../errors.js';
+import { nestingProblem } from './json.js';
 
 /** Every placeholder kind the parser knows. Which ones a caller accepts is chosen with `allow`. */
 export type PlaceholderKind = 'Session' | 'Secret' | 'Variable' | 'Constant' | 'Auth' | 'Now' | 'Env';
@@ -222,7 +223,15 @@ function compileNode(value: unknown, pointer: string, st: CompileState, depth: n
   }
   if (value === null || typeof value !== 'object') return undefined;
   if (depth > MAX_DEPTH) {
-    if (Array.isArray(value) || isPlainObject(value)) st.problems.push({ pointer, message: `nested more than ${MAX_DEPTH} levels deep; flatten it so placeholders can be checked` });
+    if (Array.isArray(value) || isPlainObject(value)) {
+      // Reached through a cycle, the value reaches itself too: say so, where the walk first met it (its location and 8 keys).
+      const cycle = nestingProblem(value, Infinity)?.cycle === true;
+      st.problems.push(
+        cycle
+          ? { pointer: pointer.split('/').slice(0, 10).join('/'), message: 'holds a circular reference; pass plain JSON data' }
+          : { pointer, message: `nested more than ${MAX_DEPTH} levels deep; flatten it so placeholders can be checked` },
+      );
+    }
     return undefined;
   }
   if (Array.isArray(value)) {

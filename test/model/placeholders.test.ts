@@ -158,6 +158,13 @@ describe('compileTemplate', () => {
     expect(err.message).toContain('nested more than 64 levels deep');
   });
 
+  it('refuses a value that contains itself, naming where the walk met it', () => {
+    const body: Record<string, unknown> = { name: 'x' };
+    body.self = { back: body };
+    const err = errorOf(() => compileTemplate({ body }));
+    expect([err.code, err.message]).toEqual(['INVALID_INPUT', 'Placeholder error: body/self/back/self/back/self/back/self/back: holds a circular reference; pass plain JSON data.']);
+  });
+
   it('reports every problem at once', () => {
     const err = errorOf(() => compileTemplate({ body: { a: '$Nope{x}', b: '$Env{Y}' }, query: { c: '$Secret' } }, { allow: ['Session'] }));
     const issues = (err as unknown as { issues: { location: string; path: string }[] }).issues;

@@ -16,12 +16,15 @@ interface Problem {
   reason: string;
 }
 
-/** Checks `input` against the operation's schema; throws CONFIG_ERROR (SDK, CLI) or INVALID_INPUT (HTTP) listing every problem. */
-export function checkInput(op: Operation, input: unknown, surface: Surface): void {
+/**
+ * Checks `input` against the operation's schema; throws CONFIG_ERROR (SDK, CLI) or INVALID_INPUT (HTTP) listing every
+ * problem. Over HTTP, `locate` says where a top-level field came from (the path, the query string; the body otherwise).
+ */
+export function checkInput(op: Operation, input: unknown, surface: Surface, locate?: (field: string) => Issue['location']): void {
   const problems = inputProblems(op, input);
   if (problems.length === 0) return;
   if (surface === 'http') {
-    const issues: Issue[] = problems.map((p) => ({ location: 'body', path: p.pointer, message: p.reason }));
+    const issues: Issue[] = problems.map((p) => ({ location: locate?.(p.pointer.split('/')[1] ?? '') ?? 'body', path: p.pointer, message: p.reason }));
     throw new InvalidInputError(issues, `Invalid ${op.name} request`);
   }
   const first = problems[0];

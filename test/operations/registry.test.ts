@@ -63,6 +63,13 @@ describe('operation table', () => {
     }
     expect(http.code).toBe('INVALID_INPUT');
     expect(http.issues.map((i: { path: string }) => i.path).sort()).toEqual(['/colour', '/envs']);
+    // Over HTTP the route says where each top-level field came from (the path, the query string, the body).
+    try {
+      checkInput(op, bad, 'http', (field) => (field === 'envs' ? 'params' : 'query'));
+    } catch (err) {
+      http = err;
+    }
+    expect(http.issues.map((i: { location: string; path: string }) => `${i.location} ${i.path}`).sort()).toEqual(['params /envs', 'query /colour']);
   });
 
   it('refuses input nested past MAX_INPUT_DEPTH or holding itself with a DuctapeError, before any recursive step can overflow', async () => {

@@ -247,6 +247,9 @@ describe('ductape serve', () => {
     // A file path would read the server's disk: refused over HTTP.
     const local = await call('POST', '/v1/apps/tmp/import', { body: { file: '/etc/passwd' } });
     expect([local.status, local.body.error.issues]).toEqual([400, [{ location: 'body', path: '/file', message: 'is not accepted over HTTP' }]]);
+    // An issue names where the field came from: here the query string.
+    const badQuery = await call('GET', '/v1/logs?limit=many');
+    expect([badQuery.status, badQuery.body.error.issues]).toEqual([400, [{ location: 'query', path: '/limit', message: expect.stringContaining('expected a whole number') }]]);
     expect((await ok('GET', '/v1/apps')).map((a: { tag: string }) => a.tag)).toContain('tmp');
     expect((await ok('GET', '/v1/apps/tmp')).tag).toBe('tmp');
     expect((await ok('PATCH', '/v1/apps/tmp', { name: 'Temporary', timeout_ms: 5000 })).name).toBe('Temporary');

@@ -18,6 +18,7 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
     const route = path.replace(/\{([^}]+)\}/g, ':$1');
     const params = pathParams(path);
     const omitted = op.http.omit ?? [];
+    const locate = (field: string) => (params.includes(field) ? 'params' : inQuery(method) ? 'query' : 'body');
     app.on(method, route, async (c) => {
       const key = keyOf(c);
       const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c, maxBodyBytes);
@@ -25,7 +26,7 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
       const refused = omitted.filter((k) => k in input);
       if (refused.length) throw new InvalidInputError(refused.map((k) => ({ location: 'body', path: `/${k}`, message: 'is not accepted over HTTP' })), `Invalid ${op.name} request`);
       for (const p of params) input[p] = c.req.param(p);
-      checkInput(op, input, 'http');
+      checkInput(op, input, 'http', locate);
       authorize(key, op, input);
       const result = await op.handler(services, input);
       if (op.name.startsWith('keys.')) await onKeysChanged();

@@ -169,6 +169,12 @@ describe('ductape serve', () => {
     expect(foreign.body.error.code).toBe('FORBIDDEN');
     expect((await run({ env: 'prd', app: 'api', event: 'fetch_user', input: { params: { userId: '1' } } })).status).toBe(403);
     expect((await call('GET', '/v1/apps', { key: keys.shop })).status).toBe(403);
+    // A query parameter of one value given twice is refused, whichever comes first: no guess at which the scope means.
+    for (const query of ['product=shop&env=dev&product=other', 'product=other&env=dev&product=shop']) {
+      const twice = await call('GET', `/v1/connections?${query}`, { key: keys.shop });
+      expect([twice.status, twice.body.error.issues]).toEqual([400, [{ location: 'query', path: '/product', message: 'is given 2 times; it takes one value' }]]);
+    }
+    expect((await call('GET', '/v1/connections?product=shop&env=dev', { key: keys.shop })).body).toEqual([]);
   });
 
   it('maps every error code to its status (API.md §6)', async () => {

@@ -97,7 +97,10 @@ function queryInput(op: Operation, c: Context): Record<string, unknown> {
       out[name] = values;
       continue;
     }
-    const v = values.at(-1)!;
+    // Which of two values would count is a guess the caller cannot see (and a scope check must not make): refused,
+    // as the OpenAPI document says (a parameter of one value, not an array).
+    if (values.length > 1) throw new InvalidInputError([{ location: 'query', path: `/${name}`, message: `is given ${values.length} times; it takes one value` }], `Invalid ${op.name} request`);
+    const v = values[0];
     if ((types.has('number') || types.has('integer')) && /^-?\d+(\.\d+)?$/.test(v)) out[name] = Number(v);
     else if (types.has('boolean') && (v === 'true' || v === 'false')) out[name] = v === 'true';
     else out[name] = v;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCache, openCache, RedisCache } from '../../src/cache/index.js';
-import { freePort } from '../helpers/redis-server.js';
+import { refusedPort } from '../helpers/ports.js';
 
 describe('openCache', () => {
   it('opens a MemoryCache for "memory" with the given bound', async () => {
@@ -12,7 +12,7 @@ describe('openCache', () => {
 
   it('opens a RedisCache for a redis:// URL without waiting for the connection', async () => {
     const warnings: string[] = [];
-    const cache = openCache(`redis://127.0.0.1:${await freePort()}`, { redis: { connectTimeoutMs: 100 }, onWarn: (m) => warnings.push(m) });
+    const cache = openCache(`redis://127.0.0.1:${await refusedPort()}`, { redis: { connectTimeoutMs: 100 }, onWarn: (m) => warnings.push(m) });
     expect(cache).toBeInstanceOf(RedisCache);
     expect(await cache.get('k')).toBeUndefined();
     expect(warnings).toHaveLength(1);

@@ -2,7 +2,8 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { RedisCache } from '../../src/cache/redis.js';
 import { cacheContract, entry } from '../contract/cache.js';
-import { freePort, hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { refusedPort } from '../helpers/ports.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 // A guard against hangs, not a timing assertion: anything that takes this long is stuck.
 const HANG_MS = 5_000;
@@ -88,7 +89,7 @@ if (!hasRedisServer) {
 
     it('misses, ignores writes and warns once when nothing listens at the URL', async () => {
       const warnings: string[] = [];
-      const cache = new RedisCache(`redis://127.0.0.1:${await freePort()}`, {
+      const cache = new RedisCache(`redis://127.0.0.1:${await refusedPort()}`, {
         connectTimeoutMs: 200,
         onWarn: (m) => warnings.push(m),
       });
@@ -104,7 +105,7 @@ if (!hasRedisServer) {
 
     it('never puts the URL password in a warning', async () => {
       const warnings: string[] = [];
-      const cache = new RedisCache(`redis://user:s3cret-pass@127.0.0.1:${await freePort()}`, {
+      const cache = new RedisCache(`redis://user:s3cret-pass@127.0.0.1:${await refusedPort()}`, {
         connectTimeoutMs: 200,
         onWarn: (m, d) => warnings.push(m + JSON.stringify(d)),
       });

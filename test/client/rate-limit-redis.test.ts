@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxInWindow, startTimedUpstream, type TimedUpstream } from '../helpers/arrivals.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
+import { refusedPort } from '../helpers/ports.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/limit-child.ts', import.meta.url));
@@ -89,12 +90,11 @@ if (!hasRedisServer) {
 
 describe('shared rate limits without Redis', () => {
   it('each process limits on its own, without waiting for an unreachable Redis on every run', async () => {
-    const { freePort } = await import('../helpers/redis-server.js');
     const up = await startTimedUpstream();
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
-    const d = newClient({ cache: `redis://127.0.0.1:${await freePort()}` });
+    const d = newClient({ cache: `redis://127.0.0.1:${await refusedPort()}` });
     try {
       await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 3, per_ms: 60_000, max_wait_ms: 0 } });
       // max_wait_ms: 0 bounds the wait for a slot, not the time to ask: the first run waits for the 1 s connection

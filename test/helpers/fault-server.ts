@@ -1,7 +1,7 @@
 // A fault-injecting loopback HTTP server: scripted answers per request, resets, refusals, storms and slow or cut bodies.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { freePort } from './redis-server.js';
+import { refusedPort } from './ports.js';
 
 type Body = string | Uint8Array | Record<string, unknown> | unknown[] | null;
 
@@ -195,5 +195,5 @@ export function rateLimitedUntil(date: Date): FaultStep {
 
 /** An origin nothing listens on: connecting is refused. */
 export async function refusedOrigin(): Promise<string> {
-  return `http://127.0.0.1:${await freePort()}`;
+  return `http://127.0.0.1:${await refusedPort()}`;
 }

@@ -5,7 +5,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './redis-server.js';
+import { freePort } from './ports.js';
 
 const BIN_DIRS = [process.env.DUCTAPE_PG_BIN, '/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'];
 export const pgBin: string | undefined = BIN_DIRS.find((d): d is string => !!d && existsSync(join(d, 'initdb')));

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer as createNetServer, connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 /** The CLI entry of the pinned @stoplight/prism-cli (what node_modules/.bin/prism links to). */
@@ -24,15 +24,6 @@ export interface StartPrismOptions {
   route?: (url: string, headers: IncomingHttpHeaders, request: { method: string; body: Buffer }) => string;
   /** How long to wait for Prism to listen. @default 120_000 ms */
   readyTimeoutMs?: number;
-}
-
-/** A loopback port nothing listened on when asked (the OS picks one, then it is released): for a refused origin. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /**

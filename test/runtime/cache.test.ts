@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTes
 import type { DuctapeError, Ductape } from '../../src/index.js';
 import { newClient } from '../helpers/client.js';
 import { json, startFaultServer, type FaultServer, type FaultServerOptions } from '../helpers/fault-server.js';
-import { freePort, hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { refusedPort } from '../helpers/ports.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { errorOf as failure } from '../helpers/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -308,7 +309,7 @@ if (!hasRedisServer) {
     it('runs uncached when Redis is unreachable from the start', async () => {
       const server = await startFaultServer({ handler: counting });
       onTestFinished(() => server.close());
-      const d = newClient({ cache: `redis://127.0.0.1:${await freePort()}`, workspace_id: `down-${++workspaceSeq}` });
+      const d = newClient({ cache: `redis://127.0.0.1:${await refusedPort()}`, workspace_id: `down-${++workspaceSeq}` });
       onTestFinished(() => d.close());
       await define(d, server.url);
       expect(await d.actions.execute(listArgs())).toMatchObject({ status: 200, cached: false });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
 import { createServerApp, routeList } from '../../src/server/app.js';
 import { KeyRing } from '../../src/server/auth.js';
-import { freePort, startPrism } from '../helpers/prism.js';
+import { refusedPort } from '../helpers/ports.js';
+import { startPrism } from '../helpers/prism.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -73,7 +74,7 @@ beforeAll(async () => {
     }
     json(404, { error: 'no route' });
   });
-  const dead = await freePort();
+  const dead = await refusedPort();
   env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_USER: 'serve@acme.test', DUCTAPE_PRIVATE_KEY: PRIVATE_KEY, DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}` };
 
   const d = new Ductape({ workspace_id: 'acme', user_id: 'setup@acme.test', private_key: PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });

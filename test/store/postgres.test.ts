@@ -8,7 +8,7 @@ import { storeContract } from '../contract/store.js';
 import { newClient } from '../helpers/client.js';
 import { fixture, startChild } from '../helpers/node-child.js';
 import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
-import { freePort } from '../helpers/redis-server.js';
+import { refusedPort } from '../helpers/ports.js';
 import { startUpstream } from '../helpers/upstream.js';
 
 let server: PostgresServer | undefined;
@@ -62,7 +62,7 @@ if (!hasPostgres) {
     });
 
     it('fails with STORE_ERROR (unreachable) and no password in the message when the server cannot be reached', async () => {
-      const port = await freePort();
+      const port = await refusedPort();
       const err = await openStore(`postgres://ductape:s3cret-pass@127.0.0.1:${port}/ductape`).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DuctapeError);
       expect(err).toMatchObject({ code: 'STORE_ERROR', reason: 'unreachable', retryable: true });

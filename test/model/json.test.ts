@@ -44,6 +44,12 @@ describe('nestingProblem', () => {
     expect(nestingProblem({ first: shared, deeper: { again: shared } }, 66)).toEqual({ path: ['deeper', 'again'], cycle: false });
   });
 
+  it('judges a wide value past the quick walk\'s budget exactly', () => {
+    const wide = Array.from({ length: 20_000 }, (_, i) => ({ i, tags: [i] }));
+    expect(nestingProblem({ wide }, 4)).toBeUndefined();
+    expect(nestingProblem({ wide }, 3)).toEqual({ path: ['wide', 0, 'tags'], cycle: false });
+  });
+
   it('treats class instances as leaves (a Buffer is not walked index by index)', () => {
     expect(nestingProblem({ a: { b: Buffer.alloc(1_000_000) } }, 2)).toBeUndefined();
     expect(nestingProblem({ a: { b: new Date(0) } }, 2)).toBeUndefined();

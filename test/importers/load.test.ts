@@ -130,6 +130,11 @@ describe('importSpec with malformed input', () => {
     const main = await write('refs-node.json', deepOpenApi.replace(schema, '{"$ref":"./node.yaml#/Node"}'));
     expect((await failure(importSpec({ file: main }))).message).toContain('with its external $refs bundled, /paths/~1x/post/requestBody/content/application~1json/schema/properties contains itself');
 
+    // A file a $ref brings in, nested so deep that the bundler itself cannot read it.
+    await write('deep-schema.json', `{"Deep":${schema}}`);
+    const tooDeep = await write('refs-deep.json', deepOpenApi.replace(schema, '{"$ref":"./deep-schema.json#/Deep"}'));
+    expect((await failure(importSpec({ file: tooDeep }))).message).toBe(`Cannot import ${tooDeep}: a file its $refs bring in is nested too deeply to be read (thousands of levels); real definitions nest a few dozen.`);
+
     // A real spec's depth is far from the limit: 120 nested objects (~250 levels) import.
     const fits = '{"type":"object","properties":{"a":'.repeat(120) + '{"type":"string"}' + '}}'.repeat(120);
     await expect(importSpec({ spec: deepOpenApi.replace(schema, fits) })).resolves.toMatchObject({ format: 'openapi-3.0' });

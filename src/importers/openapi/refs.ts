@@ -201,6 +201,8 @@ export async function bundleExternalRefs(doc: Obj, source: Source, resolver: Res
     return bundled;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
+    // The bundler recurses once per level of what it reads: a file nested thousands of levels deep overflows its stack.
+    if (err instanceof RangeError) throw specError(source, 'a file its $refs bring in is nested too deeply to be read (thousands of levels); real definitions nest a few dozen.', undefined, err);
     const message = (err as Error).message?.split('\n')[0] ?? String(err);
     throw specError(source, `cannot resolve an external $ref: ${message}`, undefined, err);
   }

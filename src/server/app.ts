@@ -51,20 +51,20 @@ export function createServerApp(ductape: Ductape, opts: ServerAppOptions): Hono<
     return c.json({ ready }, ready ? 200 : 503);
   });
   app.get('/v1/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
-  app.get('/', (c) => c.html(DASHBOARD_HTML));
-  app.get('/dashboard.js', (c) => c.body(DASHBOARD_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  app.get('/', (c) => c.html(DASHBOARD_HTML, 200, DASHBOARD_HEADERS));
+  app.get('/dashboard.js', (c) => c.body(DASHBOARD_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' }));
 
   app.get('/v1/oauth/callback', async (c) => {
     const { state, code, error } = c.req.query();
-    if (error || !state || !code) return c.html(callbackPage('The provider did not grant access' + (error ? ` (${error})` : '') + '. Start the connection again.'), 400);
+    if (error || !state || !code) return c.html(callbackPage('The provider did not grant access' + (error ? ` (${error})` : '') + '. Start the connection again.'), 400, CALLBACK_HEADERS);
     try {
       const view = await ductape.connections.complete({ state, code });
       // The connection's return_url (set by the operator, never by the request) is where the user goes next.
       if (view.return_url) return c.redirect(view.return_url, 302);
-      return c.html(callbackPage(`Connected ${view.app} for ${view.owner}. You can close this window.`));
+      return c.html(callbackPage(`Connected ${view.app} for ${view.owner}. You can close this window.`), 200, CALLBACK_HEADERS);
     } catch (err) {
       const r = errorReply(err);
-      return c.html(callbackPage(`${r.body.error.code}: ${String(r.body.error.message)}`), r.status as 400);
+      return c.html(callbackPage(`${r.body.error.code}: ${String(r.body.error.message)}`), r.status as 400, CALLBACK_HEADERS);
     }
   });
 
@@ -84,6 +84,26 @@ export function routeList(app: Hono<ServerEnv>): string[] {
 }
 
 /** A minimal page for the end user's browser after consent; the message is text, never markup. */
+/**
+ * The dashboard keeps an admin key in sessionStorage: its page may run only its own script (/dashboard.js), talk only
+ * to this server, and not be framed, so that markup slipped into any text it shows could not act even if it escaped
+ * textContent. Its styles are inline (one <style>), its icon a data: URL.
+ */
+const DASHBOARD_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The OAuth callback's page is text only (escaped), on the dashboard's origin: nothing in it may run. */
+const CALLBACK_HEADERS = {
+  'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 function callbackPage(message: string): string {
   const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ductape</title></head><body><p>${text}</p></body></html>`;

@@ -62,6 +62,21 @@ describe('GET /v1/oauth/callback', () => {
     expect(await page.textContent('body')).toContain('AUTH_FAILED');
   });
 
+  it.skipIf(!hasChromium)('shows what the provider sent as text, on a page where nothing may run', async () => {
+    const markup = '<img src=x onerror="window.ran=1"><script>window.ran=2</script>';
+    const url = `${callback}?error=${encodeURIComponent(markup)}`;
+    const res = await fetch(url);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).not.toContain('<script>');
+    browser ??= await openPage();
+    const { page } = browser;
+    await page.goto(url);
+    expect(await page.textContent('body')).toContain(markup);
+    expect(await page.evaluate('typeof window.ran')).toBe('undefined');
+  });
+
   it.skipIf(!hasChromium)("sends the browser on to the connection's return_url", async () => {
     const returnUrl = `${as.url}/connected-page`;
     await definePerUserReturn(returnUrl);

@@ -327,8 +327,12 @@ describe('ductape serve', () => {
     const page = await call('GET', '/', { key: null });
     expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=UTF-8']);
     expect(page.body).toContain('<script');
+    // The page holds an admin key: only its own script runs, it talks only to this server, and it cannot be framed.
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'; script-src 'self'; connect-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect([page.headers.get('x-frame-options'), page.headers.get('x-content-type-options'), page.headers.get('referrer-policy')]).toEqual(['DENY', 'nosniff', 'no-referrer']);
     const script = await call('GET', '/dashboard.js', { key: null });
-    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect([script.status, script.headers.get('content-type'), script.headers.get('x-content-type-options')]).toEqual([200, 'text/javascript; charset=utf-8', 'nosniff']);
     // MCP clients send both media types; the server answers JSON (stateless, one response per request).
     const mcp = await call('POST', '/mcp?apps=api', { key: keys.shop, headers: { accept: 'application/json, text/event-stream' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } });
     expect(mcp.status, JSON.stringify(mcp.body)).toBe(200);

@@ -4,20 +4,23 @@ import { HTTP_METHODS, type ActionDef, type HttpMethod, type JsonSchema, type Pa
 import type { AppEnv } from './app.js';
 import { checkPagination, type PaginationDef } from './pagination.js';
 
-const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Tags (apps, products, caches, access tags…) and env slugs; operations/schemas.ts refuses the same at the edge. */
+export const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+export const TAG_RULE = "expected 1–100 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
+export const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const SLUG_RULE = 'expected a lowercase slug like "dev" or "prd"';
 
 export function fail(field: string, reason: string): never {
   throw new ConfigError(`Invalid ${field}: ${reason}.`, { field, reason });
 }
 
 export function checkTag(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !TAG.test(value)) fail(field, `expected 1–100 letters, digits, '_', '.' or '-' (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' || !TAG.test(value)) fail(field, `${TAG_RULE} (got ${JSON.stringify(value)})`);
   return value;
 }
 
 export function checkSlug(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !SLUG.test(value)) fail(field, `expected a lowercase slug like "dev" or "prd" (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' || !SLUG.test(value)) fail(field, `${SLUG_RULE} (got ${JSON.stringify(value)})`);
   return value;
 }
 

@@ -1,10 +1,10 @@
 // Zod fragments shared by the operation input schemas (API.md §3 names; details left to the handlers' checks).
 import { z } from 'zod';
+import { SLUG, SLUG_RULE, TAG, TAG_RULE } from '../model/definitions.js';
 
-// The same patterns model/definitions.ts enforces, so a bad tag is refused at the edge with the same words.
-export const tag = (what = 'tag') =>
-  z.string({ error: `expected a ${what}` }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { error: "expected 1–100 letters, digits, '_', '.' or '-'" });
-export const slug = () => z.string({ error: 'expected a slug' }).regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected a lowercase slug like "dev" or "prd"' });
+// The patterns model/definitions.ts enforces, so a bad tag is refused at the edge with the same words.
+export const tag = (what = 'tag') => z.string({ error: `expected a ${what}` }).regex(TAG, { error: TAG_RULE });
+export const slug = () => z.string({ error: 'expected a slug' }).regex(SLUG, { error: SLUG_RULE });
 
 /** Any JSON object (details checked by the handler). */
 export const jsonObject = () => z.record(z.string(), z.unknown());

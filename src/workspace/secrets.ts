@@ -166,7 +166,7 @@ function toSlot(r: StoredRecord<SecretData>): Slot {
 
 async function loadSlots(deps: SecretDeps, key: string, mustExist = true): Promise<Slot[]> {
   if (typeof key !== 'string' || !KEY_RE.test(key)) {
-    throw new InvalidInputError([{ location: 'body', path: '/key', message: 'must be letters, digits, _ . - and start with a letter or _' }], 'Invalid secret key');
+    throw new InvalidInputError([{ location: 'body', path: '/key', message: 'must be ASCII letters, digits, _ . - and start with a letter or _' }], 'Invalid secret key');
   }
   const slots = (await deps.store.listRecords<SecretData>(deps.workspace, SECRET_KIND, { prefix: `${key}|` })).map(toSlot);
   if (mustExist && slots.length === 0) {
@@ -244,13 +244,13 @@ function checkArgs(args: SetSecretArgs, needsValue: boolean): Issue[] {
   if (!args || typeof args !== 'object') return [{ location: 'body', path: '', message: 'must be an object' }];
   const known = new Set(['key', 'value', 'envs', 'apps', 'expires_at']);
   for (const k of Object.keys(args)) if (!known.has(k)) add(`/${k}`, `is not an accepted key (accepted: ${[...known].join(', ')})`);
-  if (typeof args.key !== 'string' || !KEY_RE.test(args.key)) add('/key', 'must be letters, digits, _ . - and start with a letter or _ (at most 128)');
+  if (typeof args.key !== 'string' || !KEY_RE.test(args.key)) add('/key', 'must be ASCII letters, digits, _ . - and start with a letter or _ (at most 128)');
   if (needsValue && (typeof args.value !== 'string' || args.value.length === 0)) add('/value', 'must be a non-empty string');
   for (const field of ['envs', 'apps'] as const) {
     const list = args[field];
     if (list === undefined) continue;
     if (!Array.isArray(list) || list.length === 0) add(`/${field}`, 'must be a non-empty list (omit it to mean every one)');
-    else list.forEach((v, i) => typeof v === 'string' && SCOPE_RE.test(v) ? undefined : add(`/${field}/${i}`, 'must be a slug (letters, digits, _ -)'));
+    else list.forEach((v, i) => typeof v === 'string' && SCOPE_RE.test(v) ? undefined : add(`/${field}/${i}`, 'must be a slug (ASCII letters, digits, _ -, starting with a letter or digit)'));
   }
   if (args.expires_at != null && Number.isNaN(toMs(args.expires_at) ?? NaN)) add('/expires_at', 'must be an ISO time, a Date or epoch milliseconds');
   return issues;

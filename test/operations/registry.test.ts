@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/index.js';
 import { operationList } from '../../src/operations/index.js';
+import { checkTag } from '../../src/model/definitions.js';
 import { MAX_INPUT_DEPTH } from '../../src/model/json.js';
 import { checkInput } from '../../src/operations/invoke.js';
 import { newClient } from '../helpers/client.js';
@@ -70,6 +71,13 @@ describe('operation table', () => {
       http = err;
     }
     expect(http.issues.map((i: { location: string; path: string }) => `${i.location} ${i.path}`).sort()).toEqual(['params /envs', 'query /colour']);
+  });
+
+  it('words a tag refusal the same at the edge (the schema) and in the definition check', async () => {
+    const rule = "expected 1–100 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
+    // Starts with '_': allowed inside a tag, not first.
+    expect((await errorOf(ductape.products.create({ tag: '_shop', envs: ['dev'] }))).message).toBe(`Invalid tag: ${rule}.`);
+    expect(() => checkTag('app.tag', 'ströme')).toThrow(`Invalid app.tag: ${rule} (got "ströme").`);
   });
 
   it('refuses input nested past MAX_INPUT_DEPTH or holding itself with a DuctapeError, before any recursive step can overflow', async () => {

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem, nestingReason } from '../model/json.js';
 
 /** 50 MiB: comfortably above the largest public specs (Stripe's full spec is ~7 MiB), below memory trouble. */
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
@@ -72,8 +72,7 @@ export async function loadInput(input: { file?: string; spec?: string | object }
 export function checkNesting(doc: unknown, source: Source, what = ''): void {
   const deep = nestingProblem(doc, MAX_INPUT_DEPTH);
   if (!deep) return;
-  const reason = deep.cycle ? 'contains itself (a YAML alias inside the node it names)' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
-  throw specError(source, `${what}${nestingPointer(deep)} ${reason}.`);
+  throw specError(source, `${what}${nestingPointer(deep)} ${nestingReason(deep, 'contains itself (a YAML alias inside the node it names)')}.`);
 }
 
 async function loadDocument(input: { file?: string; spec?: string | object }, maxBytes: number): Promise<Loaded> {

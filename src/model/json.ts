@@ -23,6 +23,14 @@ export interface NestingProblem {
   cycle: boolean;
 }
 
+/** What a value that contains itself is told, unless the caller knows better (a YAML alias, say). */
+export const CIRCULAR_REFERENCE = 'holds a circular reference; pass plain JSON data';
+
+/** The reason a value is refused for `problem`: `onCycle` when it contains itself, else how deep it may nest. */
+export function nestingReason(problem: NestingProblem, onCycle = CIRCULAR_REFERENCE): string {
+  return problem.cycle ? onCycle : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
+}
+
 /** A JSON Pointer to where a problem starts, at most `keys` keys down (the full path can be hundreds of keys long). */
 export function nestingPointer(problem: NestingProblem, keys = 8): string {
   return problem.path.slice(0, keys).map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');

@@ -1,6 +1,6 @@
 // The placeholder engine: one parser for `$Session{a}{b}`, `$Secret{KEY}`, … in run input and stored config.
 import { closest, ConfigError, InvalidInputError, type Issue } from '../errors.js';
-import { nestingProblem } from './json.js';
+import { CIRCULAR_REFERENCE, nestingProblem } from './json.js';
 
 /** Every placeholder kind the parser knows. Which ones a caller accepts is chosen with `allow`. */
 export type PlaceholderKind = 'Session' | 'Secret' | 'Variable' | 'Constant' | 'Auth' | 'Now' | 'Env';
@@ -228,7 +228,7 @@ function compileNode(value: unknown, pointer: string, st: CompileState, depth: n
       const cycle = nestingProblem(value, Infinity)?.cycle === true;
       st.problems.push(
         cycle
-          ? { pointer: pointer.split('/').slice(0, 10).join('/'), message: 'holds a circular reference; pass plain JSON data' }
+          ? { pointer: pointer.split('/').slice(0, 10).join('/'), message: CIRCULAR_REFERENCE }
           : { pointer, message: `nested more than ${MAX_DEPTH} levels deep; flatten it so placeholders can be checked` },
       );
     }

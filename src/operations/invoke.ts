@@ -1,7 +1,7 @@
 // Calling an operation: its input checked against the operation's schema, then its handler. Shared by SDK and server.
 import type { z } from 'zod';
 import { ConfigError, InvalidInputError, type Issue } from '../errors.js';
-import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem, nestingReason } from '../model/json.js';
 import type { Operation } from './operation.js';
 import type { Services } from './services.js';
 
@@ -38,8 +38,7 @@ function inputProblems(op: Operation, input: unknown): Problem[] {
   const deep = nestingProblem(input, MAX_INPUT_DEPTH);
   if (deep) {
     // Named by where the offending value starts (at most 8 keys down), not by a path hundreds of keys long.
-    const reason = deep.cycle ? 'holds a circular reference; pass plain JSON data' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
-    return [{ field: fieldOf(deep.path.slice(0, 8)), pointer: nestingPointer(deep), reason }];
+    return [{ field: fieldOf(deep.path.slice(0, 8)), pointer: nestingPointer(deep), reason: nestingReason(deep) }];
   }
   const r = op.input.safeParse(input);
   return r.success ? [] : r.error.issues.flatMap((i) => describe(op, i));

@@ -83,7 +83,6 @@ export function routeList(app: Hono<ServerEnv>): string[] {
   return [...new Set(routes)].sort();
 }
 
-/** A minimal page for the end user's browser after consent; the message is text, never markup. */
 /**
  * The dashboard keeps an admin key in sessionStorage: its page may run only its own script (/dashboard.js), talk only
  * to this server, and not be framed, so that markup slipped into any text it shows could not act even if it escaped
@@ -104,6 +103,7 @@ const CALLBACK_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** A minimal page for the end user's browser after consent; the message is text, never markup. */
 function callbackPage(message: string): string {
   const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ductape</title></head><body><p>${text}</p></body></html>`;

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { ConnectionConfig } from '../model/app.js';
-import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem } from '../model/json.js';
+import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem, nestingReason } from '../model/json.js';
 import type { PaginationDef } from '../model/pagination.js';
 import type { RateLimitDef } from '../model/rate-limit.js';
 import { registerSecret } from '../model/redact.js';
@@ -76,8 +76,7 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   const deep = nestingProblem(raw, MAX_INPUT_DEPTH);
   if (deep) {
     const path = nestingPointer(deep);
-    const reason = deep.cycle ? 'contains itself through a YAML alias' : `holds values nested more than ${MAX_INPUT_DEPTH} levels deep`;
-    throw new ConfigError(`${file}: ${path} ${reason}.`, { file, path });
+    throw new ConfigError(`${file}: ${path} ${nestingReason(deep, 'contains itself through a YAML alias')}.`, { file, path });
   }
   return checkWorkspaceFile(resolveEnv(raw ?? {}, env, ''), dirname(resolve(file)));
 }

@@ -38,7 +38,6 @@ export interface CompiledBody {
 }
 
 export interface Plan {
-  readonly key: string;
   readonly product: string;
   readonly env: string;
   readonly accessTag: string;
@@ -104,10 +103,6 @@ export function applyDefaults<T extends Record<string, unknown>>(input: T, defau
     if (merged) (out ??= { ...input })[loc] = merged;
   }
   return (out ?? input) as T;
-}
-
-export function planKey(product: string, env: string, accessTag: string, event: string): string {
-  return `${product}\u0000${env}\u0000${accessTag}\u0000${event}`;
 }
 
 /** Loads every definition a run needs (the only store reads of a run) and compiles them. */
@@ -205,7 +200,6 @@ export function compilePlan(p: CompileInput): Plan {
   }
 
   return {
-    key: planKey(p.product.tag, p.env, p.accessTag, action.event),
     product: p.product.tag,
     env: p.env,
     accessTag: p.accessTag,

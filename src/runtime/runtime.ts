@@ -34,19 +34,25 @@ export interface Runtime {
   readonly state: RuntimeState;
 }
 
-/** Compiled plans by key, with concurrent compiles of one key coalesced. */
+/**
+ * Compiled plans by product → env → access tag → event, with concurrent compiles of one action coalesced. Nested maps
+ * rather than one joined key: a run's four names are usually the caller's string constants, whose hashes V8 keeps,
+ * while a joined key is a new string to build and hash on every run (~0.2 µs of a warm run).
+ */
 export class PlanCache {
-  private readonly plans = new Map<string, Plan>();
+  private plans = new Map<string, Map<string, Map<string, Map<string, Plan>>>>();
   private readonly pending = new Map<string, Promise<Plan>>();
   private gen = 0;
+  private count = 0;
 
-  get(key: string): Plan | undefined {
-    return this.plans.get(key);
+  get(product: string, env: string, accessTag: string, event: string): Plan | undefined {
+    return this.plans.get(product)?.get(env)?.get(accessTag)?.get(event);
   }
 
-  async getOrCompile(key: string, compile: () => Promise<Plan>): Promise<Plan> {
-    const hit = this.plans.get(key);
+  async getOrCompile(product: string, env: string, accessTag: string, event: string, compile: () => Promise<Plan>): Promise<Plan> {
+    const hit = this.get(product, env, accessTag, event);
     if (hit) return hit;
+    const key = `${product}\u0000${env}\u0000${accessTag}\u0000${event}`;
     let p = this.pending.get(key);
     if (!p) {
       const gen = this.gen;
@@ -54,7 +60,7 @@ export class PlanCache {
         (plan) => {
           this.pending.delete(key);
           // A definition changed while compiling: use the plan for this run but do not keep it.
-          if (gen === this.gen) this.plans.set(key, plan);
+          if (gen === this.gen) this.keep(product, env, accessTag, event, plan);
           return plan;
         },
         (err) => {
@@ -67,10 +73,19 @@ export class PlanCache {
     return p;
   }
 
+  private keep(product: string, env: string, accessTag: string, event: string, plan: Plan): void {
+    const byEnv = this.plans.get(product) ?? this.plans.set(product, new Map()).get(product)!;
+    const byTag = byEnv.get(env) ?? byEnv.set(env, new Map()).get(env)!;
+    const byEvent = byTag.get(accessTag) ?? byTag.set(accessTag, new Map()).get(accessTag)!;
+    if (!byEvent.has(event)) this.count++;
+    byEvent.set(event, plan);
+  }
+
   /** Drops every plan: called after any definition change. */
   clear(): void {
     this.gen++;
-    this.plans.clear();
+    this.plans = new Map();
+    this.count = 0;
     this.pending.clear();
   }
 
@@ -80,6 +95,6 @@ export class PlanCache {
   }
 
   get size(): number {
-    return this.plans.size;
+    return this.count;
   }
 }

@@ -35,6 +35,9 @@ export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInpu
       );
     }
     const { data, headers } = ctx.result!;
+    // The first page is a page already requested too: a server whose next page is the one it just answered (its own
+    // URL, or the cursor the caller started from) must not have that page requested and yielded a second time.
+    if (page === 1) seen.add(def.type === 'link' ? new URL(ctx.request!.path, ctx.request!.origin).href : JSON.stringify(input.input ?? {}));
     if (page > 1 && isEndMarker(def, data)) return;
     yield data as T;
     if (maxPages !== undefined && page >= maxPages) return;

@@ -155,6 +155,31 @@ describe('actions.paginate', () => {
     expect(n).toBe(2);
   });
 
+  it('a first page whose next page is itself is yielded once and requested once (its own link, or the starting cursor)', async () => {
+    // Some APIs answer their last page with a next link to that very page; the walk used to fetch and yield it again.
+    await setup((req, res) => json(res, { data: [{ id: 'a' }], next_cursor: 'c1' }, { link: `<${up.url}/v1/items?page=1>; rel="next"` }), { type: 'link' });
+    const walk = async (input: object) => {
+      const pages: unknown[] = [];
+      const err = await errorOf(
+        (async () => {
+          for await (const page of ductape.actions.paginate(list({ input }))) pages.push(page);
+        })(),
+      );
+      return { pages, err };
+    };
+    const linked = await walk({ query: { page: 1 } });
+    expect(linked.pages).toHaveLength(1);
+    expect(linked.err.message).toMatch(/same next page twice/);
+    expect(up.requests.map((r) => r.url)).toEqual(['/v1/items?page=1']);
+
+    await ductape.apps.actions.update({ app: 'api', event: 'list_items', pagination: { type: 'cursor', cursor: 'next_cursor', param: 'query.cursor' } });
+    up.requests.length = 0;
+    const cursored = await walk({ query: { cursor: 'c1' } });
+    expect(cursored.pages).toHaveLength(1);
+    expect(cursored.err).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(up.requests.map((r) => r.url)).toEqual(['/v1/items?cursor=c1']);
+  });
+
   it('says how to set a pagination definition when the action has none', async () => {
     await setup(servers.page.handler(() => up.url));
     const err = await errorOf(ductape.actions.paginate(list()).next());

@@ -3,17 +3,24 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DuctapeError, type Ductape } from '../../src/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../helpers/authorization-server.js';
-import { newClient } from '../helpers/client.js';
+import { newClient, TEST_KEY } from '../helpers/client.js';
+import { send, readBody } from '../helpers/oauth-server.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
 import { AT, connect, definePerUser, me, REDIRECT_URI, sessionOf } from './setup.js';
 
 let dir: string;
 let as: AuthorizationServer;
 let ductape: Ductape;
+let worker: Worker | undefined;
 
 afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
   await ductape?.close();
   await as?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -68,5 +75,44 @@ describe('per-user connections leak nothing', () => {
     const logs = JSON.parse(seen.at(-1)!) as { owner: string | null; errorCode: string | null }[];
     expect(new Set(logs.map((l) => l.owner))).toEqual(new Set(['1', '2']));
     expect(logs.filter((l) => l.owner === '2' && l.errorCode === 'AUTH_FAILED')).toHaveLength(2);
+  });
+
+  it('keeps an owner\'s refresh token out of the error and the log of a process that only read it from the store, when the provider echoes it', async () => {
+    // A fresh process knows the stored refresh token from no redaction yet; a refusal quoting it used to reach
+    // err.message and the run log as is.
+    dir = mkdtempSync(join(tmpdir(), 'ductape-owner-leaks-'));
+    const REFRESH = 'rt-owner-refresh-0123456789';
+    const provider = createServer(async (req, res) => {
+      const form = new URLSearchParams(await readBody(req));
+      if (form.get('grant_type') === 'authorization_code') return send(res, 200, { access_token: 'at-owner-0123456789', refresh_token: REFRESH, expires_in: 1 });
+      send(res, 400, { error: 'invalid_request', error_description: `refresh_token ${form.get('refresh_token')} is malformed` });
+    });
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => provider.close(() => r())));
+    const url = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    const store = `sqlite:${join(dir, 'ws.db')}`;
+    ductape = newClient({ store });
+    await ductape.apps.create({ tag: 'crm', envs: [{ slug: 'prd', base_url: url }] });
+    await ductape.apps.actions.create({ app: 'crm', event: 'me', method: 'GET', path: '/me' });
+    await ductape.products.create({ tag: 'dash', envs: ['prd'] });
+    await ductape.products.apps.connect({ product: 'dash', app: 'crm' });
+    await ductape.products.sessions.create({ product: 'dash', tag: 'user', sample: { user: { id: '42' } }, selector: '$Session{user}{id}' });
+    await ductape.products.apps.configure({
+      ...AT,
+      per_user: '$Session{user}{id}',
+      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: `${url}/authorize`, token_url: `${url}/token`, client_id: 'c', redirect_uri: REDIRECT_URI },
+    });
+    const { state } = await ductape.connections.authorize({ ...AT, owner: '42' });
+    await ductape.connections.complete({ state, code: 'code-42' });
+    const session = await sessionOf(ductape, '42');
+    await ductape.close();
+    await sleep(1100); // the access token has expired: the next run refreshes
+
+    worker = await startWorker({ workspace_id: 'acme', user_id: 'tester@acme.test', private_key: TEST_KEY, store, revision_poll_ms: 0 });
+    const err = await worker.call('actions.run', { ...AT, event: 'me', session }).catch((e: Error & { code?: string }) => e);
+    expect(err).toMatchObject({ code: 'AUTH_FAILED' });
+    const logs = JSON.stringify(await worker.call('logs.query', { limit: 10 }));
+    expect(logs).toContain('invalid_request');
+    for (const text of [(err as Error).message, logs]) expect(text).not.toContain(REFRESH);
   });
 });

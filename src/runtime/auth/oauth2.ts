@@ -96,6 +96,8 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
   const obtain = (p: OAuth2Params) => async (previous: HeldToken<OAuth2Token> | undefined): Promise<HeldToken<OAuth2Token>> => {
     // A rotated refresh token replaces the configured one (RFC 6749 §6: the old one may be revoked on use).
     const refreshToken = p.grant === 'refresh_token' ? previous?.value.refresh_token ?? p.refreshToken : undefined;
+    // A rotated one read from the store is known to no redaction yet in this process (see refreshFor).
+    registerSecret(refreshToken);
     const obtainedAt = now();
     const body = await requestToken(deps, p, p.grant === 'refresh_token' ? { refresh_token: refreshToken ?? '' } : {});
     return {
@@ -110,6 +112,9 @@ export function createOAuth2Manager(deps: OAuth2ManagerDeps): OAuth2Manager {
     await owner.ensureActive();
     const refreshToken = previous?.value.refresh_token;
     if (!refreshToken) return owner.refused(previous ? 'the access token expired and the provider gave no refresh token' : 'no token is stored for this owner');
+    // Registered before it is sent: in a process that only read it from the store, a provider whose refusal echoes it
+    // (error_description) would otherwise put the owner's refresh token into the error message and the run log.
+    registerSecret(refreshToken);
     const obtainedAt = now();
     let body: TokenResponse;
     try {

@@ -186,6 +186,11 @@ export function normalizeRunInput(raw: IActionProcessorInput & { stream?: boolea
   if (raw.retries !== undefined && (!Number.isInteger(raw.retries) || raw.retries < 0 || raw.retries > 20)) {
     throw new ConfigError('retries must be an integer from 0 to 20.', { option: 'retries' });
   }
+  // A cache tag that is not a string (null from a caller that writes every optional field) would reach the cache
+  // stage's "did you mean" lookup and end there in a raw TypeError.
+  if (raw.cache !== undefined && (typeof raw.cache !== 'string' || raw.cache === '')) {
+    throw new ConfigError('cache must be the tag of one of the product\'s caches (a non-empty string); leave it out to run uncached.', { option: 'cache' });
+  }
   const timeout = normalizeTimeout(raw.timeout);
   return {
     env: raw.env,
@@ -209,7 +214,8 @@ function normalizeSession(session: ISession | string | undefined): ISession | un
     if (i <= 0) throw new DuctapeError('SESSION_INVALID', 'session must be { tag, token } or the string "<tag>:<token>".');
     return { tag: session.slice(0, i), token: session.slice(i + 1) };
   }
-  if (typeof session !== 'object' || typeof session.tag !== 'string' || typeof session.token !== 'string') {
+  // null included: `typeof null` is 'object', and reading its tag was a raw TypeError.
+  if (session === null || typeof session !== 'object' || typeof session.tag !== 'string' || typeof session.token !== 'string') {
     throw new DuctapeError('SESSION_INVALID', 'session must be { tag, token } or the string "<tag>:<token>".');
   }
   return session;

@@ -1,5 +1,6 @@
 // Unknown option names: refused with the accepted list, and a hint only for a name we know was meant as another.
 import { describe, expect, it } from 'vitest';
+import { DuctapeError } from '../../src/errors.js';
 import { normalizeRunInput } from '../../src/options.js';
 
 const run = { env: 'prd', product: 'p', app: 'api', event: 'e' };
@@ -18,6 +19,27 @@ describe('unknown run options', () => {
         message = (err as Error).message;
       }
       expect(message).toMatch(new RegExp(`^Unknown run option "${name}"\\. Accepted: `));
+    }
+  });
+});
+
+describe('optional run options given as null', () => {
+  // Callers that write every optional field (JSON from another language, spread defaults) pass null; `session: null`
+  // and `cache: null` used to end in raw TypeErrors ("Cannot read properties of null").
+  it('refuses session: null with SESSION_INVALID and cache: null (or a non-string tag) with CONFIG_ERROR naming the option', () => {
+    const errorOf = (extra: object) => {
+      try {
+        normalizeRunInput({ ...run, ...extra } as never);
+      } catch (err) {
+        return err as DuctapeError;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(errorOf({ session: null })).toMatchObject({ code: 'SESSION_INVALID', message: expect.stringMatching(/session must be \{ tag, token \}/) });
+    for (const cache of [null, 5, '']) {
+      const err = errorOf({ cache });
+      expect(err).toBeInstanceOf(DuctapeError);
+      expect(err).toMatchObject({ code: 'CONFIG_ERROR', option: 'cache' });
     }
   });
 });

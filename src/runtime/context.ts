@@ -1,6 +1,7 @@
 // RunContext: the one object every pipeline stage reads and writes (each stage only its own fields).
 import type { Issue } from '../errors.js';
 import type { Plan } from './plan.js';
+import type { RetryStopReason } from './retry-policy.js';
 import type { Runtime } from './runtime.js';
 
 /** What the caller may send, per location (the seed's IActionRequest). */
@@ -111,6 +112,8 @@ export interface RunContext {
   traceContext?: import('@opentelemetry/api').Context;
   /** Time spent waiting for rate limit slots, in ms (limit stage); undefined when the run never waited. */
   waitMs?: number;
+  /** Why the retry stage sent no further attempt after a retryable failure (retry stage); undefined otherwise. */
+  retryStop?: RetryStopReason;
   issues?: Issue[];
   error?: unknown;
   /** Set on the run an `action` login starts (authenticate stage), which must not log in itself. */
@@ -139,6 +142,7 @@ export function newRunContext(runtime: Runtime, run: RunInput, isLogin = false):
     cached: false,
     traceContext: undefined,
     waitMs: undefined,
+    retryStop: undefined,
     issues: undefined,
     error: undefined,
     isLogin,

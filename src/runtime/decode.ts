@@ -47,6 +47,7 @@ export function upstreamError(ctx: RunContext, res: UpstreamResponse, body: unkn
     request: { method: req.method, url: req.origin + req.path, unsafe: ctx.plan!.action.unsafe, hasIdempotencyKey: hasIdempotencyKey(ctx) },
     body,
     hasCredentials: req.credentialId !== undefined,
+    retryStop: ctx.retryStop,
     sensitiveNames: ctx.runtime.state.sensitiveNames,
   });
 }

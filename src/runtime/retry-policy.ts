@@ -59,7 +59,7 @@ export interface RetryInput {
   now?: () => number;
 }
 
-export type RetryStopReason = 'not-retryable' | 'exhausted' | 'unsafe' | 'deadline';
+export type RetryStopReason = 'not-retryable' | 'exhausted' | 'unsafe' | 'deadline' | 'not-replayable';
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: RetryStopReason };
 
 /**
@@ -136,6 +136,8 @@ export interface UpstreamFailure {
   runDeadlineMs?: number;
   /** Names carrying this client's credentials (runtime.state.sensitiveNames), redacted in the URL and headers. */
   sensitiveNames?: ReadonlySet<string>;
+  /** Why no further attempt was made although retries were allowed (the retry stage's decision), for the hint. */
+  retryStop?: RetryStopReason;
   /** Whether the request carried the connection's credentials (a 401 then means they were refused: AUTH_FAILED). */
   hasCredentials?: boolean;
   cause?: unknown;
@@ -221,7 +223,7 @@ export function classifyUpstreamError(f: UpstreamFailure): DuctapeError {
   return new DuctapeError(
     'UPSTREAM_ERROR',
     `${method} ${url} failed with ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() +
-      ` after ${tries}${summary(body)}. ${statusHint(outcome, method, retryable, attempts)}`,
+      ` after ${tries}${summary(body)}. ${statusHint(outcome, method, retryable, attempts, f.retryStop)}`,
     { status, headers, body, attempts, retryable, request },
     options,
   );
@@ -242,10 +244,15 @@ function summary(body: unknown): string {
 
 const PHASE_TEXT = { connect: 'connection', headers: 'response headers', body: 'response body' } as const;
 
-function statusHint(outcome: AttemptOutcome & { kind: 'status' }, method: string, retryable: boolean, attempts: number): string {
+function statusHint(outcome: AttemptOutcome & { kind: 'status' }, method: string, retryable: boolean, attempts: number, stop?: RetryStopReason): string {
   const { status } = outcome;
   if (status === 401 || status === 403) return "Check the connection's credentials and their scopes.";
   if (status === 404) return 'Check the path parameters and the base URL of the env.';
+  // Retries were allowed: "pass retries: n" would send the caller after an option they already set.
+  if (retryable && stop === 'deadline') {
+    return "It was not retried again: the wait before the next attempt (the upstream's Retry-After, or the backoff) would pass the run's deadline (timeout.run).";
+  }
+  if (retryable && stop === 'not-replayable') return 'It was not retried: its body was a stream, which the first attempt consumed.';
   // #11: after retries, "pass retries: n" read as if none had been made.
   if (retryable && attempts > 1) return `It was retried ${attempts - 1} time${attempts === 2 ? '' : 's'} and still failed: the upstream may be down; try again later, or allow more retries.`;
   if (retryable) return 'This may be temporary: pass retries: n to try again automatically.';

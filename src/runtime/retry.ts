@@ -45,6 +45,7 @@ async function retryLoop(ctx: RunContext, next: Next, plan: Plan, policy: Resolv
       remainingMs: deadlineAt === undefined ? undefined : deadlineAt - Date.now(),
     });
     if (!decision.retry || !isReplayable(ctx.request!.body)) {
+      ctx.retryStop = decision.retry ? 'not-replayable' : decision.reason;
       if (failure) throw failure;
       return; // the last answer stands; decode turns it into the error
     }

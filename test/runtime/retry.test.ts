@@ -315,6 +315,9 @@ describe('send stage: timeouts', () => {
     server.enqueue(...storm(5, { retryAfter: 2 }));
     const err = await failure(getThing({ retries: 5, timeout: { run: 500 } }));
     expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', status: 503, attempts: 1 });
+    // The caller did pass retries: the message says why none was made instead of telling them to pass retries.
+    expect(err.message).toMatch(/not retried again: the wait before the next attempt .* would pass the run's deadline \(timeout\.run\)/);
+    expect(err.message).not.toMatch(/pass retries/);
   });
 
   it('ends an attempt at the run deadline when it is shorter than the attempt timeout', async () => {

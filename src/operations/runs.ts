@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { RunEnvelope } from '../client.js';
 import { cacheKeyPrefix } from '../cache/index.js';
+import { noteCacheClear } from '../runtime/cache.js';
 import type { IActionProcessorInput } from '../runtime/context.js';
 import type { LogQuery, RunLogRow } from '../store/store.js';
 import { requireProduct } from '../workspace/products.js';
@@ -107,7 +108,9 @@ export const runOperations = {
       const def = await requireProduct(rt.store, rt.workspace, product);
       const known = Object.keys(def.caches ?? {});
       if (tag !== undefined && !known.includes(tag)) throw new NotFoundError('cache', tag, known, 'Create it with products.caches.create.', `in product "${product}"`);
-      return { cleared: await rt.cache.clear(cacheKeyPrefix({ workspace: rt.workspace, product, cacheTag: tag })) };
+      const prefix = cacheKeyPrefix({ workspace: rt.workspace, product, cacheTag: tag });
+      noteCacheClear(rt, prefix);
+      return { cleared: await rt.cache.clear(prefix) };
     },
     http: { method: 'POST', path: '/v1/caches/clear' },
     cli: { command: 'caches clear', human: (x) => `Cleared ${x.cleared} entr${x.cleared === 1 ? 'y' : 'ies'}` },

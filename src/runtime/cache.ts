@@ -47,16 +47,37 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   const hit = await runtime.cache.get(key);
   if (hit) return answer(ctx, hit);
 
-  // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored.
-  const { value, leader } = await runtime.state.cacheInflight.run(key, async () => {
+  // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored. A run that
+  // starts after a caches.clear does not join a call that started before it (the generation is part of the key).
+  const generation = clearGeneration(runtime, key);
+  const { value, leader } = await runtime.state.cacheInflight.run(generation === 0 ? key : `${key}#${generation}`, async () => {
     await next(ctx);
     const res = ctx.response!;
     const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
-    if (entry.status >= 200 && entry.status < 300) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
+    // An answer to a request sent before a clear may predate the change the clear was for: storing it after the
+    // clear would serve it for the whole expiry to runs that start after the clear resolved (API.md §6).
+    const current = entry.status >= 200 && entry.status < 300 && clearGeneration(runtime, key) === generation;
+    if (current) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
     return entry;
   });
   if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
   else answer(ctx, value);
+}
+
+/**
+ * Marks a caches.clear of `prefix` (called before the entries are removed): misses in flight under it are then
+ * neither stored nor joined. Per client: another process's in-flight misses are not seen (docs/caching.md).
+ */
+export function noteCacheClear(runtime: Runtime, prefix: string): void {
+  const clears = runtime.state.cacheClears;
+  clears.byPrefix.set(prefix, ++clears.seq);
+}
+
+/** The number of the last clear whose prefix covers `key` (0 when none): a few prefixes per product at most. */
+function clearGeneration(runtime: Runtime, key: string): number {
+  let generation = 0;
+  for (const [prefix, seq] of runtime.state.cacheClears.byPrefix) if (seq > generation && key.startsWith(prefix)) generation = seq;
+  return generation;
 }
 
 /** An answer this run did not fetch itself: no attempts of its own, and flagged as cached. */

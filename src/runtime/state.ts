@@ -33,6 +33,11 @@ export class RuntimeState {
   validators: { generation: number; byApp: Map<string, Promise<AppValidators>> } = { generation: -1, byApp: new Map() };
   /** cache stage: concurrent identical misses share one upstream call. */
   readonly cacheInflight: Coalescer<CachedResponse> = createCoalescer<CachedResponse>();
+  /**
+   * caches.clear through this client: the clear's number per cleared key prefix (runtime/cache.ts). A miss fetched
+   * across a clear of its prefix is neither stored nor joined by runs that start after the clear.
+   */
+  readonly cacheClears = { seq: 0, byPrefix: new Map<string, number>() };
   /** cache stage: HMAC key of cache keys, derived from the workspace key once. */
   cacheKeySecret?: Buffer;
   /** cache stage: HMACs of recent canonical requests (cache/key.ts bounds it). */

@@ -259,6 +259,25 @@ describe('connections: revoke', () => {
     const unknown = await errorOf(ductape.connections.revoke({ ...AT, owner: '9' }));
     expect(unknown.code).toBe('NOT_FOUND');
   });
+
+  it('revokes the token a refresh in flight is getting, not the one it replaces, and leaves no token stored', async () => {
+    // The provider has rotated the refresh token before its answer arrives; a revoke meanwhile used to send the old
+    // one (already spent) and then let the refresh store the new one: the grant stayed alive for a revoked owner.
+    await setup({ expiresIn: 1, refreshedExpiresIn: 3600, refreshAnswerDelayMs: 300 });
+    await connect(ductape, as, '1', 'alice@crm');
+    const session = await sessionOf(ductape, '1');
+    await sleep(1100);
+    const run = me(ductape, session);
+    while (!as.tokenCalls.some((c) => c.grant === 'refresh_token')) await sleep(5);
+    const r = await ductape.connections.revoke({ ...AT, owner: '1' });
+    expect((await run).account).toBe('alice@crm'); // it started before the revoke
+    expect(r).toMatchObject({ status: 'revoked', provider_revoked: true });
+    expect(as.revokeCalls).toHaveLength(1);
+    const live = [...as.issued].filter((t) => as.isValidRefreshToken(t));
+    expect(live).toEqual([]);
+    expect(await ductape.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'revoked', expires_at: null }]);
+    expect((await errorOf(me(ductape, session))).code).toBe('AUTH_FAILED');
+  });
 });
 
 describe('connections: configuration', () => {

@@ -17,6 +17,8 @@ export interface AuthorizationServerOptions {
   refreshedExpiresIn?: number;
   /** Delay before answering a refresh (lets concurrent callers pile up). @default 0 */
   refreshDelayMs?: number;
+  /** Delay between rotating the refresh token and answering (the new tokens exist before the client has them). @default 0 */
+  refreshAnswerDelayMs?: number;
 }
 
 export interface TokenCall {
@@ -144,7 +146,9 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
       // Rotation: the refresh token is single use (RFC 9700 §4.14.2).
       refresh.delete(old);
       call.status = 200;
-      return json(res, 200, issue(held.account, held.scope, opts.refreshedExpiresIn ?? expiresIn));
+      const answer = issue(held.account, held.scope, opts.refreshedExpiresIn ?? expiresIn);
+      if (opts.refreshAnswerDelayMs) await new Promise((r) => setTimeout(r, opts.refreshAnswerDelayMs));
+      return json(res, 200, answer);
     }
     fail(400, 'unsupported_grant_type', call.grant);
   }

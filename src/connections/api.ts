@@ -3,12 +3,12 @@ import { ConfigError, DuctapeError, NotFoundError } from '../errors.js';
 import { checkKnownKeys, fail } from '../model/definitions.js';
 import { registerSecret } from '../model/redact.js';
 import { OAUTH_TOKEN_KIND, revokeToken, type OAuth2Token } from '../runtime/auth/oauth2.js';
-import { DEFAULT_LEASE_WAIT_MS, loadToken } from '../runtime/auth/token-cache.js';
+import { loadToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { requireProduct } from '../workspace/products.js';
 import { loadOAuthClient } from './client-config.js';
 import { authorize, complete, type AuthorizeResult, type CompletedConnection, type ConnectionView } from './consent.js';
-import { endOwner, getOwner, listOwners, ownerTokenKey, type ConnectionAt, type OwnerConnection } from './owners.js';
+import { endOwner, getOwner, listOwners, ownerTokenKey, withOwnerTokenLease, type ConnectionAt, type OwnerConnection } from './owners.js';
 
 export interface RevokeResult extends ConnectionView {
   /** Whether the provider's revocation endpoint confirmed; null when the app declares none. */
@@ -56,11 +56,8 @@ export function createConnectionsApi(open: () => Promise<Runtime>) {
         const known = (await listOwners(rt.store, rt.workspace, at)).map((c) => c.owner);
         throw new NotFoundError('connection owner', owner, known, 'List them with connections.list.', `of app "${at.app}" in ${at.product}/${at.env}`);
       }
-      // Under the owner's token lease, as a refresh is: a refresh in flight (in any process) first stores the token it
-      // got, which is then the one revoked at the provider and deleted. Without it, the provider kept the rotated
-      // refresh token and the store held it for a revoked connection.
-      const lease = { waitMs: DEFAULT_LEASE_WAIT_MS, what: `the token of owner "${owner}" of app "${at.app}"` };
-      const { providerRevoked, ended } = await rt.store.withLease(rt.workspace, `${OAUTH_TOKEN_KIND}/${ownerTokenKey(at, owner)}`, lease, async () => {
+      // A refresh in flight first stores the token it got, which is then the one revoked at the provider and deleted.
+      const { providerRevoked, ended } = await withOwnerTokenLease(rt.store, rt.workspace, at, owner, async () => {
         const latest = (await getOwner(rt.store, rt.workspace, at, owner)) ?? current;
         const providerRevoked = latest.status === 'active' ? await revokeAtProvider(rt, at, owner) : null;
         const ended = await rt.store.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import { saveToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { openJson, sealJson } from '../store/seal.js';
 import { loadOAuthClient } from './client-config.js';
-import { getOwner, ownerTokenKey, putOwner, type ConnectionAt, type OwnerConnection } from './owners.js';
+import { getOwner, ownerTokenKey, putOwner, withOwnerTokenLease, type ConnectionAt, type OwnerConnection } from './owners.js';
 
 export const STATE_KIND = 'oauth-state';
 /** How long a consent URL can be completed. @default 10 minutes */
@@ -155,7 +155,8 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
   const scopes = body.scope !== undefined ? body.scope.split(' ').filter(Boolean) : pending.scopes;
   const expiresAt = body.expires_in === undefined ? null : obtainedAt + body.expires_in * 1000;
   const token: OAuth2Token = { access_token: body.access_token, token_type: body.token_type, refresh_token: body.refresh_token, origin: id };
-  const replaced = await store.transaction(async (tx) => {
+  // A refresh of the owner's earlier token still in flight stores its token first; this one then replaces it.
+  const replaced = await withOwnerTokenLease(store, ws, at, pending.owner, () => store.transaction(async (tx) => {
     const previous = await getOwner(tx, ws, at, pending.owner);
     const connection: OwnerConnection = {
       ...at,
@@ -172,7 +173,7 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
     // Processes that know the owner's earlier connection forget it within revision_poll_ms.
     if (previous?.status === 'active') await tx.bumpRevision(ws);
     return previous?.status === 'active';
-  });
+  }));
   if (replaced) runtime.plans.clear();
   return {
     ...at,

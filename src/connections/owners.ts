@@ -4,6 +4,7 @@ import { DuctapeError } from '../errors.js';
 import { fingerprint } from '../model/keys.js';
 import { getPath, parsePlaceholder } from '../model/placeholders.js';
 import { OAUTH_TOKEN_KIND } from '../runtime/auth/oauth2.js';
+import { DEFAULT_LEASE_WAIT_MS } from '../runtime/auth/token-cache.js';
 import type { Store } from '../store/store.js';
 
 export const OWNER_KIND = 'owner-connection';
@@ -50,6 +51,17 @@ export function connectionRef(at: ConnectionAt): string {
  */
 export function ownerTokenKey(at: ConnectionAt, owner: string): string {
   return fingerprint('owner-token', at.product, at.env, at.app, owner);
+}
+
+/**
+ * Runs `fn` holding the lease a refresh of the owner's token holds (token-cache.ts names it `${kind}/${key}`), so a
+ * refresh in flight in any process stores its token first. Revoke and complete replace the token: without the lease,
+ * the refresh's late write put an old-chain token over theirs (a revoked owner's grant left alive; a reconnected
+ * owner's connection marked expired).
+ */
+export function withOwnerTokenLease<T>(store: Store, ws: string, at: ConnectionAt, owner: string, fn: () => Promise<T>): Promise<T> {
+  const lease = { waitMs: DEFAULT_LEASE_WAIT_MS, what: `the token of owner "${owner}" of app "${at.app}"` };
+  return store.withLease(ws, `${OAUTH_TOKEN_KIND}/${ownerTokenKey(at, owner)}`, lease, () => fn());
 }
 
 export async function getOwner(store: Store, ws: string, at: ConnectionAt, owner: string): Promise<OwnerConnection | undefined> {

@@ -240,6 +240,20 @@ describe('connections: refresh', () => {
   });
 });
 
+/**
+ * Alice connected with a token that has expired; a run is refreshing it now, and the provider has already rotated her
+ * refresh token but not yet answered (300 ms).
+ */
+async function refreshInFlight() {
+  await setup({ expiresIn: 1, refreshedExpiresIn: 3600, refreshAnswerDelayMs: 300 });
+  await connect(ductape, as, '1', 'alice@crm');
+  const session = await sessionOf(ductape, '1');
+  await sleep(1100);
+  const run = me(ductape, session);
+  while (!as.tokenCalls.some((c) => c.grant === 'refresh_token')) await sleep(5);
+  return { session, run };
+}
+
 describe('connections: revoke', () => {
   beforeEach(() => setup());
 
@@ -263,12 +277,7 @@ describe('connections: revoke', () => {
   it('revokes the token a refresh in flight is getting, not the one it replaces, and leaves no token stored', async () => {
     // The provider has rotated the refresh token before its answer arrives; a revoke meanwhile used to send the old
     // one (already spent) and then let the refresh store the new one: the grant stayed alive for a revoked owner.
-    await setup({ expiresIn: 1, refreshedExpiresIn: 3600, refreshAnswerDelayMs: 300 });
-    await connect(ductape, as, '1', 'alice@crm');
-    const session = await sessionOf(ductape, '1');
-    await sleep(1100);
-    const run = me(ductape, session);
-    while (!as.tokenCalls.some((c) => c.grant === 'refresh_token')) await sleep(5);
+    const { session, run } = await refreshInFlight();
     const r = await ductape.connections.revoke({ ...AT, owner: '1' });
     expect((await run).account).toBe('alice@crm'); // it started before the revoke
     expect(r).toMatchObject({ status: 'revoked', provider_revoked: true });
@@ -277,6 +286,16 @@ describe('connections: revoke', () => {
     expect(live).toEqual([]);
     expect(await ductape.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'revoked', expires_at: null }]);
     expect((await errorOf(me(ductape, session))).code).toBe('AUTH_FAILED');
+  });
+
+  it('keeps an owner who connects again while a refresh of their old token is in flight connected, with the new token', async () => {
+    // The refresh used to store its old-chain token over the new one after complete; the next run found no token of
+    // the new connection and marked it expired ("no token is stored for this owner").
+    const { session, run } = await refreshInFlight();
+    await connect(ductape, as, '1', 'alice@crm');
+    await run;
+    expect((await me(ductape, session)).account).toBe('alice@crm');
+    expect(await ductape.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'active', reason: null }]);
   });
 });
 

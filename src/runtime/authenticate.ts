@@ -110,9 +110,11 @@ async function resolveValues(
         const input = t.input!.evaluate(resolver());
         const identity = { scope: [ctx.plan!.product, ctx.plan!.env, ctx.plan!.accessTag, form.event], input };
         const login = () => runLogin(ctx, form.event, input);
-        const result = rejected
-          ? await rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login, waitMs)
-          : await rt.login.getLogin(identity, form.expiry, login, waitMs);
+        const result = await withinRunDeadline(
+          ctx,
+          `the login (${form.event}) of this connection`,
+          rejected ? rt.login.loginAfterUnauthorized(identity, form.expiry, rejected[i].auth, login, waitMs) : rt.login.getLogin(identity, form.expiry, login, waitMs),
+        );
         return { form: { ...(t.form.evaluate(resolver(result)) as object), input } as AuthForm, auth: result };
       }
       const form = t.form.evaluate(resolver()) as AuthForm;
@@ -120,9 +122,11 @@ async function resolveValues(
       const params = oauth2Params(entry, form as OAuth2Auth);
       // An end user's connection: their token, found through the run's session (connections, API.md §13).
       const owner = params.grant === 'authorization_code' ? await runOwner(ctx, ctx.plan!, ownerSelector(ctx, pa)) : undefined;
-      const accessToken = rejected
-        ? await rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs, owner)
-        : await rt.oauth.getAccessToken(params, waitMs, owner);
+      const accessToken = await withinRunDeadline(
+        ctx,
+        owner ? `the OAuth2 token of owner "${owner.name}"` : 'the OAuth2 token of this connection',
+        rejected ? rt.oauth.refreshAfterUnauthorized(params, rejected[i].accessToken!, waitMs, owner) : rt.oauth.getAccessToken(params, waitMs, owner),
+      );
       return { form, accessToken, owner: owner?.name };
     }),
   );
@@ -135,6 +139,25 @@ async function resolveValues(
 function leaseWaitMs(ctx: RunContext): number {
   const t = resolveTimeouts(ctx.run, ctx.plan!.timeoutMs, ctx.startedAt);
   return Math.max(0, t.deadlineAt === undefined ? t.attemptMs : Math.min(t.attemptMs, t.deadlineAt - Date.now()));
+}
+
+/**
+ * A token request or login is shared by every run that needs it at the same moment, so one run's deadline does not cut
+ * it short (it goes on, bounded by its own timeout, and later runs use its result); but no run waits for it past its
+ * own `timeout.run` ("every attempt and every wait of this run"). A slow token endpoint held such runs for 30 s.
+ */
+function withinRunDeadline<T>(ctx: RunContext, what: string, work: Promise<T>): Promise<T> {
+  const { deadlineAt } = resolveTimeouts(ctx.run, ctx.plan!.timeoutMs, ctx.startedAt);
+  if (deadlineAt === undefined) return work;
+  const runMs = ctx.run.timeouts!.runMs!;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const message = `Waiting for ${what} passed the run's deadline of ${runMs} ms (timeout.run). It goes on without this run, and a later run uses its result; raise timeout.run if it is usually this slow.`;
+      reject(new DuctapeError('TIMEOUT', message, { timeoutMs: runMs, deadline: true, attempts: ctx.attempts, retryable: true }));
+    }, Math.max(0, deadlineAt - Date.now()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 function ownerSelector(ctx: RunContext, pa: PlanAuth): OwnerSelector {

@@ -219,6 +219,21 @@ describe('authenticate with OAuth2 against a token server', () => {
     expect(oauth.resourceRequests.map((r) => r.status)).toEqual([200, 401, 401]);
   });
 
+  it('ends a run with timeout.run at its deadline while the token endpoint is slow; the request goes on for later runs', async () => {
+    // The token request used to hold such a run for its own 30 s bound, whatever timeout.run said.
+    oauth = await startOAuthServer();
+    ductape = newClient();
+    await setup(ductape, oauth.url, oauth.tokenUrl);
+    await connect(ductape, 'oauth', { type: 'oauth2', grant: 'client_credentials', client_id: 'client-1', client_secret: 'secret-1' });
+    const held = oauth.holdTokenRequests();
+    const err = await failure(ductape.actions.run({ env: 'prd', product: 'shop', app: 'oauth', event: 'get_item', input: { params: { id: '1' } }, timeout: { run: 300 } }));
+    expect(err).toMatchObject({ code: 'TIMEOUT', timeoutMs: 300, deadline: true });
+    expect(err.message).toMatch(/OAuth2 token of this connection passed the run's deadline of 300 ms \(timeout\.run\)/);
+    held.release();
+    expect(await run('oauth')).toMatchObject({ ok: true });
+    expect(oauth.tokenRequests).toHaveLength(1); // the held request answered, and the next run used its token
+  });
+
   it('keeps a rotated refresh token across a restart (two clients on one SQLite file)', async () => {
     oauth = await startOAuthServer({ refreshTokens: ['rt_first'], expiresIn: 1 });
     const store = `sqlite:${join(dir, 'ws.db')}`;

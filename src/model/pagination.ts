@@ -131,7 +131,7 @@ export function nextPage(def: PaginationDef, input: PageInput, body: unknown, he
       if (count === 0) return undefined;
       const cursor = readPath(body, def.cursor);
       if (cursor === undefined || cursor === null || cursor === '' || typeof cursor === 'object') return undefined;
-      return { input: withTarget(input, def.param, cursor) };
+      return { input: withTarget(input, def.param, asData(cursor)) };
     }
     case 'offset':
     case 'page': {
@@ -147,6 +147,15 @@ export function nextPage(def: PaginationDef, input: PageInput, body: unknown, he
       return typeof next === 'string' && next !== '' ? { url: next } : undefined;
     }
   }
+}
+
+/**
+ * The next page's input is run input, whose strings are templates: a cursor is the upstream's data, so its `$` is
+ * escaped (`\$` is a literal `$`). Unescaped, a cursor such as "$Session{user}{email}" made Ductape send the end
+ * user's session data to the upstream, and "$Now" or "\$" changed the cursor sent back.
+ */
+function asData(value: unknown): unknown {
+  return typeof value === 'string' && value.includes('$') ? value.replace(/\$/g, '\\$') : value;
 }
 
 /** The `rel="next"` target of an RFC 8288 Link header (one or several header lines, several links each). */

@@ -180,6 +180,20 @@ describe('actions.paginate', () => {
     expect(up.requests.map((r) => r.url)).toEqual(['/v1/items?cursor=c1']);
   });
 
+  it("sends an upstream's cursor back as it came, even when it looks like a placeholder", async () => {
+    // Cursors went into the next page's input unescaped: "$Session{user}{email}" sent the end user's session data to
+    // the upstream, and "$Now" or "\\$" changed the cursor.
+    const cursors = ['$Session{user}{email}', 'a\\$b$Now', null];
+    let n = 0;
+    await setup((_req, res) => json(res, { items: [n], next_cursor: cursors[n++] }), { type: 'cursor', cursor: 'next_cursor', param: 'query.cursor' });
+    await ductape.products.sessions.create({ product: 'shop', tag: 's', sample: { user: { id: '1', email: 'a@b.c' } }, selector: '$Session{user}{id}' });
+    const { token } = await ductape.sessions.start({ product: 'shop', env: 'prd', tag: 's', data: { user: { id: '1', email: 'private@user.test' } } });
+    const pages: unknown[] = [];
+    for await (const page of ductape.actions.paginate(list({ session: { tag: 's', token } }))) pages.push(page);
+    expect(pages).toHaveLength(3);
+    expect(up.requests.map((r) => query(r).get('cursor'))).toEqual([null, '$Session{user}{email}', 'a\\$b$Now']);
+  });
+
   it('says how to set a pagination definition when the action has none', async () => {
     await setup(servers.page.handler(() => up.url));
     const err = await errorOf(ductape.actions.paginate(list()).next());

@@ -33,6 +33,13 @@ describe('nextPage', () => {
     expect(nextPage({ type: 'cursor', cursor: 'meta.next', param: 'body.page.after' }, { body: { q: 'x' } }, { meta: { next: 'c2' } }, {})).toEqual({ input: { body: { q: 'x', page: { after: 'c2' } } } });
   });
 
+  it("escapes a cursor's $ so the run input carries it as data, never as a placeholder", () => {
+    const def = { type: 'cursor', cursor: 'next', param: 'query.cursor' } as const;
+    expect(nextPage(def, {}, { next: '$Session{user}{email}' }, {})).toEqual({ input: { query: { cursor: '\\$Session{user}{email}' } } });
+    expect(nextPage(def, {}, { next: 'a\\$b$Now' }, {})).toEqual({ input: { query: { cursor: 'a\\\\$b\\$Now' } } });
+    expect(nextPage(def, {}, { next: 42 }, {})).toEqual({ input: { query: { cursor: 42 } } });
+  });
+
   it('offset: advances by the items received and stops on a short page', () => {
     const def = { type: 'offset', param: 'query.offset', limit_param: 'query.limit', items: 'results' } as const;
     expect(nextPage(def, { query: { limit: 2 } }, { results: [1, 2] }, {})).toEqual({ input: { query: { limit: 2, offset: 2 } } });

@@ -6,6 +6,7 @@ import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
 import { registerSecret } from '../../model/redact.js';
 import type { OutgoingRequest } from '../context.js';
+import { encodeForm } from '../encode/percent.js';
 import { formType, normalizeAuth, type AuthConfig, type AuthForm, type OAuth2Auth } from './forms.js';
 import { selectRequirement } from './select.js';
 
@@ -206,14 +207,35 @@ function mergeBody(req: OutgoingRequest, fields: Record<string, unknown>, applie
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('Auth body templates need a JSON object body to merge into.');
     req.body = JSON.stringify({ ...parsed, ...fields });
   } else if (typeof req.body === 'string' && type === 'application/x-www-form-urlencoded') {
-    const params = new URLSearchParams(req.body);
-    for (const [k, v] of Object.entries(fields)) params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
-    req.body = params.toString();
+    req.body = setFormFields(req.body, fields);
   } else if (req.body instanceof FormData) {
     for (const [k, v] of Object.entries(fields)) req.body.set(k, typeof v === 'string' ? v : JSON.stringify(v));
   } else {
     throw new ConfigError(`Auth body templates can only be merged into JSON, form or multipart bodies (this request sends ${type || 'bytes'}).`);
   }
+}
+
+/**
+ * Sets fields of an encoded form body as URLSearchParams.set would (the first pair of a name replaced in place, later
+ * ones dropped, new names appended), but leaves every other pair as the encode stage wrote it: re-serializing the
+ * whole body through URLSearchParams turned its bracketed names (`list[x]`) into `list%5Bx%5D`.
+ */
+function setFormFields(body: string, fields: Record<string, unknown>): string {
+  const pair = (k: string, v: unknown) => `${encodeForm(k)}=${encodeForm(typeof v === 'string' ? v : JSON.stringify(v))}`;
+  const done = new Set<string>();
+  const out: string[] = [];
+  for (const p of body.split('&')) {
+    if (p === '') continue;
+    const name = decodePart(p.split('=', 1)[0]);
+    if (!Object.hasOwn(fields, name)) {
+      out.push(p);
+    } else if (!done.has(name)) {
+      out.push(pair(name, fields[name]));
+      done.add(name);
+    }
+  }
+  for (const [k, v] of Object.entries(fields)) if (!done.has(k)) out.push(pair(k, v));
+  return out.join('&');
 }
 
 function decodePart(s: string): string {

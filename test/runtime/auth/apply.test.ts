@@ -112,6 +112,10 @@ describe('compileAuth', () => {
   it('merges raw body templates into form bodies and creates a JSON body when there is none', () => {
     const form = run({ body: { token: 'form-tok' } }, undefined, request({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }));
     expect(form.body).toBe('a=1&token=form-tok');
+    // The encoded pairs stay as the encode stage wrote them (they were re-serialized: list[x] became list%5Bx%5D); a
+    // field already present is replaced where it stands.
+    const kept = run({ body: { token: 'tok 2' } }, undefined, request({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'list[x]=1&token=old&b=c*d&token=again' }));
+    expect(kept.body).toBe('list[x]=1&token=tok+2&b=c*d');
     const none = run({ body: { token: 'json-tok' } });
     expect([none.body, none.headers['content-type']]).toEqual(['{"token":"json-tok"}', 'application/json']);
   });

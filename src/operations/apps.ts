@@ -14,12 +14,18 @@ import { jsonOption, pairs } from './cli-parsers.js';
 
 const envInput = () => z.strictObject({ slug: slug(), base_url: z.string().describe('absolute http(s) URL'), description: z.string().optional(), variables: stringMap().optional() });
 
+// The bounds of the call's own `retries` (options.ts), and waits a Node timer can hold: a negative baseMs or ceiling
+// made every wait 0 (Retry-After ignored), and a wait past 2^31-1 ms fires at once.
+const waitMs = () => z.number().min(0).max(2_147_483_647);
+const retryPolicy = () =>
+  z.strictObject({ retries: z.number().int().min(0).max(20).optional(), baseMs: waitMs().optional(), capMs: waitMs().optional(), retryAfterCeilingMs: waitMs().optional() });
+
 const appFields = {
   name: z.string().optional().describe('display name'),
   description: z.string().optional(),
   variables: jsonObject().optional().describe('declared variables: name → { type?, required?, default?, description? }'),
   constants: jsonObject().optional().describe('app constants ($Constant{key})'),
-  retry: z.strictObject({ retries: z.number().int().min(0).optional(), baseMs: z.number().optional(), capMs: z.number().optional(), retryAfterCeilingMs: z.number().optional() }).optional().describe('default retry policy'),
+  retry: retryPolicy().optional().describe('default retry policy'),
   idempotency_header: z.string().optional().describe('header carrying an idempotency key on state-changing runs'),
   timeout_ms: z.number().positive().optional().describe('default per-attempt timeout in ms'),
   auth_schemes: jsonObject().optional().describe('declared security schemes (OpenAPI securitySchemes)'),

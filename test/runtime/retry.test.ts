@@ -332,3 +332,20 @@ describe('send stage: timeouts', () => {
     await expect(getThing({ timeout: { total: 5 } as never })).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringMatching(/"run".*attempt, headers, body, run/) });
   });
 });
+
+describe('app retry policy', () => {
+  it("refuses a policy the runs could not honour: retries past the call's 20, negative or timer-overflowing waits", async () => {
+    // They were stored: a negative retryAfterCeilingMs made every Retry-After wait 0, and retries: 100 allowed 101
+    // attempts where the call option stops at 20.
+    for (const [retry, field] of [
+      [{ retries: 21 }, 'retry.retries'],
+      [{ baseMs: -5 }, 'retry.baseMs'],
+      [{ retryAfterCeilingMs: -1 }, 'retry.retryAfterCeilingMs'],
+      [{ capMs: 2 ** 31 }, 'retry.capMs'],
+    ] as const) {
+      const err = await failure(ductape.apps.create({ tag: 'vendor', envs: [{ slug: 'prd', base_url: server.url }], retry }));
+      expect(err).toMatchObject({ code: 'CONFIG_ERROR', field });
+    }
+    await define({ app: { retry: { retries: 20, baseMs: 0, capMs: 0, retryAfterCeilingMs: 0 } } });
+  });
+});

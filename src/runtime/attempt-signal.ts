@@ -62,6 +62,8 @@ export class AttemptSignal {
  * The deadlines of a runtime's attempts in flight, with one timer. `inFlight` is the runtime's set (close() aborts
  * what is in it); an attempt is added by start() and removed by its sender when it ends.
  */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class AttemptClock {
   #timer: NodeJS.Timeout | undefined;
   /** performance.now() the timer fires at. */
@@ -78,7 +80,9 @@ export class AttemptClock {
   #arm(at: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#at = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
+    // A Node timer holds at most 2^31-1 ms and fires after 1 ms past it (a stored timeout_ms of 3e9 re-armed it every
+    // millisecond, with a TimeoutOverflowWarning each time); firing early only re-arms for what is left.
+    this.#timer = setTimeout(() => this.#fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())));
     // Not what keeps the process alive: an attempt in flight holds its socket (as the per-attempt timer did not need to).
     this.#timer.unref();
   }

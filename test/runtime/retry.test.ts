@@ -330,6 +330,10 @@ describe('send stage: timeouts', () => {
     await define();
     await expect(getThing({ timeout: -1 })).rejects.toMatchObject({ code: 'CONFIG_ERROR' });
     await expect(getThing({ timeout: { total: 5 } as never })).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringMatching(/"run".*attempt, headers, body, run/) });
+    // The same bound as the call's timeout for app and action defaults (a timer holds at most 2^31-1 ms).
+    const tooLong = { app: 'vendor', event: 'forever', method: 'GET', path: '/forever', timeout_ms: 2 ** 31 } as const;
+    await expect(ductape.apps.actions.create(tooLong)).rejects.toMatchObject({ code: 'CONFIG_ERROR', field: 'timeout_ms' });
+    await expect(ductape.apps.update({ app: 'vendor', timeout_ms: 2 ** 31 })).rejects.toMatchObject({ code: 'CONFIG_ERROR', field: 'timeout_ms' });
   });
 });
 

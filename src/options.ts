@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, DuctapeError, InvalidInputError } from './errors.js';
 import type { AppDef } from './model/app.js';
+import { MAX_TIMER_MS } from './model/definitions.js';
 import type { IActionProcessorInput, ISession, RunInput, RunTimeoutOptions } from './runtime/context.js';
 import { RETRY_POLICY_DEFAULTS, type RetryPolicy } from './runtime/retry-policy.js';
 
@@ -148,8 +149,6 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
 
 const RUN_KEYS = ['env', 'product', 'app', 'event', 'input', 'cache', 'retries', 'session', 'timeout', 'stream'];
 const INPUT_KEYS = ['query', 'params', 'body', 'headers', 'cookies'];
-// Node timers hold at most 2^31-1 ms; a larger value would fire at once.
-const MAX_TIMEOUT_MS = 2_147_483_647;
 
 // Module constants rather than literals in the loops below: a literal array is allocated on every call, every run.
 const RUN_NAMES = ['env', 'product', 'app', 'event'] as const;
@@ -227,8 +226,8 @@ const TIMEOUT_KEYS = ['attempt', 'headers', 'body', 'run'];
 function normalizeTimeout(raw: number | RunTimeoutOptions | undefined): { attemptMs?: number; phases?: RunInput['timeouts'] } {
   const ms = (v: unknown, name: string) => {
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || v > MAX_TIMEOUT_MS) {
-      throw new ConfigError(`${name} must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}.`, { option: name });
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || v > MAX_TIMER_MS) {
+      throw new ConfigError(`${name} must be a positive number of milliseconds, at most ${MAX_TIMER_MS}.`, { option: name });
     }
     return v;
   };

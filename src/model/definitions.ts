@@ -9,6 +9,8 @@ export const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 export const TAG_RULE = "expected 1–100 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
 export const SLUG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const SLUG_RULE = 'expected a lowercase slug like "dev" or "prd"';
+/** The longest delay a Node timer holds (2^31-1 ms): a timeout or wait above it would fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 export function fail(field: string, reason: string): never {
   throw new ConfigError(`Invalid ${field}: ${reason}.`, { field, reason });

@@ -1,5 +1,5 @@
 // Rate limit definitions (API.md §11): the shapes users write on apps and connections, checked and normalized here.
-import { fail } from './definitions.js';
+import { fail, MAX_TIMER_MS } from './definitions.js';
 
 /**
  * One window, plus the options that apply to the whole limit. Several windows at once are written as an array:
@@ -64,11 +64,11 @@ export function normalizeRateLimit(field: string, raw: RateLimitDef): Normalized
     if ((w.requests === undefined) !== (w.per_ms === undefined)) fail(at, 'requests and per_ms go together');
     if (w.requests !== undefined) {
       const requests = int(`${at}.requests`, w.requests, 1, MAX_WINDOW_REQUESTS);
-      const perMs = int(`${at}.per_ms`, w.per_ms, 1, 2_147_483_647);
+      const perMs = int(`${at}.per_ms`, w.per_ms, 1, MAX_TIMER_MS);
       out.windows.push({ requests, perMs });
     }
     if (w.concurrency !== undefined) out.concurrency = Math.min(out.concurrency ?? Infinity, int(`${at}.concurrency`, w.concurrency, 1, 1_000_000));
-    if (w.max_wait_ms !== undefined) maxWait = Math.min(maxWait ?? Infinity, int(`${at}.max_wait_ms`, w.max_wait_ms, 0, 2_147_483_647));
+    if (w.max_wait_ms !== undefined) maxWait = Math.min(maxWait ?? Infinity, int(`${at}.max_wait_ms`, w.max_wait_ms, 0, MAX_TIMER_MS));
     if (w.headers !== undefined) {
       if (headersSeen) fail(`${at}.headers`, 'give headers once');
       headersSeen = true;

@@ -3,7 +3,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, AppEnv } from '../model/app.js';
-import type { ActionInput } from '../model/definitions.js';
+import { MAX_TIMER_MS, type ActionInput } from '../model/definitions.js';
 import type { ImportOptions } from '../importers/index.js';
 import type { ActionPatch, AppInput, AppUpdate } from '../workspace/apps.js';
 import type { ActionDescription } from '../workspace/describe.js';
@@ -16,7 +16,7 @@ const envInput = () => z.strictObject({ slug: slug(), base_url: z.string().descr
 
 // The bounds of the call's own `retries` (options.ts), and waits a Node timer can hold: a negative baseMs or ceiling
 // made every wait 0 (Retry-After ignored), and a wait past 2^31-1 ms fires at once.
-const waitMs = () => z.number().min(0).max(2_147_483_647);
+const waitMs = () => z.number().min(0).max(MAX_TIMER_MS);
 const retryPolicy = () =>
   z.strictObject({ retries: z.number().int().min(0).max(20).optional(), baseMs: waitMs().optional(), capMs: waitMs().optional(), retryAfterCeilingMs: waitMs().optional() });
 
@@ -27,7 +27,7 @@ const appFields = {
   constants: jsonObject().optional().describe('app constants ($Constant{key})'),
   retry: retryPolicy().optional().describe('default retry policy'),
   idempotency_header: z.string().optional().describe('header carrying an idempotency key on state-changing runs'),
-  timeout_ms: z.number().positive().max(2_147_483_647).optional().describe('default per-attempt timeout in ms'),
+  timeout_ms: z.number().positive().max(MAX_TIMER_MS).optional().describe('default per-attempt timeout in ms'),
   auth_schemes: jsonObject().optional().describe('declared security schemes (OpenAPI securitySchemes)'),
   security: z.array(z.record(z.string(), z.array(z.string()))).optional().describe('default security requirement'),
   rate_limit: rateLimit().optional().describe('default rate limit of every connection of the app (docs/rate-limits.md)'),
@@ -47,7 +47,7 @@ const actionShape = {
   content_type: z.string().optional().describe('request body media type'),
   schemas: z.strictObject({ body: jsonSchema().optional(), query: jsonSchema().optional(), params: jsonSchema().optional(), headers: jsonSchema().optional() }).optional().describe('JSON Schemas of body, query, params and headers'),
   parameters: z.array(jsonObject()).optional().describe('full parameter definitions (style, explode, …)'),
-  timeout_ms: z.number().positive().max(2_147_483_647).optional().describe('per-attempt timeout in ms'),
+  timeout_ms: z.number().positive().max(MAX_TIMER_MS).optional().describe('per-attempt timeout in ms'),
   unsafe: z.boolean().optional().describe('the action may change state (never retried blindly)'),
   deprecated: z.boolean().optional(),
   pagination: jsonObject().optional().describe("how actions.paginate walks the list: { type: 'cursor' | 'offset' | 'page' | 'link', … } (docs/pagination.md)"),

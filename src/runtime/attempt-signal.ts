@@ -4,6 +4,7 @@
 // per request on the hot path. A timer per attempt cost another allocation, a timer-list insert and a clearTimeout:
 // instead each signal carries its deadline and the runtime's AttemptClock keeps ONE timer, armed for the earliest
 // deadline of the attempts in flight. At a steady load with one timeout it fires about once per timeout period.
+import { MAX_TIMER_MS } from '../model/definitions.js';
 
 /** How late a deadline may be seen as reached: Node's timers round to whole milliseconds. */
 const SLACK_MS = 1;
@@ -62,8 +63,6 @@ export class AttemptSignal {
  * The deadlines of a runtime's attempts in flight, with one timer. `inFlight` is the runtime's set (close() aborts
  * what is in it); an attempt is added by start() and removed by its sender when it ends.
  */
-const MAX_TIMER_MS = 2_147_483_647;
-
 export class AttemptClock {
   #timer: NodeJS.Timeout | undefined;
   /** performance.now() the timer fires at. */

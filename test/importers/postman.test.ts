@@ -112,6 +112,21 @@ describe('importSpec (Postman v2.1)', () => {
     expect(action('create_product').source).toBe('postman:Products/Admin/Create product');
   });
 
+  it('keeps a trailing slash of a request path, as Postman sends it (Django and Rails answer /items and /items/ differently)', async () => {
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Slashes', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+        item: [
+          { name: 'Structured', request: { method: 'POST', url: { raw: 'https://api.test/v1/items/', host: ['api', 'test'], path: ['v1', 'items', ''] } } },
+          { name: 'Raw', request: { method: 'GET', url: 'https://api.test/v1/items/:id/' } },
+          { name: 'Without', request: { method: 'GET', url: 'https://api.test/v1/items' } },
+          { name: 'Root', request: { method: 'GET', url: 'https://api.test/' } },
+        ],
+      },
+    });
+    expect(result.actions.map((a) => a.path)).toEqual(['/v1/items/', '/v1/items/{id}/', '/v1/items', '/']);
+  });
+
   it('reads v2.0 auth settings and skips non-http URLs', async () => {
     const result = await importSpec({
       spec: {

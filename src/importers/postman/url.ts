@@ -61,7 +61,11 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
       return `{${name}}`;
     });
   });
-  const path = `/${segments.filter((s) => s !== '').join('/')}`;
+  // Postman sends the path as written, so a trailing slash stays (`/items/` and `/items` are different resources
+  // to Django, Rails and many proxies: a 301, or a 404/405 for a POST). Other empty segments are dropped.
+  const kept = segments.filter((s) => s !== '');
+  const trailing = kept.length > 0 && segments[segments.length - 1] === '' ? '/' : '';
+  const path = `/${kept.join('/')}${trailing}`;
 
   const queryNames = new Set<string>();
   for (const q of parts.query) {

@@ -14,6 +14,7 @@ import {
   compileHeaderParam,
   compilePathParam,
   compileQueryParam,
+  encodePathLiteral,
   type EncodedBody,
   type ValueEncoder,
 } from './encode/index.js';
@@ -171,7 +172,9 @@ export function compilePlan(p: CompileInput): Plan {
       encode: compile(d),
     }));
 
-  const { literals, names } = splitTemplate(action.path);
+  const { literals: written, names } = splitTemplate(action.path);
+  // Imported path keys are sent as written, except for what a request target cannot hold raw (`/Your Path`, `/café`).
+  const literals = written.map(encodePathLiteral);
   const pathByName = new Map(compileParams('path', compilePathParam).map((c) => [c.name, c]));
   const pathParams = names.map((n) => pathByName.get(n)!);
   const queryParams = compileParams('query', compileQueryParam);

@@ -14,6 +14,7 @@ const APPS = {
   ro: 'read-only-required-3.0.yaml',
   ids: 'schema-ids-3.1.yaml',
   framing: 'framing-headers-3.0.yaml',
+  literals: 'path-literals-3.0.yaml',
 };
 let upstream: Upstream;
 let ductape: Ductape;
@@ -117,5 +118,14 @@ describe('framing headers declared as parameters, and apiKey schemes named by a 
     expect(Object.keys(app.auth_schemes)).toEqual(['key']);
     expect(app.warnings.some((w) => w.includes('"display"') && w.includes('not a valid header name'))).toBe(true);
     expect(app.actions[0].parameters.map((p) => p.name)).toEqual(['X-Upload-Id']);
+  });
+});
+
+describe('path keys holding characters a URL path cannot carry raw', () => {
+  it('percent-encodes those characters, and keeps the rest as written', async () => {
+    // Before: a raw space failed every run with NETWORK_ERROR (UND_ERR_INVALID_ARG); raw UTF-8 got 400 from Node.
+    expect((await sent('literals', 'spaced')).url).toBe('/Your%20Path');
+    expect((await sent('literals', 'accented', { params: { name: 'ü' } })).url).toBe('/caf%C3%A9/%C3%BC');
+    expect((await sent('literals', 'odata', { params: { key: "it's" } })).url).toBe("/docs('it%27s')/100%25");
   });
 });

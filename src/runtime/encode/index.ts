@@ -18,3 +18,4 @@ export { compileHeaderParam, compileCookieParam } from './headers.js';
 export { compileBodyEncoder } from './body.js';
 export { forDispatcher } from './multipart.js';
 export { isReplayable } from './binary.js';
+export { encodePathLiteral } from './percent.js';

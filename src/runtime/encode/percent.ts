@@ -41,6 +41,27 @@ export function encodeStrict(text: string): string {
   return uriComponent(text).replace(SUB_DELIMS, hex);
 }
 
+// RFC 3986 §3.3: what a path may hold raw (pchar and '/'), plus '%' that starts a %XX triple.
+const PATH_TEXT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+const NOT_PATH_TEXT = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]+/g;
+
+/**
+ * The literal text of a path template (`/files/my report`, `/café`), as a browser would send it: characters a path
+ * cannot carry raw (space, `"`, non-ASCII, a `%` that starts no triple) are percent-encoded as UTF-8, everything
+ * else (`/`, sub-delimiters, existing %XX triples) stays as the spec wrote it.
+ */
+export function encodePathLiteral(text: string): string {
+  if (PATH_TEXT.test(text)) return text;
+  return text.replace(NOT_PATH_TEXT, utf8Escapes);
+}
+
+// UTF-8 bytes as %XX; a lone surrogate in a spec's path key becomes U+FFFD rather than failing every run.
+function utf8Escapes(run: string): string {
+  let out = '';
+  for (const byte of Buffer.from(run, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  return out;
+}
+
 /**
  * RFC 6570 reserved expansion (`allowReserved: true`): reserved characters and existing %XX triples pass through,
  * except those a query string cannot carry raw (`[ ] # & = +`).

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DuctapeError } from '../../../src/errors.js';
 import type { ParamDef } from '../../../src/model/action.js';
-import { compilePathParam } from '../../../src/runtime/encode/index.js';
+import { compilePathParam, encodePathLiteral } from '../../../src/runtime/encode/index.js';
 import { issuesOf } from './helpers.js';
 
 const simple = compilePathParam({ name: 'id', in: 'path' });
@@ -98,5 +98,21 @@ describe('compilePathParam', () => {
 
   it('fails at compile time for a style a path cannot have', () => {
     expect(() => compilePathParam({ name: 'id', in: 'path', style: 'form' })).toThrow(/simple, label or matrix/);
+  });
+});
+
+describe('encodePathLiteral', () => {
+  it.each([
+    ['/v1/items/', '/v1/items/'],
+    ["/docs('x')/a:b@c,d;e=f+g!$&*~", "/docs('x')/a:b@c,d;e=f+g!$&*~"],
+    ['/already%20encoded', '/already%20encoded'],
+    ['/Your Path', '/Your%20Path'],
+    ['/café', '/caf%C3%A9'],
+    ['/dossier"', '/dossier%22'],
+    ['/100%', '/100%25'],
+    ['/x%zz', '/x%25zz'],
+    ['/lone\uD800', '/lone%EF%BF%BD'],
+  ])('sends the spec literal %j as %j', (literal, expected) => {
+    expect(encodePathLiteral(literal)).toBe(expected);
   });
 });

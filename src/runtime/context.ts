@@ -103,6 +103,8 @@ export interface RunContext {
   bound?: IActionRequest;
   /** Media type chosen for the body. */
   mediaType?: string;
+  /** The caller's own Content-Type, when it names a type inside the declared range chosen (`*\/*`, `image/*`). */
+  contentType?: string;
   request?: OutgoingRequest;
   response?: UpstreamResponse;
   result?: RunResult;
@@ -135,6 +137,7 @@ export function newRunContext(runtime: Runtime, run: RunInput, isLogin = false):
     owner: undefined,
     bound: undefined,
     mediaType: undefined,
+    contentType: undefined,
     request: undefined,
     response: undefined,
     result: undefined,

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors.js';
 import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
-import { compileBodyEncoder, compileHeaderParam, compileQueryParam, type ValueEncoder } from './encode/index.js';
+import { compileBodyEncoder, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
 
 const USER_AGENT = 'ductape/0.1';
 // Hop-by-hop and framing headers belong to the HTTP client, never to the caller (RFC 9110 §7.6.1).
@@ -80,7 +80,8 @@ export function encode(ctx: RunContext): void {
   if (input.body !== undefined) {
     const media = plan.body?.media.get(ctx.mediaType ?? plan.body.defaultMedia);
     if (media) {
-      const encoded = media.encode(input.body);
+      // A concrete type the caller named inside a declared range is written by that type's rules, and sent as given.
+      const encoded = (ctx.contentType ? rangeEncoder(ctx.runtime, ctx.contentType) : media.encode)(input.body);
       body = encoded.body;
       if (encoded.contentType) headers['content-type'] = encoded.contentType;
       else delete headers['content-type'];
@@ -108,6 +109,9 @@ function defaultQueryEncoder(runtime: Runtime, name: string): ValueEncoder<strin
 }
 function defaultHeaderEncoder(runtime: Runtime, name: string): ValueEncoder<string> {
   return memo(runtime.state.headerEncoders, name, () => compileHeaderParam({ name, in: 'header' } satisfies ParamDef));
+}
+function rangeEncoder(runtime: Runtime, contentType: string): ValueEncoder<EncodedBody> {
+  return memo(runtime.state.bodyEncoders, contentType, () => compileBodyEncoder(contentType));
 }
 function memo<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);

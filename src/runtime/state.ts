@@ -5,7 +5,7 @@ import { createCoalescer, type Coalescer } from '../cache/coalesce.js';
 import type { SessionVerifier } from '../sessions/verifier.js';
 import { AttemptClock } from './attempt-signal.js';
 import type { PlanAuth, RuntimeAuth } from './authenticate.js';
-import type { ValueEncoder } from './encode/index.js';
+import type { EncodedBody, ValueEncoder } from './encode/index.js';
 import type { Plan } from './plan.js';
 import type { AppValidators } from './validators.js';
 
@@ -45,6 +45,8 @@ export class RuntimeState {
   /** encode: encoders for query and header names an action does not declare, compiled once per name (bounded). */
   readonly queryEncoders = new Map<string, ValueEncoder<string[]>>();
   readonly headerEncoders = new Map<string, ValueEncoder<string>>();
+  /** encode: body encoders for concrete types callers name inside a declared media range, once per type (bounded). */
+  readonly bodyEncoders = new Map<string, ValueEncoder<EncodedBody>>();
   /** send: the one timer bounding every attempt in flight (attempt-signal.ts). */
   readonly attemptClock = new AttemptClock();
 

@@ -1,6 +1,7 @@
 // Stage: checks the bound input against the plan's compiled validators and reports every problem at once.
 import { InvalidInputError, type Issue } from '../errors.js';
 import type { IActionRequest, RunContext } from './context.js';
+import { rangeScore } from './encode/media-type.js';
 import { checkGuard } from './guards.js';
 import { essence } from './plan.js';
 
@@ -33,15 +34,24 @@ export function validate(ctx: RunContext): void {
   }
 }
 
-/** The caller may pick one of the declared media types with input.headers['content-type']. */
+/**
+ * The caller may pick one of the declared media types with input.headers['content-type'], or name a concrete type
+ * inside a declared range (`*\/*`, `image/*`, `application/*+json`), which is then sent as given.
+ */
 function chooseMedia(ctx: RunContext): string {
   const body = ctx.plan!.body!;
   const headers = (ctx.bound ?? ctx.run.input).headers;
   if (headers) {
     for (const k in headers) {
       if (k.length === 12 && k.toLowerCase() === 'content-type') {
-        const wanted = essence(String(headers[k]));
+        const given = String(headers[k]).trim();
+        const wanted = essence(given);
         if (body.media.has(wanted)) return wanted;
+        const range = closestRange(body.media.keys(), wanted);
+        if (range !== undefined) {
+          ctx.contentType = given;
+          return range;
+        }
         throw new InvalidInputError([
           { location: 'headers', path: '/content-type', message: `must be one of ${[...body.media.values()].map((m) => m.mediaType).join(', ')}` },
         ]);
@@ -49,6 +59,16 @@ function chooseMedia(ctx: RunContext): string {
     }
   }
   return body.defaultMedia;
+}
+
+function closestRange(declared: Iterable<string>, type: string): string | undefined {
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const range of declared) {
+    const score = rangeScore(range, type);
+    if (score > bestScore) [best, bestScore] = [range, score];
+  }
+  return best;
 }
 
 export function lowerKeys(obj: Record<string, unknown> | undefined): Record<string, unknown> {

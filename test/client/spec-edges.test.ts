@@ -15,6 +15,7 @@ const APPS = {
   ids: 'schema-ids-3.1.yaml',
   framing: 'framing-headers-3.0.yaml',
   literals: 'path-literals-3.0.yaml',
+  ranges: 'media-ranges-3.0.yaml',
 };
 let upstream: Upstream;
 let ductape: Ductape;
@@ -127,5 +128,30 @@ describe('path keys holding characters a URL path cannot carry raw', () => {
     expect((await sent('literals', 'spaced')).url).toBe('/Your%20Path');
     expect((await sent('literals', 'accented', { params: { name: 'ü' } })).url).toBe('/caf%C3%A9/%C3%BC');
     expect((await sent('literals', 'odata', { params: { key: "it's" } })).url).toBe("/docs('it%27s')/100%25");
+  });
+});
+
+describe('request bodies declared with a media range', () => {
+  it("sends the caller's Content-Type when it names a type inside the range, parameters included", async () => {
+    // Before: refused with INVALID_INPUT "headers/content-type: must be one of */*".
+    const avro = await sent('ranges', 'create_artifact', { body: { type: 'record' }, headers: { 'Content-Type': 'application/json; artifactType=AVRO' } });
+    expect(avro.headers['content-type']).toBe('application/json; artifactType=AVRO');
+    expect(JSON.parse(avro.body)).toEqual({ type: 'record' });
+    const proto = await sent('ranges', 'create_artifact', { body: 'syntax = "proto3";', headers: { 'content-type': 'application/x-protobuf' } });
+    expect(proto.headers['content-type']).toBe('application/x-protobuf');
+    expect(proto.body).toBe('syntax = "proto3";');
+    const png = await sent('ranges', 'put_avatar', { body: Buffer.from('PNG'), headers: { 'content-type': 'image/png' } });
+    expect([png.headers['content-type'], png.body]).toEqual(['image/png', 'PNG']);
+    const merge = await sent('ranges', 'patch_thing', { body: { a: null }, headers: { 'content-type': 'application/merge-patch+json' } });
+    expect([merge.headers['content-type'], merge.body]).toEqual(['application/merge-patch+json', '{"a":null}']);
+  });
+
+  it('keeps choosing by the value without a Content-Type, and refuses a type outside every range', async () => {
+    expect((await sent('ranges', 'create_artifact', { body: 'text' })).headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect((await sent('ranges', 'patch_thing', { body: {} })).headers['content-type']).toBe('application/json');
+    const n = upstream.requests.length;
+    const err = await errorOf(ductape.actions.run({ env: 'dev', product: 'p', app: 'ranges', event: 'put_avatar', input: { body: 'x', headers: { 'content-type': 'text/plain' } } }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(upstream.requests).toHaveLength(n);
   });
 });

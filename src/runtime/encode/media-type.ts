@@ -26,6 +26,22 @@ export function isJsonMediaType(mediaType: string): boolean {
 }
 
 /**
+ * How closely a declared media range admits the concrete type `type` (both essences, lowercase): 3 for `type/*+suffix`
+ * (`application/*+json`, as ASP.NET specs declare), 2 for `type/*`, 1 for `*\/*`, 0 when it does not (or is no range).
+ * RFC 9110 §12.5.1 defines the ranges; OAS 3 uses them as request body keys.
+ */
+export function rangeScore(range: string, type: string): number {
+  if (!range.includes('*') || type.includes('*')) return 0;
+  if (range === '*/*') return 1;
+  const [main, sub = ''] = range.split('/');
+  const [typeMain, typeSub = ''] = type.split('/');
+  if (main !== typeMain || !typeSub) return 0;
+  if (sub === '*') return 2;
+  const suffix = /^\*(\+[^*/]+)$/.exec(sub)?.[1];
+  return suffix !== undefined && typeSub.endsWith(suffix) && typeSub.length > suffix.length ? 3 : 0;
+}
+
+/**
  * The one concrete media type in an Encoding Object `contentType`, which may be a list (`image/png, image/jpeg`) or a
  * range (`image/*`); undefined when it names no single type that could be sent as a Content-Type.
  */

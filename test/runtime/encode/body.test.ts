@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { compileBodyEncoder } from '../../../src/runtime/encode/index.js';
+import { rangeScore } from '../../../src/runtime/encode/media-type.js';
 import { issuesOf } from './helpers.js';
 
 describe('compileBodyEncoder', () => {
@@ -85,5 +86,20 @@ describe('compileBodyEncoder', () => {
     for (const type of ['application/json', 'text/plain', 'multipart/form-data', 'application/octet-stream']) {
       expect(compileBodyEncoder(type)(undefined)).toEqual({ body: null });
     }
+  });
+});
+
+describe('rangeScore', () => {
+  it.each([
+    ['*/*', 'application/x-protobuf', 1],
+    ['image/*', 'image/png', 2],
+    ['image/*', 'text/plain', 0],
+    ['application/*+json', 'application/merge-patch+json', 3],
+    ['application/*+json', 'application/json', 0],
+    ['application/*+json', 'text/plain+json', 0],
+    ['application/json', 'application/json', 0],
+    ['*/*', 'image/*', 0],
+  ])('scores range %s for %s as %i', (range, type, score) => {
+    expect(rangeScore(range, type)).toBe(score);
   });
 });

@@ -4,6 +4,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { AppDef, AuthSchemeDef, ConnectionConfig } from '../model/app.js';
 import { compileTemplate } from '../model/placeholders.js';
 import { connectionScope, openCredentials } from '../runtime/auth/credentials.js';
+import { resolveSpecUrl, resolveTarget } from '../runtime/base-url.js';
 import type { AuthForm, OAuth2Auth } from '../runtime/auth/forms.js';
 import type { OAuth2Params } from '../runtime/auth/oauth2.js';
 import { credentialResolver } from '../runtime/auth/values.js';
@@ -80,8 +81,12 @@ export async function loadOAuthClient(runtime: Runtime, at: ConnectionAt): Promi
   const resolver = await credentialResolver({ runtime, plan: { env: at.env, accessTag: at.app, connection, app } }, secretKeys);
   const f = template.evaluate(resolver()) as CodeForm;
   const flow = codeFlow(app, f);
-  const authorizeUrl = f.authorize_url ?? flow?.authorizationUrl;
-  const tokenUrl = f.token_url ?? flow?.tokenUrl;
+  // The flow's URLs may be relative to the API's server (Mastodon: `/oauth/authorize`): resolved against the
+  // base URL this connection uses, only when one is relative.
+  const server = () => resolveTarget(app, {}, at.env, connection?.config);
+  const fromFlow = (url: string | undefined) => (url === undefined ? undefined : resolveSpecUrl(url, server));
+  const authorizeUrl = f.authorize_url ?? fromFlow(flow?.authorizationUrl);
+  const tokenUrl = f.token_url ?? fromFlow(flow?.tokenUrl);
   if (!authorizeUrl || !tokenUrl) throw new ConfigError(`auth.${authorizeUrl ? 'token_url' : 'authorize_url'} of app "${at.app}" in ${at.product}/${at.env} is missing.`, { ...at });
   return {
     at,
@@ -96,7 +101,7 @@ export async function loadOAuthClient(runtime: Runtime, at: ConnectionAt): Promi
     },
     authorizeUrl,
     redirectUri: f.redirect_uri!,
-    revokeUrl: f.revoke_url ?? flow?.revocationUrl,
+    revokeUrl: f.revoke_url ?? fromFlow(flow?.revocationUrl),
     returnUrl: f.return_url,
     // The imported spec's authorizationCode flow lists what the API can be granted; the form may narrow it.
     scopes: f.scopes ?? Object.keys(flow?.scopes ?? {}),

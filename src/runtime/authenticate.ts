@@ -67,7 +67,7 @@ function planAuth(runtime: Runtime, plan: Plan): PlanAuth {
   if (pa) return pa;
   const scope = connectionScope(runtime.workspace, plan.product, plan.env, plan.accessTag);
   const forms = openCredentials(runtime.privateKey, scope, plan.connection?.credentials ?? null);
-  const auth = compileAuth(plan.app, plan.action, forms);
+  const auth = compileAuth(plan.app, plan.action, forms, plan);
   // An app's scheme may call its key "id": that name is sensitive in this client's output only, not process-wide.
   for (const n of auth.sensitiveNames) runtime.state.sensitiveNames.add(n.toLowerCase());
   const templates = auth.entries.map(compileEntryTemplates);

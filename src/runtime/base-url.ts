@@ -18,7 +18,7 @@ export function pickAppEnv(app: AppDef, productEnv: string, config: ConnectionCo
   return app.envs.length === 1 ? app.envs[0] : undefined;
 }
 
-export function resolveTarget(app: AppDef, action: ActionDef, productEnv: string, config: ConnectionConfig | undefined): Target {
+export function resolveTarget(app: AppDef, action: Pick<ActionDef, 'server'>, productEnv: string, config: ConnectionConfig | undefined): Target {
   const appEnv = pickAppEnv(app, productEnv, config);
   if (config?.app_env && !appEnv) {
     throw new ConfigError(
@@ -59,6 +59,22 @@ const isAbsolute = (u: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(u);
 function joinRelative(base: string, rel: string): string {
   if (rel.startsWith('/')) return new URL(base).origin + rel;
   return base.replace(/\/+$/, '') + '/' + rel;
+}
+
+/**
+ * A URL of the app's definition that may be relative (an OAuth2 flow's `tokenUrl: /oauth/token`, as Mastodon,
+ * PeerTube and Dracoon declare it), resolved against the server URL the connection uses: OAS 3.0.3 and 3.1,
+ * "Relative References in URLs", resolve them with the Server Object's URL as base URI (RFC 3986 §5.2).
+ * Absolute URLs, and text that is no URL reference at all, are returned unchanged.
+ */
+export function resolveSpecUrl(url: string, target: Target | (() => Target)): string {
+  if (isAbsolute(url)) return url;
+  const base = typeof target === 'function' ? target() : target;
+  try {
+    return new URL(url, base.origin + base.basePath).href;
+  } catch {
+    return url;
+  }
 }
 
 export function parseBase(url: string, appTag: string): Target {

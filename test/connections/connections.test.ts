@@ -362,7 +362,11 @@ describe('connections: lifetime', () => {
 describe('connections: an imported spec', () => {
   beforeEach(() => setup());
 
-  it("takes the consent and token URLs and the default scopes from the spec's authorizationCode flow", async () => {
+  it.each([
+    ['absolute', (u: string) => `${as.url}${u}`],
+    // Mastodon declares `authorizationUrl: /oauth/authorize`: relative to the server (OAS 3 "Relative References in URLs").
+    ['relative', (u: string) => u],
+  ])("takes the consent and token URLs (%s) and the default scopes from the spec's authorizationCode flow", async (_, at) => {
     const spec = {
       openapi: '3.0.3',
       info: { title: 'People', version: '1' },
@@ -372,7 +376,7 @@ describe('connections: an imported spec', () => {
           oauth: {
             type: 'oauth2',
             flows: {
-              authorizationCode: { authorizationUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, scopes: { 'people.read': 'read people', 'people.write': 'write people' } },
+              authorizationCode: { authorizationUrl: at('/authorize'), tokenUrl: at('/token'), scopes: { 'people.read': 'read people', 'people.write': 'write people' } },
             },
           },
         },

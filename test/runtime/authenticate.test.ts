@@ -106,6 +106,18 @@ describe('authenticate', () => {
     expect(sent[1]).toBe(sent[0]);
   });
 
+  it("resolves the scheme's relative tokenUrl against the connection's base URL (Mastodon, PeerTube: /oauth/token)", async () => {
+    // Before: CONFIG_ERROR 'The OAuth2 token_url "/oauth/token" is not an absolute http(s) URL' on every run.
+    await ductape.apps.create({ tag: 'relative' });
+    await ductape.apps.import({ app: 'relative', spec: authSpec('/oauth/token') });
+    await ductape.products.apps.connect({ product: 'shop', app: 'relative' });
+    const auth = { type: 'oauth2', grant: 'client_credentials', client_id: 'client-1', client_secret: 'secret-1' };
+    await ductape.products.apps.configure({ product: 'shop', app: 'relative', env: 'prd', base_url: `${oauth.url}/api/v1`, auth: auth as never });
+    expect(await run('relative')).toEqual({ ok: true, path: '/api/v1/items/42' });
+    expect(oauth.tokenRequests).toHaveLength(1);
+    expect(oauth.tokenRequests[0]).toMatchObject({ grant: 'client_credentials', scope: 'read', status: 200 });
+  });
+
   it('logs in with the app login action and sends $Auth values', async () => {
     const login = await startUpstream((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -5,6 +5,7 @@ import type { ActionDef } from '../../model/action.js';
 import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
 import { registerSecret } from '../../model/redact.js';
+import { resolveSpecUrl, type Target } from '../base-url.js';
 import type { OutgoingRequest } from '../context.js';
 import { encodeForm } from '../encode/percent.js';
 import { formType, normalizeAuth, type AuthConfig, type AuthForm, type OAuth2Auth } from './forms.js';
@@ -55,14 +56,15 @@ export function credentialIdKey(privateKey: string, workspace: string): Buffer {
 }
 
 /**
- * Compiles the auth of one action: requirement selection and scheme defaults happen here, once per plan.
+ * Compiles the auth of one action: requirement selection and scheme defaults happen here, once per plan. `server` is
+ * the base URL the run goes to, against which a relative token URL of the app's scheme is resolved.
  * @example const auth = compileAuth(app, action, { type: 'bearer', token: '$Secret{STRIPE_KEY}' });
  */
-export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthConfig | undefined): CompiledAuth {
+export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthConfig | undefined, server?: Target): CompiledAuth {
   const forms = credentials === undefined ? [] : normalizeAuth(credentials);
   const selection = selectRequirement(app, action, forms);
   const names: string[] = [];
-  const entries = selection.assignments.map(({ form, schemeName, scheme, scopes }) => compileEntry(app, form, schemeName, scheme, scopes, names));
+  const entries = selection.assignments.map(({ form, schemeName, scheme, scopes }) => compileEntry(app, form, schemeName, scheme, scopes, names, server));
   return {
     requirement: selection.requirement,
     entries,
@@ -76,7 +78,15 @@ export function compileAuth(app: AppDef, action: ActionDef, credentials: AuthCon
   };
 }
 
-function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefined, scheme: AuthSchemeDef | undefined, scopes: string[], names: string[]): AuthEntry {
+function compileEntry(
+  app: AppDef,
+  form: AuthForm,
+  schemeName: string | undefined,
+  scheme: AuthSchemeDef | undefined,
+  scopes: string[],
+  names: string[],
+  server: Target | undefined,
+): AuthEntry {
   const kind = formType(form) as AuthKind;
   const entry: AuthEntry = { kind, form, schemeName };
   if (form.type === 'apiKey') {
@@ -88,7 +98,9 @@ function compileEntry(app: AppDef, form: AuthForm, schemeName: string | undefine
     }
     names.push(entry.name);
   } else if (form.type === 'oauth2') {
-    entry.tokenUrl = form.token_url ?? tokenUrlFrom(scheme, form.grant);
+    const fromScheme = tokenUrlFrom(scheme, form.grant);
+    // The spec's URL may be relative to its server (`/oauth/token`); a configured token_url is taken as given.
+    entry.tokenUrl = form.token_url ?? (fromScheme && server ? resolveSpecUrl(fromScheme, server) : fromScheme);
     // An owner's token carries the scopes granted at consent; a requirement's scopes cannot widen it.
     entry.scopes = form.scopes ?? (form.grant === 'authorization_code' ? [] : scopes);
     if (!entry.tokenUrl) {

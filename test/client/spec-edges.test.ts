@@ -16,6 +16,7 @@ const APPS = {
   framing: 'framing-headers-3.0.yaml',
   literals: 'path-literals-3.0.yaml',
   ranges: 'media-ranges-3.0.yaml',
+  formats: 'collection-formats-swagger2.yaml',
 };
 let upstream: Upstream;
 let ductape: Ductape;
@@ -153,5 +154,13 @@ describe('request bodies declared with a media range', () => {
     const err = await errorOf(ductape.actions.run({ env: 'dev', product: 'p', app: 'ranges', event: 'put_avatar', input: { body: 'x', headers: { 'content-type': 'text/plain' } } }));
     expect(err.code).toBe('INVALID_INPUT');
     expect(upstream.requests).toHaveLength(n);
+  });
+});
+
+describe('Swagger 2.0 collectionFormat on path and header parameters', () => {
+  it('joins the items with the declared delimiter (multi, query-only, as csv)', async () => {
+    const r = await sent('formats', 'get_tiles', { params: { ids: ['a', 'b/c'] }, headers: { 'X-Fields': ['id', 'name'], 'X-Tabs': ['1', '2'], 'X-Many': ['p', 'q'] } });
+    expect(r.url).toBe('/tiles/a%20b%2Fc');
+    expect([r.headers['x-fields'], r.headers['x-tabs'], r.headers['x-many']]).toEqual(['id|name', '1\t2', 'p,q']);
   });
 });

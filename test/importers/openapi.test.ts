@@ -74,6 +74,9 @@ describe('importSpec (OpenAPI and Swagger)', () => {
     expect(collectionStyle('tsv', 'query')).toEqual({ style: 'tabDelimited', explode: false });
     expect(collectionStyle('pipes', 'query')).toEqual({ style: 'pipeDelimited', explode: false });
     expect(collectionStyle('multi', 'query')).toEqual({ style: 'form', explode: true });
+    // multi "is valid only for parameters in query or formData" (Swagger 2.0): read as csv elsewhere.
+    expect(collectionStyle('multi', 'header')).toEqual({ style: 'simple', explode: false });
+    expect(collectionStyle('pipes', 'header')).toEqual({ style: 'pipeDelimited', explode: false });
   });
 
   it('moves literal query parts of path keys to fixedQuery and drops fragments', async () => {

@@ -104,11 +104,13 @@ export function swaggerSchema(p: Obj, withDescription: boolean): Obj {
 /**
  * Swagger 2.0 collectionFormat → OAS 3 style/explode (csv is the default). csv is `form` with explode false
  * in a query and `simple` in a path or header; `tsv` has no OAS 3 style, hence Ductape's own 'tabDelimited'.
+ * ssv, tsv and pipes keep their delimited style in a path or header too (the encoders join items with it there).
  */
 export function collectionStyle(format: unknown, location: ParamLocation | 'formData'): { style: ParamStyle; explode: boolean } {
   switch (format) {
     case 'multi':
-      return { style: 'form', explode: true };
+      // Swagger 2.0: multi "is valid only for parameters in query or formData"; elsewhere it is read as csv.
+      return location === 'query' || location === 'formData' ? { style: 'form', explode: true } : { style: 'simple', explode: false };
     case 'ssv':
       return { style: 'spaceDelimited', explode: false };
     case 'pipes':

@@ -3,7 +3,7 @@ import type { ParamDef } from '../../model/action.js';
 import { ConfigError } from '../../errors.js';
 import { EncodeFailure, pointer, toInvalidInput } from './failure.js';
 import { encodeStrict } from './percent.js';
-import { asIs, layOut, layoutOf, type Layout } from './style.js';
+import { asIs, delimitedSimple, layOut, layoutOf, type Layout } from './style.js';
 import { contentText } from './text.js';
 import type { ValueEncoder } from './index.js';
 
@@ -22,8 +22,9 @@ const NOT_FIELD_VALUE = /[^\t\x20-\x7E\x80-\xFF]/;
 export function compileHeaderParam(p: ParamDef): ValueEncoder<string> {
   const where = pointer(p.name);
   const style = p.style ?? 'simple';
-  if (style !== 'simple') throw styleError(p, style, 'simple');
-  const layout = layoutOf('simple', p.explode ?? false, p.name) as Layout;
+  // Swagger 2.0 headers may join items with ssv, tsv or pipes (`X-Tags: a|b`), kept as Ductape's delimited styles.
+  const layout = style === 'simple' ? (layoutOf('simple', p.explode ?? false, p.name) as Layout) : delimitedSimple(style, asIs);
+  if (!layout) throw styleError(p, style, 'simple');
   const contentType = p.contentType;
   return (value) => {
     try {

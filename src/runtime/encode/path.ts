@@ -3,7 +3,7 @@ import type { ParamDef } from '../../model/action.js';
 import { ConfigError } from '../../errors.js';
 import { EncodeFailure, pointer, toInvalidInput } from './failure.js';
 import { encodeStrict } from './percent.js';
-import { layOut, layoutOf, type Layout } from './style.js';
+import { delimitedSimple, layOut, layoutOf, type Layout } from './style.js';
 import { contentText } from './text.js';
 import type { ValueEncoder } from './index.js';
 
@@ -36,9 +36,10 @@ export function compilePathParam(p: ParamDef): ValueEncoder<string> {
 
 function pathLayout(p: ParamDef): Layout {
   const style = p.style ?? 'simple';
-  const layout = style === 'simple' || style === 'label' || style === 'matrix' ? layoutOf(style, p.explode ?? false, encodeStrict(p.name)) : undefined;
+  const layout =
+    style === 'simple' || style === 'label' || style === 'matrix' ? layoutOf(style, p.explode ?? false, encodeStrict(p.name)) : delimitedSimple(style, encodeStrict);
   if (!layout) {
-    throw new ConfigError(`Path parameter "${p.name}" has style "${style}"; path parameters use simple, label or matrix (OpenAPI 3.1 §4.8.12.4).`, {
+    throw new ConfigError(`Path parameter "${p.name}" has style "${style}"; path parameters use simple, label or matrix (OpenAPI 3.1 §4.8.12.4), or a Swagger 2.0 ssv, tsv or pipes collectionFormat.`, {
       parameter: p.name,
       style,
     });

@@ -40,6 +40,13 @@ describe('compileHeaderParam', () => {
     expect(() => text('a\r\nb')).toThrow(/line break/);
   });
 
+  it('joins items with the Swagger 2.0 ssv, tsv and pipes delimiters, raw', () => {
+    const with_ = (style: 'spaceDelimited' | 'tabDelimited' | 'pipeDelimited') => compileHeaderParam({ name: 'X', in: 'header', style, explode: false });
+    expect(with_('pipeDelimited')(['a b', 'c'])).toBe('a b|c');
+    expect(with_('spaceDelimited')(['a', 'c'])).toBe('a c');
+    expect(with_('tabDelimited')(['a', 'c'])).toBe('a\tc');
+  });
+
   it('fails at compile time for a style a header cannot have', () => {
     expect(() => compileHeaderParam({ name: 'X', in: 'header', style: 'form' })).toThrow(/"simple"/);
   });

@@ -96,6 +96,12 @@ describe('compilePathParam', () => {
     expect(() => simple('a\uD800b')).toThrow(/surrogate/);
   });
 
+  it('joins items with the Swagger 2.0 ssv, tsv and pipes delimiters, percent-encoded', () => {
+    expect(compilePathParam({ name: 'ids', in: 'path', style: 'pipeDelimited' })(['a|b', 'c'])).toBe('a%7Cb%7Cc');
+    expect(compilePathParam({ name: 'ids', in: 'path', style: 'spaceDelimited' })(['a', 'c'])).toBe('a%20c');
+    expect(compilePathParam({ name: 'ids', in: 'path', style: 'tabDelimited' })(['a', 'c'])).toBe('a%09c');
+  });
+
   it('fails at compile time for a style a path cannot have', () => {
     expect(() => compilePathParam({ name: 'id', in: 'path', style: 'form' })).toThrow(/simple, label or matrix/);
   });

@@ -4,7 +4,7 @@ import type { EncodingDef, MediaDef } from '../../model/action.js';
 import { bytesOf } from './binary.js';
 import { EncodeFailure } from './failure.js';
 import { concreteType, isJsonMediaType } from './media-type.js';
-import { isAbsent, isPlainObject, rebase, toJson, toText } from './text.js';
+import { entryText, isAbsent, isPlainObject, rebase, toJson, toText } from './text.js';
 
 /**
  * Compiles the writer of a multipart/form-data body. A FormData is passed through; an object becomes one part per
@@ -18,6 +18,10 @@ import { isAbsent, isPlainObject, rebase, toJson, toText } from './text.js';
  * - objects (and arrays inside arrays): JSON parts, `application/json` unless `encoding.contentType` names another
  *   JSON type. FormData cannot type a part without naming a file, so such parts carry `filename="blob"`.
  * - arrays: one part per item, all with the field's name. `null`/`undefined` fields and items are left out.
+ * - an explicit `encoding.style` (OAS 3.1 applies it to multipart too; Stripe's 3.0 spec relies on it for
+ *   `POST /v1/files`): `deepObject` sends an object or array as one text part per leaf named in brackets
+ *   (`file_link_data[create]`, `expand[0]`), as Stripe's own SDKs do; explode false joins an array of primitives
+ *   into one part with the style's delimiter (`a,b`; Swagger 2.0 formData arrays are csv unless `multi`).
  *
  * Streams are refused: a FormData needs a Blob (use `fs.openAsBlob(path)` for a file on disk).
  */
@@ -32,7 +36,9 @@ export function compileMultipartBody(media?: MediaDef): (value: unknown) => Form
       if (isAbsent(item)) continue;
       const encoding = Object.hasOwn(encodings, name) ? encodings[name] : undefined;
       try {
-        if (Array.isArray(item)) appendEach(form, name, item, encoding);
+        if (encoding?.style === 'deepObject' && (Array.isArray(item) || isPlainObject(item))) appendDeep(form, name, item);
+        else if (Array.isArray(item) && joins(encoding)) form.append(name, joined(item, encoding!.style!));
+        else if (Array.isArray(item)) appendEach(form, name, item, encoding);
         else appendPart(form, name, item, encoding);
       } catch (err) {
         throw rebase(err, name);
@@ -40,6 +46,34 @@ export function compileMultipartBody(media?: MediaDef): (value: unknown) => Form
     }
     return form;
   };
+}
+
+const DELIMITERS: Partial<Record<string, string>> = { form: ',', spaceDelimited: ' ', pipeDelimited: '|', tabDelimited: '\t' };
+
+/** A style that writes an array as one delimited value: form, space, pipe or tab-delimited with explode false. */
+function joins(encoding: EncodingDef | undefined): boolean {
+  const style = encoding?.style;
+  return style !== undefined && DELIMITERS[style] !== undefined && (encoding!.explode ?? style === 'form') === false;
+}
+
+function joined(items: unknown[], style: string): string {
+  const texts: string[] = [];
+  for (let i = 0; i < items.length; i++) if (!isAbsent(items[i])) texts.push(entryText(items[i], i));
+  return texts.join(DELIMITERS[style]);
+}
+
+/** deepObject: `name[key]` and `name[0]` parts at any depth; leaves are text parts, or files when they are bytes. */
+function appendDeep(form: FormData, name: string, value: unknown): void {
+  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value as Record<string, unknown>);
+  for (const [key, item] of entries) {
+    if (isAbsent(item)) continue;
+    try {
+      if (Array.isArray(item) || isPlainObject(item)) appendDeep(form, `${name}[${key}]`, item);
+      else appendPart(form, `${name}[${key}]`, item, undefined);
+    } catch (err) {
+      throw rebase(err, key);
+    }
+  }
 }
 
 function appendEach(form: FormData, name: string, items: unknown[], encoding: EncodingDef | undefined): void {

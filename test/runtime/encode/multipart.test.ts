@@ -68,6 +68,39 @@ describe('multipart/form-data body', () => {
     ]);
   });
 
+  it('writes an explicit deepObject field as bracket-named parts, as Stripe reads POST /v1/files (file_link_data, expand)', async () => {
+    const media: MediaDef = { encoding: { expand: { style: 'deepObject', explode: true }, file_link_data: { style: 'deepObject', explode: true } } };
+    const parts = await partsOf(
+      { file: Buffer.from('%PDF'), file_link_data: { create: true, expires_at: 1700000000, metadata: { order: '7' }, none: null }, expand: ['links', 'x'] },
+      media,
+    );
+    expect(parts.map((p) => [p.headers['Content-Disposition'], p.body])).toEqual([
+      ['form-data; name="file"; filename="file"', '%PDF'],
+      ['form-data; name="file_link_data[create]"', 'true'],
+      ['form-data; name="file_link_data[expires_at]"', '1700000000'],
+      ['form-data; name="file_link_data[metadata][order]"', '7'],
+      ['form-data; name="expand[0]"', 'links'],
+      ['form-data; name="expand[1]"', 'x'],
+    ]);
+    // A primitive under deepObject is one plain part.
+    expect((await partsOf({ expand: 'links' }, media)).map((p) => p.body)).toEqual(['links']);
+  });
+
+  it('joins an array into one part when its encoding says explode false (Swagger 2.0 formData csv and pipes)', async () => {
+    const media: MediaDef = {
+      encoding: { csv: { style: 'form', explode: false }, pipes: { style: 'pipeDelimited', explode: false }, multi: { style: 'form', explode: true }, plain: { style: 'form' } },
+    };
+    const parts = await partsOf({ csv: ['a', null, 'b'], pipes: [1, 2], multi: ['p', 'q'], plain: ['r', 's'] }, media);
+    expect(parts.map((p) => [p.headers['Content-Disposition'], p.body])).toEqual([
+      ['form-data; name="csv"', 'a,b'],
+      ['form-data; name="pipes"', '1|2'],
+      ['form-data; name="multi"', 'p'],
+      ['form-data; name="multi"', 'q'],
+      ['form-data; name="plain"', 'r'],
+      ['form-data; name="plain"', 's'],
+    ]);
+  });
+
   it('sends a primitive as a typed part when its encoding names a concrete non-text type', async () => {
     const parts = await partsOf({ doc: '<a/>', j: 'x' }, { encoding: { doc: { contentType: 'application/xml' }, j: { contentType: 'application/merge-patch+json' } } });
     expect(parts.map((p) => [p.headers['Content-Type'], p.body])).toEqual([

@@ -104,6 +104,24 @@ describe('importSpec on edge-case OpenAPI documents', () => {
     expect(Object.keys(upload.body!.media)).toEqual(['multipart/form-data']);
   });
 
+  it('sends a Swagger body parameter of an operation that consumes only a form type as that form, not as JSON', async () => {
+    const body = { name: 'body', in: 'body', schema: { type: 'object', properties: { grant_type: { type: 'string' } } } };
+    const op = (consumes?: string[]) => ({ ...(consumes ? { consumes } : {}), parameters: [body], responses: { 200: { description: 'ok' } } });
+    const app = await importSpec({
+      spec: {
+        swagger: '2.0',
+        info: { title: 'Token', version: '1' },
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        paths: { '/token': { post: op(['application/x-www-form-urlencoded']) }, '/shared': { post: op() }, '/bare': { post: { ...op([]) } } },
+      },
+    });
+    const [token, shared, bare] = app.actions.map((a) => a.body!);
+    expect(Object.keys(token.media)).toEqual(['application/x-www-form-urlencoded']);
+    expect(token.default).toBe('application/x-www-form-urlencoded');
+    expect(Object.keys(shared.media)).toEqual(['application/json']); // the shared form type is for formData operations
+    expect(Object.keys(bare.media)).toEqual(['application/json']);
+  });
+
   it('drops Swagger Content-Type (the body owns it) and Authorization (auth owns it); keeps a single-valued Accept with its value', async () => {
     const app = await importSpec({ file: edge('swagger-no-host.yaml') });
     const create = app.actions.find((a) => a.event === 'create_folder')!;

@@ -89,10 +89,13 @@ function readEncoding(encoding: Obj, ctx: ParamContext): Record<string, Encoding
 export function readSwaggerBody(params: Obj[], consumes: string[], ctx: ParamContext): BodyDef | undefined {
   const bodyParam = params.find((p) => p.in === 'body');
   if (bodyParam) {
-    const types = consumes.filter((t) => baseType(t) !== FORM && baseType(t) !== MULTIPART);
+    // Form types in a shared `consumes` are for formData operations; an operation that consumes only form types
+    // sends its body parameter that way (as swagger2openapi converts it), not as JSON.
+    const nonForm = consumes.filter((t) => baseType(t) !== FORM && baseType(t) !== MULTIPART);
+    const types = nonForm.length ? nonForm : consumes.length ? consumes : ['application/json'];
     const schema = ctx.schemas.normalize(bodyParam.schema ?? {}, ctx.where);
     const media: Record<string, MediaDef> = {};
-    for (const type of types.length ? types : ['application/json']) media[type] = { schema };
+    for (const type of types) media[type] = { schema };
     return { required: bodyParam.required === true, media, default: pickDefaultMediaType(Object.keys(media)) };
   }
   const fields = params.filter((p) => p.in === 'formData');

@@ -127,6 +127,28 @@ describe('importSpec (Postman v2.1)', () => {
     expect(result.actions.map((a) => a.path)).toEqual(['/v1/items/', '/v1/items/{id}/', '/v1/items', '/']);
   });
 
+  it('trims header names and leaves out, with a warning, those no request could carry', async () => {
+    // Before: `X-Version ` (or `Accept:`) became a default header, and every run of the request failed with
+    // INVALID_INPUT "headers/X-Version : is not a valid header name", though the caller passed no headers.
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Headers', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+        item: [
+          {
+            name: 'Get',
+            request: {
+              method: 'GET',
+              url: 'https://api.test/a',
+              header: [{ key: 'X-Version ', value: '2' }, { key: 'Accept:', value: 'application/json' }, { key: 'Api Version', value: '3' }],
+            },
+          },
+        ],
+      },
+    });
+    expect(result.actions[0].parameters.map((p) => [p.name, p.value])).toEqual([['X-Version', '2'], ['Accept', 'application/json']]);
+    expect(result.warnings).toEqual([expect.stringContaining('"Api Version" in "Get"')]);
+  });
+
   it('reads v2.0 auth settings and skips non-http URLs', async () => {
     const result = await importSpec({
       spec: {

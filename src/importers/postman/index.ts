@@ -13,6 +13,8 @@ import { createVariableTable, describe, hasReference, type VariableTable } from 
 type Obj = Record<string, unknown>;
 
 const IDEMPOTENCY_HEADER = /^(x-)?idempotency[-_]?key$/i;
+// RFC 9110 §5.1: a field name is a token.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 interface RequestItem {
   item: Obj;
@@ -48,6 +50,7 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
   const report = progressReporter(parsed.length, onProgress);
   const actions: ActionDef[] = [];
   const literalSecrets: string[] = [];
+  const badHeaders: string[] = [];
   let assumedHttps = 0;
   let idempotency_header: string | undefined;
 
@@ -62,7 +65,7 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
       skipped.push({ operation: label, reason: `HTTP method "${method}" is not supported.` });
     } else {
       if (url.assumedHttps) assumedHttps++;
-      const action = buildAction(r, request, method, url, { vars, label, literalSecrets });
+      const action = buildAction(r, request, method, url, { vars, label, literalSecrets, badHeaders });
       action.event = events.claim(toSnakeCase(itemName) || eventFromPath(method, url.path), `request "${label}"`);
       if (url.base !== primary) {
         const own = resolveBase(url.base, vars, consumed);
@@ -85,6 +88,9 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
   }
   if (literalSecrets.length) {
     warnings.push(`Literal credential headers were not imported (${literalSecrets.slice(0, 3).join(', ')}${literalSecrets.length > 3 ? ', …' : ''}); configure credentials on the connection.`);
+  }
+  if (badHeaders.length) {
+    warnings.push(`Header(s) whose name is not a valid HTTP header name were not imported (${badHeaders.slice(0, 3).join(', ')}${badHeaders.length > 3 ? ', …' : ''}): no request could carry them.`);
   }
   if (assumedHttps) warnings.push(`${assumedHttps} request URL(s) have no protocol; https is assumed.`);
   if (vars.dynamic.size) {
@@ -168,15 +174,22 @@ function buildAction(
   request: Obj,
   method: HttpMethod,
   url: ParsedUrl,
-  ctx: { vars: VariableTable; label: string; literalSecrets: string[] },
+  ctx: { vars: VariableTable; label: string; literalSecrets: string[]; badHeaders: string[] },
 ): ActionDef {
   const parameters: ParamDef[] = [...url.params];
   let contentType: string | undefined;
   let contentTypeHeader: Obj | undefined;
   const seen = new Set<string>();
   for (const h of headerList(request.header)) {
-    const header = (h ?? {}) as Obj;
-    if (header.disabled === true || typeof header.key !== 'string' || header.key === '') continue;
+    const raw = (h ?? {}) as Obj;
+    if (raw.disabled === true || typeof raw.key !== 'string' || raw.key.trim() === '') continue;
+    // Hand-written collections carry `Content-Type ` or `Accept:`; a name that is no token even then could never be sent.
+    const name = raw.key.trim().replace(/:$/, '');
+    const header: Obj & { key: string } = { ...raw, key: name };
+    if (!HEADER_NAME.test(name)) {
+      ctx.badHeaders.push(`${JSON.stringify(raw.key)} in "${ctx.label}"`);
+      continue;
+    }
     const key = header.key.toLowerCase();
     const value = typeof header.value === 'string' ? header.value : undefined;
     if (key === 'content-type') {

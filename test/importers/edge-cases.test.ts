@@ -104,6 +104,17 @@ describe('importSpec on edge-case OpenAPI documents', () => {
     expect(Object.keys(upload.body!.media)).toEqual(['multipart/form-data']);
   });
 
+  it.each([
+    [{ host: 'https://api.acme.test', basePath: '/v1' }, 'https://api.acme.test/v1'],
+    [{ host: 'http://api.acme.test/', basePath: 'v2' }, 'http://api.acme.test/v2'],
+    [{ host: 'http://api.acme.test', schemes: ['https'] }, 'https://api.acme.test'],
+    [{ host: 'api.acme.test:8443', basePath: '/', schemes: ['http'] }, 'http://api.acme.test:8443'],
+  ])('reads a Swagger host written with its scheme, or a basePath without its leading slash: %j', async (fields, url) => {
+    // Before: https://https://api.acme.test (a URL whose host is "https") and https://api.acme.testv2.
+    const app = await importSpec({ spec: { swagger: '2.0', info: { title: 'Hosts', version: '1' }, paths: {}, ...fields } });
+    expect(app.envs.map((e) => e.base_url)).toEqual([url]);
+  });
+
   it('sends a Swagger body parameter of an operation that consumes only a form type as that form, not as JSON', async () => {
     const body = { name: 'body', in: 'body', schema: { type: 'object', properties: { grant_type: { type: 'string' } } } };
     const op = (consumes?: string[]) => ({ ...(consumes ? { consumes } : {}), parameters: [body], responses: { 200: { description: 'ok' } } });

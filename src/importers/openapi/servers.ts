@@ -105,9 +105,12 @@ export function operationServer(
 /** Swagger 2.0: one env from host + basePath, https preferred when several schemes are listed. */
 export function readSwaggerHost(doc: Obj, warnings: string[]): ServersResult {
   const schemes = Array.isArray(doc.schemes) ? doc.schemes.map(String) : [];
-  const scheme = schemes.includes('https') ? 'https' : (schemes[0] ?? 'https');
-  const basePath = typeof doc.basePath === 'string' ? doc.basePath : '';
-  const host = typeof doc.host === 'string' && doc.host ? doc.host : undefined;
+  // Swagger 2.0 says host has no scheme and basePath starts with '/'; specs that break either (`host:
+  // https://api.x.test`, `basePath: v1`) would otherwise give https://https://api.x.test, whose host is "https".
+  const written = typeof doc.host === 'string' ? /^(?:([a-z][a-z0-9+.-]*):\/\/)?([^/]*)/i.exec(doc.host.trim())! : undefined;
+  const scheme = schemes.includes('https') ? 'https' : (schemes[0] ?? written?.[1]?.toLowerCase() ?? 'https');
+  const basePath = typeof doc.basePath === 'string' && doc.basePath ? doc.basePath.replace(/^\/*/, '/') : '';
+  const host = written?.[2] || undefined;
   const url = trimUrl(host ? `${scheme}://${host}${basePath}` : basePath || '/');
   if (!host) {
     warnings.push(`The spec declares no host: the "default" env has base URL "${url}"; set the real one with apps.envs.upsert or a connection base_url.`);

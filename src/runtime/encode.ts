@@ -75,21 +75,17 @@ export function encode(ctx: RunContext): void {
     if (parts.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${parts.join('; ')}` : parts.join('; ');
   }
 
-  // Body by the chosen media type (validate picked it); undeclared bodies go out as JSON.
+  // Body by the chosen media type (validate picked it). A concrete type the caller named inside a declared range, or
+  // for an action that declares no body, is written by that type's rules and sent as given; otherwise undeclared
+  // bodies go out as JSON.
   let body: OutgoingRequest['body'] = null;
   if (input.body !== undefined) {
     const media = plan.body?.media.get(ctx.mediaType ?? plan.body.defaultMedia);
-    if (media) {
-      // A concrete type the caller named inside a declared range is written by that type's rules, and sent as given.
-      const encoded = (ctx.contentType ? rangeEncoder(ctx.runtime, ctx.contentType) : media.encode)(input.body);
-      body = encoded.body;
-      if (encoded.contentType) headers['content-type'] = encoded.contentType;
-      else delete headers['content-type'];
-    } else {
-      const encoded = undeclaredJson(input.body);
-      body = encoded.body;
-      headers['content-type'] ??= 'application/json';
-    }
+    const named = media ? ctx.contentType : headers['content-type'];
+    const encoded = (named ? rangeEncoder(ctx.runtime, named) : (media?.encode ?? undeclaredJson))(input.body);
+    body = encoded.body;
+    if (encoded.contentType) headers['content-type'] = encoded.contentType;
+    else delete headers['content-type'];
   }
 
   ctx.request = { method: plan.method, origin: plan.origin, path, headers, body };

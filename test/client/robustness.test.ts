@@ -36,6 +36,23 @@ describe('stream bodies', () => {
   });
 });
 
+describe('bodies of an action that declares none', () => {
+  it("are written by the caller's Content-Type when it names one, and as JSON otherwise", async () => {
+    // Before: text/plain carried "\"hello\"" and a form type carried {"a":1}: JSON under the caller's Content-Type.
+    const { up, exec } = await setup();
+    await exec('post_x', { body: 'hello', headers: { 'Content-Type': 'text/plain' } });
+    await exec('post_x', { body: { a: 1, b: ['x', 'y'] }, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await exec('post_x', { body: { a: 1 } });
+    await exec('post_x', { body: 'hello' });
+    expect(up.requests.map((r) => [r.headers['content-type'], r.body])).toEqual([
+      ['text/plain', 'hello'],
+      ['application/x-www-form-urlencoded', 'a=1&b=x&b=y'],
+      ['application/json', '{"a":1}'],
+      ['application/json', '"hello"'],
+    ]);
+  });
+});
+
 describe('secret values that percent-encode differently from encodeURIComponent', () => {
   it('are redacted from error messages, envelopes and logs', async () => {
     const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); }, { secrets_in_input: true });

@@ -127,6 +127,18 @@ describe('importSpec (Postman v2.1)', () => {
     expect(result.actions.map((a) => a.path)).toEqual(['/v1/items/', '/v1/items/{id}/', '/v1/items', '/']);
   });
 
+  it("takes the protocol from the raw URL when the structured one leaves it out (an http localhost stays http)", async () => {
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Local', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+        item: [{ name: 'Ping', request: { method: 'GET', url: { raw: 'http://localhost:3000/ping', host: ['localhost'], port: '3000', path: ['ping'] } } }],
+      },
+    });
+    // Before: https://localhost:3000 and a warning that https was assumed.
+    expect(result.envs[0].base_url).toBe('http://localhost:3000');
+    expect(result.warnings).toEqual([]);
+  });
+
   it('trims header names and leaves out, with a warning, those no request could carry', async () => {
     // Before: `X-Version ` (or `Accept:`) became a default header, and every run of the request failed with
     // INVALID_INPUT "headers/X-Version : is not a valid header name", though the caller passed no headers.

@@ -132,8 +132,10 @@ function fromObject(u: Obj): UrlParts | undefined {
   const path = Array.isArray(u.path)
     ? u.path.map((s) => (s && typeof s === 'object' ? String((s as Obj).value ?? '') : String(s)))
     : typeof u.path === 'string' ? u.path.split('/') : [];
+  // Generated collections may leave `protocol` out of the structured URL while `raw` says it (`http://localhost:3000`).
+  const rawProtocol = typeof u.raw === 'string' ? /^\s*([a-z][a-z0-9+.-]*):\/\//i.exec(u.raw)?.[1] : undefined;
   return {
-    protocol: typeof u.protocol === 'string' && u.protocol ? u.protocol.replace(/:?\/*$/, '') : undefined,
+    protocol: typeof u.protocol === 'string' && u.protocol ? u.protocol.replace(/:?\/*$/, '') : rawProtocol,
     host,
     port: typeof u.port === 'string' && u.port ? u.port : typeof u.port === 'number' ? String(u.port) : undefined,
     path,

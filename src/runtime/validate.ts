@@ -1,6 +1,7 @@
 // Stage: checks the bound input against the plan's compiled validators and reports every problem at once.
 import { InvalidInputError, type Issue } from '../errors.js';
 import type { IActionRequest, RunContext } from './context.js';
+import { bytesOf } from './encode/binary.js';
 import { rangeScore } from './encode/media-type.js';
 import { checkGuard } from './guards.js';
 import { essence } from './plan.js';
@@ -24,7 +25,7 @@ export function validate(ctx: RunContext): void {
       if (body.required) issues.push({ location: 'body', path: '', message: 'is required' });
     } else {
       const m = body.media.get(media);
-      m?.validate?.(stripBinary(input.body), issues);
+      if (m?.validate && !isSerialized(input.body, media)) m.validate(stripBinary(input.body), issues);
     }
     ctx.mediaType = media;
   }
@@ -75,6 +76,20 @@ export function lowerKeys(obj: Record<string, unknown> | undefined): Record<stri
   const out: Record<string, unknown> = {};
   if (obj) for (const k in obj) out[k.toLowerCase()] = obj[k];
   return out;
+}
+
+/**
+ * A body the caller serialized itself is sent as given (encode/body.ts): bytes, a Blob or a stream for any type
+ * (pre-made JSON), text or URLSearchParams for a form, a FormData for multipart. Like an XML document, its fields
+ * cannot be checked against the schema, which describes the value before serialization.
+ */
+function isSerialized(value: unknown, media: string): boolean {
+  if (value === null || value === undefined) return false;
+  if (media === 'application/x-www-form-urlencoded') return typeof value === 'string' || value instanceof URLSearchParams;
+  if (typeof value !== 'object') return false;
+  if (media.startsWith('multipart/')) return value instanceof FormData;
+  // The encoder's own test: exactly what it sends as given.
+  return bytesOf(value) !== undefined;
 }
 
 /** Files and streams are checked by the encoder; the schema sees them as strings (format: binary). */

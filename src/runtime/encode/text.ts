@@ -58,8 +58,13 @@ export function isAbsent(value: unknown): boolean {
   return value === undefined || value === null;
 }
 
-/** JSON text of a value, with the two failures JSON.stringify can have (cycles, BigInt) reported as input errors. */
+/**
+ * JSON text of a value, with the two failures JSON.stringify can have (cycles, BigInt) reported as input errors, and
+ * bytes refused: JSON has no form for them, and JSON.stringify would write a Buffer as `{"type":"Buffer","data":[…]}`,
+ * a Uint8Array as `{"0":…}` and a Blob or stream as `{}`, none of which the API's string field expects.
+ */
 export function toJson(value: unknown): string {
+  refuseBytes(value, 0);
   try {
     const text = JSON.stringify(value);
     if (text === undefined) throw new EncodeFailure(`a ${typeof value} has no JSON form`);
@@ -68,6 +73,40 @@ export function toJson(value: unknown): string {
     if (err instanceof EncodeFailure) throw err;
     throw new EncodeFailure(`cannot be written as JSON: ${(err as Error).message}`);
   }
+}
+
+function refuseBytes(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null || depth > 64) return;
+  if (isByteLike(value)) {
+    throw new EncodeFailure('is bytes (a Buffer, Blob or stream), which JSON cannot carry; give text, e.g. the base64 of the bytes');
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      try {
+        refuseBytes(value[i], depth + 1);
+      } catch (err) {
+        throw rebase(err, i);
+      }
+    }
+  } else if (isPlainObject(value)) {
+    for (const key in value) {
+      try {
+        refuseBytes(value[key], depth + 1);
+      } catch (err) {
+        throw rebase(err, key);
+      }
+    }
+  }
+}
+
+function isByteLike(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Blob ||
+    value instanceof ReadableStream ||
+    typeof (value as { pipe?: unknown }).pipe === 'function'
+  );
 }
 
 /** The text of a `content`-encoded parameter (OAS Parameter `content`): JSON for JSON types, plain text otherwise. */

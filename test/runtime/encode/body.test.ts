@@ -33,6 +33,18 @@ describe('compileBodyEncoder', () => {
     expect(() => compileBodyEncoder('application/json')({ n: 1n })).toThrow(/JSON/);
   });
 
+  it('refuses bytes inside a JSON value, naming where, instead of writing {"type":"Buffer","data":[…]} or {}', () => {
+    const json = compileBodyEncoder('application/json');
+    const bytes = 'is bytes (a Buffer, Blob or stream), which JSON cannot carry; give text, e.g. the base64 of the bytes';
+    expect(issuesOf(() => json({ doc: Buffer.from('hi') }))).toEqual([{ location: 'body', path: '/doc', message: bytes }]);
+    expect(issuesOf(() => json({ files: [{ content: new Uint8Array([1]) }] }))[0].path).toBe('/files/0/content');
+    expect(issuesOf(() => json({ blob: new Blob(['x']) }))[0].path).toBe('/blob');
+    expect(issuesOf(() => json({ s: Readable.from(['x']) }))[0].path).toBe('/s');
+    expect(issuesOf(() => compileBodyEncoder('*/*')({ doc: new ArrayBuffer(1) }))[0].path).toBe('/doc');
+    // Bytes as the whole body are pre-made JSON, sent as given.
+    expect(json(Buffer.from('{"a":1}')).body).toEqual(Buffer.from('{"a":1}'));
+  });
+
   it('sends text/* bodies as strings and writes numbers and booleans as text', () => {
     expect(compileBodyEncoder('text/plain')('hello')).toEqual({ body: 'hello', contentType: 'text/plain' });
     expect(compileBodyEncoder('text/csv; charset=utf-8')(42)).toEqual({ body: '42', contentType: 'text/csv; charset=utf-8' });

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors.js';
 import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
-import { compileBodyEncoder, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
+import { compileBodyEncoder, compileCookieParam, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
 
 const USER_AGENT = 'ductape/0.1';
 // Hop-by-hop and framing headers belong to the HTTP client, never to the caller (RFC 9110 §7.6.1).
@@ -66,11 +66,17 @@ export function encode(ctx: RunContext): void {
       if (value !== undefined && value !== null) headers[h.inputKey] = h.encode(value);
     }
   }
-  if (plan.cookieParams.length && input.cookies) {
+  if (input.cookies) {
     const parts: string[] = [];
     for (const c of plan.cookieParams) {
       const value = input.cookies[c.inputKey];
       if (value !== undefined) parts.push(c.encode(value));
+    }
+    // Cookies the action does not declare are sent like undeclared headers (form style), never silently dropped.
+    for (const name in input.cookies) {
+      const value = input.cookies[name];
+      if (value === undefined || plan.cookieParams.some((c) => c.inputKey === name)) continue;
+      parts.push(defaultCookieEncoder(ctx.runtime, name)(value));
     }
     if (parts.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${parts.join('; ')}` : parts.join('; ');
   }
@@ -105,6 +111,9 @@ function defaultQueryEncoder(runtime: Runtime, name: string): ValueEncoder<strin
 }
 function defaultHeaderEncoder(runtime: Runtime, name: string): ValueEncoder<string> {
   return memo(runtime.state.headerEncoders, name, () => compileHeaderParam({ name, in: 'header' } satisfies ParamDef));
+}
+function defaultCookieEncoder(runtime: Runtime, name: string): ValueEncoder<string> {
+  return memo(runtime.state.cookieEncoders, name, () => compileCookieParam({ name, in: 'cookie' } satisfies ParamDef));
 }
 function rangeEncoder(runtime: Runtime, contentType: string): ValueEncoder<EncodedBody> {
   return memo(runtime.state.bodyEncoders, contentType, () => compileBodyEncoder(contentType));

@@ -42,9 +42,10 @@ export class RuntimeState {
   cacheKeySecret?: Buffer;
   /** cache stage: HMACs of recent canonical requests (cache/key.ts bounds it). */
   readonly cacheKeyMemo = new Map<string, string>();
-  /** encode: encoders for query and header names an action does not declare, compiled once per name (bounded). */
+  /** encode: encoders for query, header and cookie names an action does not declare, compiled once per name (bounded). */
   readonly queryEncoders = new Map<string, ValueEncoder<string[]>>();
   readonly headerEncoders = new Map<string, ValueEncoder<string>>();
+  readonly cookieEncoders = new Map<string, ValueEncoder<string>>();
   /** encode: body encoders for concrete types callers name inside a declared media range, once per type (bounded). */
   readonly bodyEncoders = new Map<string, ValueEncoder<EncodedBody>>();
   /** send: the one timer bounding every attempt in flight (attempt-signal.ts). */

@@ -53,6 +53,14 @@ describe('bodies of an action that declares none', () => {
   });
 });
 
+describe('cookies the action does not declare', () => {
+  it('are sent in form style, like undeclared headers, instead of being dropped', async () => {
+    const { up, exec } = await setup();
+    await exec('get_x', { params: { id: '1' }, cookies: { session: 'abc 1;x', theme: 'dark' } });
+    expect(up.requests[0].headers.cookie).toBe('session=abc%201%3Bx; theme=dark');
+  });
+});
+
 describe('secret values that percent-encode differently from encodeURIComponent', () => {
   it('are redacted from error messages, envelopes and logs', async () => {
     const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); }, { secrets_in_input: true });

@@ -4,6 +4,7 @@ import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
 import { compileBodyEncoder, compileCookieParam, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
+import { isEmptyCollection } from './encode/text.js';
 
 const USER_AGENT = 'ductape/0.1';
 // Hop-by-hop and framing headers belong to the HTTP client, never to the caller (RFC 9110 §7.6.1).
@@ -56,26 +57,26 @@ export function encode(ctx: RunContext): void {
       if (RESERVED_HEADERS.has(lower)) continue;
       // RFC 9110 §5.1: a field name is a token; anything else would be refused by the HTTP client after retries.
       if (!TOKEN.test(k)) throw new InvalidInputError([{ location: 'headers', path: `/${k}`, message: 'is not a valid header name' }]);
-      if (plan.declaredHeaders.has(lower)) continue;
+      if (plan.declaredHeaders.has(lower) || isEmptyCollection(value)) continue;
       headers[lower] = defaultHeaderEncoder(ctx.runtime, lower)(value);
     }
     for (const h of plan.headerParams) {
       // Declared or not, framing headers are the HTTP client's (a hand-made action may declare Content-Length).
       if (RESERVED_HEADERS.has(h.inputKey)) continue;
       const value = given[h.name] ?? given[h.inputKey] ?? findHeader(given, h.inputKey);
-      if (value !== undefined && value !== null) headers[h.inputKey] = h.encode(value);
+      if (value !== undefined && value !== null && !isEmptyCollection(value)) headers[h.inputKey] = h.encode(value);
     }
   }
   if (input.cookies) {
     const parts: string[] = [];
     for (const c of plan.cookieParams) {
       const value = input.cookies[c.inputKey];
-      if (value !== undefined) parts.push(c.encode(value));
+      if (value !== undefined && !isEmptyCollection(value)) parts.push(c.encode(value));
     }
     // Cookies the action does not declare are sent like undeclared headers (form style), never silently dropped.
     for (const name in input.cookies) {
       const value = input.cookies[name];
-      if (value === undefined || plan.cookieParams.some((c) => c.inputKey === name)) continue;
+      if (value === undefined || isEmptyCollection(value) || plan.cookieParams.some((c) => c.inputKey === name)) continue;
       parts.push(defaultCookieEncoder(ctx.runtime, name)(value));
     }
     if (parts.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${parts.join('; ')}` : parts.join('; ');

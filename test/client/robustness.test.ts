@@ -61,6 +61,16 @@ describe('cookies the action does not declare', () => {
   });
 });
 
+describe('empty lists and maps in headers and cookies', () => {
+  it('leave the header or cookie out, as they leave a query parameter out (RFC 6570 §2.3: undefined)', async () => {
+    // Before: `x-tags: ` and `ids=` were sent, an empty value the API reads as present.
+    const { up, exec } = await setup();
+    await exec('get_x', { params: { id: '1' }, headers: { 'X-Tags': [], 'X-Map': {}, 'X-Keep': '' }, cookies: { ids: [], theme: 'dark' } });
+    const h = up.requests[0].headers;
+    expect([h['x-tags'], h['x-map'], h['x-keep'], h.cookie]).toEqual([undefined, undefined, '', 'theme=dark']);
+  });
+});
+
 describe('secret values that percent-encode differently from encodeURIComponent', () => {
   it('are redacted from error messages, envelopes and logs', async () => {
     const { d, exec } = await setup((req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('nope'); }, { secrets_in_input: true });

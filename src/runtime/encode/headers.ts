@@ -14,7 +14,8 @@ const NOT_FIELD_VALUE = /[^\t\x20-\x7E\x80-\xFF]/;
 /**
  * Compiles the encoder for one header parameter: `simple` style, arrays as `a,b`, objects as `R,100,G,200`
  * (or `R=100,G=200` exploded). Values are not percent-encoded (OAS 3.1.2 Appendix D: quote or escape header data
- * before passing it). Undefined, null and empty values give the empty string; callers leave absent headers out.
+ * before passing it). Undefined, null and empty values give the empty string; callers leave absent headers, and empty
+ * lists and maps (isEmptyCollection), out.
  * Throws INVALID_INPUT for CR, LF, NUL and other characters a header cannot carry.
  *
  * @example compileHeaderParam({ name: 'X-Tags', in: 'header' })(['a', 'b']) // 'a,b'

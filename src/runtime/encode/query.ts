@@ -4,7 +4,7 @@ import { ConfigError } from '../../errors.js';
 import { pointer, toInvalidInput } from './failure.js';
 import { encodeBracketedName, encodeReserved, encodeStrict } from './percent.js';
 import { layOut, layoutOf, type Encode } from './style.js';
-import { contentText, entryText, isAbsent, isPlainObject, rebase, toText } from './text.js';
+import { contentText, entryText, isAbsent, isEmptyCollection, isPlainObject, rebase, toText } from './text.js';
 import type { ValueEncoder } from './index.js';
 
 const QUERY_STYLES: ReadonlySet<ParamStyle> = new Set(['form', 'spaceDelimited', 'pipeDelimited', 'tabDelimited', 'deepObject']);
@@ -56,15 +56,6 @@ function pickWriter(p: ParamDef, style: ParamStyle, name: string, encode: Encode
   if (layout) return (value) => (isEmptyCollection(value) ? [] : [layOut(value, layout, encode)]);
   const empty = `${name}=`;
   return (value) => writeExplodedForm(value, name, empty, encode);
-}
-
-function isEmptyCollection(value: unknown): boolean {
-  if (Array.isArray(value)) return !value.some((v) => !isAbsent(v));
-  if (isPlainObject(value)) {
-    for (const key in value) if (!isAbsent(value[key])) return false;
-    return true;
-  }
-  return false;
 }
 
 /** Exploded form: one `name=item` per array item; an object's own keys become the names (`R=100&G=200`). */

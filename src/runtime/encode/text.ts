@@ -59,6 +59,19 @@ export function isAbsent(value: unknown): boolean {
 }
 
 /**
+ * An array or map with nothing but undefined and null in it: RFC 6570 §2.3 counts it as undefined, so a query, header
+ * or cookie parameter given one is left out (OAS Appendix C), as if the caller had not given it.
+ */
+export function isEmptyCollection(value: unknown): boolean {
+  if (Array.isArray(value)) return !value.some((v) => !isAbsent(v));
+  if (isPlainObject(value)) {
+    for (const key in value) if (!isAbsent(value[key])) return false;
+    return true;
+  }
+  return false;
+}
+
+/**
  * JSON text of a value, with the two failures JSON.stringify can have (cycles, BigInt) reported as input errors, and
  * bytes refused: JSON has no form for them, and JSON.stringify would write a Buffer as `{"type":"Buffer","data":[…]}`,
  * a Uint8Array as `{"0":…}` and a Blob or stream as `{}`, none of which the API's string field expects.

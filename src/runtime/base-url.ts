@@ -55,8 +55,12 @@ function substitute(url: string, vars: Record<string, string>): string {
 
 const isAbsolute = (u: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(u);
 
-/** A relative server URL ('/v2', 'v2') is resolved against the env's base URL, keeping its origin. */
+/**
+ * A relative server URL ('/v2', 'v2') is resolved against the env's base URL, keeping its origin. A relative env base
+ * URL (a spec whose servers are all relative) has no origin to keep: it is returned for parseBase to report.
+ */
 function joinRelative(base: string, rel: string): string {
+  if (!isAbsolute(base)) return base;
   if (rel.startsWith('/')) return new URL(base).origin + rel;
   return base.replace(/\/+$/, '') + '/' + rel;
 }
@@ -82,7 +86,9 @@ export function parseBase(url: string, appTag: string): Target {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError(`Base URL "${url}" of app "${appTag}" is not an absolute URL.`);
+    throw new ConfigError(
+      `Base URL "${url}" of app "${appTag}" is not an absolute URL (a spec's relative server is kept as written). Set one with apps.envs.upsert or the connection's base_url (products.apps.configure).`,
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`Base URL "${url}" of app "${appTag}" must use http or https.`);
   if (u.search || u.hash) throw new ConfigError(`Base URL "${url}" of app "${appTag}" must not contain a query or fragment.`);

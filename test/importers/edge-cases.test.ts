@@ -182,6 +182,27 @@ describe('edge-case imports run over loopback', () => {
     expect(upstream.requests.map((r) => r.url)).toEqual(['/v3/ping']);
   });
 
+  it('runs an operation with its own relative server against the env origin, and says how to fix a relative env', async () => {
+    const ok = { 200: { description: 'ok' } };
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'Relative', version: '1' },
+      servers: [{ url: '/api/v3' }],
+      paths: { '/a': { get: { operationId: 'a', responses: ok } }, '/up': { post: { operationId: 'up', servers: [{ url: '/upload' }], responses: ok } } },
+    };
+    await ductape.apps.import({ app: 'rel', spec });
+    await ductape.products.create({ tag: 'p', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'rel' });
+    // Before: `up` failed with a raw TypeError (Invalid URL) while `a` got a CONFIG_ERROR.
+    for (const event of ['a', 'up']) {
+      await expect(run('rel', event)).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('Base URL "/api/v3"') });
+    }
+    await ductape.apps.envs.upsert({ app: 'rel', slug: 'default', base_url: `${upstream.url}/api/v3` });
+    await run('rel', 'a');
+    await run('rel', 'up');
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/api/v3/a', '/upload/up']);
+  });
+
   it('sends JSON-in-query content parameters, styled arrays and required headers of a 3.1 spec', async () => {
     await connect('kitchen', 'kitchen-sink-3.1.yaml', { prefix: '/v2', auth: { type: 'bearer', token: 'tok_1' } });
     await run('kitchen', 'list_orders', {

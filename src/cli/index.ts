@@ -52,21 +52,40 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       // --help and --version end through here too, successfully.
       if (err.exitCode === 0) return;
-      const message = err.message.replace(/^error: /, '');
-      const where = err.code === 'commander.unknownCommand' ? '' : commandPath(argv);
-      err = new ConfigError(`${message.charAt(0).toUpperCase()}${message.slice(1)}. See "ductape ${where}--help".`);
+      err = commandLineMistake(err, knownCommand(program, argv));
     }
     // Errors thrown while parsing options (bad JSON, …) end here; command errors are handled in withClient.
     process.exitCode = createOutput(argv.includes('--json')).error(err);
   }
 }
 
-/** The command words of argv (no options), for the help hint. */
-function commandPath(argv: string[]): string {
-  const words: string[] = [];
-  for (const a of argv.slice(2)) {
-    if (a.startsWith('-')) break;
-    words.push(a);
+/** Commander's refusal as "CONFIG_ERROR: …", pointing at the help of the command the user did name. */
+function commandLineMistake(err: CommanderError, command: Command): ConfigError {
+  const path = commandName(command);
+  const help = `See "${path} --help".`;
+  // A command group without its subcommand ("ductape apps"): commander only prints the help and says "(outputHelp)".
+  if (err.code === 'commander.help') {
+    const names = command.commands.map((c) => c.name()).filter((n) => n !== 'help');
+    return new ConfigError(`"${path}" needs a command: ${names.join(', ')}. ${help}`);
   }
-  return words.length ? `${words.slice(0, 2).join(' ')} ` : '';
+  const message = err.message.replace(/^error: /, '');
+  return new ConfigError(`${message.charAt(0).toUpperCase()}${message.slice(1)}. ${help}`);
+}
+
+/** The deepest command that argv's words name ("ductape apps frob" → apps), so the hint names a help that exists. */
+function knownCommand(program: Command, argv: string[]): Command {
+  let command = program;
+  for (const word of argv.slice(2)) {
+    if (word.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    command = sub;
+  }
+  return command;
+}
+
+function commandName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }

@@ -83,6 +83,12 @@ describe('ductape command line mistakes', () => {
     const serve = await runCli(['serve', '--port', '70000'], env);
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('CONFIG_ERROR: --port must be a port number');
+    const group = await runCli(['apps'], env);
+    expect(group.code).toBe(2);
+    expect(group.stderr).toBe('CONFIG_ERROR: "ductape apps" needs a command: create, update, import, list, fetch, delete, env, envs. See "ductape apps --help".\n');
+    const sub = await runCli(['apps', 'frob'], env);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toBe(`CONFIG_ERROR: Unknown command 'frob'. See "ductape apps --help".\n`);
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: ductape');

@@ -27,7 +27,7 @@ export interface ApplyResult {
 }
 
 /**
- * Compares the file with the workspace and, unless `dryRun`, writes each difference. Things the file does not mention
+ * Compares the file with the workspace and writes each difference (a dry run rolls them back). Things the file does not mention
  * are left alone (apply never deletes).
  */
 export async function applyWorkspace(deps: WorkspaceDeps, file: WorkspaceFile, opts: { dryRun?: boolean } = {}): Promise<ApplyResult> {
@@ -38,28 +38,24 @@ export async function applyWorkspace(deps: WorkspaceDeps, file: WorkspaceFile, o
   const dry = opts.dryRun === true;
   const change = async (c: ApplyChange, write: () => Promise<unknown>) => {
     changes.push(c);
-    if (!dry) await write();
+    await write();
   };
-  const all = async (d: WorkspaceDeps) => {
-    await applyApps(d, file, change);
-    await applyProducts(d, file, change);
-    await applySecrets(d, file, change);
-  };
-  if (dry) {
-    await all(deps);
-    return { dry_run: dry, changes };
-  }
   // One transaction for the whole file: a change that fails (a bad app_env, a spec that will not import) leaves
-  // the workspace exactly as it was. The steps' own transactions nest inside it. With nothing to change it is rolled
-  // back, so an up-to-date workspace is not even touched (no revision bump).
-  const unchanged = new Error('nothing to apply');
+  // the workspace exactly as it was. The steps' own transactions nest inside it. A dry run makes the same writes and
+  // rolls them back, so it refuses what apply would refuse (an unknown app, a bad expiry) instead of promising a plan
+  // that cannot be applied. With nothing to change it is rolled back too, so an up-to-date workspace is not even
+  // touched (no revision bump).
+  const rollback = new Error('roll back');
   try {
     await mutate(deps, async (tx) => {
-      await all({ store: tx, workspace: deps.workspace, privateKey: deps.privateKey, changed: () => {} });
-      if (changes.length === 0) throw unchanged;
+      const d: WorkspaceDeps = { store: tx, workspace: deps.workspace, privateKey: deps.privateKey, changed: () => {} };
+      await applyApps(d, file, change);
+      await applyProducts(d, file, change);
+      await applySecrets(d, file, change);
+      if (dry || changes.length === 0) throw rollback;
     });
   } catch (err) {
-    if (err !== unchanged) throw err;
+    if (err !== rollback) throw err;
   }
   return { dry_run: dry, changes };
 }

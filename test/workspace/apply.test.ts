@@ -141,6 +141,23 @@ describe('apply', () => {
     expect(await client().apps.list()).toEqual([]);
   });
 
+  it('refuses in a dry run what apply would refuse (an unknown app, a bad expiry), writing nothing', async () => {
+    const file = join(dir, 'ductape.yaml');
+    await client().ready();
+    await closeAll();
+    const empty = fileHash();
+    writeFileSync(file, readFileSync(file, 'utf8').replace('      demo:\n        envs:', '      nope:\n        envs:'));
+    const unknownApp = await errorOf(client().apply({ file, env: ENV, dry_run: true }));
+    expect([unknownApp.code, unknownApp.message]).toEqual(['NOT_FOUND', 'No app "nope". Known: "demo". Create it with apps.create or apps.import.']);
+    writeYaml();
+    writeFileSync(file, readFileSync(file, 'utf8').replace('expiry: 60000', 'expiry: "60s"'));
+    const badExpiry = await errorOf(client().apply({ file, env: ENV, dry_run: true }));
+    expect(badExpiry.code).toBe('CONFIG_ERROR');
+    expect(badExpiry.message).toContain('Invalid expiry');
+    await closeAll();
+    expect(fileHash()).toBe(empty);
+  });
+
   it('rejects unknown keys with their path', async () => {
     writeYaml('extra_key: 1');
     await expect(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV })).rejects.toThrow(/\/extra_key: unknown key/);

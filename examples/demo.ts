@@ -1,15 +1,25 @@
 // `npm run demo`: starts the example API twice (dev and prd) on 127.0.0.1, imports its OpenAPI file into an
 // embedded SQLite workspace, and runs every example of the "Running Actions" page against it.
+// `npm run demo -- --serve` then keeps the example API up and serves the workspace over HTTP with an admin key until
+// Ctrl-C, so examples/curl.md and examples/python/seed_examples.py have a workspace to run against.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ductape, { DuctapeError, type IActionProcessorInput } from '../src/index.js';
+import { startServer } from '../src/server/serve.js';
 import { defineSeedWorkspace, SEED_PRODUCTS } from './api/seed-workspace.js';
 import { startExampleApi } from './api/server.js';
 
 const STORE = fileURLToPath(new URL('../.ductape/demo.db', import.meta.url));
 
-export async function demo(log: (line: string) => void = console.log): Promise<{ runs: number }> {
+export interface DemoServe {
+  /** 0 picks a free port. */
+  port: number;
+  /** Called once the server listens; the demo keeps serving until the promise it returns settles. */
+  until: (url: string, key: string) => Promise<void>;
+}
+
+export async function demo(log: (line: string) => void = console.log, opts: { serve?: DemoServe } = {}): Promise<{ runs: number }> {
   // prd wants a bearer API key; Ductape keeps it as a sealed secret scoped to prd.
   const prdApiKey = `sk_live_${randomBytes(12).toString('hex')}`;
   const dev = await startExampleApi({ name: 'dev' });
@@ -91,11 +101,26 @@ export async function demo(log: (line: string) => void = console.log): Promise<{
 
     const logs = await ductape.logs.query({ limit: 100 });
     log(`Run log: ${logs.length} runs recorded (${logs.filter((l) => l.ok).length} ok, ${logs.filter((l) => !l.ok).length} refused); dev served ${dev.hits}, prd served ${prd.hits} requests.`);
+    if (opts.serve) await serveDemo(ductape, opts.serve, log);
     return { runs };
   } finally {
     await ductape.close();
     await dev.close();
     await prd.close();
+  }
+}
+
+/** `ductape serve` on the demo workspace, in this process, while the example API it points at is still up. */
+async function serveDemo(ductape: Ductape, opts: DemoServe, log: (line: string) => void): Promise<void> {
+  const { key } = await ductape.keys.create({ name: 'demo', role: 'admin' });
+  const server = await startServer(ductape, { host: '127.0.0.1', port: opts.port, version: 'demo' });
+  log(`\nServing the demo workspace at ${server.url} until Ctrl-C, with an admin key. From another terminal:`);
+  log(`  DUCTAPE_URL=${server.url} DUCTAPE_KEY=${key} python3 examples/python/seed_examples.py`);
+  log(`  curl -H 'Authorization: Bearer ${key}' ${server.url}/v1/apps          # examples/curl.md`);
+  try {
+    await opts.until(server.url, key);
+  } finally {
+    await server.close();
   }
 }
 
@@ -105,7 +130,10 @@ function storeBytesContain(text: string): boolean {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  demo().then(
+  const serve: DemoServe | undefined = process.argv.includes('--serve')
+    ? { port: Number(process.env.DUCTAPE_PORT ?? 8080), until: () => new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve()))) }
+    : undefined;
+  demo(console.log, { serve }).then(
     () => process.exit(0),
     (err) => {
       console.error(err instanceof DuctapeError ? `${err.code}: ${err.message}` : err);

@@ -5,8 +5,10 @@ Standard library only. Needs a running server and a key that may run them (an ad
 
     DUCTAPE_URL=http://127.0.0.1:8080 DUCTAPE_KEY=dtk_... python3 examples/python/seed_examples.py
 
-The workspace must hold the seed's products and apps (as `npm run demo` defines them) and, for the session example,
-the `user-session` type of product `dashboard` and, for the cache example, the `products-list` cache of `catalog`.
+The workspace must hold the seed's products and apps, and the example API they point at must be up:
+`npm run demo -- --serve` defines and serves both and prints this command line with a key. A workspace of your own
+needs, for the session example, the `user-session` type of product `dashboard` and, for the cache example, the
+`products-list` cache of `catalog`.
 """
 import json
 import os

@@ -1,6 +1,7 @@
 // products.*: products with env slugs, connected apps under access tags, and per-env connection config (API.md §3).
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ConnectionConfig, ProductDef } from '../model/app.js';
+import { headerValueProblem } from '../model/header.js';
 import { checkBaseUrl, checkKnownKeys, checkSlug, checkStringMap, checkTag, fail } from '../model/definitions.js';
 import { checkRateLimit, type RateLimitDef } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
@@ -188,7 +189,8 @@ function checkConfig(input: ConfigureInput): ConnectionConfig {
     out.headers = checkStringMap('headers', input.headers);
     for (const [k, v] of Object.entries(out.headers)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) fail(`headers.${k}`, 'not a valid header name');
-      if (/[\r\n\0]/.test(v)) fail(`headers.${k}`, 'header values must not contain CR, LF or NUL');
+      const problem = headerValueProblem(v);
+      if (problem) fail(`headers.${k}`, problem);
     }
   }
   if (input.query !== undefined) out.query = checkStringMap('query', input.query);

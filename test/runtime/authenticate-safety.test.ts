@@ -173,6 +173,21 @@ describe('injection', () => {
     expect(viaSecret.code).toBe('INVALID_INPUT');
     expect(upstream.requests.some((r) => 'x-injected' in r.headers)).toBe(false);
   });
+
+  // The README's own 'sk_live_…' pasted as a secret: undici refused the header at send time, and the run failed as
+  // NETWORK_ERROR ("check the base URL", reachedServer: true) without naming the header or the character.
+  it('refuses a credential a header cannot carry with INVALID_INPUT naming the header and character, not the value', async () => {
+    await ductape.secrets.set({ key: 'ELLIPSIS', value: 'sk_live_SECRET…' });
+    await ductape.products.apps.configure({ product: 'shop', app: 'basic', env: 'prd', auth: { type: 'bearer', token: '$Secret{ELLIPSIS}', scheme: 'bearerAuth' } });
+    const before = upstream.requests.length;
+    const err = await failure(ductape.actions.run({ env: 'prd', product: 'shop', app: 'basic', event: 'get_item', input: { params: { id: '1' } } }));
+    expect([err.code, err.message]).toEqual([
+      'INVALID_INPUT',
+      'Invalid credentials: headers/authorization: contains U+2026, which an HTTP header cannot carry (RFC 9110 §5.5); check the credential and the secret or variable it comes from.',
+    ]);
+    expect(JSON.stringify(err.toJSON())).not.toContain('SECRET');
+    expect(upstream.requests.length).toBe(before);
+  });
 });
 
 describe('redaction after many runs', () => {

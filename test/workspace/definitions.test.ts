@@ -60,6 +60,9 @@ describe('definitions', () => {
     expect(err.details.field).toBe('app_env');
     const bad = await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'prd', headers: { 'x-a': 'one\r\nInjected: yes' } }));
     expect(bad.details.field).toBe('headers.x-a');
+    // Refused when configured, not at every run as a NETWORK_ERROR from undici.
+    const unicode = await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'prd', headers: { 'x-a': 'café…' } }));
+    expect([unicode.code, unicode.message]).toEqual(['CONFIG_ERROR', 'Invalid headers.x-a: contains U+2026, which an HTTP header cannot carry (RFC 9110 §5.5); encode the value first (e.g. RFC 8187 or base64).']);
   });
 
   it('leaves the store file unchanged when a definition is refused', async () => {

@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, InvalidInputError } from '../../errors.js';
 import type { ActionDef } from '../../model/action.js';
+import { headerValueProblem } from '../../model/header.js';
 import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
 import { registerSecret } from '../../model/redact.js';
@@ -179,12 +180,13 @@ function secretText(value: unknown, what: string): string {
   return text;
 }
 
-// CR/LF would split the header (request smuggling); NUL is refused by RFC 9110 §5.5. Refuse rather than strip.
+// CR/LF would split the header (request smuggling), and undici refuses any other character a header cannot carry
+// (a secret pasted as "sk_live_…") only at send time, as a misleading NETWORK_ERROR. Refuse rather than strip,
+// naming the header and the character, never the value.
 function headerValue(name: string, value: unknown): string {
   const text = String(value);
-  if (/[\r\n\0]/.test(text)) {
-    throw new InvalidInputError([{ location: 'headers', path: `/${name.toLowerCase()}`, message: 'contains a line break or NUL and was refused' }], 'Invalid credentials');
-  }
+  const problem = headerValueProblem(text, 'check the credential and the secret or variable it comes from');
+  if (problem) throw new InvalidInputError([{ location: 'headers', path: `/${name.toLowerCase()}`, message: problem }], 'Invalid credentials');
   return text;
 }
 

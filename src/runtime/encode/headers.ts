@@ -1,15 +1,13 @@
 // Header parameters (simple style, never percent-encoded) and cookie parameters (form style, percent-encoded).
 import type { ParamDef } from '../../model/action.js';
 import { ConfigError } from '../../errors.js';
+import { headerValueProblem, NOT_FIELD_VALUE } from '../../model/header.js';
 import { EncodeFailure, pointer, toInvalidInput } from './failure.js';
 import { encodeStrict } from './percent.js';
 import { asIs, delimitedSimple, layOut, layoutOf, type Layout } from './style.js';
 import { contentText } from './text.js';
 import type { ValueEncoder } from './index.js';
 
-// RFC 9110 §5.5 field-value: HTAB, SP, VCHAR and obs-text. Node and undici reject anything else at send time;
-// refusing here names the parameter instead, and keeps CR/LF from ever reaching a request.
-const NOT_FIELD_VALUE = /[^\t\x20-\x7E\x80-\xFF]/;
 
 /**
  * Compiles the encoder for one header parameter: `simple` style, arrays as `a,b`, objects as `R,100,G,200`
@@ -30,8 +28,9 @@ export function compileHeaderParam(p: ParamDef): ValueEncoder<string> {
   return (value) => {
     try {
       const text = contentType === undefined ? layOut(value, layout, asIs) : value === undefined ? '' : contentText(value, contentType);
-      const bad = NOT_FIELD_VALUE.exec(text);
-      if (bad) throw new EncodeFailure(headerCharMessage(bad[0]));
+      // Refused here rather than by undici at send time: the message names the parameter, and CR/LF never get near a request.
+      const problem = headerValueProblem(text);
+      if (problem) throw new EncodeFailure(problem);
       return text;
     } catch (err) {
       throw toInvalidInput(err, 'headers', where);
@@ -68,13 +67,6 @@ export function compileCookieParam(p: ParamDef): ValueEncoder<string> {
       throw toInvalidInput(err, 'cookies', where);
     }
   };
-}
-
-function headerCharMessage(ch: string): string {
-  if (ch === '\r' || ch === '\n') return 'contains a line break (CR or LF), which could inject headers; it is refused';
-  if (ch === '\0') return 'contains a NUL character, which a header cannot carry';
-  const code = ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-  return `contains U+${code}, which an HTTP header cannot carry (RFC 9110 §5.5); encode the value first (e.g. RFC 8187 or base64)`;
 }
 
 function styleError(p: ParamDef, style: string, allowed: string): ConfigError {

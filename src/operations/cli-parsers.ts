@@ -34,3 +34,11 @@ export function numberOption(option: string) {
     return n;
   };
 }
+
+/**
+ * A time option as typed ("2026-12-06T09:00:00Z", "2026-12-06", or epoch ms as digits): the time() schema then says
+ * what it accepts, instead of "must be JSON" for an ISO time without JSON quotes.
+ */
+export function timeOption(value: string): string | number {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}

@@ -7,7 +7,7 @@ import type { IActionProcessorInput } from '../runtime/context.js';
 import type { LogQuery, RunLogRow } from '../store/store.js';
 import { requireProduct } from '../workspace/products.js';
 import { NotFoundError } from '../errors.js';
-import { jsonOption, numberOption } from './cli-parsers.js';
+import { jsonOption, numberOption, timeOption } from './cli-parsers.js';
 import { table } from './format.js';
 import { operation } from './operation.js';
 import { product, runInput, time } from './schemas.js';
@@ -54,7 +54,7 @@ export const runOperations = {
         app: z.string().optional(),
         event: z.string().optional(),
         owner: z.string().optional().describe("runs of one end user's connection"),
-        status: z.union([z.number().int(), z.enum(['ok', 'error'])]).optional().describe("HTTP status, 'ok' or 'error'"),
+        status: z.union([z.number().int(), z.enum(['ok', 'error'])], { error: "expected an HTTP status (such as 404), 'ok' or 'error'" }).optional().describe("HTTP status, 'ok' or 'error'"),
         since: time().optional().describe('ISO time'),
         limit: z
           .number({ error: 'expected a whole number of rows from 1 to 10000' })
@@ -76,8 +76,7 @@ export const runOperations = {
       options: {
         status: { flag: '--status <status>', description: "HTTP status, 'ok' or 'error'", parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
         limit: { flag: '--limit <n>', description: 'rows (default 20)', parse: numberOption('limit'), initial: 20 },
-        // Text as typed ("2026-12-06", or epoch ms): the time() schema then says what it accepts, not "must be JSON".
-        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms', parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
+        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms', parse: timeOption },
       },
       human: (r) =>
         r.length

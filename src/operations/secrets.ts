@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { SecretInfo, SetSecretArgs } from '../workspace/secrets.js';
+import { timeOption } from './cli-parsers.js';
 import { table } from './format.js';
 import { operation } from './operation.js';
 import { time } from './schemas.js';
@@ -37,9 +38,13 @@ export const secretOperations = {
     cli: {
       args: ['key'],
       // The value comes from stdin or --value-env, never from the command line.
-      options: { value: false, value_env: { flag: '--value-env <name>', description: 'read the value from this environment variable' } },
+      options: {
+        value: false,
+        value_env: { flag: '--value-env <name>', description: 'read the value from this environment variable' },
+        expires_at: { flag: '--expires-at <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms after which the value no longer resolves', parse: timeOption },
+      },
       prepare: async ({ value_env, ...rest }) => ({ ...rest, value: await readValue(value_env) }),
-      human: (i) => `Set secret ${i.key} for env ${i.envs?.join(', ') ?? 'any'}${i.apps ? `, app ${i.apps.join(', ')}` : ''}${i.expires_at ? `, until ${i.expires_at}` : ''}`,
+      human: (i) => `Set secret ${i.key} for ${i.envs ? `env ${i.envs.join(', ')}` : 'every env'}${i.apps ? `, app ${i.apps.join(', ')}` : ''}${i.expires_at ? `, until ${i.expires_at}` : ''}`,
     },
   }),
   'secrets.get': operation<{ key: string; env?: string; app?: string }, SecretInfo & { value: string }>({

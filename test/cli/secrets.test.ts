@@ -72,6 +72,15 @@ describe('ductape secrets CLI', () => {
     const noValue = await cli(['secrets', 'set', 'OTHER', '--value-env', 'UNSET_VARIABLE_X']);
     expect(noValue.code).toBe(2);
 
+    // --expires-at takes the ISO time as typed (it said "--expires-at must be JSON" unless quoted as a JSON string).
+    const expiring = await cli(['secrets', 'set', 'EXPIRING', '--value-env', 'MY_VALUE', '--expires-at', '2099-01-01T00:00:00Z'], { MY_VALUE: VALUE });
+    expect([expiring.code, expiring.stderr, expiring.stdout]).toEqual([0, '', 'Set secret EXPIRING for every env, until 2099-01-01T00:00:00.000Z\n']);
+    const badTime = await cli(['secrets', 'set', 'EXPIRING', '--value-env', 'MY_VALUE', '--expires-at', 'tomorrow'], { MY_VALUE: VALUE });
+    expect([badTime.code, badTime.stderr]).toEqual([2, 'CONFIG_ERROR: Invalid expires_at: expected an ISO 8601 time such as 2026-12-06T09:00:00Z (or a date, 2026-12-06), or milliseconds since the epoch.\n']);
+    const badStatus = await cli(['logs', '--status', 'oops']);
+    expect([badStatus.code, badStatus.stderr]).toEqual([2, "CONFIG_ERROR: Invalid status: expected an HTTP status (such as 404), 'ok' or 'error'.\n"]);
+    expect((await cli(['secrets', 'delete', 'EXPIRING'])).code).toBe(0);
+
     const rotated = await cli(['rotate-key'], { DUCTAPE_NEW_PRIVATE_KEY: 'cli-secrets-key-rotated-99' });
     expect(rotated.code).toBe(0);
     expect(rotated.stdout).toContain('Re-sealed 2 connection credential(s), 1 secret value(s)');

@@ -7,6 +7,9 @@ import { accessTag, env, product } from './schemas.js';
 
 type At = { product: string; env: string; app: string };
 const owner = () => z.union([z.string().min(1), z.number()]).describe('the end user the connection belongs to');
+// A number stands for its text (42 and "42" are one owner), so the CLI takes the id as typed: "--owner alice" was
+// refused as "--owner must be JSON" when the flag was derived from the union.
+const ownerOption = { owner: { flag: '--owner <id>', description: 'the end user the connection belongs to' } };
 
 export const connectionOperations = {
   'connections.authorize': operation<At & { owner: string | number }, AuthorizeResult>({
@@ -16,7 +19,7 @@ export const connectionOperations = {
     handler: (s, i) => s.connections.authorize(i),
     http: { method: 'POST', path: '/v1/connections/authorize' },
     role: 'run',
-    cli: { human: (r) => `Send the user to:\n${r.url}\n(state expires ${r.expires_at})` },
+    cli: { options: ownerOption, human: (r) => `Send the user to:\n${r.url}\n(state expires ${r.expires_at})` },
   }),
   'connections.complete': operation<{ state: string; code: string; product?: string; env?: string; app?: string; owner?: string | number }, CompletedConnection>({
     name: 'connections.complete',
@@ -24,7 +27,7 @@ export const connectionOperations = {
     input: z.strictObject({ state: z.string().min(1), code: z.string().min(1), product: product().optional(), env: env().optional(), app: accessTag().optional(), owner: owner().optional() }),
     handler: (s, i) => s.connections.complete(i),
     http: { method: 'POST', path: '/v1/connections/complete' },
-    cli: {},
+    cli: { options: ownerOption },
   }),
   'connections.list': operation<{ product: string; env?: string; app?: string }, ConnectionView[]>({
     name: 'connections.list',
@@ -42,6 +45,6 @@ export const connectionOperations = {
     handler: (s, i) => s.connections.revoke(i),
     http: { method: 'POST', path: '/v1/connections/revoke' },
     role: 'run',
-    cli: { human: (r) => `Revoked the connection of ${r.owner} to ${r.app} in ${r.product}/${r.env}` },
+    cli: { options: ownerOption, human: (r) => `Revoked the connection of ${r.owner} to ${r.app} in ${r.product}/${r.env}` },
   }),
 };

@@ -33,7 +33,9 @@ describe('ductape connections', () => {
     expect(authorized.stderr).toBe('');
     const { url, state } = JSON.parse(authorized.stdout);
     expect(new URL(url).searchParams.get('state')).toBe(state);
-    const human = await runCli(['connections', 'authorize', ...at, '--owner', '42'], env);
+    // An owner id as typed, not JSON (it was refused as "--owner must be JSON").
+    const human = await runCli(['connections', 'authorize', ...at, '--owner', 'alice@acme.test'], env);
+    expect([human.code, human.stderr]).toEqual([0, '']);
     expect(human.stdout).toContain(`Send the user to:\n${as.authorizeUrl}?`);
 
     const { code } = await as.approve(url, 'alice@crm');

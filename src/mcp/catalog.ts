@@ -45,13 +45,20 @@ export async function loadCatalog(rt: Runtime, filter: CatalogFilter): Promise<C
   const connected = Object.keys(product.connections);
   for (const a of filter.apps ?? []) if (!connected.includes(a)) throw new NotFoundError('app', a, connected, 'Connect it with products.apps.connect.', `connected to product "${filter.product}"`);
   const entries: CatalogEntry[] = [];
-  for (const accessTag of filter.apps ?? connected.sort()) {
+  const events = new Set<string>();
+  const tags = filter.apps ?? connected.sort();
+  for (const accessTag of tags) {
     const app = product.connections[accessTag].app;
     const components = componentsOf(await rt.store.getComponents(rt.workspace, app));
     for (const action of await rt.store.listActions(rt.workspace, app)) {
+      events.add(action.event);
       if (filter.events && !filter.events.includes(action.event)) continue;
       entries.push({ tool: toolName(accessTag, action.event), accessTag, app, action, components });
     }
+  }
+  // A misspelt event is refused like a misspelt app, rather than leaving the agent with a silently empty tool list.
+  for (const e of filter.events ?? []) {
+    if (!events.has(e)) throw new NotFoundError('event', e, [...events], undefined, `in ${tags.length === 1 ? `app "${tags[0]}"` : `the apps of product "${filter.product}"`}`);
   }
   return entries;
 }

@@ -221,6 +221,13 @@ describe('createMcpTools (in process)', () => {
       }
       expect(tools.some((t) => t.name.length === MAX_TOOL_NAME)).toBe(true);
       await expect(createMcpTools(ductape, { product: 'p', env: 'prd' }).ready()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // A misspelt --events name was served as an empty tool list ("0 actions", exit 0); it is refused like an app.
+      const event = (await ductape.apps.actions.list({ app: 'docusign' }))[0].event;
+      expect((await createMcpTools(ductape, { product: 'p', env: 'dev', events: [event] }).listTools()).length).toBe(1);
+      await expect(createMcpTools(ductape, { product: 'p', env: 'dev', events: [event, 'no_such_event'] }).ready()).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringMatching(/^No event "no_such_event" in app "docusign_admin"\. Known: /),
+      });
     } finally {
       await ductape.close();
     }

@@ -8,6 +8,7 @@ import type { ImportOptions } from '../importers/index.js';
 import type { ActionPatch, AppInput, AppUpdate } from '../workspace/apps.js';
 import type { ActionDescription } from '../workspace/describe.js';
 import type { ImportArgs, ImportReport } from '../workspace/import.js';
+import { ConfigError } from '../errors.js';
 import { operation } from './operation.js';
 import { app, event, jsonObject, jsonSchema, rateLimit, slug, stringMap, tag } from './schemas.js';
 import { jsonOption, pairs } from './cli-parsers.js';
@@ -77,7 +78,7 @@ export const appOperations = {
     http: { method: 'POST', path: '/v1/apps' },
     cli: {
       args: ['tag'],
-      options: { envs: { flag: '--env <slug=url>', description: 'an env and its base URL (repeatable)', parse: (v, prev) => pairs(v, prev as Record<string, string>), initial: undefined } },
+      options: { envs: { flag: '--env <slug=url>', description: 'an env and its base URL (repeatable)', parse: pairs('env', 'slug=url'), initial: undefined } },
       prepare: (o) => (o.envs ? { ...o, envs: Object.entries(o.envs as Record<string, string>).map(([slug, base_url]) => ({ slug, base_url })) } : o),
       human: (a) => `Created app ${a.tag} with envs: ${a.envs.map((e) => e.slug).join(', ') || 'none'}`,
     },
@@ -110,6 +111,11 @@ export const appOperations = {
     cli: {
       args: ['file'],
       options: { spec: false },
+      // The SDK's "give exactly one of file or spec" names an option the command does not have.
+      prepare: async (input) => {
+        if (input.file === undefined) throw new ConfigError('Missing the definition file: ductape apps import <file> --app <tag>.', { field: 'file' });
+        return input;
+      },
       invoke: async (call, input, json) => {
         // A progress bar only for people: not with --json, not when stdout is a pipe or a file.
         const bar = !json && process.stdout.isTTY ? new SingleBar({ format: 'Importing {bar} {value}/{total} operations', hideCursor: true }, Presets.shades_classic) : undefined;

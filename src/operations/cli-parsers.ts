@@ -14,13 +14,15 @@ export function jsonOption(option: string) {
   };
 }
 
-/** Collects repeated `key=value` options into an object. */
-export function pairs(value: string, acc: Record<string, string> = {}): Record<string, string> {
-  const i = value.indexOf('=');
-  if (i <= 0) throw new ConfigError(`Expected key=value, got "${value}".`);
-  acc = acc ?? {};
-  acc[value.slice(0, i)] = value.slice(i + 1);
-  return acc;
+/** Collects a repeated `key=value` option into an object; a value without `=` is refused naming the option. */
+export function pairs(option: string, shape = 'name=value') {
+  return (value: string, acc: unknown): Record<string, string> => {
+    const i = value.indexOf('=');
+    if (i <= 0) throw new ConfigError(`--${option} expects ${shape}, got "${value}".`, { option });
+    const out = (acc ?? {}) as Record<string, string>;
+    out[value.slice(0, i)] = value.slice(i + 1);
+    return out;
+  };
 }
 
 /** A comma-separated list: 'dev, prd' → ['dev', 'prd']. */

@@ -105,9 +105,9 @@ export const productOperations = {
     cli: {
       command: 'configure',
       options: {
-        headers: { flag: '--header <name=value>', description: 'static header (repeatable)', parse: (v, p) => pairs(v, p as Record<string, string>) },
-        query: { flag: '--query <name=value>', description: 'static query param (repeatable)', parse: (v, p) => pairs(v, p as Record<string, string>) },
-        server_variables: { flag: '--server-variable <name=value>', description: 'server variable value (repeatable)', parse: (v, p) => pairs(v, p as Record<string, string>) },
+        headers: { flag: '--header <name=value>', description: 'static header (repeatable)', parse: pairs('header') },
+        query: { flag: '--query <name=value>', description: 'static query param (repeatable)', parse: pairs('query') },
+        server_variables: { flag: '--server-variable <name=value>', description: 'server variable value (repeatable)', parse: pairs('server-variable') },
         auth: { flag: '--auth <json>', description: 'credentials as JSON, e.g. \'{"type":"bearer","token":"$Secret{KEY}"}\' (sealed at rest)', parse: jsonOption('auth') },
       },
       human: (c) => `Configured ${c.product}/${c.app} in ${c.env}`,

@@ -89,6 +89,10 @@ describe('ductape command line mistakes', () => {
     const sub = await runCli(['apps', 'frob'], env);
     expect(sub.code).toBe(2);
     expect(sub.stderr).toBe(`CONFIG_ERROR: Unknown command 'frob'. See "ductape apps --help".\n`);
+    const noFile = await runCli(['apps', 'import', '--app', 'x'], env);
+    expect([noFile.code, noFile.stderr]).toEqual([2, 'CONFIG_ERROR: Missing the definition file: ductape apps import <file> --app <tag>.\n']);
+    const noUrl = await runCli(['apps', 'create', 'x', '--env', 'dev'], env);
+    expect([noUrl.code, noUrl.stderr]).toEqual([2, 'CONFIG_ERROR: --env expects slug=url, got "dev".\n']);
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: ductape');

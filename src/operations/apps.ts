@@ -9,6 +9,7 @@ import type { ActionPatch, AppInput, AppUpdate } from '../workspace/apps.js';
 import type { ActionDescription } from '../workspace/describe.js';
 import type { ImportArgs, ImportReport } from '../workspace/import.js';
 import { ConfigError } from '../errors.js';
+import { removed } from './format.js';
 import { operation } from './operation.js';
 import { app, event, jsonObject, jsonSchema, rateLimit, slug, stringMap, tag } from './schemas.js';
 import { jsonOption, pairs } from './cli-parsers.js';
@@ -163,7 +164,7 @@ export const appOperations = {
     input: z.strictObject({ app: app() }),
     handler: (s, i) => s.apps.delete(i),
     http: { method: 'DELETE', path: '/v1/apps/{app}' },
-    cli: { args: ['app'] },
+    cli: { args: ['app'], human: (r, i) => removed(r.deleted, `app ${i.app}`) },
   }),
   'apps.envs.upsert': operation<{ app: string; slug: string; base_url: string; description?: string; variables?: Record<string, string> }, AppEnv>({
     name: 'apps.envs.upsert',
@@ -171,7 +172,7 @@ export const appOperations = {
     input: z.strictObject({ app: app(), slug: slug(), base_url: z.string().describe('absolute http(s) URL'), description: z.string().optional(), variables: stringMap().optional().describe('server variable values') }),
     handler: (s, i) => s.apps.envs.upsert(i),
     http: { method: 'PUT', path: '/v1/apps/{app}/envs/{slug}' },
-    cli: { command: 'apps env', args: ['app', 'slug', 'base_url'] },
+    cli: { command: 'apps env', args: ['app', 'slug', 'base_url'], human: (r, i) => `Set env ${r.slug} of app ${i.app}: ${r.base_url}` },
   }),
   'apps.envs.list': operation<{ app: string }, AppEnv[]>({
     name: 'apps.envs.list',
@@ -236,6 +237,6 @@ export const appOperations = {
     input: z.strictObject({ app: app(), event: event() }),
     handler: (s, i) => s.apps.actions.delete(i),
     http: { method: 'DELETE', path: '/v1/apps/{app}/actions/{event}' },
-    cli: { command: 'actions delete' },
+    cli: { command: 'actions delete', human: (r, i) => removed(r.deleted, `action ${i.event} of app ${i.app}`) },
   }),
 };

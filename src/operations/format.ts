@@ -8,3 +8,8 @@ export function table(rows: Record<string, unknown>[]): string {
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
 }
+
+/** The human line of a delete: deletes are idempotent, so "nothing there" is a success worth saying as such. */
+export function removed(done: boolean, what: string, verb = 'Deleted'): string {
+  return done ? `${verb} ${what}` : `Nothing to do: there is no ${what}`;
+}

@@ -4,6 +4,7 @@ import type { ProductDef } from '../model/app.js';
 import type { SessionType, SessionTypeInput } from '../sessions/session-types.js';
 import type { ConfigureInput } from '../workspace/products.js';
 import { jsonOption, pairs } from './cli-parsers.js';
+import { removed } from './format.js';
 import { operation } from './operation.js';
 import { accessTag, app, auth, env, jsonObject, product, rateLimit, slug, stringMap, tag } from './schemas.js';
 
@@ -48,7 +49,7 @@ export const productOperations = {
     input: z.strictObject({ product: product() }),
     handler: (s, i) => s.products.delete(i),
     http: { method: 'DELETE', path: '/v1/products/{product}' },
-    cli: { args: ['product'] },
+    cli: { args: ['product'], human: (r, i) => removed(r.deleted, `product ${i.product}`) },
   }),
   'products.addEnv': operation<{ product: string; env: string }, ProductDef>({
     name: 'products.addEnv',
@@ -56,7 +57,7 @@ export const productOperations = {
     input: z.strictObject({ product: product(), env: slug() }),
     handler: (s, i) => s.products.addEnv(i),
     http: { method: 'POST', path: '/v1/products/{product}/envs' },
-    cli: { command: 'products add-env', args: ['product', 'env'] },
+    cli: { command: 'products add-env', args: ['product', 'env'], human: (r) => `Product ${r.tag} has envs ${r.envs.join(', ')}` },
   }),
   'products.apps.connect': operation<{ product: string; app: string; access_tag?: string }, Connected>({
     name: 'products.apps.connect',
@@ -72,7 +73,7 @@ export const productOperations = {
     input: z.strictObject({ product: product(), app: accessTag() }),
     handler: (s, i) => s.products.apps.disconnect(i),
     http: { method: 'DELETE', path: '/v1/products/{product}/apps/{app}' },
-    cli: { command: 'disconnect' },
+    cli: { command: 'disconnect', human: (r, i) => removed(r.disconnected, `connection ${i.app} of product ${i.product}`, 'Disconnected') },
   }),
   'products.apps.list': operation<{ product: string }, { access_tag: string; app: string }[]>({
     name: 'products.apps.list',
@@ -135,7 +136,7 @@ export const productOperations = {
     input: z.strictObject({ product: product(), tag: z.string().min(1).describe('cache tag') }),
     handler: (s, i) => s.products.caches.delete(i),
     http: { method: 'DELETE', path: '/v1/products/{product}/caches/{tag}' },
-    cli: { command: 'caches delete' },
+    cli: { command: 'caches delete', human: (r, i) => removed(r.deleted, `cache ${i.tag} of product ${i.product}`) },
   }),
   'products.sessions.create': operation<SessionTypeInput, SessionType>({
     name: 'products.sessions.create',
@@ -175,6 +176,6 @@ export const productOperations = {
     input: z.strictObject({ product: product(), tag: z.string().min(1) }),
     handler: (s, i) => s.sessionTypes.delete(i),
     http: { method: 'DELETE', path: '/v1/products/{product}/sessions/{tag}' },
-    cli: { command: 'session-types delete' },
+    cli: { command: 'session-types delete', human: (r, i) => `${removed(r.deleted, `session type ${i.tag} of product ${i.product}`)}; revoked ${r.revoked} session(s)` },
   }),
 };

@@ -64,6 +64,30 @@ describe('ductape CLI', () => {
     expect(r.stderr).toContain('CONFIG_ERROR: --body must be JSON');
   });
 
+  // These printed raw JSON ({ "deleted": true }) where every other command prints a line.
+  it('says in a line what a delete, disconnect or env change did, also when there was nothing to delete', { timeout: 240_000 }, async () => {
+    const lines: string[] = [];
+    for (const args of [
+      ['apps', 'create', 'scratch-api', '--env', `dev=${upstream.url}`],
+      ['apps', 'env', 'scratch-api', 'prd', upstream.url],
+      ['actions', 'create', '--app', 'scratch-api', '--event', 'ping', '--method', 'GET', '--path', '/ping'],
+      ['actions', 'delete', '--app', 'scratch-api', '--event', 'ping'],
+      ['actions', 'delete', '--app', 'scratch-api', '--event', 'ping'],
+      ['apps', 'delete', 'scratch-api'],
+    ]) {
+      const r = await runCli(args, env);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      lines.push(r.stdout.trim());
+    }
+    expect(lines.slice(1)).toEqual([
+      `Set env prd of app scratch-api: ${upstream.url}`,
+      'Created ping: GET /ping',
+      'Deleted action ping of app scratch-api',
+      'Nothing to do: there is no action ping of app scratch-api',
+      'Deleted app scratch-api',
+    ]);
+  });
+
   it('refuses a wrong private key for an existing workspace', async () => {
     const r = await runCli(['apps', 'list'], { ...env, DUCTAPE_PRIVATE_KEY: 'another-key-000000' });
     expect(r.code).toBe(2);

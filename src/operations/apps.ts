@@ -24,7 +24,7 @@ const retryPolicy = () =>
 
 const appFields = {
   name: z.string().optional().describe('display name'),
-  description: z.string().optional(),
+  description: z.string().optional().describe('what the API is for'),
   variables: jsonObject().optional().describe('declared variables: name → { type?, required?, default?, description? }'),
   constants: jsonObject().optional().describe('app constants ($Constant{key})'),
   retry: retryPolicy().optional().describe('default retry policy'),
@@ -35,7 +35,11 @@ const appFields = {
   rate_limit: rateLimit().optional().describe('default rate limit of every connection of the app (docs/rate-limits.md)'),
 };
 // apps.update: the same fields, each also null (removes it).
-const appUpdateFields = Object.fromEntries(Object.entries(appFields).map(([k, v]) => [k, v.nullable()])) as {
+// A nullable wrapper is a new schema: the description is carried over, or `apps update --help` showed none. (Only
+// JSON options can say null on the command line: `--name null` is the text "null".)
+const appUpdateFields = Object.fromEntries(
+  Object.entries(appFields).map(([k, v]) => [k, v.nullable().describe(v.unwrap() instanceof z.ZodString ? v.description! : `${v.description}; null removes it`)]),
+) as {
   [K in keyof typeof appFields]: z.ZodNullable<(typeof appFields)[K]>;
 };
 

@@ -11,7 +11,7 @@ export const keyOperations = {
     description: '`admin` keys may do everything; `run` keys may only run actions (and sessions) of their product, and of one env when `env` is given.',
     input: z.strictObject({
       name: z.string().min(1).describe('what the key is for'),
-      role: z.enum(['admin', 'run']),
+      role: z.enum(['admin', 'run']).describe("'admin' (every route) or 'run' (runs, sessions and connections of one product)"),
       product: product().optional().describe('run keys: the product'),
       env: env().optional().describe('run keys: the only env (default: any)'),
     }),

@@ -24,6 +24,16 @@ describe('derived CLI commands', () => {
     expect((await cli(['--version'])).trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  // `apps update --help` listed every option without a word (the nullable schemas lost their descriptions), and
+  // `keys create --role <value>` did not say which roles there are.
+  it('describes every option of apps update and keys create in --help', async () => {
+    const update = await cli(['apps', 'update', '--help']);
+    expect(update).toMatch(/--name <value> +display name\n/);
+    expect(update).toMatch(/--rate-limit <json> +default rate limit/);
+    expect(update).toContain('null removes it');
+    expect(await cli(['keys', 'create', '--help'])).toMatch(/--role <value> +'admin' \(every route\) or 'run'/);
+  });
+
   it("runs the README's sessions start example after creating the session type from the CLI", { timeout: 480_000 }, async () => {
     await cli(['products', 'create', 'payments', '--envs', 'dev,prd']);
     await cli(['session-types', 'create', '--product', 'payments', '--tag', 'user-session', '--sample', '{"user":{"id":"1"}}', '--selector', '$Session{user}{id}', '--expiry', '3600']);

@@ -1,7 +1,7 @@
 // CLI commands derived from the operation table: positional args and `--kebab-case` options from the input schema.
 import { Command, Option } from 'commander';
 import type { Ductape } from '../client.js';
-import { jsonOption, list, numberOption } from '../operations/cli-parsers.js';
+import { jsonOption, list, NULL_OPTION, numberOption } from '../operations/cli-parsers.js';
 import { inputSchema, typesOf, type PropertySchema } from '../operations/json-schema.js';
 import type { CliOption, Operation } from '../operations/operation.js';
 import { withClient } from './context.js';
@@ -56,7 +56,7 @@ function addCommand(program: Command, op: Operation): void {
     const o = this.opts();
     let input: Record<string, unknown> = {};
     args.forEach((a, i) => positional[i] !== undefined && (input[a.field] = positional[i]));
-    for (const [field, attr] of fields) if (o[attr] !== undefined) input[field] = o[attr];
+    for (const [field, attr] of fields) if (o[attr] !== undefined) input[field] = o[attr] === NULL_OPTION ? null : o[attr];
     return withClient(this, async (d, out) => {
       if (spec.prepare) input = await spec.prepare(input);
       const call = (i: unknown, extra?: unknown) => sdkMethod(d, op.name)(i, extra);

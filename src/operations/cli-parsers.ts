@@ -1,11 +1,17 @@
 // Parsers for command-line option values, shared by every derived CLI command.
 import { ConfigError } from '../errors.js';
 
-/** Parses a JSON option value, naming the option when it is not JSON. */
+/**
+ * An option value of null. Commander replaces a parsed value of null with '' (so `--rate-limit null` reached the SDK
+ * as the text "" and was refused); parsers return this instead, and the derived command turns it back into null.
+ */
+export const NULL_OPTION = Symbol('null');
+
+/** Parses a JSON option value, naming the option when it is not JSON; `null` removes a field (see NULL_OPTION). */
 export function jsonOption(option: string) {
   return (value: string): unknown => {
     try {
-      return JSON.parse(value);
+      return JSON.parse(value) ?? NULL_OPTION;
     } catch (err) {
       // Only the position: V8's message quotes the text around the error, which may be a credential.
       const at = /position (\d+)/.exec((err as Error).message)?.[1];

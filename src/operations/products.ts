@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ProductDef } from '../model/app.js';
 import type { SessionType, SessionTypeInput } from '../sessions/session-types.js';
 import type { ConfigureInput } from '../workspace/products.js';
-import { jsonOption, pairs } from './cli-parsers.js';
+import { jsonOption, NULL_OPTION, pairs } from './cli-parsers.js';
 import { removed } from './format.js';
 import { operation } from './operation.js';
 import { accessTag, app, auth, env, jsonObject, product, rateLimit, slug, stringMap, tag } from './schemas.js';
@@ -109,7 +109,9 @@ export const productOperations = {
         headers: { flag: '--header <name=value>', description: 'static header (repeatable)', parse: pairs('header') },
         query: { flag: '--query <name=value>', description: 'static query param (repeatable)', parse: pairs('query') },
         server_variables: { flag: '--server-variable <name=value>', description: 'server variable value (repeatable)', parse: pairs('server-variable') },
-        auth: { flag: '--auth <json>', description: 'credentials as JSON, e.g. \'{"type":"bearer","token":"$Secret{KEY}"}\' (sealed at rest)', parse: jsonOption('auth') },
+        auth: { flag: '--auth <json>', description: 'credentials as JSON, e.g. \'{"type":"bearer","token":"$Secret{KEY}"}\' (sealed at rest); null removes them', parse: jsonOption('auth') },
+        // A selector is a $Session{…} path, never the word null: that word ends per-user ownership, as null does in the SDK.
+        per_user: { flag: '--per-user <selector>', description: "'$Session{…}' path naming the end user who owns the connection (docs/connections.md); null ends per-user ownership", parse: (v) => (v === 'null' ? NULL_OPTION : v) },
       },
       human: (c) => `Configured ${c.product}/${c.app} in ${c.env}`,
     },

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ductape } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -86,6 +87,28 @@ describe('ductape CLI', () => {
       'Nothing to do: there is no action ping of app scratch-api',
       'Deleted app scratch-api',
     ]);
+  });
+
+  // Commander turns a parsed null into '': "--rate-limit null" was refused as "Invalid input" and "--auth null"
+  // as a bad auth form, though the help says null removes them.
+  it('removes a connection field given null on the command line', { timeout: 240_000 }, async () => {
+    const at = ['--product', 'api-gateway', '--app', 'internal-api', '--env', 'dev'];
+    for (const args of [
+      ['configure', ...at, '--rate-limit', '{"requests":5,"per_ms":1000}', '--auth', '{"type":"bearer","token":"tok_cli_null_0001"}'],
+      ['configure', ...at, '--rate-limit', 'null', '--auth', 'null', '--per-user', 'null'],
+    ]) {
+      const r = await runCli(args, env);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+    }
+    const d = new Ductape({ workspace_id: 'acme', private_key: env.DUCTAPE_PRIVATE_KEY, store: env.DUCTAPE_STORE, revision_poll_ms: 0 });
+    try {
+      const config = await d.products.apps.configure({ product: 'api-gateway', app: 'internal-api', env: 'dev' });
+      expect(config).not.toHaveProperty('rate_limit');
+      expect(config.auth ?? null).toBeNull();
+      expect(config).not.toHaveProperty('per_user');
+    } finally {
+      await d.close();
+    }
   });
 
   it('refuses a wrong private key for an existing workspace', async () => {

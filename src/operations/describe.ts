@@ -44,6 +44,7 @@ export const describeOperations = {
     http: false,
     cli: {
       command: 'types',
+      options: { out: { flag: '--out <file>', description: 'file to write (default: ./ductape-types.d.ts)' } },
       prepare: (i) => ({ ...i, out: i.out ?? 'ductape-types.d.ts' }),
       human: (x) =>
         `Wrote ${x.out}: ${x.events} events of ${x.apps.join(', ') || 'no apps'} for ${x.products.join(', ') || 'no products'} (${Math.round(x.bytes / 1024)} KiB). Include it in your tsconfig.`,

@@ -6,7 +6,7 @@
 // inlined (the resolver in schema/resolve.ts with `inline: false`), which also keeps cycles finite.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { ConfigError, NotFoundError } from '../errors.js';
 import type { ActionDef, JsonSchema, ParamDef } from '../model/action.js';
 import type { ProductDef } from '../model/app.js';
 import { compileGuard } from '../runtime/guards.js';
@@ -83,8 +83,15 @@ export async function generateTypes(store: Store, ws: string, args: GenerateType
   const result: GenerateTypesResult = { products: products.map((p) => p.tag), apps: appTags, events, bytes: Buffer.byteLength(source) };
   if (args.out === undefined) return { ...result, source };
   const out = resolvePath(args.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, source);
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, source);
+  } catch (err) {
+    // Said as what could not be done ("out is a folder"), not node's "EISDIR: illegal operation on a directory".
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'it is a folder; name a file such as src/ductape-types.d.ts' : `cannot write it (${code ?? String(err)})`;
+    throw new ConfigError(`Cannot write the declaration file ${out}: ${why}.`, { field: 'out' }, { cause: err });
+  }
   return { ...result, out };
 }
 

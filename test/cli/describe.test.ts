@@ -42,5 +42,8 @@ describe('ductape actions describe', () => {
     const source = readFileSync(out, 'utf8');
     expect(source).toContain(`declare module 'ductape' {`);
     expect(source).toMatch(/shop: \{\n\s+pets: \{\n\s+add_pet: Petstore\.AddPet;/);
+    // --out naming a folder said node's "EISDIR: illegal operation on a directory, open …".
+    const folder = await runCli(['types', '--out', dir], env);
+    expect([folder.code, folder.stderr]).toEqual([2, `CONFIG_ERROR: Cannot write the declaration file ${dir}: it is a folder; name a file such as src/ductape-types.d.ts.\n`]);
   });
 });

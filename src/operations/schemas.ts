@@ -35,13 +35,13 @@ export const event = () => z.string().min(1).describe('action event tag');
 /** `auth` of products.apps.configure: one credential form or several (details: runtime/auth/forms.ts). */
 export const auth = () =>
   z
-    .union([jsonObject(), z.array(jsonObject()), z.null()])
+    .union([jsonObject(), z.array(jsonObject()), z.null()], { error: 'expected an auth form ({ type: "bearer", token } …), a list of forms, or null' })
     .describe('credentials: { type: "bearer" | "basic" | "apiKey" | "oauth2" | "action", … } or raw { headers, query, body }; sealed at rest; null removes them');
 
 /** `rate_limit` of apps and connections: one window or an array of them (details: model/rate-limit.ts). */
 export const rateLimit = () =>
   z
-    .union([jsonObject(), z.array(jsonObject())])
+    .union([jsonObject(), z.array(jsonObject())], { error: 'expected { requests, per_ms } or a non-empty array of them' })
     .describe('{ requests, per_ms, concurrency?, max_wait_ms?, headers?: { remaining?, reset? } } or an array of windows (docs/rate-limits.md)');
 
 /** The run input's request parts (the seed's IActionRequest). */

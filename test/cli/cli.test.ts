@@ -138,6 +138,8 @@ describe('ductape command line mistakes', () => {
     expect(sub.stderr).toBe(`CONFIG_ERROR: Unknown command 'frob'. See "ductape apps --help".\n`);
     const noFile = await runCli(['apps', 'import', '--app', 'x'], env);
     expect([noFile.code, noFile.stderr]).toEqual([2, 'CONFIG_ERROR: Missing the definition file: ductape apps import <file> --app <tag>.\n']);
+    const badAuth = await runCli(['configure', '--product', 'p', '--app', 'a', '--env', 'dev', '--auth', '5'], env);
+    expect([badAuth.code, badAuth.stderr]).toEqual([2, 'CONFIG_ERROR: Invalid auth: expected an auth form ({ type: "bearer", token } …), a list of forms, or null.\n']);
     const noUrl = await runCli(['apps', 'create', 'x', '--env', 'dev'], env);
     expect([noUrl.code, noUrl.stderr]).toEqual([2, 'CONFIG_ERROR: --env expects slug=url, got "dev".\n']);
     const help = await runCli(['--help'], env);

@@ -104,7 +104,7 @@ export const appOperations = {
     input: z.strictObject({
       app: tag('app tag'),
       file: z.string().optional().describe('path of the definition file (JSON or YAML)'),
-      spec: z.union([z.string(), jsonObject()]).optional().describe('the definition itself, as text or an object'),
+      spec: z.union([z.string(), jsonObject()], { error: 'expected the definition as text (JSON or YAML) or as an object' }).optional().describe('the definition itself, as text or an object'),
       name: z.string().optional().describe('display name for a new app'),
       prune: z.boolean().optional().describe('delete imported actions whose operation is gone from the file'),
       refs_root: z.string().optional().describe("folder that file $refs may read from (default: the definition's folder)"),

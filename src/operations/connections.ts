@@ -6,7 +6,7 @@ import { operation } from './operation.js';
 import { accessTag, env, product } from './schemas.js';
 
 type At = { product: string; env: string; app: string };
-const owner = () => z.union([z.string().min(1), z.number()]).describe('the end user the connection belongs to');
+const owner = () => z.union([z.string().min(1), z.number()], { error: 'expected the owner id as a non-empty string or a number' }).describe('the end user the connection belongs to');
 // A number stands for its text (42 and "42" are one owner), so the CLI takes the id as typed: "--owner alice" was
 // refused as "--owner must be JSON" when the flag was derived from the union.
 const ownerOption = { owner: { flag: '--owner <id>', description: 'the end user the connection belongs to' } };

@@ -9,7 +9,7 @@ export const slug = () => z.string({ error: 'expected a slug' }).regex(SLUG, { e
 /** Any JSON object (details checked by the handler). */
 export const jsonObject = () => z.record(z.string(), z.unknown());
 /** A JSON Schema: an object or a boolean. */
-export const jsonSchema = () => z.union([jsonObject(), z.boolean()]).describe('a JSON Schema');
+export const jsonSchema = () => z.union([jsonObject(), z.boolean()], { error: 'expected a JSON Schema (an object, or true/false)' }).describe('a JSON Schema');
 export const stringMap = () => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 /**
  * A time: ISO 8601 text, epoch ms, or (SDK only) a Date. Checked here, at the edge, so that `logs --since yesterday`
@@ -68,5 +68,5 @@ export const runInput = () =>
       .union([z.number().positive(), z.strictObject({ attempt: z.number().positive().optional(), headers: z.number().positive().optional(), body: z.number().positive().optional(), run: z.number().positive().optional() })])
       .optional()
       .describe('per-attempt timeout in ms, or { attempt, headers, body, run }'),
-    session: z.union([z.string(), z.strictObject({ tag: z.string(), token: z.string() })]).optional().describe("{ tag, token } or 'tag:token'"),
+    session: z.union([z.string(), z.strictObject({ tag: z.string(), token: z.string() })], { error: "expected { tag, token } or 'tag:token'" }).optional().describe("{ tag, token } or 'tag:token'"),
   });

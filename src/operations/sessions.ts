@@ -8,7 +8,7 @@ import { env, product } from './schemas.js';
 
 type Identifier = string | number | boolean;
 const scope = { product: product(), env: env(), tag: z.string().min(1).describe('session type tag') };
-const identifier = () => z.union([z.string(), z.number(), z.boolean()]).describe("the selector's value, e.g. the user id");
+const identifier = () => z.union([z.string(), z.number(), z.boolean()], { error: "expected the selector's value: a string, number or boolean" }).describe("the selector's value, e.g. the user id");
 
 // The CLI's printer redacts every field named "token". A freshly issued session token is the one thing these
 // commands exist to hand over, to the user who asked for it, so it is printed as is (it is never logged or stored).

@@ -102,4 +102,25 @@ describe('messages that say what happened and what to do', () => {
     expect(since.stderr).toMatch(/ISO 8601/);
     expect(limit.stderr).toMatch(/limit/);
   }, 60_000);
+
+  // Unions of types were refused with zod's bare "Invalid input", which names neither what was wrong nor what fits.
+  it('says what a field takes when its value is none of the types it accepts', async () => {
+    const { d } = await setup((req, res) => res.end('{}'));
+    const refusals = await Promise.all([
+      failure(d.connections.authorize({ product: 'p', env: 'prd', app: 'api', owner: true as never })),
+      failure(d.apps.import({ app: 'api', spec: 5 as never })),
+      failure(d.sessions.revoke({ product: 'p', env: 'prd', tag: 't', identifier: {} as never })),
+      failure(d.apps.actions.create({ app: 'api', event: 'e', method: 'GET', path: '/e', schemas: { body: 5 as never } })),
+      failure(d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', auth: 5 as never })),
+      failure(d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', rate_limit: 5 as never })),
+    ]);
+    expect(refusals.map((e) => `${e.code} ${e.message}`)).toEqual([
+      'CONFIG_ERROR Invalid owner: expected the owner id as a non-empty string or a number.',
+      'CONFIG_ERROR Invalid spec: expected the definition as text (JSON or YAML) or as an object.',
+      "CONFIG_ERROR Invalid identifier: expected the selector's value: a string, number or boolean.",
+      'CONFIG_ERROR Invalid schemas.body: expected a JSON Schema (an object, or true/false).',
+      'CONFIG_ERROR Invalid auth: expected an auth form ({ type: "bearer", token } …), a list of forms, or null.',
+      'CONFIG_ERROR Invalid rate_limit: expected { requests, per_ms } or a non-empty array of them.',
+    ]);
+  });
 });

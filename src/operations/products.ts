@@ -10,13 +10,18 @@ import { accessTag, app, auth, env, jsonObject, product, rateLimit, slug, string
 
 type Connected = { product: string; app: string; access_tag: string };
 
+// Said the way ductape.yaml's checks say it, not zod's "expected int, received number" / "Too small: expected number to be >=1".
+const MS = { error: 'expected a whole number of milliseconds ≥ 1, e.g. 60000' };
+const seconds = () => z.number().int({ error: 'expected a whole number of seconds ≥ 1, e.g. 3600' }).positive({ error: 'expected a whole number of seconds ≥ 1, e.g. 3600' });
+
 const sessionTypeFields = {
   schema: jsonObject().optional().describe('JSON Schema of the session data'),
   sample: z.unknown().optional().describe('a sample of the data, from which a schema is inferred'),
   selector: z.string().describe("'$Session{…}' path to the value that identifies the user"),
-  expiry: z.number().int().positive().optional().describe('token lifetime in seconds (default 3600)'),
-  refresh_expiry: z.number().int().positive().optional().describe('refresh token lifetime in seconds (default 30 days)'),
+  expiry: seconds().optional().describe('token lifetime in seconds (default 3600)'),
+  refresh_expiry: seconds().optional().describe('refresh token lifetime in seconds (default 30 days)'),
 };
+
 
 export const productOperations = {
   'products.create': operation<{ tag: string; name?: string; envs: string[] }, ProductDef>({
@@ -119,7 +124,7 @@ export const productOperations = {
   'products.caches.create': operation<{ product: string; tag: string; expiry: number }, { product: string; tag: string; expiry: number }>({
     name: 'products.caches.create',
     summary: 'Define a response cache of a product; run({ cache: tag }) stores 2xx answers for `expiry` ms.',
-    input: z.strictObject({ product: product(), tag: tag('cache tag'), expiry: z.number().int().min(1).describe('milliseconds, e.g. 60000') }),
+    input: z.strictObject({ product: product(), tag: tag('cache tag'), expiry: z.number().int(MS).min(1, MS).describe('milliseconds, e.g. 60000') }),
     handler: (s, i) => s.products.caches.create(i),
     http: { method: 'POST', path: '/v1/products/{product}/caches' },
     cli: { command: 'caches create', human: (c) => `Created cache ${c.tag} of ${c.product} (expiry ${c.expiry} ms)` },

@@ -103,9 +103,12 @@ describe('messages that say what happened and what to do', () => {
     expect(limit.stderr).toMatch(/limit/);
   }, 60_000);
 
-  // Unions of types were refused with zod's bare "Invalid input", which names neither what was wrong nor what fits.
+  // Unions of types were refused with zod's bare "Invalid input", which names neither what was wrong nor what fits,
+  // and expiries with "expected int, received number".
   it('says what a field takes when its value is none of the types it accepts', async () => {
-    const { d } = await setup((req, res) => res.end('{}'));
+    const { d } = await setup((req, res) => {
+      res.end('{}');
+    });
     const refusals = await Promise.all([
       failure(d.connections.authorize({ product: 'p', env: 'prd', app: 'api', owner: true as never })),
       failure(d.apps.import({ app: 'api', spec: 5 as never })),
@@ -113,6 +116,8 @@ describe('messages that say what happened and what to do', () => {
       failure(d.apps.actions.create({ app: 'api', event: 'e', method: 'GET', path: '/e', schemas: { body: 5 as never } })),
       failure(d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', auth: 5 as never })),
       failure(d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', rate_limit: 5 as never })),
+      failure(d.products.caches.create({ product: 'p', tag: 'c', expiry: 1.5 })),
+      failure(d.products.sessions.create({ product: 'p', tag: 's', sample: { id: '1' }, selector: '$Session{id}', expiry: 0 })),
     ]);
     expect(refusals.map((e) => `${e.code} ${e.message}`)).toEqual([
       'CONFIG_ERROR Invalid owner: expected the owner id as a non-empty string or a number.',
@@ -121,6 +126,8 @@ describe('messages that say what happened and what to do', () => {
       'CONFIG_ERROR Invalid schemas.body: expected a JSON Schema (an object, or true/false).',
       'CONFIG_ERROR Invalid auth: expected an auth form ({ type: "bearer", token } …), a list of forms, or null.',
       'CONFIG_ERROR Invalid rate_limit: expected { requests, per_ms } or a non-empty array of them.',
+      'CONFIG_ERROR Invalid expiry: expected a whole number of milliseconds ≥ 1, e.g. 60000.',
+      'CONFIG_ERROR Invalid expiry: expected a whole number of seconds ≥ 1, e.g. 3600.',
     ]);
   });
 });

@@ -178,6 +178,12 @@ describe('POST /mcp on ductape serve', () => {
       expect(admin.status).toBe(400);
       expect(((await admin.json()) as { error: { code: string; issues: unknown[] } }).error).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: '/product' }, { path: '/env' }] });
       expect((await post('/mcp', 'not-a-key')).status).toBe(401);
+      // These were JSON-RPC "internal error" answers inside a 200.
+      for (const path of ['/mcp?product=nope&env=dev', '/mcp?events=no_such_event']) {
+        const missing = await post(path, path.includes('nope') ? adminKey : runKey);
+        expect(missing.status).toBe(404);
+        expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+      }
     } finally {
       await serve.stop();
     }

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import type { Ductape } from '../../client.js';
 import { DuctapeError, InvalidInputError } from '../../errors.js';
-import { createMcpHttpHandler } from '../../mcp/server.js';
+import { createMcpHttpHandler, createMcpTools } from '../../mcp/server.js';
 import type { KeyOf, ServerEnv } from '../request.js';
 
 /**
@@ -10,6 +10,9 @@ import type { KeyOf, ServerEnv } from '../request.js';
  * takes `?env=`); `?mode=search`, `?apps=a,b`, `?events=x,y` and `?max_result_bytes=` choose what is offered, as the
  * CLI flags do. One handler per distinct choice, so each catalogue is read once.
  */
+/** Distinct (product, env, mode, apps, events) choices kept; the oldest is dropped past this (and read again if asked). */
+const MAX_HANDLERS = 64;
+
 export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): void {
   const handlers = new Map<string, ReturnType<typeof createMcpHttpHandler>>();
   app.post('/mcp', async (c) => {
@@ -41,7 +44,14 @@ export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): 
     };
     const id = JSON.stringify(options);
     let handler = handlers.get(id);
-    if (!handler) handlers.set(id, (handler = createMcpHttpHandler(ductape, options)));
+    if (!handler) {
+      // An unknown product, env, app or event answers 404 NOT_FOUND like any route,
+      // not a JSON-RPC "internal error" inside a 200; and only a catalogue that loads is remembered, so neither bad
+      // queries nor a stream of distinct good ones can grow the map without bound.
+      await createMcpTools(ductape, options).ready();
+      if (handlers.size >= MAX_HANDLERS) handlers.delete(handlers.keys().next().value!);
+      handlers.set(id, (handler = createMcpHttpHandler(ductape, options)));
+    }
     return handler.fetch(c.req.raw);
   });
 }

@@ -127,6 +127,9 @@ describe('ductape command line mistakes', () => {
     const unknown = await runCli(['nope'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('CONFIG_ERROR: Unknown command');
+    // env's store is ':memory:': a server there could never have an API key, so every request would be a 401.
+    const memory = await runCli(['serve', '--port', '0'], env);
+    expect([memory.code, memory.stderr]).toEqual([2, "CONFIG_ERROR: ductape serve needs a store that 'ductape keys create' can write to: with ':memory:' no API key can exist. Use sqlite:<path> or postgres://….\n"]);
     const serve = await runCli(['serve', '--port', '70000'], env);
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('CONFIG_ERROR: --port must be a port number');

@@ -1,6 +1,7 @@
 // `ductape serve`: the workspace over HTTP for services in any language (API.md §6); exits 0 after SIGTERM draining.
 import type { Command } from 'commander';
 import { Ductape } from '../../client.js';
+import { ConfigError } from '../../errors.js';
 import { normalizeServeOptions } from '../../options.js';
 import type { GlobalOptions } from '../context.js';
 import { createOutput } from '../output.js';
@@ -20,6 +21,11 @@ export function registerServe(program: Command, version: string): void {
       let ductape: Ductape | undefined;
       try {
         const listen = normalizeServeOptions({ host: g.host, port: g.port, max_body_bytes: g.maxBodyBytes, workers: g.workers });
+        // Keys come from `ductape keys create`, another process: a memory store of this process can never hold one,
+        // so every request would be refused with 401 (and each worker would have a workspace of its own).
+        if ((g.store ?? process.env.DUCTAPE_STORE) === ':memory:') {
+          throw new ConfigError("ductape serve needs a store that 'ductape keys create' can write to: with ':memory:' no API key can exist. Use sqlite:<path> or postgres://….", { option: 'store' });
+        }
         const workers = await import('../../server/workers.js');
         if (listen.workers > 1 && !workers.isServeWorker()) {
           // The primary opens no store: each worker (this same command line, forked) is a complete `serve` process.

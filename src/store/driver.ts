@@ -96,9 +96,14 @@ class GuardedDriver implements Driver {
   }
 }
 
-/** A store URL without its password, for messages. */
+/**
+ * A store URL without its passwords, for messages. The password ends at the last '@' before the host (as URL parsing
+ * and pg read it, so a raw '@' inside it stays hidden), and pg also takes `?password=` and `?sslpassword=`.
+ */
 export function redactStoreUrl(url: string): string {
-  return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+  return url
+    .replace(/^([^/?#]*\/\/[^:@/?#]*):[^/?#]*@/, '$1:***@')
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
 }
 
 /** Marks the store closed (later calls fail with STORE_ERROR 'closed'), then closes its database once. */

@@ -70,6 +70,19 @@ if (!hasPostgres) {
       expect((err as Error).message).not.toContain('s3cret-pass');
     });
 
+    // pg reads the password up to the last '@' before the host, and from ?password= / ?sslpassword= too.
+    it.each([
+      ['a raw @ in the password', (port: number) => `postgres://ductape:s3cret@pass@127.0.0.1:${port}/ductape`],
+      ['?password=', (port: number) => `postgres://ductape@127.0.0.1:${port}/ductape?password=s3cret-pass`],
+      ['?sslpassword=', (port: number) => `postgres://ductape@127.0.0.1:${port}/ductape?application_name=x&sslpassword=s3cret-pass`],
+    ])('keeps a password given with %s out of the message', async (_, urlAt) => {
+      const port = await refusedPort();
+      const err = await openStore(urlAt(port)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORE_ERROR', reason: 'unreachable' });
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((err as Error).message).not.toMatch(/s3cret|pass@/);
+    });
+
     it('turns SQL errors into STORE_ERROR', async () => {
       const store = await openPostgresStore(server!.url);
       try {

@@ -163,6 +163,9 @@ export class Ductape {
       get privateKey() {
         return self.#runtime!.privateKey;
       },
+      get keyCheck() {
+        return self.#key?.keyCheck;
+      },
       changed: () => this.#runtime?.plans.clear(),
     } as WorkspaceDeps;
   }

@@ -1,10 +1,16 @@
 // What the definition operations need: the store, the workspace, and a hook that drops compiled plans.
+import { ConfigError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 export interface WorkspaceDeps {
   readonly store: Store;
   readonly workspace: string;
   readonly privateKey: string;
+  /**
+   * The key check `privateKey` was opened under. When set, a change is refused once the workspace's key check moved
+   * (another process rotated the key): values sealed here would no longer open with the workspace's key.
+   */
+  readonly keyCheck?: string;
   /** Called after any committed definition change (plans compiled from old definitions are dropped). */
   readonly changed: () => void;
 }
@@ -12,10 +18,22 @@ export interface WorkspaceDeps {
 /** Runs a definition change in one transaction, bumps the workspace revision, then drops plans. */
 export async function mutate<T>(deps: WorkspaceDeps, fn: (store: Store) => Promise<T>): Promise<T> {
   const out = await deps.store.transaction(async (tx) => {
+    await requireCurrentKey(tx, deps);
     const r = await fn(tx);
     await tx.bumpRevision(deps.workspace);
     return r;
   });
   deps.changed();
   return out;
+}
+
+/** Inside the change's transaction, so a rotation cannot commit between this check and the change's writes. */
+async function requireCurrentKey(tx: Store, deps: WorkspaceDeps): Promise<void> {
+  if (deps.keyCheck === undefined) return;
+  const row = await tx.getWorkspace(deps.workspace);
+  if (row?.keyCheck === deps.keyCheck) return;
+  throw new ConfigError(
+    `The key of workspace ${deps.workspace} changed since this client opened it (another process rotated it): nothing was changed. Open a new client with the current private_key.`,
+    { workspace: deps.workspace },
+  );
 }

@@ -9,6 +9,7 @@ import { authSpec } from '../helpers/auth-spec.js';
 import { newClient, TEST_KEY } from '../helpers/client.js';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server.js';
 import { errorOf as failure } from '../helpers/errors.js';
+import { fixture, startChild } from '../helpers/node-child.js';
 
 const NEW_KEY = 'the-new-private-key-456789';
 let dir: string;
@@ -74,6 +75,24 @@ describe('rotateKey', () => {
     expect(await run(again, 'oauth')).toMatchObject({ ok: true });
     expect((await failure(open(NEW_KEY).secrets.list())).message).toContain('private_key does not open workspace acme');
   });
+
+  it('refuses writes from a client opened before another process rotated the key, so nothing is sealed under the old key', async () => {
+    // The client of beforeEach stays open, as a long-running server would while `ductape rotate-key` runs elsewhere.
+    const stale = clients[0];
+    const child = startChild(fixture('rotate-key.ts'), [join(dir, 'ws.db'), TEST_KEY, NEW_KEY], { timeoutMs: 60_000 });
+    const result = await child.done;
+    expect(JSON.parse(result.stdout.trim()), result.stderr).toMatchObject({ ok: true, secrets: 1 });
+
+    const refused = await failure(stale.secrets.set({ key: 'LATE', value: 'sealed-under-the-old-key' }));
+    expect(refused).toMatchObject({ code: 'CONFIG_ERROR' });
+    expect(refused.message).toMatch(/changed since this client opened it.*nothing was changed/);
+    expect(await failure(stale.products.apps.configure({ product: 'shop', app: 'oauth', env: 'prd', auth: { type: 'oauth2', grant: 'client_credentials', client_id: 'late', client_secret: 'late' } }))).toMatchObject({ code: 'CONFIG_ERROR' });
+
+    // The workspace still opens whole under the new key: it can even be rotated again.
+    const fresh = open(NEW_KEY);
+    expect((await fresh.secrets.list()).map((s) => s.key)).toEqual(['CLIENT_SECRET']);
+    expect(await fresh.rotateKey('a-third-private-key-0987')).toMatchObject({ secrets: 1, connections: 1 });
+  }, 90_000);
 
   it('refuses a new key that is too short or the same', async () => {
     expect((await failure(open(TEST_KEY).rotateKey('short'))).code).toBe('CONFIG_ERROR');

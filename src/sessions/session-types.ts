@@ -16,6 +16,8 @@ export interface SessionDeps {
   store: Store;
   workspace: string;
   privateKey: string;
+  /** The key check privateKey was opened under: sessions are not sealed once another process rotated the key. */
+  keyCheck?: string;
   now?: () => number;
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DuctapeError, InvalidInputError } from '../errors.js';
 import { getPath, parsePlaceholder } from '../model/placeholders.js';
 import type { StoredRecord } from '../store/store.js';
+import { requireCurrentKey } from '../workspace/deps.js';
 import { announceRevocations, pruneRevocations, writeRevocations } from './revocations.js';
 import {
   checkSessionData,
@@ -219,6 +220,7 @@ async function issue(deps: SessionDeps, type: SessionType, scope: SessionScope, 
   const key = sessionRecordKey(rec.product, rec.env, rec.tag, rec.sid);
   const next: SessionRecord = { ...rec, expiresAt: Math.max(rec.expiresAt, exp * 1000), refreshExpiresAt };
   const opts = { ref: identifierRef(rec.product, rec.env, rec.tag, rec.identifier), expiresAt: refreshExpiresAt };
+  await requireCurrentKey(deps.store, deps);
   if (!expected) await deps.store.putRecord(deps.workspace, SESSION_KIND, key, next, opts);
   else if (!(await deps.store.replaceRecordIf(deps.workspace, SESSION_KIND, key, expected, next, opts))) throw sessionInvalid();
   await deps.store.putRecord(deps.workspace, REFRESH_KIND, hashRefreshToken(refreshToken, scope), { session: key }, { ref: key, expiresAt: refreshExpiresAt });

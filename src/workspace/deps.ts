@@ -27,8 +27,11 @@ export async function mutate<T>(deps: WorkspaceDeps, fn: (store: Store) => Promi
   return out;
 }
 
-/** Inside the change's transaction, so a rotation cannot commit between this check and the change's writes. */
-async function requireCurrentKey(tx: Store, deps: WorkspaceDeps): Promise<void> {
+/**
+ * Refuses a write that seals under a key the workspace no longer has. Called inside the write's transaction, so a
+ * rotation cannot commit between this check and the write.
+ */
+export async function requireCurrentKey(tx: Store, deps: { readonly workspace: string; readonly keyCheck?: string }): Promise<void> {
   if (deps.keyCheck === undefined) return;
   const row = await tx.getWorkspace(deps.workspace);
   if (row?.keyCheck === deps.keyCheck) return;

@@ -76,7 +76,7 @@ describe('rotateKey', () => {
     expect((await failure(open(NEW_KEY).secrets.list())).message).toContain('private_key does not open workspace acme');
   });
 
-  it('refuses writes from a client opened before another process rotated the key, so nothing is sealed under the old key', async () => {
+  it('refuses definition changes and new sessions from a client opened before another process rotated the key, so nothing is sealed under the old key', async () => {
     // The client of beforeEach stays open, as a long-running server would while `ductape rotate-key` runs elsewhere.
     const stale = clients[0];
     const child = startChild(fixture('rotate-key.ts'), [join(dir, 'ws.db'), TEST_KEY, NEW_KEY], { timeoutMs: 60_000 });
@@ -87,6 +87,8 @@ describe('rotateKey', () => {
     expect(refused).toMatchObject({ code: 'CONFIG_ERROR' });
     expect(refused.message).toMatch(/changed since this client opened it.*nothing was changed/);
     expect(await failure(stale.products.apps.configure({ product: 'shop', app: 'oauth', env: 'prd', auth: { type: 'oauth2', grant: 'client_credentials', client_id: 'late', client_secret: 'late' } }))).toMatchObject({ code: 'CONFIG_ERROR' });
+
+    expect(await failure(stale.sessions.start({ product: 'shop', env: 'prd', tag: 'user', data: { user: { id: 'u1' } } }))).toMatchObject({ code: 'CONFIG_ERROR' });
 
     // The workspace still opens whole under the new key: it can even be rotated again.
     const fresh = open(NEW_KEY);

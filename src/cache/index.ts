@@ -27,7 +27,7 @@ export function openCache(url: string, options: OpenCacheOptions = {}): Cache {
   if (url === 'memory') return new MemoryCache(options.memory);
   if (/^rediss?:\/\//i.test(url)) return new RedisCache(url, { ...options.redis, onWarn: options.onWarn });
   throw new ConfigError(
-    `Unknown cache "${redactUrl(url.replace(/\/\/[^@/]*@/, '//'))}". Use 'memory' (the default) or a Redis URL such as 'redis://localhost:6379'.`,
+    `Unknown cache "${redactUrl(url.replace(/\/\/[^/?#]*@/, '//'))}". Use 'memory' (the default) or a Redis URL such as 'redis://localhost:6379'.`,
     { option: 'cache' },
   );
 }

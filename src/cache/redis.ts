@@ -56,7 +56,8 @@ export class RedisCache implements Cache {
     this.#commandTimeoutMs = o.commandTimeoutMs;
     this.#cooldownMs = o.cooldownMs;
     this.#onWarn = options.onWarn ?? ((message) => console.warn(message));
-    this.#where = redactUrl(url.replace(/\/\/[^@/]*@/, '//'));
+    // Credentials end at the last '@' before the host, as URL parsing reads them: a raw '@' may be in the password.
+    this.#where = redactUrl(url.replace(/\/\/[^/?#]*@/, '//'));
     this.#client = createClient({
       url,
       // Commands fail at once while disconnected instead of queueing behind a reconnect that may never come.

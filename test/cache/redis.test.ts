@@ -1,6 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { RedisCache } from '../../src/cache/redis.js';
+import { openCache } from '../../src/cache/index.js';
 import { cacheContract, entry } from '../contract/cache.js';
 import { refusedPort } from '../helpers/ports.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -112,6 +113,19 @@ if (!hasRedisServer) {
       onTestFinished(() => cache.close());
       await cache.get('k');
       expect(warnings.join('\n')).not.toContain('s3cret-pass');
+    });
+
+    it('hides a password holding a raw @ whole, in warnings and in the unknown-cache error', async () => {
+      const warnings: string[] = [];
+      const cache = new RedisCache(`redis://user:s3cret@pass@127.0.0.1:${await refusedPort()}`, {
+        connectTimeoutMs: 200,
+        onWarn: (m, d) => warnings.push(m + JSON.stringify(d)),
+      });
+      onTestFinished(() => cache.close());
+      await cache.get('k');
+      expect(warnings.join('\n')).toMatch(/127\.0\.0\.1/);
+      expect(warnings.join('\n')).not.toMatch(/s3cret|pass@/);
+      expect(() => openCache('memcached://user:s3cret@pass@127.0.0.1:11211')).toThrow(expect.objectContaining({ message: expect.not.stringMatching(/s3cret|pass@/) }));
     });
 
     it('misses while a hung Redis does not answer, within the command timeout', async () => {

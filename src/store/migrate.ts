@@ -1,5 +1,6 @@
 // Brings a store's schema up to date under a lock, so any number of processes may open one store at the same moment.
 import { sql, type Kysely } from 'kysely';
+import { ConfigError } from '../errors.js';
 import { migrations, type Dialect } from './migrations/index.js';
 
 /** The key space of Ductape's PostgreSQL advisory locks (pg_advisory_xact_lock(class, id)): 'Duct' in ASCII. */
@@ -16,7 +17,9 @@ export const PG_LOCK = { migrate: 1, write: 2 } as const;
  */
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const names = Object.keys(migrations);
-  if ((await appliedMigrations(db, dialect)).size === names.length) return;
+  const applied = await appliedMigrations(db, dialect);
+  refuseNewerSchema(applied);
+  if (applied.size === names.length) return;
   await db.connection().execute(async (conn) => {
     await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
@@ -54,4 +57,18 @@ async function appliedMigrations(db: Kysely<any>, dialect: Dialect): Promise<Set
   if (Number(exists.rows[0]?.n) === 0) return new Set();
   const rows = await db.selectFrom('kysely_migration').select('name').execute();
   return new Set(rows.map((r) => r.name as string));
+}
+
+/**
+ * A store migrated by a newer Ductape has a schema this version does not know: writing to it could leave rows the
+ * newer version misreads, so it is refused before anything is read or written.
+ */
+function refuseNewerSchema(applied: Set<string>): void {
+  const unknown = [...applied].filter((name) => !Object.hasOwn(migrations, name));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    `This store was migrated by a newer version of Ductape (schema ${unknown.join(', ')}, unknown to this one). ` +
+      'Upgrade Ductape: every process that shares a store must run the same version.',
+    { option: 'store', migrations: unknown },
+  );
 }

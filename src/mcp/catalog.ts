@@ -32,9 +32,24 @@ export interface CatalogFilter {
  */
 export function toolName(accessTag: string, event: string): string {
   const name = `${accessTag}__${event}`.replace(/[^A-Za-z0-9_.-]/g, '_');
-  if (name.length <= MAX_TOOL_NAME) return name;
+  return name.length <= MAX_TOOL_NAME ? name : hashedName(name, accessTag, event);
+}
+
+/** The readable start of a name and a hash of the action it stands for: unique for distinct (access tag, event). */
+function hashedName(name: string, accessTag: string, event: string): string {
   const hash = createHash('sha256').update(`${accessTag}\u0000${event}`).digest('hex').slice(0, 10);
   return `${name.slice(0, MAX_TOOL_NAME - hash.length - 1)}_${hash}`;
+}
+
+/**
+ * Access tags and events may both hold '__' (and events characters a tool name cannot), so two actions can share a
+ * name: access tag "shop" with event "x__y" and access tag "shop__x" with event "y" are both "shop__x__y". Such a
+ * pair was listed twice under one name and a call ran whichever came last; each of them now ends in its hash.
+ */
+function uniqueToolNames(entries: CatalogEntry[]): void {
+  const count = new Map<string, number>();
+  for (const e of entries) count.set(e.tool, (count.get(e.tool) ?? 0) + 1);
+  for (const e of entries) if (count.get(e.tool)! > 1) e.tool = hashedName(e.tool, e.accessTag, e.action.event);
 }
 
 /** Reads the product's connected apps and their actions once (the server keeps the result). */
@@ -60,6 +75,7 @@ export async function loadCatalog(rt: Runtime, filter: CatalogFilter): Promise<C
   for (const e of filter.events ?? []) {
     if (!events.has(e)) throw new NotFoundError('event', e, [...events], undefined, `in ${tags.length === 1 ? `app "${tags[0]}"` : `the apps of product "${filter.product}"`}`);
   }
+  uniqueToolNames(entries);
   return entries;
 }
 

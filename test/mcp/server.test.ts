@@ -238,4 +238,33 @@ describe('createMcpTools (in process)', () => {
       await ductape.close();
     }
   });
+
+  it('names two actions apart when access tag and event would join into one name, and calls each', async () => {
+    // Access tags and events may hold '__': "shop" + "x__y" and "shop__x" + "y" were both listed as "shop__x__y",
+    // and calling it ran whichever came last.
+    const ductape = new Ductape({ workspace_id: 'acme', private_key: 'mcp-test-key-0123456789', store: ':memory:', revision_poll_ms: 0 });
+    try {
+      await ductape.apps.create({ tag: 'a', envs: [{ slug: 'dev', base_url: upstream.url }] });
+      await ductape.apps.actions.create({ app: 'a', event: 'x__y', method: 'GET', path: '/from-a' });
+      await ductape.apps.actions.create({ app: 'a', event: 'z', method: 'GET', path: '/z' });
+      await ductape.apps.create({ tag: 'shop__x', envs: [{ slug: 'dev', base_url: upstream.url }] });
+      await ductape.apps.actions.create({ app: 'shop__x', event: 'y', method: 'GET', path: '/from-shop-x' });
+      await ductape.products.create({ tag: 'p', envs: ['dev'] });
+      await ductape.products.apps.connect({ product: 'p', app: 'a', access_tag: 'shop' });
+      await ductape.products.apps.connect({ product: 'p', app: 'shop__x' });
+      const tools = createMcpTools(ductape, { product: 'p', env: 'dev' });
+      const names = (await tools.listTools()).map((t) => t.name);
+      expect(new Set(names).size).toBe(3);
+      expect(names).toContain('shop__z');
+      for (const t of names) expect(t).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
+      const urls = [];
+      for (const name of names.filter((n) => n.startsWith('shop__x__y_'))) {
+        const r = await tools.callTool(name);
+        urls.push(JSON.parse((r.content[0] as { text: string }).text).url);
+      }
+      expect(urls.sort()).toEqual(['/from-a', '/from-shop-x']);
+    } finally {
+      await ductape.close();
+    }
+  });
 });

@@ -184,6 +184,12 @@ describe('POST /mcp on ductape serve', () => {
         expect(missing.status).toBe(404);
         expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
       }
+      // A wrong ?mode= or ?max_result_bytes= is the caller's input, not the server's configuration: these were 500 CONFIG_ERROR.
+      for (const [query, path] of [['mode=foo', '/mode'], ['max_result_bytes=abc', '/max_result_bytes'], ['max_result_bytes=10', '/max_result_bytes']]) {
+        const wrong = await post(`/mcp?${query}`, runKey);
+        expect(wrong.status).toBe(400);
+        expect(((await wrong.json()) as { error: unknown }).error).toMatchObject({ code: 'INVALID_INPUT', issues: [{ location: 'query', path }] });
+      }
     } finally {
       await serve.stop();
     }

@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import type { Ductape } from '../../client.js';
 import { DuctapeError, InvalidInputError } from '../../errors.js';
+import { normalizeMcpOptions, type McpOptions } from '../../options.js';
 import { createMcpHttpHandler, createMcpTools } from '../../mcp/server.js';
 import type { KeyOf, ServerEnv } from '../request.js';
 
@@ -42,6 +43,7 @@ export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): 
       events: list(q.events),
       ...(q.max_result_bytes ? { max_result_bytes: Number(q.max_result_bytes) } : {}),
     };
+    checkQuery(options);
     const id = JSON.stringify(options);
     let handler = handlers.get(id);
     if (!handler) {
@@ -54,4 +56,18 @@ export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): 
     }
     return handler.fetch(c.req.raw);
   });
+}
+
+/**
+ * `?mode=` and `?max_result_bytes=` are the caller's input: a wrong one is 400 INVALID_INPUT naming the parameter,
+ * not the 500 CONFIG_ERROR that normalizeMcpOptions raises for a server's own configuration.
+ */
+function checkQuery(options: McpOptions): void {
+  try {
+    normalizeMcpOptions(options);
+  } catch (err) {
+    const option = err instanceof DuctapeError ? err.details.option : undefined;
+    if (typeof option !== 'string') throw err;
+    throw new InvalidInputError([{ location: 'query', path: `/${option}`, message: (err as DuctapeError).message.replace(/\.$/, '') }], 'POST /mcp');
+  }
 }

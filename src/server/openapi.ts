@@ -42,6 +42,8 @@ const ERROR_SCHEMA = {
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const errorRef = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+/** Any route that reads the store answers it while the store is busy or unreachable (docs/serve.md, "Errors"). */
+const STORE_BUSY = errorRef('STORE_ERROR: the store is busy or unreachable; `retryable` says whether to try again');
 
 /** A JSON-RPC 2.0 message as MCP sends it: a request or notification, or a batch of them. */
 const JSON_RPC_MESSAGE = {
@@ -81,7 +83,7 @@ const FIXED_PATHS: Record<string, Record<string, unknown>> = {
         { name: 'mode', in: 'query', required: false, schema: { type: 'string', enum: ['tools', 'search'] } },
         { name: 'apps', in: 'query', required: false, schema: { type: 'string' }, description: 'access tags, comma-separated' },
         { name: 'events', in: 'query', required: false, schema: { type: 'string' }, description: 'events, comma-separated' },
-        { name: 'max_result_bytes', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+        { name: 'max_result_bytes', in: 'query', required: false, schema: { type: 'integer', minimum: 256 } },
       ],
       requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [JSON_RPC_MESSAGE, { type: 'array', items: JSON_RPC_MESSAGE }] } } } },
       responses: {
@@ -90,9 +92,12 @@ const FIXED_PATHS: Record<string, Record<string, unknown>> = {
           content: { 'application/json': { schema: { type: ['object', 'array'] } }, 'text/event-stream': { schema: { type: 'string' } } },
         },
         '202': { description: 'a notification or response, accepted' },
-        '400': errorRef('INVALID_INPUT: no product or env for this key'),
+        '400': errorRef('INVALID_INPUT: no product or env for this key, or a wrong mode or max_result_bytes'),
         '401': errorRef('UNAUTHORIZED'),
         '403': errorRef("FORBIDDEN: another product or env than the run key's"),
+        '404': errorRef('NOT_FOUND: no such product, env, app or event'),
+        '500': errorRef('CONFIG_ERROR'),
+        '503': STORE_BUSY,
       },
     },
   },
@@ -102,15 +107,22 @@ const FIXED_PATHS: Record<string, Record<string, unknown>> = {
   },
 };
 
-const errorResponses = (role: string | undefined): Record<string, unknown> => {
+/**
+ * Runs reach an upstream, and so do the connection operations (a token exchange or revocation at the provider):
+ * connections.complete is admin-only yet answers 424 when the provider refuses the code.
+ */
+const reachesUpstream = (op: Operation): boolean => op.role === 'run' || op.name.startsWith('connections.');
+
+const errorResponses = (upstream: boolean): Record<string, unknown> => {
   const out: Record<string, unknown> = {
     '400': errorRef('INVALID_INPUT: the request does not match the schema'),
     '401': errorRef('UNAUTHORIZED: no or unknown key (also SESSION_INVALID, SESSION_EXPIRED)'),
     '403': errorRef('FORBIDDEN: the key may not do this'),
     '404': errorRef('NOT_FOUND'),
     '500': errorRef('CONFIG_ERROR'),
+    '503': STORE_BUSY,
   };
-  if (role === 'run') {
+  if (upstream) {
     Object.assign(out, {
       '424': errorRef('UPSTREAM_ERROR or AUTH_FAILED, with the upstream status, headers and body'),
       '429': { ...errorRef('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } } },
@@ -142,7 +154,7 @@ export function buildOpenApi(ops: Operation[], version: string): Record<string, 
       parameters,
       responses: {
         '200': { description: 'OK', content: { 'application/json': { schema: {} } } },
-        ...errorResponses(op.role),
+        ...errorResponses(reachesUpstream(op)),
       },
     };
     if (inQuery(method)) {

@@ -360,6 +360,20 @@ describe('ductape serve', () => {
     const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => ({ method: m.toUpperCase(), path, re: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`) })));
     const hit = (r: { method: string; re: RegExp }) => sent.some((s) => s.method === r.method && r.re.test(s.path.split('?')[0]));
     expect(routes.filter((r) => !hit(r)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // Every status a route answered is one its description lists: POST /mcp's 404 (an unknown product, env, app or
+    // event) was missing, and so was the 503 STORE_ERROR any route reading the store may answer.
+    const mcpBody = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+    await call('POST', '/mcp?events=no_such_event', { key: keys.shop, headers: { accept: 'application/json, text/event-stream' }, body: mcpBody });
+    const undocumented = sent.flatMap((s) => {
+      const r = routes.find((x) => x.method === s.method && x.re.test(s.path.split('?')[0]));
+      const responses = r && (doc.paths[r.path][r.method.toLowerCase()].responses as Record<string, unknown>);
+      return responses && !(String(s.status) in responses) ? [`${s.method} ${s.path} → ${s.status}`] : [];
+    });
+    expect(undocumented).toEqual([]);
+    for (const r of routes.filter((x) => !['/healthz', '/readyz', '/v1/openapi.json', '/', '/dashboard.js', '/v1/oauth/callback'].includes(x.path))) {
+      expect(doc.paths[r.path][r.method.toLowerCase()].responses, `${r.method} ${r.path}`).toHaveProperty('503');
+    }
+    expect(doc.paths['/mcp'].post.parameters).toContainEqual(expect.objectContaining({ name: 'max_result_bytes', schema: { type: 'integer', minimum: 256 } }));
 
     const file = join(dir, 'openapi.json');
     writeFileSync(file, JSON.stringify(doc));

@@ -68,5 +68,9 @@ export function authorize(key: KeyInfo, op: { name: string; role?: 'admin' | 'ru
   if (key.role === 'admin') return;
   if (op.role !== 'run') throw new DuctapeError('FORBIDDEN', `A run key may not call ${op.name}; use an admin key.`, { key: key.id });
   if (input.product !== key.product) throw new DuctapeError('FORBIDDEN', `This run key is for product "${key.product}", not "${String(input.product)}".`, { key: key.id });
-  if (key.env !== undefined && input.env !== key.env) throw new DuctapeError('FORBIDDEN', `This run key is for env "${key.env}" of product "${key.product}", not "${String(input.env)}".`, { key: key.id });
+  if (key.env !== undefined && input.env !== key.env) {
+    // Where env is optional (connections.list), leaving it out means every env: more than this key covers.
+    const given = input.env === undefined ? `not every env: give env "${key.env}"` : `not "${String(input.env)}"`;
+    throw new DuctapeError('FORBIDDEN', `This run key is for env "${key.env}" of product "${key.product}", ${given}.`, { key: key.id });
+  }
 }

@@ -176,6 +176,9 @@ describe('ductape serve', () => {
       expect([twice.status, twice.body.error.issues]).toEqual([400, [{ location: 'query', path: '/product', message: 'is given 2 times; it takes one value' }]]);
     }
     expect((await call('GET', '/v1/connections?product=shop&env=dev', { key: keys.shop })).body).toEqual([]);
+    // Without env (optional there: every env) the refusal said 'not "undefined"'.
+    const everyEnv = await call('GET', '/v1/connections?product=shop', { key: keys.shop });
+    expect([everyEnv.status, everyEnv.body.error.message]).toEqual([403, 'This run key is for env "dev" of product "shop", not every env: give env "dev".']);
   });
 
   it('maps every error code to its status (API.md §6)', async () => {

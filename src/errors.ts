@@ -76,12 +76,24 @@ export class NotFoundError extends DuctapeError {
 
 export class InvalidInputError extends DuctapeError {
   declare readonly issues: Issue[];
+  readonly #prefix: string;
   constructor(issues: Issue[], prefix = 'Invalid input') {
     const summary = issues
       .slice(0, 5)
       .map((i) => `${i.location}${i.path ? i.path : ''}: ${i.message.replace(/\.$/, '')}`)
       .join('; ');
     super('INVALID_INPUT', `${prefix}: ${summary}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}.`, { issues });
+    this.#prefix = prefix;
+  }
+
+  /**
+   * The same refusal with each `body` issue's location chosen by its top-level field: a workspace function sees its
+   * arguments as one object, while over HTTP a field may have come from the path or the query string.
+   */
+  relocate(locate: (field: string) => Issue['location']): InvalidInputError {
+    const field = (i: Issue) => i.path.split('/')[1];
+    const issues = this.issues.map((i) => (i.location === 'body' && field(i) ? { ...i, location: locate(field(i)) } : i));
+    return new InvalidInputError(issues, this.#prefix);
   }
 }
 

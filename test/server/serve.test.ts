@@ -307,6 +307,10 @@ describe('ductape serve', () => {
     const secrets = await ok('GET', '/v1/secrets');
     expect(JSON.stringify(secrets)).not.toContain('sk_tmp_value_123');
     expect(await ok('DELETE', '/v1/secrets/TMP_KEY?envs=dev')).toEqual({ deleted: 1 });
+    // The key came from the path: its issue said location "body" (docs/serve.md: "params" for a field of the path).
+    const badKey = await call('PUT', '/v1/secrets/a%2Fb', { body: { value: 'x' } });
+    expect([badKey.status, badKey.body.error.issues]).toEqual([400, [{ location: 'params', path: '/key', message: expect.stringContaining('must be ASCII letters') }]]);
+    expect(badKey.body.error.message).toMatch(/^Cannot set secret "a\/b": params\/key: must be ASCII letters/);
 
     const rows = await ok('GET', '/v1/logs?product=shop&app=api&status=200&limit=5');
     expect(rows[0]).toMatchObject({ product: 'shop', app: 'api', status: 200 });

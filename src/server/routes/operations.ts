@@ -28,7 +28,13 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
       for (const p of params) input[p] = c.req.param(p);
       checkInput(op, input, 'http', locate);
       authorize(key, op, input);
-      const result = await op.handler(services, input);
+      let result;
+      try {
+        result = await op.handler(services, input);
+      } catch (err) {
+        // instanceof matches every DuctapeError (DuctapeError[Symbol.hasInstance]): only an InvalidInputError relocates.
+        throw err instanceof InvalidInputError && typeof err.relocate === 'function' ? err.relocate(locate) : err;
+      }
       if (op.name.startsWith('keys.')) await onKeysChanged();
       return c.json(toWire(result) as object);
     });

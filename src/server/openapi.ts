@@ -45,6 +45,17 @@ const errorRef = (description: string) => ({ description, content: { 'applicatio
 /** Any route that reads the store answers it while the store is busy or unreachable (docs/serve.md, "Errors"). */
 const STORE_BUSY = errorRef('STORE_ERROR: the store is busy or unreachable; `retryable` says whether to try again');
 
+/** GET and DELETE /mcp: a stateless server has no stream to open nor session to end (MCP Streamable HTTP). */
+const MCP_NOT_ALLOWED = (method: string) => ({
+  operationId: `mcp${method === 'get' ? 'Get' : 'Delete'}`,
+  summary: 'Not allowed: the server is stateless (no server-initiated stream, no session); MCP clients accept this answer.',
+  tags: ['mcp'],
+  responses: {
+    '401': errorRef('UNAUTHORIZED'),
+    '405': { description: 'a JSON-RPC error; Allow: POST', headers: { Allow: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object' } } } },
+  },
+});
+
 /** A JSON-RPC 2.0 message as MCP sends it: a request or notification, or a batch of them. */
 const JSON_RPC_MESSAGE = {
   type: 'object',
@@ -71,6 +82,8 @@ const FIXED_PATHS: Record<string, Record<string, unknown>> = {
   },
   '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document.', tags: ['health'], security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
   '/mcp': {
+    get: MCP_NOT_ALLOWED('get'),
+    delete: MCP_NOT_ALLOWED('delete'),
     post: {
       operationId: 'mcp',
       summary: 'The MCP tools of `ductape mcp` over Streamable HTTP (stateless, JSON responses).',

@@ -348,6 +348,13 @@ describe('ductape serve', () => {
     const reply = type === 'text/event-stream' ? JSON.parse(/^data: (.*)$/m.exec(mcp.body)![1]) : mcp.body;
     expect(reply, String(type)).toMatchObject({ jsonrpc: '2.0', id: 1 });
     expect(reply.result.tools.map((t: { name: string }) => t.name)).toContain('api__fetch_user');
+    // MCP clients open a GET stream after initializing and DELETE their session on close: a stateless server answers
+    // 405 (which clients accept), not 404 (which the SDK's client reported as "Failed to open SSE stream").
+    for (const method of ['GET', 'DELETE']) {
+      const other = await call(method, '/mcp', { key: keys.shop, headers: { accept: 'text/event-stream' } });
+      expect([other.status, other.headers.get('allow'), other.body.jsonrpc]).toEqual([405, 'POST', '2.0']);
+    }
+    expect((await call('GET', '/mcp', { key: null })).status).toBe(401);
   });
 
   it('lists exactly the routes the server answers in its OpenAPI document, has called each, and Prism accepts every request it sent', async () => {
@@ -377,7 +384,8 @@ describe('ductape serve', () => {
       return responses && !(String(s.status) in responses) ? [`${s.method} ${s.path} → ${s.status}`] : [];
     });
     expect(undocumented).toEqual([]);
-    for (const r of routes.filter((x) => !['/healthz', '/readyz', '/v1/openapi.json', '/', '/dashboard.js', '/v1/oauth/callback'].includes(x.path))) {
+    const storeless = ['/healthz', '/readyz', '/v1/openapi.json', '/', '/dashboard.js', '/v1/oauth/callback'];
+    for (const r of routes.filter((x) => !storeless.includes(x.path) && !(x.path === '/mcp' && x.method !== 'POST'))) {
       expect(doc.paths[r.path][r.method.toLowerCase()].responses, `${r.method} ${r.path}`).toHaveProperty('503');
     }
     expect(doc.paths['/mcp'].post.parameters).toContainEqual(expect.objectContaining({ name: 'max_result_bytes', schema: { type: 'integer', minimum: 256 } }));
@@ -386,8 +394,8 @@ describe('ductape serve', () => {
     writeFileSync(file, JSON.stringify(doc));
     const prism = await startPrism(file);
     try {
-      // The requests the server accepted as well-formed (not 400/401): Prism must accept them too.
-      const wellFormed = sent.filter((s) => s.status !== 400 && s.status !== 401 && !s.path.startsWith('/v1/nope'));
+      // The requests the server accepted as well-formed (not 400/401/405): Prism must accept them too.
+      const wellFormed = sent.filter((s) => s.status !== 400 && s.status !== 401 && s.status !== 405 && !s.path.startsWith('/v1/nope'));
       expect(wellFormed.length).toBeGreaterThan(40);
       for (const s of wellFormed) {
         const headers: Record<string, string> = { ...s.headers, ...(s.auth ? { authorization: s.auth } : {}) };

@@ -16,6 +16,13 @@ const MAX_HANDLERS = 64;
 
 export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): void {
   const handlers = new Map<string, ReturnType<typeof createMcpHttpHandler>>();
+  // Streamable HTTP clients open a GET stream after initializing and may DELETE their session; the transport's spec
+  // has a server without them answer 405, which clients accept. A 404 made the MCP SDK's client report "Failed to
+  // open SSE stream: Not Found" on every connection. The body is the JSON-RPC error the SDK's own servers send.
+  app.on(['GET', 'DELETE'], '/mcp', (c) => {
+    keyOf(c);
+    return c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send each message with POST /mcp.' }, id: null }, 405, { allow: 'POST' });
+  });
   app.post('/mcp', async (c) => {
     const key = keyOf(c);
     const q = c.req.query();

@@ -45,6 +45,9 @@ const errorRef = (description: string) => ({ description, content: { 'applicatio
 /** Any route that reads the store answers it while the store is busy or unreachable (docs/serve.md, "Errors"). */
 const STORE_BUSY = errorRef('STORE_ERROR: the store is busy or unreachable; `retryable` says whether to try again');
 
+/** A refusal by the MCP transport itself: a JSON-RPC error object, not the server's error envelope. */
+const JSON_RPC_REFUSAL = (description: string) => ({ description: `a JSON-RPC error: ${description}`, content: { 'application/json': { schema: { type: 'object' } } } });
+
 /** GET and DELETE /mcp: a stateless server has no stream to open nor session to end (MCP Streamable HTTP). */
 const MCP_NOT_ALLOWED = (method: string) => ({
   operationId: `mcp${method === 'get' ? 'Get' : 'Delete'}`,
@@ -52,7 +55,7 @@ const MCP_NOT_ALLOWED = (method: string) => ({
   tags: ['mcp'],
   responses: {
     '401': errorRef('UNAUTHORIZED'),
-    '405': { description: 'a JSON-RPC error; Allow: POST', headers: { Allow: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object' } } } },
+    '405': { ...JSON_RPC_REFUSAL('Allow: POST'), headers: { Allow: { schema: { type: 'string' } } } },
   },
 });
 
@@ -109,6 +112,8 @@ const FIXED_PATHS: Record<string, Record<string, unknown>> = {
         '401': errorRef('UNAUTHORIZED'),
         '403': errorRef("FORBIDDEN: another product or env than the run key's"),
         '404': errorRef('NOT_FOUND: no such product, env, app or event'),
+        '406': JSON_RPC_REFUSAL('Accept does not name both application/json and text/event-stream'),
+        '415': JSON_RPC_REFUSAL('Content-Type is not application/json'),
         '500': errorRef('CONFIG_ERROR'),
         '503': STORE_BUSY,
       },

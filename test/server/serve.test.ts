@@ -37,7 +37,7 @@ async function call(method: string, path: string, opts: { body?: unknown; key?: 
   const headers: Record<string, string> = { ...opts.headers };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const text = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  if (text !== undefined) headers['content-type'] = 'application/json';
+  if (text !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch((opts.base ?? serve.url) + path, { method, headers, body: text });
   const type = res.headers.get('content-type') ?? '';
   const body = type.includes('json') ? await res.json() : await res.text();
@@ -378,6 +378,9 @@ describe('ductape serve', () => {
     // event) was missing, and so was the 503 STORE_ERROR any route reading the store may answer.
     const mcpBody = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
     await call('POST', '/mcp?events=no_such_event', { key: keys.shop, headers: { accept: 'application/json, text/event-stream' }, body: mcpBody });
+    // The MCP transport's own refusals: an Accept without both media types (406), a body not sent as JSON (415).
+    await call('POST', '/mcp', { key: keys.shop, headers: { accept: 'text/plain' }, body: mcpBody });
+    await call('POST', '/mcp', { key: keys.shop, headers: { accept: 'application/json, text/event-stream', 'content-type': 'text/plain' }, raw: JSON.stringify(mcpBody) });
     const undocumented = sent.flatMap((s) => {
       const r = routes.find((x) => x.method === s.method && x.re.test(s.path.split('?')[0]));
       const responses = r && (doc.paths[r.path][r.method.toLowerCase()].responses as Record<string, unknown>);
@@ -394,8 +397,8 @@ describe('ductape serve', () => {
     writeFileSync(file, JSON.stringify(doc));
     const prism = await startPrism(file);
     try {
-      // The requests the server accepted as well-formed (not 400/401/405): Prism must accept them too.
-      const wellFormed = sent.filter((s) => s.status !== 400 && s.status !== 401 && s.status !== 405 && !s.path.startsWith('/v1/nope'));
+      // The requests the server accepted as well-formed (not refused as such: 400, 401, 405, 406, 415): Prism must accept them too.
+      const wellFormed = sent.filter((s) => ![400, 401, 405, 406, 415].includes(s.status) && !s.path.startsWith('/v1/nope'));
       expect(wellFormed.length).toBeGreaterThan(40);
       for (const s of wellFormed) {
         const headers: Record<string, string> = { ...s.headers, ...(s.auth ? { authorization: s.auth } : {}) };

@@ -49,8 +49,13 @@ export class DuctapeError extends Error {
     }
   }
 
+  /**
+   * `instanceof DuctapeError` holds for an error of any copy of Ductape (the brand). A subclass inherits this method, so
+   * it must check its own prototype chain: without that, `err instanceof ConfigError` held for a StoreError too.
+   */
   static [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kDuctapeError] === true;
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[kDuctapeError] !== true) return false;
+    return this === DuctapeError || Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,7 +1,7 @@
-// DuctapeError: fields, printing and JSON.
+// DuctapeError: fields, printing, JSON and instanceof.
 import { inspect } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { DuctapeError } from '../src/errors.js';
+import { ConfigError, DuctapeError, InvalidInputError, NotFoundError, StoreError } from '../src/errors.js';
 import { newClient } from './helpers/client.js';
 import { startUpstream } from './helpers/upstream.js';
 
@@ -48,5 +48,26 @@ describe('DuctapeError', () => {
     const err = new DuctapeError('RATE_LIMITED', 'Slow down.', { status: 429, retryAfterMs: 1000, body: 'x' });
     expect(Object.keys(err)).toEqual(expect.arrayContaining(['code', 'status', 'retryAfterMs']));
     expect(Object.keys(err)).not.toContain('body');
+  });
+});
+
+describe('instanceof', () => {
+  it('holds for DuctapeError across copies, and for a subclass only on its own errors', () => {
+    const store = new StoreError('the store is busy', { reason: 'busy', dialect: 'sqlite' });
+    const config = new ConfigError('bad option');
+    expect(store).toBeInstanceOf(DuctapeError);
+    expect(config).toBeInstanceOf(DuctapeError);
+    expect(config).toBeInstanceOf(ConfigError);
+    // Subclasses inherit DuctapeError's brand check; it must not make every DuctapeError one of each subclass.
+    expect(store instanceof ConfigError).toBe(false);
+    expect(store instanceof InvalidInputError).toBe(false);
+    expect(config instanceof NotFoundError).toBe(false);
+    expect(new DuctapeError('NOT_FOUND', 'x') instanceof NotFoundError).toBe(false);
+    expect(new InvalidInputError([{ location: 'body', path: '/a', message: 'is required' }])).toBeInstanceOf(InvalidInputError);
+    // An error made by another installed copy of Ductape carries the same brand (Symbol.for) but another prototype.
+    const foreign = Object.defineProperty(new Error('x'), Symbol.for('ductape.error'), { value: true });
+    expect(foreign instanceof DuctapeError).toBe(true);
+    expect(foreign instanceof ConfigError).toBe(false);
+    expect(new Error('plain') instanceof DuctapeError).toBe(false);
   });
 });

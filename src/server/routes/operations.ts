@@ -32,8 +32,7 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
       try {
         result = await op.handler(services, input);
       } catch (err) {
-        // instanceof matches every DuctapeError (DuctapeError[Symbol.hasInstance]): only an InvalidInputError relocates.
-        throw err instanceof InvalidInputError && typeof err.relocate === 'function' ? err.relocate(locate) : err;
+        throw err instanceof InvalidInputError ? err.relocate(locate) : err;
       }
       if (op.name.startsWith('keys.')) await onKeysChanged();
       return c.json(toWire(result) as object);

@@ -311,6 +311,10 @@ describe('ductape serve', () => {
     const badKey = await call('PUT', '/v1/secrets/a%2Fb', { body: { value: 'x' } });
     expect([badKey.status, badKey.body.error.issues]).toEqual([400, [{ location: 'params', path: '/key', message: expect.stringContaining('must be ASCII letters') }]]);
     expect(badKey.body.error.message).toMatch(/^Cannot set secret "a\/b": params\/key: must be ASCII letters/);
+    // A body field the path gives was dropped without a word: PUT /v1/secrets/A with {"key":"B"} set A.
+    const twoKeys = await call('PUT', '/v1/secrets/TMP_A', { body: { key: 'TMP_B', value: 'x', envs: ['dev'] } });
+    expect([twoKeys.status, twoKeys.body.error.issues]).toEqual([400, [{ location: 'body', path: '/key', message: 'is given by the path (/v1/secrets/{key}); leave it out' }]]);
+    expect(JSON.stringify(await ok('GET', '/v1/secrets'))).not.toMatch(/TMP_[AB]/);
 
     const rows = await ok('GET', '/v1/logs?product=shop&app=api&status=200&limit=5');
     expect(rows[0]).toMatchObject({ product: 'shop', app: 'api', status: 200 });

@@ -1,7 +1,7 @@
 // Every operation with an HTTP twin becomes a route: input from path, query (GET, DELETE) or JSON body, checked
 // against the operation's schema, scoped by the caller's key, then the operation's handler.
 import type { Context, Hono } from 'hono';
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError, type Issue } from '../../errors.js';
 import { checkInput } from '../../operations/invoke.js';
 import { inputSchema, typesOf } from '../../operations/json-schema.js';
 import type { Operation } from '../../operations/operation.js';
@@ -18,13 +18,19 @@ export function mountOperations(app: Hono<ServerEnv>, ops: Operation[], services
     const route = path.replace(/\{([^}]+)\}/g, ':$1');
     const params = pathParams(path);
     const omitted = op.http.omit ?? [];
-    const locate = (field: string) => (params.includes(field) ? 'params' : inQuery(method) ? 'query' : 'body');
+    // Where the request's own fields come from, and where a field the handler refused came from.
+    const fields: Issue['location'] = inQuery(method) ? 'query' : 'body';
+    const locate = (field: string): Issue['location'] => (params.includes(field) ? 'params' : fields);
     app.on(method, route, async (c) => {
       const key = keyOf(c);
       const input = inQuery(method) ? queryInput(op, c) : await bodyInput(c, maxBodyBytes);
       // Fields such as a server-local file path exist for the SDK and CLI only: over HTTP they are refused, not ignored.
-      const refused = omitted.filter((k) => k in input);
-      if (refused.length) throw new InvalidInputError(refused.map((k) => ({ location: 'body', path: `/${k}`, message: 'is not accepted over HTTP' })), `Invalid ${op.name} request`);
+      // So is a field the path gives (PUT /v1/secrets/A with {"key":"B"} would otherwise set A without a word).
+      const refused: Issue[] = [
+        ...omitted.filter((k) => k in input).map((k) => ({ location: fields, path: `/${k}`, message: 'is not accepted over HTTP' })),
+        ...params.filter((k) => k in input).map((k) => ({ location: fields, path: `/${k}`, message: `is given by the path (${path}); leave it out` })),
+      ];
+      if (refused.length) throw new InvalidInputError(refused, `Invalid ${op.name} request`);
       for (const p of params) input[p] = c.req.param(p);
       checkInput(op, input, 'http', locate);
       authorize(key, op, input);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Ductape } from '../client.js';
+import { ConfigError } from '../errors.js';
 import { DEFAULTS } from '../options.js';
 import { createServerApp } from './app.js';
 import { KeyRing } from './auth.js';
@@ -35,8 +36,9 @@ export async function startServer(ductape: Ductape, opts: ServeOptions): Promise
     void listener(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => (server.off('error', reject), resolve()));
+    const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port));
+    server.once('error', fail);
+    server.listen(opts.port, opts.host, () => (server.off('error', fail), resolve()));
   });
   // Longer than the idle timeout of common load balancers (60 s): otherwise the server may close a kept-alive
   // connection just as the balancer (or any client) sends the next request on it, which fails that request.
@@ -65,4 +67,16 @@ export async function startServer(ductape: Ductape, opts: ServeOptions): Promise
       await ductape.close();
     })());
   return { url: `http://${host}:${port}`, close };
+}
+
+/** Why the server cannot listen, in the terms of the options that chose the address. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: `Port ${port} on ${host} is already in use by another process. Choose another with --port (env DUCTAPE_PORT), or stop that process.`,
+    EADDRNOTAVAIL: `Cannot listen on ${where}: ${host} is not an address of this machine. Use --host 127.0.0.1, 0.0.0.0 or one of its own addresses.`,
+    EACCES: `Not allowed to listen on ${where}: ports below 1024 need privileges. Use a port of 1024 or more.`,
+  };
+  const message = err.code ? why[err.code] : undefined;
+  return message ? new ConfigError(message, { option: err.code === 'EADDRINUSE' || err.code === 'EACCES' ? 'port' : 'host', errno: err.code }, { cause: err }) : err;
 }

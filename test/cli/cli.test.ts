@@ -1,5 +1,6 @@
 // The CLI end to end: definitions written by one process are run by another (the SQLite store persists).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,5 +149,24 @@ describe('ductape command line mistakes', () => {
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: ductape');
+  });
+
+  it('says a serve port is taken in its own words, not as node\'s EADDRINUSE', { timeout: 120_000 }, async () => {
+    // A port held by this test's own listener (port 0: the OS picks it), so no other process can be the one holding it.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'ductape-cli-port-'));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      const env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'cli-test-key-123456', DUCTAPE_STORE: `sqlite:${join(dir, 'w.db')}` };
+      const taken = await runCli(['serve', '--port', String(port)], env);
+      expect([taken.code, taken.stderr]).toEqual([
+        2,
+        `CONFIG_ERROR: Port ${port} on 127.0.0.1 is already in use by another process. Choose another with --port (env DUCTAPE_PORT), or stop that process.\n`,
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,6 +18,7 @@ import {
   type EncodedBody,
   type ValueEncoder,
 } from './encode/index.js';
+import { essence } from './encode/media-type.js';
 import { compileGuard, type InputGuard } from './guards.js';
 import type { Runtime } from './runtime.js';
 import { compileValidator, createAppValidators, type AppValidators, type LocationValidator } from './validators.js';
@@ -322,8 +323,6 @@ export function isStructured(mediaType: string): boolean {
   const m = essence(mediaType);
   return m === 'application/json' || m.endsWith('+json') || m === 'application/x-www-form-urlencoded' || m.startsWith('multipart/');
 }
-
-export const essence = (mediaType: string) => mediaType.split(';')[0].trim().toLowerCase();
 
 /** Prefer JSON when the action answers with it; otherwise say what it declares. */
 function acceptFor(action: ActionDef): string | undefined {

@@ -2,9 +2,8 @@
 import { InvalidInputError, type Issue } from '../errors.js';
 import type { IActionRequest, RunContext } from './context.js';
 import { bytesOf } from './encode/binary.js';
-import { rangeScore } from './encode/media-type.js';
+import { essence, rangeScore } from './encode/media-type.js';
 import { checkGuard } from './guards.js';
-import { essence } from './plan.js';
 
 export function validate(ctx: RunContext): void {
   const plan = ctx.plan!;

@@ -4,6 +4,7 @@ import type { ParamDef } from '../model/action.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
 import { compileBodyEncoder, compileCookieParam, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
+import { essence } from './encode/media-type.js';
 import { isEmptyCollection } from './encode/text.js';
 
 const USER_AGENT = 'ductape/0.1';
@@ -91,12 +92,24 @@ export function encode(ctx: RunContext): void {
     const named = media ? ctx.contentType : headers['content-type'];
     const encoded = (named ? rangeEncoder(ctx.runtime, named) : (media?.encode ?? undeclaredJson))(input.body);
     body = encoded.body;
-    if (encoded.contentType) headers['content-type'] = encoded.contentType;
+    if (encoded.contentType) headers['content-type'] = sentType(headers['content-type'], encoded.contentType, body);
     else delete headers['content-type'];
   }
 
   ctx.request = { method: plan.method, origin: plan.origin, path, headers, body };
 }
+
+/**
+ * The caller's own Content-Type of the type being sent keeps its parameters (`application/json; artifactType=AVRO`, a
+ * vendor's `; version=2`), unless it names a charset other than UTF-8 for text that was written as UTF-8. Multipart
+ * never gets here: its boundary is the encoder's.
+ */
+function sentType(given: string | undefined, written: string, body: OutgoingRequest['body']): string {
+  if (given === undefined || given === written || essence(given) !== essence(written)) return written;
+  const charset = CHARSET.exec(given)?.[1];
+  return charset === undefined || typeof body !== 'string' || /^utf-?8$/i.test(charset) ? given : written;
+}
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 
 function findHeader(given: Record<string, unknown>, lower: string): unknown {
   for (const k in given) if (k.toLowerCase() === lower) return given[k];

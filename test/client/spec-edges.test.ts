@@ -147,6 +147,20 @@ describe('request bodies declared with a media range', () => {
     expect([merge.headers['content-type'], merge.body]).toEqual(['application/merge-patch+json', '{"a":null}']);
   });
 
+  it("keeps the parameters of the caller's Content-Type when it names a declared type exactly", async () => {
+    // Before: 'application/json; artifactType=AVRO' went out as the declared 'application/json'.
+    const avro = await sent('ranges', 'patch_thing', { body: { a: 1 }, headers: { 'Content-Type': 'application/json; artifactType=AVRO' } });
+    expect([avro.headers['content-type'], avro.body]).toEqual(['application/json; artifactType=AVRO', '{"a":1}']);
+    const utf8 = await sent('ranges', 'post_note', { body: 'héllo', headers: { 'content-type': 'Text/Plain; charset="UTF-8"' } });
+    expect([utf8.headers['content-type'], utf8.body]).toEqual(['Text/Plain; charset="UTF-8"', 'héllo']);
+    // Text is written as UTF-8: a caller's other charset would mislabel it, so the declared type goes out.
+    const latin1 = await sent('ranges', 'post_note', { body: 'héllo', headers: { 'content-type': 'text/plain; charset=iso-8859-1' } });
+    expect(latin1.headers['content-type']).toBe('text/plain');
+    // Bytes are the caller's own: their label stands.
+    const bytes = await sent('ranges', 'post_note', { body: Buffer.from('h\xe9llo', 'latin1'), headers: { 'content-type': 'text/plain; charset=iso-8859-1' } });
+    expect(bytes.headers['content-type']).toBe('text/plain; charset=iso-8859-1');
+  });
+
   it('keeps choosing by the value without a Content-Type, and refuses a type outside every range', async () => {
     expect((await sent('ranges', 'create_artifact', { body: 'text' })).headers['content-type']).toBe('text/plain; charset=utf-8');
     expect((await sent('ranges', 'patch_thing', { body: {} })).headers['content-type']).toBe('application/json');

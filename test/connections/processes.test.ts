@@ -1,5 +1,6 @@
 // End-user connections across real processes sharing one store (a SQLite file, and PostgreSQL 15 when installed): an
-// owner's token is refreshed exactly once, and a revoke in one process is honoured by the others within a second.
+// owner's token is refreshed exactly once, a revoke in one process is honoured by the others within a second, and a
+// revoke or a new connection made while another process refreshes the token is not undone by that refresh.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,40 @@ for (const { name, skip, make } of backends) {
       expect(outcomes.filter((o) => !o.ok)).toEqual([]);
       expect(outcomes.every((o) => (o.data as { account: string }).account === 'alice@crm')).toBe(true);
       expect(as.tokenCalls.filter((c) => c.grant === 'refresh_token')).toEqual([{ grant: 'refresh_token', status: 200 }]);
+    });
+
+    // A refresh in a worker, with the provider's answer held back; the parent acts meanwhile.
+    const refreshInWorker = async () => {
+      as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], expiresIn: 1, refreshedExpiresIn: 3600, refreshAnswerDelayMs: 500 });
+      parent = new Ductape({ ...options(), revision_poll_ms: 0 });
+      await definePerUser(parent, as);
+      await connect(parent, as, '1', 'alice@crm');
+      const session = await sessionOf(parent, '1');
+      workers = await startWorkers(1, options());
+      await sleep(1100); // the first access token has expired
+      const run = workers[0].runMany(1, { ...AT, event: 'me', session });
+      while (!as.tokenCalls.some((c) => c.grant === 'refresh_token')) await sleep(5);
+      return { session, run };
+    };
+
+    it('a revoke while another process refreshes the token revokes the new one and leaves no token stored', async () => {
+      const { session, run } = await refreshInWorker();
+      const r = await parent.connections.revoke({ ...AT, owner: '1' });
+      expect((await run)[0]).toMatchObject({ ok: true }); // it started before the revoke
+      expect(r).toMatchObject({ status: 'revoked', provider_revoked: true });
+      expect([...as.issued].filter((t) => as.isValidRefreshToken(t))).toEqual([]);
+      expect(await parent.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'revoked', expires_at: null }]);
+      const [after] = await workers[0].runMany(1, { ...AT, event: 'me', session });
+      expect(after.error).toMatchObject({ code: 'AUTH_FAILED' });
+    });
+
+    it('an owner who connects again while another process refreshes the old token stays connected', async () => {
+      const { session, run } = await refreshInWorker();
+      await connect(parent, as, '1', 'alice@crm');
+      expect((await run)[0]).toMatchObject({ ok: true });
+      expect(await parent.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'active', reason: null }]);
+      const [after] = await workers[0].runMany(1, { ...AT, event: 'me', session });
+      expect(after).toMatchObject({ ok: true });
     });
 
     it('honours a revoke made in another process within a second', async () => {

@@ -1,7 +1,7 @@
 // Stage: checks the bound input against the plan's compiled validators and reports every problem at once.
 import { InvalidInputError, type Issue } from '../errors.js';
 import type { IActionRequest, RunContext } from './context.js';
-import { bytesOf } from './encode/binary.js';
+import { isByteInput } from './encode/binary.js';
 import { essence, rangeScore } from './encode/media-type.js';
 import { checkGuard } from './guards.js';
 
@@ -87,8 +87,8 @@ function isSerialized(value: unknown, media: string): boolean {
   if (media === 'application/x-www-form-urlencoded') return typeof value === 'string' || value instanceof URLSearchParams;
   if (typeof value !== 'object') return false;
   if (media.startsWith('multipart/')) return value instanceof FormData;
-  // The encoder's own test: exactly what it sends as given.
-  return bytesOf(value) !== undefined;
+  // The encoder's own test (without converting a stream, which would lock it): exactly what it sends as given.
+  return isByteInput(value);
 }
 
 /** Files and streams are checked by the encoder; the schema sees them as strings (format: binary). */

@@ -72,6 +72,14 @@ describe('request media types', () => {
     expect((await errorOf(update({ body: json }))).code).toBe('INVALID_INPUT');
   });
 
+  it('sends a pre-made JSON body given as a web ReadableStream', async () => {
+    // Before: validation's check for a pre-made body turned the stream into a Node stream, which locked it, and the
+    // encoder then failed with a raw TypeError "ReadableStream is locked".
+    const json = JSON.stringify(pet);
+    await update({ body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(json)), c.close()) }) });
+    expect(upstream.requests.map((r) => [r.headers['content-type'], r.body])).toEqual([['application/json', json]]);
+  });
+
   it('validates the body against the schema of the chosen media type', async () => {
     const err = await errorOf(update({ body: { name: 'doggie' }, headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
     expect(err.code).toBe('INVALID_INPUT');

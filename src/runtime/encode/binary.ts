@@ -10,6 +10,19 @@ export interface Bytes {
 }
 
 /**
+ * Whether `value` is bytes or a stream of them (what `bytesOf` takes, file objects aside). A test only: it converts
+ * nothing, since turning a web ReadableStream into a Node stream locks it, and bytesOf must still be able to.
+ */
+export function isBytes(value: unknown): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Blob || value instanceof Readable || value instanceof ReadableStream;
+}
+
+/** Whether `bytesOf(value)` would give bytes: bytes, a stream, or a `{ data, filename?, contentType? }` file object. */
+export function isByteInput(value: unknown): boolean {
+  return isBytes(value) || isFileObject(value);
+}
+
+/**
  * The byte content of `value` if it is byte-like: Buffer/Uint8Array (sent as is), ArrayBuffer or another view
  * (viewed, not copied), Blob/File, a Node Readable or web ReadableStream, or a file object
  * `{ data, filename?, contentType? }` wrapping one of those or a string. Anything else gives undefined.
@@ -48,7 +61,7 @@ function isFileObject(value: unknown): value is FileObject {
   if (filename !== undefined && typeof filename !== 'string') return false;
   if (contentType !== undefined && typeof contentType !== 'string') return false;
   if (typeof data === 'string') return filename !== undefined || contentType !== undefined;
-  return data !== undefined && data !== null && !isFileObject(data) && bytesOf(data) !== undefined;
+  return isBytes(data);
 }
 
 function fileName(blob: Blob): string | undefined {

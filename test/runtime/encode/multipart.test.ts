@@ -123,6 +123,10 @@ describe('multipart/form-data body', () => {
   it('refuses streams, non-objects and objects typed as non-JSON parts, naming the field', () => {
     const encode = compileBodyEncoder('multipart/form-data', { encoding: { x: { contentType: 'text/plain' } } });
     expect(issuesOf(() => encode({ f: Readable.from(['a']) }))).toEqual([{ location: 'body', path: '/f', message: expect.stringContaining('openAsBlob') }]);
+    // A file object wrapping a web stream: before, checking it converted the stream (locking it) and reading it again
+    // threw a raw TypeError "ReadableStream is locked".
+    const web = new ReadableStream({ start: (c) => c.close() });
+    expect(issuesOf(() => encode({ f: { data: web, filename: 'a.txt' } }))).toEqual([{ location: 'body', path: '/f', message: expect.stringContaining('openAsBlob') }]);
     expect(issuesOf(() => encode({ x: { a: 1 } }))[0]).toMatchObject({ path: '/x', message: expect.stringContaining('text/plain') });
     expect(issuesOf(() => encode({ list: ['a', Symbol('b')] }))[0].path).toBe('/list/1');
     expect(issuesOf(() => encode('text'))[0].path).toBe('');

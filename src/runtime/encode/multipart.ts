@@ -1,9 +1,10 @@
 // multipart/form-data bodies as a FormData: files, text fields, JSON parts and repeated parts for arrays.
 import { FormData as UndiciFormData } from 'undici';
-import type { EncodingDef, MediaDef } from '../../model/action.js';
+import type { EncodingDef, MediaDef, ParamStyle } from '../../model/action.js';
 import { bytesOf } from './binary.js';
 import { EncodeFailure } from './failure.js';
 import { concreteType, isJsonMediaType } from './media-type.js';
+import { DELIMITERS } from './style.js';
 import { entryText, isAbsent, isPlainObject, rebase, toJson, toText } from './text.js';
 
 /**
@@ -48,15 +49,13 @@ export function compileMultipartBody(media?: MediaDef): (value: unknown) => Form
   };
 }
 
-const DELIMITERS: Partial<Record<string, string>> = { form: ',', spaceDelimited: ' ', pipeDelimited: '|', tabDelimited: '\t' };
-
 /** A style that writes an array as one delimited value: form, space, pipe or tab-delimited with explode false. */
 function joins(encoding: EncodingDef | undefined): boolean {
   const style = encoding?.style;
   return style !== undefined && DELIMITERS[style] !== undefined && (encoding!.explode ?? style === 'form') === false;
 }
 
-function joined(items: unknown[], style: string): string {
+function joined(items: unknown[], style: ParamStyle): string {
   const texts: string[] = [];
   for (let i = 0; i < items.length; i++) if (!isAbsent(items[i])) texts.push(entryText(items[i], i));
   return texts.join(DELIMITERS[style]);

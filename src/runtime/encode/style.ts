@@ -46,13 +46,16 @@ export function layoutOf(style: ParamStyle, explode: boolean, name: string): Lay
   }
 }
 
+/** The character between the items of an array that a style writes as one value (explode false), before any encoding. */
+export const DELIMITERS: Partial<Record<ParamStyle, string>> = { form: ',', spaceDelimited: ' ', pipeDelimited: '|', tabDelimited: '\t' };
+
 /**
  * Swagger 2.0 `collectionFormat` ssv, tsv and pipes on a path or header parameter (Ductape's delimited styles there):
  * `simple` with the items joined by that delimiter, written through `encode` (raw in a header, `%7C` in a path).
  * OAS 3 defines these styles for query parameters only; undefined for every other style.
  */
 export function delimitedSimple(style: ParamStyle, encode: Encode): Layout | undefined {
-  const ch = style === 'spaceDelimited' ? ' ' : style === 'pipeDelimited' ? '|' : style === 'tabDelimited' ? '\t' : undefined;
+  const ch = style === 'form' ? undefined : DELIMITERS[style];
   if (ch === undefined) return undefined;
   const sep = encode(ch);
   return { prefix: '', sep, objPrefix: '', objSep: sep, kv: sep, empty: '' };

@@ -77,7 +77,7 @@ export function encode(ctx: RunContext): void {
     // Cookies the action does not declare are sent like undeclared headers (form style), never silently dropped.
     for (const name in input.cookies) {
       const value = input.cookies[name];
-      if (value === undefined || isEmptyCollection(value) || plan.cookieParams.some((c) => c.inputKey === name)) continue;
+      if (value === undefined || isEmptyCollection(value) || plan.declaredCookies.has(name)) continue;
       parts.push(defaultCookieEncoder(ctx.runtime, name)(value));
     }
     if (parts.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${parts.join('; ')}` : parts.join('; ');

@@ -57,6 +57,7 @@ export interface Plan {
   /** Names the plan encodes itself; other input keys pass through with default rules. */
   readonly declaredQuery: ReadonlySet<string>;
   readonly declaredHeaders: ReadonlySet<string>;
+  readonly declaredCookies: ReadonlySet<string>;
   /** Encoded fixed query pieces from the spec's path key (always sent). */
   readonly fixedQuery: string[];
   /** The connection's literal query values (name, encoded piece): sent unless the caller gives that name. */
@@ -219,6 +220,7 @@ export function compilePlan(p: CompileInput): Plan {
     cookieParams,
     declaredQuery: new Set(queryParams.map((q) => q.name)),
     declaredHeaders: new Set(headerParams.map((h) => h.inputKey)),
+    declaredCookies: new Set(cookieParams.map((c) => c.inputKey)),
     fixedQuery,
     connectionQuery,
     staticHeaders,

@@ -146,12 +146,11 @@ export function errorResult(err: unknown): CallToolResult {
 }
 
 /**
- * `POST /mcp` for `ductape serve` (API.md §10): a fetch-style handler over the same tools, served statelessly per
- * request by the SDK's createMcpHandler. The server resolves the run key's product and env into `options`.
+ * `POST /mcp` for `ductape serve` (API.md §10): a fetch-style handler over the given tools, served statelessly per
+ * request by the SDK's createMcpHandler. The server resolves the run key's product and env into the tools' options.
  *
- * @example const mcp = createMcpHttpHandler(ductape, { product: key.product, env: key.env }); app.post('/mcp', (c) => mcp.fetch(c.req.raw));
+ * @example const mcp = createMcpHttpHandler(createMcpTools(ductape, { product: key.product, env: key.env })); app.post('/mcp', (c) => mcp.fetch(c.req.raw));
  */
-export function createMcpHttpHandler(ductape: Ductape, options: McpOptions) {
-  const tools = createMcpTools(ductape, options);
+export function createMcpHttpHandler(tools: ReturnType<typeof createMcpTools>) {
   return createMcpHandler(() => createMcpServer(tools), { responseMode: 'json' });
 }

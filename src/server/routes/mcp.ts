@@ -6,14 +6,14 @@ import { normalizeMcpOptions, type McpOptions } from '../../options.js';
 import { createMcpHttpHandler, createMcpTools } from '../../mcp/server.js';
 import type { KeyOf, ServerEnv } from '../request.js';
 
+/** Distinct (product, env, mode, apps, events) choices kept; the oldest is dropped past this (and read again if asked). */
+const MAX_HANDLERS = 64;
+
 /**
  * The product and env come from the run key (an admin key names them with `?product=&env=`; a run key without an env
  * takes `?env=`); `?mode=search`, `?apps=a,b`, `?events=x,y` and `?max_result_bytes=` choose what is offered, as the
  * CLI flags do. One handler per distinct choice, so each catalogue is read once.
  */
-/** Distinct (product, env, mode, apps, events) choices kept; the oldest is dropped past this (and read again if asked). */
-const MAX_HANDLERS = 64;
-
 export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): void {
   const handlers = new Map<string, ReturnType<typeof createMcpHttpHandler>>();
   // Streamable HTTP clients open a GET stream after initializing and may DELETE their session; the transport's spec
@@ -57,9 +57,10 @@ export function mountMcp(app: Hono<ServerEnv>, ductape: Ductape, keyOf: KeyOf): 
       // An unknown product, env, app or event answers 404 NOT_FOUND like any route,
       // not a JSON-RPC "internal error" inside a 200; and only a catalogue that loads is remembered, so neither bad
       // queries nor a stream of distinct good ones can grow the map without bound.
-      await createMcpTools(ductape, options).ready();
+      const tools = createMcpTools(ductape, options);
+      await tools.ready();
       if (handlers.size >= MAX_HANDLERS) handlers.delete(handlers.keys().next().value!);
-      handlers.set(id, (handler = createMcpHttpHandler(ductape, options)));
+      handlers.set(id, (handler = createMcpHttpHandler(tools)));
     }
     return handler.fetch(c.req.raw);
   });

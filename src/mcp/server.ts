@@ -7,6 +7,7 @@ import { createMcpHandler, Server, type CallToolResult, type Tool } from '@model
 import type { Ductape } from '../client.js';
 import { DuctapeError } from '../errors.js';
 import { jsonText } from '../model/json.js';
+import { asLiteral } from '../model/placeholders.js';
 import { normalizeMcpOptions, type McpOptions } from '../options.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { describeStored } from '../workspace/describe.js';
@@ -65,7 +66,8 @@ export function createMcpTools(ductape: Ductape, raw: McpOptions) {
 
   const run = async (accessTag: string, event: string, input: unknown): Promise<CallToolResult> => {
     try {
-      const data = await ductape.actions.run({ env: options.env, product: options.product, app: accessTag, event, input: (input ?? {}) as never });
+      // The model's arguments are data, not templates: "$Now" or "$Secret{X}" in them is sent as that very text.
+      const data = await ductape.actions.run({ env: options.env, product: options.product, app: accessTag, event, input: asLiteral(input ?? {}) as never });
       return textResult(data, options.maxResultBytes);
     } catch (err) {
       return errorResult(err);

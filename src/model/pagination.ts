@@ -1,5 +1,6 @@
 // Pagination definitions of list actions (API.md §11): the shapes, their checks, and the pure "what is the next page".
 import { fail } from './definitions.js';
+import { asLiteral } from './placeholders.js';
 
 /** Where a value goes in the next request: `query.cursor`, `headers.x-page`, `body.page.after`. */
 type Target = string;
@@ -131,7 +132,8 @@ export function nextPage(def: PaginationDef, input: PageInput, body: unknown, he
       if (count === 0) return undefined;
       const cursor = readPath(body, def.cursor);
       if (cursor === undefined || cursor === null || cursor === '' || typeof cursor === 'object') return undefined;
-      return { input: withTarget(input, def.param, asData(cursor)) };
+      // The cursor is the upstream's data: a "$Session{user}{email}" in it must be sent back as that text.
+      return { input: withTarget(input, def.param, asLiteral(cursor)) };
     }
     case 'offset':
     case 'page': {
@@ -147,15 +149,6 @@ export function nextPage(def: PaginationDef, input: PageInput, body: unknown, he
       return typeof next === 'string' && next !== '' ? { url: next } : undefined;
     }
   }
-}
-
-/**
- * The next page's input is run input, whose strings are templates: a cursor is the upstream's data, so its `$` is
- * escaped (`\$` is a literal `$`). Unescaped, a cursor such as "$Session{user}{email}" made Ductape send the end
- * user's session data to the upstream, and "$Now" or "\$" changed the cursor sent back.
- */
-function asData(value: unknown): unknown {
-  return typeof value === 'string' && value.includes('$') ? value.replace(/\$/g, '\\$') : value;
 }
 
 /** The `rel="next"` target of an RFC 8288 Link header (one or several header lines, several links each). */

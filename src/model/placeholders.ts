@@ -107,6 +107,29 @@ export function hasPlaceholders(value: unknown, depth = 0): boolean {
   return false;
 }
 
+/**
+ * The same value with every `$` in its strings escaped (`\$`), so that a run sends it as the very text given: for
+ * input that is someone else's data rather than the caller's template (an agent's tool arguments, an upstream's
+ * cursor). Plain objects and arrays are copied, other values returned as they are. Past the depth templates accept,
+ * the rest is left unescaped: compileTemplate refuses such input anyway (see hasPlaceholders).
+ * @example asLiteral({ note: 'costs $5, due $Now' }) // { note: 'costs \$5, due \$Now' }
+ */
+export function asLiteral(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.indexOf('$') === -1 ? value : value.replaceAll('$', '\\$');
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((v) => asLiteral(v, depth + 1));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = asLiteral((value as Record<string, unknown>)[k], depth + 1);
+    // A "__proto__" key (JSON.parse makes it an own property) stays a property rather than becoming the prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
+}
+
 function scanString(s: string): boolean {
   TOKEN.lastIndex = 0;
   let m: RegExpExecArray | null;

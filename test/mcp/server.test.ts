@@ -273,4 +273,27 @@ describe('createMcpTools (in process)', () => {
       await ductape.close();
     }
   });
+
+  it("sends a model's arguments as the text given: placeholders in them are data, in both modes", async () => {
+    // Tool arguments come from a model, which may quote anything (a user's message, a web page). They were resolved as
+    // run input: "$Now" became the time, "\\$" lost its backslash and "$Secret{X}" failed the call as INVALID_INPUT.
+    const ductape = new Ductape({ workspace_id: 'acme', private_key: 'mcp-test-key-0123456789', store: ':memory:', revision_poll_ms: 0 });
+    try {
+      await ductape.apps.import({ app: 'notes', spec });
+      await ductape.products.create({ tag: 'p', envs: ['dev'] });
+      await ductape.products.apps.connect({ product: 'p', app: 'notes' });
+      await ductape.products.apps.configure({ product: 'p', app: 'notes', env: 'dev', base_url: upstream.url, variables: { v: 'config' } });
+      const sent = { text: 'at $Now, $Variable{v} and $Secret{API_KEY} cost \\$5 or $5', pinned: false };
+      const echoed = (r: { content: unknown; isError?: boolean }) => {
+        expect(r.isError).toBeFalsy();
+        return JSON.parse(text(r)).body;
+      };
+      const tools = createMcpTools(ductape, { product: 'p', env: 'dev' });
+      expect(echoed(await tools.callTool('notes__create_note', { body: sent }))).toEqual(sent);
+      const search = createMcpTools(ductape, { product: 'p', env: 'dev', mode: 'search' });
+      expect(echoed(await search.callTool('run_action', { app: 'notes', event: 'create_note', input: { body: { text: '$Session{user}{id}' } } }))).toEqual({ text: '$Session{user}{id}' });
+    } finally {
+      await ductape.close();
+    }
+  });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DuctapeError } from '../../src/errors.js';
 import {
+  asLiteral,
   compileTemplate,
   formatPlaceholder,
   getPath,
@@ -246,6 +247,24 @@ describe('hasPlaceholders', () => {
       }
       expect(isIdentity).toBe(!expected);
     }
+  });
+});
+
+describe('asLiteral', () => {
+  it('makes any value compile to itself: every placeholder, escape and stray dollar stays text', () => {
+    const date = new Date(0);
+    const value = { a: ['$Now', '\\$x', '$5', 'plain', 7, null], b: { c: '$Secret{K} $Variable{v}{w} $Typo{x}' }, d: date };
+    const literal = asLiteral(value);
+    expect(compileTemplate(literal, { allow: ['Session'] }).evaluate(() => 'RESOLVED')).toEqual(value);
+    expect((literal as { d: Date }).d).toBe(date);
+    expect(value.a[0]).toBe('$Now'); // the argument is copied, not changed
+  });
+
+  it('keeps a "__proto__" key a property, as JSON.parse made it', () => {
+    const literal = asLiteral(JSON.parse('{"__proto__": {"polluted": "$Now"}}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(literal)).toBe(Object.prototype);
+    expect(Object.hasOwn(literal, '__proto__')).toBe(true);
+    expect(compileTemplate(literal).evaluate(() => undefined)).toEqual(JSON.parse('{"__proto__": {"polluted": "$Now"}}'));
   });
 });
 

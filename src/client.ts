@@ -9,6 +9,7 @@ import { createWorkspaceKey, type WorkspaceKey } from './model/keys.js';
 import { redact, redactUrl } from './model/redact.js';
 import { DEFAULTS, normalizeOptions, normalizeRunInput, type DuctapeOptions, type NormalizedOptions } from './options.js';
 import { newRunContext, type IActionProcessorInput, type RunContext, type RunInput } from './runtime/context.js';
+import { InFlight } from './runtime/attempt-signal.js';
 import { recordRefused } from './runtime/log.js';
 import { createLogWriter } from './runtime/log-writer.js';
 import { RateLimits } from './runtime/limits/index.js';
@@ -224,7 +225,7 @@ export class Ductape {
       logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`), o.logsRetentionDays),
       privateKey: key.material,
       closing: this.#closing.signal,
-      inFlight: new Set(),
+      inFlight: new InFlight(),
       state: new RuntimeState(),
       secretsInInput: o.secretsInInput,
       limits: new RateLimits(o.cache, (m) => process.emitWarning(`ductape: ${m}`)),
@@ -320,7 +321,7 @@ export class Ductape {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), DEFAULTS.closeGraceMs)));
     if (!(await Promise.race([closed, late]))) {
-      for (const attempt of rt.inFlight) attempt.abort('The Ductape client was closed while this attempt was in flight.');
+      for (const attempt of rt.inFlight.list()) attempt.abort('The Ductape client was closed while this attempt was in flight.');
       await rt.dispatcher.destroy().catch(() => {});
     }
     clearTimeout(timer);

@@ -15,6 +15,8 @@ export class AttemptSignal {
   closedBy: string | undefined;
   /** performance.now() after which the attempt is aborted; Infinity once cleared. */
   deadline: number;
+  /** Index in the runtime's InFlight list while the attempt is in it; -1 otherwise. */
+  slot = -1;
   // undici registers exactly one listener per request: a field, not an array, in the common case.
   #listener: (() => void) | undefined;
   #more: (() => void)[] | undefined;
@@ -60,16 +62,53 @@ export class AttemptSignal {
 }
 
 /**
- * The deadlines of a runtime's attempts in flight, with one timer. `inFlight` is the runtime's set (close() aborts
+ * A runtime's attempts in flight (close() aborts them), in an array: a signal knows its slot, and removal moves the last
+ * signal into it. Not a Set: a Set that sees an add and a delete per attempt is rehashed into a new table every few
+ * dozen attempts, and V8 links each old table to the next (for live iterators). Once one of those tables was promoted
+ * to the old generation, that chain kept every later table, with the attempts it held and their whole runs, alive
+ * through every young-generation GC until the next full one: in about half the processes, depending on GC timing,
+ * ~1.7 KB per run was promoted and scavenges cost several µs per run (bench/README.md).
+ */
+export class InFlight {
+  readonly #list: AttemptSignal[] = [];
+
+  get size(): number {
+    return this.#list.length;
+  }
+
+  add(signal: AttemptSignal): void {
+    signal.slot = this.#list.length;
+    this.#list.push(signal);
+  }
+
+  delete(signal: AttemptSignal): void {
+    const i = signal.slot;
+    if (i < 0 || this.#list[i] !== signal) return;
+    const last = this.#list.pop()!;
+    if (last !== signal) {
+      this.#list[i] = last;
+      last.slot = i;
+    }
+    signal.slot = -1;
+  }
+
+  /** A copy, safe to iterate while aborting (an abort may end other attempts). */
+  list(): AttemptSignal[] {
+    return this.#list.slice();
+  }
+}
+
+/**
+ * The deadlines of a runtime's attempts in flight, with one timer. `inFlight` is the runtime's list (close() aborts
  * what is in it); an attempt is added by start() and removed by its sender when it ends.
  */
 export class AttemptClock {
   #timer: NodeJS.Timeout | undefined;
   /** performance.now() the timer fires at. */
   #at = Infinity;
-  #inFlight: Set<AttemptSignal> | undefined;
+  #inFlight: InFlight | undefined;
 
-  start(signal: AttemptSignal, inFlight: Set<AttemptSignal>): void {
+  start(signal: AttemptSignal, inFlight: InFlight): void {
     this.#inFlight = inFlight;
     inFlight.add(signal);
     // Later deadlines than the armed one (the usual case: same timeout, later start) cost nothing more.
@@ -91,7 +130,7 @@ export class AttemptClock {
     this.#at = Infinity;
     const now = performance.now() + SLACK_MS;
     let next = Infinity;
-    for (const s of this.#inFlight ?? []) {
+    for (const s of this.#inFlight?.list() ?? []) {
       if (s.deadline <= now) s.abort();
       else if (s.deadline < next) next = s.deadline;
     }

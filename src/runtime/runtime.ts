@@ -1,6 +1,6 @@
 // The Runtime: everything a run needs that outlives one call (store, pools, compiled plans, log writer).
 import type { Agent } from 'undici';
-import type { AttemptSignal } from './attempt-signal.js';
+import type { InFlight } from './attempt-signal.js';
 import type { Cache } from '../cache/cache.js';
 import type { Store } from '../store/store.js';
 import type { LogWriter } from './log-writer.js';
@@ -21,7 +21,7 @@ export interface Runtime {
   /** Aborted by close(): waits (retry back-off) end instead of keeping the process alive. */
   readonly closing: AbortSignal;
   /** Attempts in flight, so that close() can end them after its grace period. */
-  readonly inFlight: Set<AttemptSignal>;
+  readonly inFlight: InFlight;
   /** The application's OpenTelemetry tracer, found once when the client opened; undefined: no tracing work at all. */
   readonly telemetry?: Telemetry;
   /** Rate limiters per connection (limit stage). */

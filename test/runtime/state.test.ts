@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent } from 'undici';
 import { MemoryCache } from '../../src/cache/index.js';
+import { InFlight } from '../../src/runtime/attempt-signal.js';
 import type { RunContext } from '../../src/runtime/context.js';
 import { createLogWriter } from '../../src/runtime/log-writer.js';
 import { runPipeline } from '../../src/runtime/pipeline.js';
@@ -101,7 +102,7 @@ async function runtimeOn(file: string): Promise<Runtime> {
     logs: createLogWriter(store, 'acme', () => {}),
     cache: new MemoryCache(),
     closing: new AbortController().signal,
-    inFlight: new Set(),
+    inFlight: new InFlight(),
     limits: new RateLimits('memory', () => {}),
     privateKey: TEST_KEY,
     state: new RuntimeState(),

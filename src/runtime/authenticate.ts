@@ -170,6 +170,8 @@ function ownerSelector(ctx: RunContext, pa: PlanAuth): OwnerSelector {
 async function runLogin(ctx: RunContext, event: string, input: unknown): Promise<unknown> {
   const { run } = ctx;
   const sub = newRunContext(ctx.runtime, { env: run.env, product: run.product, app: run.app, event, input: (input ?? {}) as RunContext['run']['input'] }, true);
+  // The login is part of this run: its `ductape.run` span is a child of this run's, in the same trace (trace stage).
+  sub.traceContext = ctx.traceContext;
   try {
     await runPipeline(sub);
   } catch (err) {

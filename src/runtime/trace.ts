@@ -8,16 +8,18 @@ export function trace(ctx: RunContext, next: Next): Promise<void> {
   const telemetry = ctx.runtime.telemetry;
   if (telemetry === undefined) return next(ctx);
   const { run } = ctx;
-  // The caller's active span (when it runs a context manager) is the parent.
+  // The caller's active span (when it runs a context manager) is the parent; a login run started by another run's
+  // authenticate stage comes with that run's context instead, which no context manager is needed to carry.
+  const parent = ctx.traceContext ?? context.active();
   const span = telemetry.tracer.startSpan(
     'ductape.run',
     {
       kind: SpanKind.INTERNAL,
       attributes: { 'ductape.product': run.product, 'ductape.env': run.env, 'ductape.app': run.app, 'ductape.event': run.event },
     },
-    context.active(),
+    parent,
   );
-  ctx.traceContext = otel.setSpan(context.active(), span);
+  ctx.traceContext = otel.setSpan(parent, span);
   return next(ctx).then(
     () => {
       span.setAttribute('ductape.cached', ctx.cached);

@@ -108,6 +108,32 @@ describe('telemetry', () => {
     expect(spans.map((s) => [s.name, s.attributes['ductape.cached']])).toEqual([['ductape.run', true]]);
   });
 
+  it("an `action` login's run span is a child of the run that needed it, in the same trace", async () => {
+    // Before: the login run's span took the caller's active context (none here) and started a trace of its own.
+    register();
+    up = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/v1/login' ? { token: 'sess_login_token_1234567' } : { ok: true }));
+    });
+    ductape = newClient();
+    await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${up.url}/v1` }] });
+    await ductape.apps.actions.create({ app: 'api', event: 'get_item', method: 'GET', path: '/items/{id}' });
+    await ductape.apps.actions.create({ app: 'api', event: 'login', method: 'POST', path: '/login' });
+    await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+    await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+    await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', auth: { type: 'action', event: 'login', input: { body: {} }, headers: { 'X-Session': '$Auth{token}' } } });
+    await run();
+    const spans = exporter.getFinishedSpans();
+    const runSpan = spans.find((s) => s.name === 'ductape.run' && s.attributes['ductape.event'] === 'get_item')!;
+    const loginSpan = spans.find((s) => s.name === 'ductape.run' && s.attributes['ductape.event'] === 'login')!;
+    const loginAttempt = spans.find((s) => s.name === 'POST /v1/login')!;
+    expect(loginSpan.parentSpanContext?.spanId).toBe(runSpan.spanContext().spanId);
+    expect(loginAttempt.parentSpanContext?.spanId).toBe(loginSpan.spanContext().spanId);
+    expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([runSpan.spanContext().traceId]));
+    // The login request carried the same trace upstream.
+    expect(up.requests[0].headers.traceparent).toBe(`00-${runSpan.spanContext().traceId}-${loginAttempt.spanContext().spanId}-01`);
+  });
+
   it('uses the registered propagator when there is one', async () => {
     register();
     propagation.setGlobalPropagator({

@@ -179,8 +179,21 @@ export class Ductape {
       run = normalizeRunInput(raw, method);
       if (pageUrl !== undefined) run.pageUrl = pageUrl;
     } catch (err) {
-      if (this.#runtime) recordRefused(this.#runtime, raw, err);
-      return Promise.reject(err);
+      // Logged like any run (API.md §5), also when it is this client's first call: the runtime opens for it. A client
+      // that cannot open (closed, wrong key) has no log to write to, and the caller gets the refusal, not that.
+      if (this.#runtime) {
+        recordRefused(this.#runtime, raw, err);
+        return Promise.reject(err);
+      }
+      return this.#open().then(
+        (runtime) => {
+          recordRefused(runtime, raw, err);
+          throw err;
+        },
+        () => {
+          throw err;
+        },
+      );
     }
     // After close() the runtime is still referenced but its pool is gone: fail as every other method does (#open).
     if (this.#runtime && !this.#closed) return runOn(this.#runtime, run, finish);

@@ -251,6 +251,15 @@ describe('contract details', () => {
     expect(logs).toEqual([expect.objectContaining({ event: 'get_x', errorCode: 'CONFIG_ERROR', attempts: 0 })]);
   });
 
+  it("logs a refused run that is the client's first call", async () => {
+    // Before: the refusal was logged only once the client had opened, so a first call refused left no row.
+    const d = newClient();
+    onTestFinished(() => d.close());
+    const err = await caught(d.actions.run({ env: 'prd', product: 'p', app: 'api', event: 'get_x', retries: -1 }));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(await d.logs.query({})).toEqual([expect.objectContaining({ product: 'p', event: 'get_x', errorCode: 'CONFIG_ERROR', attempts: 0 })]);
+  });
+
   it('redacts credentials echoed in response headers of the envelope', async () => {
     const { exec } = await setup((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'session=abc123secret', 'x-echo': 'fine' });

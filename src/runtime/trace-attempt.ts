@@ -23,7 +23,8 @@ export function traceAttempt(ctx: RunContext, next: Next): Promise<void> {
         'url.template': template,
         // Credentials in the query are redacted exactly as in logs and envelopes.
         'url.full': redactUrl(req.origin + req.path),
-        'server.address': url.hostname,
+        // An IPv6 literal is the address itself (::1), not its bracketed URL form ([::1]), as the conventions ask.
+        'server.address': url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
         'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
         // Semantic conventions: set from the second attempt on (the count of resends).
         ...(ctx.attempts > 0 ? { 'http.request.resend_count': ctx.attempts } : {}),

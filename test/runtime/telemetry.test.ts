@@ -6,6 +6,7 @@ import type { Ductape } from '../../src/index.js';
 import { detectTelemetry } from '../../src/runtime/telemetry.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
+import { refusedPort } from '../helpers/ports.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const SECRET = 'sk_live_very_secret_token_42';
@@ -85,6 +86,17 @@ describe('telemetry', () => {
     const dump = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events, links: s.links, resource: s.resource.attributes })));
     expect(dump).not.toContain(SECRET);
     expect(dump).not.toContain(QUERY_KEY);
+  });
+
+  it('names an IPv6 upstream by its address, without the brackets of its URL form', async () => {
+    // Before: server.address was "[::1]" (URL.hostname); the conventions ask for the IP address itself.
+    register();
+    await setup(0);
+    await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', base_url: `http://[::1]:${await refusedPort()}/v1` });
+    await errorOf(run());
+    const attempt = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
+    expect(attempt.attributes['server.address']).toBe('::1');
+    expect(attempt.attributes['url.full']).toMatch(/^http:\/\/\[::1\]:\d+\/v1\/items\/it_1/);
   });
 
   it('a failed run sets error.type on the run span', async () => {

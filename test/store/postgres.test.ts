@@ -61,6 +61,32 @@ if (!hasPostgres) {
       await again.close();
     });
 
+    it('logs a batch in which a run carries a NUL character (PostgreSQL text cannot hold one)', async () => {
+      // Before: the insert failed with 22P05 "unsupported Unicode escape sequence" and every run of the batch went
+      // unlogged (a warning only), here the two runs around the one whose error message held the upstream's NUL.
+      const upstream = await startUpstream((req, res) => {
+        res.writeHead(req.url === '/bad' ? 500 : 200, { 'content-type': 'text/plain' });
+        res.end(req.url === '/bad' ? 'boom\u0000here' : 'ok');
+      });
+      const url = await server!.createDatabase('nul');
+      const ductape = newClient({ store: url });
+      try {
+        await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: upstream.url }] });
+        await ductape.apps.actions.create({ app: 'api', event: 'ping', method: 'GET', path: '/ping' });
+        await ductape.apps.actions.create({ app: 'api', event: 'bad', method: 'GET', path: '/bad' });
+        await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+        await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+        const run = (event: string) => ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event }).catch((e: DuctapeError) => e.code);
+        expect([await run('ping'), await run('bad'), await run('ping')]).toEqual(['ok', 'UPSTREAM_ERROR', 'ok']);
+        const logs = await ductape.logs.query({});
+        expect(logs.map((l) => [l.event, l.errorCode])).toEqual([['ping', null], ['bad', 'UPSTREAM_ERROR'], ['ping', null]]);
+        expect(logs[1].response).toEqual({ error: expect.stringContaining('boom\ufffdhere') });
+      } finally {
+        await ductape.close();
+        await upstream.close();
+      }
+    });
+
     it('fails with STORE_ERROR (unreachable) and no password in the message when the server cannot be reached', async () => {
       const port = await refusedPort();
       const err = await openStore(`postgres://ductape:s3cret-pass@127.0.0.1:${port}/ductape`).catch((e: unknown) => e);

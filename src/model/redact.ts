@@ -18,6 +18,13 @@ const SENSITIVE_NAMES = new Set([
   'token',
 ]);
 
+/**
+ * Query parameters that carry a signed URL's credentials (AWS SigV4 and S3 query auth, CloudFront, Azure SAS, Google
+ * Cloud Storage): the keys OpenTelemetry's `url.full` convention says to redact. In URLs only: in a body or header a
+ * field named "signature" is usually data, not a credential.
+ */
+const SIGNED_URL_PARAMS = new Set(['x-amz-signature', 'x-amz-credential', 'x-amz-security-token', 'awsaccesskeyid', 'signature', 'sig', 'x-goog-signature']);
+
 export const REDACTED = '[REDACTED]';
 
 // Values known to be secret (unsealed secrets, credential values, tokens), in least-recently-used order: a value in
@@ -176,7 +183,7 @@ function redactAt<T>(value: T, names: ReadonlySet<string> | undefined, depth: nu
   return value;
 }
 
-/** Redacts sensitive query params inside a URL string. */
+/** Redacts sensitive query params inside a URL string (credential names, and the parameters of signed URLs). */
 export function redactUrl(url: string, names?: ReadonlySet<string>): string {
   const q = url.indexOf('?');
   if (q < 0) return known.size === 0 ? url : redactText(url);
@@ -189,7 +196,8 @@ export function redactUrl(url: string, names?: ReadonlySet<string>): string {
     const eq = url.indexOf('=', start);
     if (eq >= 0 && eq < end) {
       const raw = url.slice(start, eq);
-      if (isSensitiveName(raw.includes('%') ? decodeSafe(raw) : raw, names)) {
+      const name = raw.includes('%') ? decodeSafe(raw) : raw;
+      if (isSensitiveName(name, names) || SIGNED_URL_PARAMS.has(name.toLowerCase())) {
         out = (out ?? '') + url.slice(copied, eq + 1) + REDACTED;
         copied = end;
       }

@@ -49,6 +49,16 @@ describe('redact', () => {
     expect(redactUrl('http://h.test/a?q=1')).toBe('http://h.test/a?q=1');
   });
 
+  it("redacts the credentials of signed URLs (the keys OpenTelemetry's url.full convention names), in URLs only", () => {
+    // Before: a presigned S3 / GCS URL or an Azure SAS kept its signature and access key id in run logs and url.full.
+    const url = 'https://b.test/o?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=f00d&X-Amz-Security-Token=t&AWSAccessKeyId=AKIA&Signature=s&sig=z&X-Goog-Signature=g&X-Amz-Date=20260101';
+    expect(redactUrl(url)).toBe(
+      'https://b.test/o?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]&X-Amz-Security-Token=[REDACTED]&AWSAccessKeyId=[REDACTED]&Signature=[REDACTED]&sig=[REDACTED]&X-Goog-Signature=[REDACTED]&X-Amz-Date=20260101',
+    );
+    // A body field named "signature" is data (a document's signature line), not a credential.
+    expect(redact({ signature: 'Jane Doe' })).toEqual({ signature: 'Jane Doe' });
+  });
+
   it('redacts a query the same as splitting it on & and = would (any parameter list)', () => {
     const names = new Set(['sig']);
     // The plain model of the rule: each name=value part whose (decoded) name is sensitive keeps its name, loses its value.

@@ -99,6 +99,18 @@ describe('telemetry', () => {
     expect(attempt.attributes['url.full']).toMatch(/^http:\/\/\[::1\]:\d+\/v1\/items\/it_1/);
   });
 
+  it("redacts a signed URL's credentials in url.full and in the run log", async () => {
+    // Before: an X-Amz-Signature given in the run's query went into url.full and the log's request URL as sent.
+    register();
+    await setup(0);
+    await run({ input: { params: { id: 'it_1' }, query: { 'X-Amz-Signature': 'f00dfeed', 'X-Amz-Date': '20260101' } } });
+    const attempt = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
+    expect(up.requests[0].url).toContain('X-Amz-Signature=f00dfeed');
+    expect(attempt.attributes['url.full']).toMatch(/\?X-Amz-Signature=\[REDACTED\]&X-Amz-Date=20260101&api_key=\[REDACTED\]$/);
+    const [row] = await ductape.logs.query({});
+    expect(row.request?.url).toBe(attempt.attributes['url.full']);
+  });
+
   it('a failed run sets error.type on the run span', async () => {
     register();
     await setup(5);

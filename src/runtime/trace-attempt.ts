@@ -1,10 +1,19 @@
 // Stage: one HTTP client span per attempt, after the rate limit wait, with OpenTelemetry's HTTP semantic conventions;
 // its trace context goes upstream in `traceparent`.
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, createContextKey, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DuctapeError } from '../errors.js';
 import { redactUrl } from '../model/redact.js';
 import type { RunContext } from './context.js';
 import type { Next } from './pipeline.js';
+
+/**
+ * The SDK's "suppress tracing" flag (@opentelemetry/core's suppressTracing): createContextKey is Symbol.for, so this is
+ * the very key the SDK's tracers and propagators read. The attempt's send runs under it: an undici/fetch or http
+ * instrumentation the application registered (auto-instrumentations do) would otherwise record a second client span
+ * for the same request, parented beside the run span, and add a second `traceparent` header, which makes the upstream
+ * drop the trace context altogether (W3C Trace Context: several traceparent headers are invalid).
+ */
+const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
 export function traceAttempt(ctx: RunContext, next: Next): Promise<void> {
   const telemetry = ctx.runtime.telemetry;
@@ -35,7 +44,8 @@ export function traceAttempt(ctx: RunContext, next: Next): Promise<void> {
   const headers = { ...req.headers };
   telemetry.inject(span.spanContext(), headers);
   ctx.request = { ...req, headers };
-  return next(ctx).then(
+  const sending = trace.setSpan(ctx.traceContext ?? context.active(), span).setValue(SUPPRESS_TRACING, true);
+  return context.with(sending, next, undefined, ctx).then(
     () => {
       const status = ctx.response!.status;
       span.setAttribute('http.response.status_code', status);

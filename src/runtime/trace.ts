@@ -20,7 +20,9 @@ export function trace(ctx: RunContext, next: Next): Promise<void> {
     parent,
   );
   ctx.traceContext = otel.setSpan(parent, span);
-  return next(ctx).then(
+  // The run span is the active one while the run goes on (with a context manager registered): what the application's
+  // instrumentations record for it, an OAuth2 token request say, is then a child of the run, not its sibling.
+  return context.with(ctx.traceContext, next, undefined, ctx).then(
     () => {
       span.setAttribute('ductape.cached', ctx.cached);
       span.setAttribute('ductape.attempts', ctx.attempts);

@@ -1,5 +1,8 @@
 // OpenTelemetry spans (API.md §12) with the SDK's in-memory exporter: one run span, one client span per attempt.
-import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type ContextManager } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ductape } from '../../src/index.js';
@@ -25,7 +28,22 @@ afterEach(async () => {
   await up?.close();
   trace.disable();
   propagation.disable();
+  context.disable();
 });
+
+/** The context manager the Node SDK registers (AsyncLocalStorage), in a few lines. */
+class AlsContextManager implements ContextManager {
+  readonly #als = new AsyncLocalStorage<Context>();
+  active = () => this.#als.getStore() ?? ROOT_CONTEXT;
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.#als.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable = () => this;
+  disable = () => this;
+}
 
 /** Answers 503 to the first `failures` requests, then 200. */
 async function setup(failures: number): Promise<void> {
@@ -156,6 +174,50 @@ describe('telemetry', () => {
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([runSpan.spanContext().traceId]));
     // The login request carried the same trace upstream.
     expect(up.requests[0].headers.traceparent).toBe(`00-${runSpan.spanContext().traceId}-${loginAttempt.spanContext().spanId}-01`);
+  });
+
+  it('an application instrumenting undici (as auto-instrumentations do) adds no second client span or traceparent', async () => {
+    // Before: the app's undici instrumentation saw Ductape's request too: a second client span beside the run span,
+    // and a second traceparent header ("00-…, 00-…"), with which the upstream drops the trace context altogether.
+    register();
+    context.setGlobalContextManager(new AlsContextManager());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    // What @opentelemetry/instrumentation-undici does when undici creates a request.
+    const instrumentation = trace.getTracer('app-undici');
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: { method: string; path: string; addHeader(k: string, v: string): void } };
+      const span = instrumentation.startSpan(`${request.method} ${request.path}`, { kind: SpanKind.CLIENT }, context.active());
+      const added: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), added);
+      for (const [k, v] of Object.entries(added)) request.addHeader(k, v);
+      span.end();
+    };
+    subscribe('undici:request:create', onRequest);
+    try {
+      up = await startUpstream((req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(req.url === '/token' ? { access_token: 'at_instrumented_1234567', token_type: 'bearer', expires_in: 3600 } : { ok: true }));
+      });
+      ductape = newClient();
+      await ductape.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: `${up.url}/v1` }] });
+      await ductape.apps.actions.create({ app: 'api', event: 'get_item', method: 'GET', path: '/items/{id}' });
+      await ductape.products.create({ tag: 'shop', envs: ['prd'] });
+      await ductape.products.apps.connect({ product: 'shop', app: 'api' });
+      await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', auth: { type: 'oauth2', grant: 'client_credentials', token_url: `${up.url}/token`, client_id: 'c', client_secret: 'cs_instrumented_1' } });
+      await trace.getTracer('app').startActiveSpan('caller', async (caller) => {
+        await run();
+        caller.end();
+      });
+    } finally {
+      unsubscribe('undici:request:create', onRequest);
+    }
+    const spans = exporter.getFinishedSpans();
+    const runSpan = spans.find((s) => s.name === 'ductape.run')!;
+    const attempt = spans.find((s) => s.name === 'GET /v1/items/{id}')!;
+    // The one request Ductape makes outside its attempts (the token request) is the app's to record, under the run.
+    expect(spans.filter((s) => s.instrumentationScope.name === 'app-undici').map((s) => [s.name, s.parentSpanContext?.spanId])).toEqual([['POST /token', runSpan.spanContext().spanId]]);
+    expect(runSpan.parentSpanContext?.spanId).toBe(spans.find((s) => s.name === 'caller')!.spanContext().spanId);
+    expect(up.requests[1].headers.traceparent).toBe(`00-${attempt.spanContext().traceId}-${attempt.spanContext().spanId}-01`);
   });
 
   it('uses the registered propagator when there is one', async () => {

@@ -61,7 +61,7 @@ if (!hasPostgres) {
       await again.close();
     });
 
-    it('logs a batch in which a run carries a NUL character (PostgreSQL text cannot hold one)', async () => {
+    it('logs a batch in which a run carries a NUL character or a lone surrogate (PostgreSQL text cannot hold them)', async () => {
       // Before: the insert failed with 22P05 "unsupported Unicode escape sequence" and every run of the batch went
       // unlogged (a warning only), here the two runs around the one whose error message held the upstream's NUL.
       const upstream = await startUpstream((req, res) => {
@@ -77,10 +77,11 @@ if (!hasPostgres) {
         await ductape.products.create({ tag: 'shop', envs: ['prd'] });
         await ductape.products.apps.connect({ product: 'shop', app: 'api' });
         const run = (event: string) => ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event }).catch((e: DuctapeError) => e.code);
-        expect([await run('ping'), await run('bad'), await run('ping')]).toEqual(['ok', 'UPSTREAM_ERROR', 'ok']);
+        // An event name is the caller's text: half an emoji (a lone UTF-16 surrogate) reaches the log as given.
+        expect([await run('ping'), await run('bad'), await run('x\ud83d'), await run('ping')]).toEqual(['ok', 'UPSTREAM_ERROR', 'NOT_FOUND', 'ok']);
         const logs = await ductape.logs.query({});
-        expect(logs.map((l) => [l.event, l.errorCode])).toEqual([['ping', null], ['bad', 'UPSTREAM_ERROR'], ['ping', null]]);
-        expect(logs[1].response).toEqual({ error: expect.stringContaining('boom\ufffdhere') });
+        expect(logs.map((l) => [l.event, l.errorCode])).toEqual([['ping', null], ['x\ufffd', 'NOT_FOUND'], ['bad', 'UPSTREAM_ERROR'], ['ping', null]]);
+        expect(logs[2].response).toEqual({ error: expect.stringContaining('boom\ufffdhere') });
       } finally {
         await ductape.close();
         await upstream.close();

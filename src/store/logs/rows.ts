@@ -8,7 +8,7 @@ export const rowLogs: RunLogTable = {
   // One parameter for the whole batch (the tuples as JSON, as SQLite segments store them), unpacked by the server:
   // building a 200-row VALUES list would cost the client more CPU than the runs it logs.
   async insert(db, ws, entries) {
-    const tuples = withoutNul(JSON.stringify(entries.map(toTuple)));
+    const tuples = storable(JSON.stringify(entries.map(toTuple)));
     await sql`
       insert into run_logs (workspace_id, started_at, duration_ms, actor, product, env, app, event, status, ok, cached,
                             attempts, error_code, method, url, detail, owner, wait_ms)
@@ -58,11 +58,15 @@ export const rowLogs: RunLogTable = {
 };
 
 /**
- * PostgreSQL text cannot hold U+0000, and `->>` refuses to unpack an escaped one: a single run whose text held one (an
- * upstream's text/plain error body summed up in the message, an event name sent as "a\u0000b") failed the whole batch's
- * insert, and every run in it went unlogged. Such characters are stored as U+FFFD. Only escapes JSON.stringify wrote
- * are replaced: an even run of backslashes before `u0000` is text, not an escape.
+ * PostgreSQL text cannot hold U+0000, and its JSON parser refuses a lone UTF-16 surrogate: a single run whose text held
+ * one (an upstream's text/plain error body summed up in the message, an event name sent as "a\u0000b") failed the whole
+ * batch's insert, and every run in it went unlogged. Such characters are stored as U+FFFD. JSON.stringify writes both
+ * as escapes (a surrogate only when it is alone), and only escapes are replaced: an odd run of backslashes before
+ * `u0000` is an escape, an even one is text.
  */
-function withoutNul(json: string): string {
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+const UNSTORABLE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+const MAYBE_UNSTORABLE = /\\u(?:0000|d[89a-f])/;
+
+function storable(json: string): string {
+  return MAYBE_UNSTORABLE.test(json) ? json.replace(UNSTORABLE, '$1\\ufffd') : json;
 }

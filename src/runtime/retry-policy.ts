@@ -239,7 +239,10 @@ function summary(body: unknown): string {
     return ''; // too deep or otherwise unprintable: the body stays on the error's `body` field
   }
   if (!text) return '';
-  return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+  if (text.length <= 200) return `: ${text}`;
+  // Cut between characters: half an emoji (a lone surrogate) would show as garbage in the message and the run log.
+  const high = text.charCodeAt(199) >= 0xd800 && text.charCodeAt(199) <= 0xdbff;
+  return `: ${text.slice(0, high ? 199 : 200)}…`;
 }
 
 const PHASE_TEXT = { connect: 'connection', headers: 'response headers', body: 'response body' } as const;

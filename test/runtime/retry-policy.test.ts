@@ -294,6 +294,14 @@ describe('classifyUpstreamError', () => {
     expect(classifyUpstreamError({ outcome: status(503), attempts: 1, request: req }).message).toMatch(/retries: n/);
   });
 
+  it('cuts a long body between characters in the message, never inside an emoji', () => {
+    // Before: the cut at 200 UTF-16 units kept half of the emoji (a lone surrogate) in the message and the run log.
+    const message = classifyUpstreamError({ outcome: status(500), attempts: 1, request: req, body: `${'a'.repeat(199)}😀 and more` }).message;
+    expect(message).toContain(`: ${'a'.repeat(199)}…`);
+    expect(message).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(classifyUpstreamError({ outcome: status(500), attempts: 1, request: req, body: `${'a'.repeat(198)}😀 and more` }).message).toContain(`${'a'.repeat(198)}😀…`);
+  });
+
   it('keeps the cause', () => {
     const cause = new Error('socket hang up');
     expect(classifyUpstreamError({ outcome: net('ECONNRESET', true), attempts: 1, request: req, cause }).cause).toBe(cause);

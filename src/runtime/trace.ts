@@ -1,5 +1,5 @@
 // Stage: one `ductape.run` span per run (API.md §12), parent of every attempt's client span; nothing without a tracer.
-import { context, SpanKind, SpanStatusCode, trace as otel } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace as otel, type Span } from '@opentelemetry/api';
 import { DuctapeError } from '../errors.js';
 import type { RunContext } from './context.js';
 import type { Next } from './pipeline.js';
@@ -24,14 +24,11 @@ export function trace(ctx: RunContext, next: Next): Promise<void> {
   // instrumentations record for it, an OAuth2 token request say, is then a child of the run, not its sibling.
   return context.with(ctx.traceContext, next, undefined, ctx).then(
     () => {
-      span.setAttribute('ductape.cached', ctx.cached);
-      span.setAttribute('ductape.attempts', ctx.attempts);
-      if (ctx.waitMs) span.setAttribute('ductape.rate_limit.wait_ms', Math.round(ctx.waitMs));
+      outcome(span, ctx);
       span.end();
     },
     (err: unknown) => {
-      span.setAttribute('ductape.cached', ctx.cached);
-      span.setAttribute('ductape.attempts', ctx.attempts);
+      outcome(span, ctx);
       // Only the code and the (already redacted) message: never the error's request, headers or body.
       const code = err instanceof DuctapeError ? err.code : 'INTERNAL';
       span.setAttribute('error.type', code);
@@ -40,4 +37,11 @@ export function trace(ctx: RunContext, next: Next): Promise<void> {
       throw err;
     },
   );
+}
+
+/** What the run did, failed or not: a run refused RATE_LIMITED after waiting its max_wait_ms waited all the same. */
+function outcome(span: Span, ctx: RunContext): void {
+  span.setAttribute('ductape.cached', ctx.cached);
+  span.setAttribute('ductape.attempts', ctx.attempts);
+  if (ctx.waitMs) span.setAttribute('ductape.rate_limit.wait_ms', Math.round(ctx.waitMs));
 }

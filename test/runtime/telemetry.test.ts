@@ -45,11 +45,12 @@ class AlsContextManager implements ContextManager {
   disable = () => this;
 }
 
-/** Answers 503 to the first `failures` requests, then 200. */
-async function setup(failures: number): Promise<void> {
+/** Answers 503 to the first `failures` requests, then 200; each answer after `delayMs`. */
+async function setup(failures: number, delayMs = 0): Promise<void> {
   let n = 0;
-  up = await startUpstream((_req, res) => {
+  up = await startUpstream(async (_req, res) => {
     n++;
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     res.writeHead(n <= failures ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ n }));
   });
@@ -137,6 +138,20 @@ describe('telemetry', () => {
     expect(runSpan.attributes['error.type']).toBe('UPSTREAM_ERROR');
     expect(runSpan.status.code).toBe(SpanStatusCode.ERROR);
     expect(JSON.stringify(runSpan.status)).not.toContain(SECRET);
+  });
+
+  it('a run that waited for the rate limit and then gave up has the wait on its span', async () => {
+    // Before: ductape.rate_limit.wait_ms was set on successful runs only, while the run log kept the wait of both.
+    register();
+    await setup(0, 600);
+    await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', rate_limit: { concurrency: 1, max_wait_ms: 150 } });
+    const first = run();
+    expect((await errorOf(run())).code).toBe('RATE_LIMITED');
+    await first;
+    const failed = exporter.getFinishedSpans().find((s) => s.name === 'ductape.run' && s.attributes['error.type'] === 'RATE_LIMITED')!;
+    expect(failed.attributes['ductape.rate_limit.wait_ms']).toBeGreaterThanOrEqual(140);
+    const [row] = await ductape.logs.query({ status: 'error' });
+    expect(row.waitMs).toBeGreaterThanOrEqual(140);
   });
 
   it('a cache hit is a run span with cached: true and no attempt span', async () => {

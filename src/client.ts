@@ -179,21 +179,12 @@ export class Ductape {
       run = normalizeRunInput(raw, method);
       if (pageUrl !== undefined) run.pageUrl = pageUrl;
     } catch (err) {
-      // Logged like any run (API.md §5), also when it is this client's first call: the runtime opens for it. A client
-      // that cannot open (closed, wrong key) has no log to write to, and the caller gets the refusal, not that.
-      if (this.#runtime) {
-        recordRefused(this.#runtime, raw, err);
-        return Promise.reject(err);
-      }
-      return this.#open().then(
-        (runtime) => {
-          recordRefused(runtime, raw, err);
-          throw err;
-        },
-        () => {
-          throw err;
-        },
-      );
+      // Logged like any run (API.md §5), also when it is this client's first call: the runtime opens for it, without
+      // the caller waiting on that (an unreachable store would hold the refusal for its connect timeout). A client
+      // that cannot open (closed, wrong key) has no log to write to; its next call says why.
+      if (this.#runtime) recordRefused(this.#runtime, raw, err);
+      else this.#open().then((runtime) => recordRefused(runtime, raw, err), () => {});
+      return Promise.reject(err);
     }
     // After close() the runtime is still referenced but its pool is gone: fail as every other method does (#open).
     if (this.#runtime && !this.#closed) return runOn(this.#runtime, run, finish);

@@ -36,9 +36,12 @@ export function planReimport(existing: ActionDef[], incoming: ActionDef[]): Reim
       continue;
     }
     matched.add(stored.source as string);
-    // A pagination set by hand (or detected before) and allow_unknown_params are the user's: a re-import keeps them.
+    // A pagination set by hand (or detected before), allow_unknown_params, and the run settings that no spec carries
+    // (timeout_ms, unsafe, set with apps.actions.update) are the user's: a re-import keeps them.
     const next: ActionDef = { ...action, event: stored.event, pagination: stored.pagination ?? action.pagination };
     if (stored.allow_unknown_params) next.allow_unknown_params = true;
+    if (stored.timeoutMs !== undefined) next.timeoutMs = stored.timeoutMs;
+    if (stored.unsafe !== undefined) next.unsafe = stored.unsafe;
     if (isDeepEqual(next, stored)) plan.unchanged.push(stored.event);
     else plan.update.push(next);
   }

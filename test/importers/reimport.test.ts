@@ -28,6 +28,16 @@ describe('planReimport', () => {
     expect(plan.unchanged).toEqual(['a']);
   });
 
+  it('keeps the timeout_ms and unsafe set on an imported action, so re-importing the same spec changes nothing', () => {
+    // Before: the re-import replaced the action with the spec's, which carries neither, so a per-action timeout (or
+    // unsafe) set with apps.actions.update vanished on every re-import, and ductape apply re-imported every time.
+    const stored = [action('list', '/items', { timeoutMs: 60_000, unsafe: true })];
+    const plan = planReimport(stored, [action('list', '/items')]);
+    expect(plan).toMatchObject({ unchanged: ['list'], update: [] });
+    const changed = planReimport(stored, [action('list', '/items', { summary: 'new' })]);
+    expect(changed.update).toEqual([action('list', '/items', { summary: 'new', timeoutMs: 60_000, unsafe: true })]);
+  });
+
   it('suffixes a new action whose event a stored action already holds', () => {
     const stored = [action('get_orders', '/v1/orders')];
     const plan = planReimport(stored, [action('get_orders', '/v2/orders')]);

@@ -71,12 +71,16 @@ async function applyApps(deps: WorkspaceDeps, file: WorkspaceFile, change: Chang
       const path = resolve(file.baseDir, decl.spec);
       const imported = await importSpec({ file: path });
       const plan = planReimport(app ? await store.listActions(ws, tag) : [], imported.actions);
+      // Envs and variables the file sets itself are compared below, with the file's values: comparing them with the
+      // spec's made every apply re-import the spec and then set the file's value again, never converging.
+      const ownEnvs = new Set(Object.keys(decl.envs ?? {}));
+      const ownVariables = new Set(Object.keys(decl.variables ?? {}));
       const appDiffers =
         !app ||
         !isDeepEqual(app.auth_schemes, imported.auth_schemes) ||
         !isDeepEqual(app.security, imported.security) ||
-        imported.envs.some((e) => !app!.envs.some((x) => isDeepEqual(x, e))) ||
-        Object.entries(imported.variables ?? {}).some(([k, v]) => !isDeepEqual(app!.variables?.[k], v));
+        imported.envs.some((e) => !ownEnvs.has(e.slug) && !app!.envs.some((x) => isDeepEqual(x, e))) ||
+        Object.entries(imported.variables ?? {}).some(([k, v]) => !ownVariables.has(k) && !isDeepEqual(app!.variables?.[k], v));
       if (appDiffers || plan.create.length || plan.update.length) {
         await change({ kind: 'app', action: 'import', target: tag, detail: `${decl.spec}: ${plan.create.length} new, ${plan.update.length} changed actions` }, () =>
           apps.import({ app: tag, file: path, ...(decl.name ? { name: decl.name } : {}) }),

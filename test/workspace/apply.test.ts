@@ -1,8 +1,9 @@
 // ductape apply: idempotent, --dry-run writes nothing, secrets from $Env, credentials sealed.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuctapeError, type Ductape } from '../../src/index.js';
 import { authSpec } from '../helpers/auth-spec.js';
@@ -139,6 +140,20 @@ describe('apply', () => {
     expect(err).toBeInstanceOf(DuctapeError);
     expect((err as DuctapeError).message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value');
     expect(await client().apps.list()).toEqual([]);
+  });
+
+  it('changes nothing the second time when the file overrides an env or a variable of the spec, or an action has a timeout', async () => {
+    // Before: the spec's `shop` env and `pageSize` variable differed from the file's, so every apply re-imported the
+    // spec (putting the spec's values back) and then set the file's again: two changes on every run, forever.
+    copyFileSync(fileURLToPath(new URL('../fixtures/specs/shop/shop.postman_collection.json', import.meta.url)), join(dir, 'shop.json'));
+    const file = join(dir, 'shop.yaml');
+    writeFileSync(file, `apps:\n  shop:\n    spec: ./shop.json\n    envs:\n      shop: ${upstream.url}/api\n    variables:\n      pageSize: { type: number, default: 50 }\n`);
+    const d = client();
+    expect((await d.apply({ file })).changes.map((c) => `${c.action} ${c.kind} ${c.target}`)).toEqual(['import app shop', 'update env shop/shop', 'update app shop']);
+    await d.apps.actions.update({ app: 'shop', event: 'get_product', timeout_ms: 5000 });
+    expect((await d.apply({ file })).changes).toEqual([]);
+    expect((await d.apps.fetch({ app: 'shop' })).envs).toEqual([{ slug: 'shop', base_url: `${upstream.url}/api` }]);
+    expect((await d.apps.actions.fetch({ app: 'shop', event: 'get_product' })).timeoutMs).toBe(5000);
   });
 
   it('refuses in a dry run what apply would refuse (an unknown app, a bad expiry), writing nothing', async () => {

@@ -26,17 +26,20 @@ export function resolveTarget(app: AppDef, action: Pick<ActionDef, 'server'>, pr
     );
   }
   const vars = { ...defaultsOf(app), ...appEnv?.variables, ...config?.server_variables };
+  // The action's server is filled in before it is told absolute from relative: `{authUrl}` (a Postman origin whose
+  // variable has no value) or `{scheme}://…` is absolute once filled, and must not be joined to the env's URL.
+  const server = action.server && !config?.base_url ? substitute(action.server, vars) : undefined;
   let url: string | undefined;
-  if (config?.base_url) url = config.base_url;
-  else if (action.server && isAbsolute(action.server)) url = action.server;
-  else if (action.server && appEnv) url = joinRelative(appEnv.base_url, action.server);
-  else url = appEnv?.base_url;
+  if (config?.base_url) url = substitute(config.base_url, vars);
+  else if (server && isAbsolute(server)) url = server;
+  else if (server && appEnv) url = joinRelative(substitute(appEnv.base_url, vars), server);
+  else url = appEnv && substitute(appEnv.base_url, vars);
   if (!url) {
     throw new ConfigError(
       `No base URL for app "${app.tag}" in env "${productEnv}". Set one with products.apps.configure({ env: '${productEnv}', base_url }) or map an app env with app_env (app envs: ${app.envs.map((e) => e.slug).join(', ') || 'none'}).`,
     );
   }
-  return parseBase(substitute(url, vars), app.tag);
+  return parseBase(url, app.tag);
 }
 
 function defaultsOf(app: AppDef): Record<string, string> {

@@ -42,6 +42,38 @@ describe('imported actions', () => {
     expect(upstream.requests[0].headers['x-version']).toBe('2025-02');
   });
 
+  it('sends a Postman request on a second origin to that origin, with the collection variables of its URL', async () => {
+    // Before: `http://{{host}}:{{port}}` became the server `http://{host}:{port}` without the collection's values, so
+    // the run failed with CONFIG_ERROR; and `{{files}}` (no value) left the request without a server, so it went to
+    // the other origin's URL (/v2/upload).
+    const spec = {
+      info: { name: 'Two origins', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [
+        { key: 'baseUrl', value: `${upstream.url}/v2/` },
+        { key: 'host', value: '127.0.0.1' },
+        { key: 'port', value: String(upstream.port) },
+        { key: 'files', value: '' },
+      ],
+      item: [
+        { name: 'List items', request: { method: 'GET', url: '{{baseUrl}}/items' } },
+        { name: 'Get item', request: { method: 'GET', url: '{{baseUrl}}/items/:id' } },
+        { name: 'Token', request: { method: 'POST', url: 'http://{{host}}:{{port}}/oauth/token' } },
+        { name: 'Upload', request: { method: 'PUT', url: '{{files}}/upload' } },
+      ],
+    };
+    const report = await ductape.apps.import({ app: 'two', spec });
+    expect(report.warnings).toEqual([expect.stringContaining('server_variables: { files:')]);
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'two' });
+    const run = (event: string) => ductape.actions.run({ env: 'local', product: 'p', app: 'two', event, input: {} });
+    await run('list_items');
+    await run('token');
+    await expect(run('upload')).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('server_variables: { files:') });
+    await ductape.products.apps.configure({ product: 'p', app: 'two', env: 'local', server_variables: { files: `${upstream.url}/f` } });
+    await run('upload');
+    expect(upstream.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /v2/items', 'POST /oauth/token', 'PUT /f/upload']);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

@@ -139,6 +139,30 @@ describe('importSpec (Postman v2.1)', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('reads a protocol-less {{host}} and a raw {{host}}:{{port}} as origins, with https assumed as for literal hosts', async () => {
+    // Before: `{{host}}` worth `api.test` became the base URL `api.test` (no run could use it), the same origin on a
+    // second request became a server joined to the env's URL (/v1/api.test/y), and `{{host}}:{{port}}/x` the path
+    // `/{{{port}}}/x` with a path parameter named `{{port}}`.
+    const mk = (variable: object[], urls: string[]) =>
+      importSpec({
+        spec: {
+          info: { name: 'Hosts', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+          variable,
+          item: urls.map((url, i) => ({ name: `r${i}`, request: { method: 'GET', url } })),
+        },
+      });
+    const bare = await mk([{ key: 'baseUrl', value: 'https://a.test/v1' }, { key: 'host', value: 'api.test' }], ['{{baseUrl}}/a', '{{baseUrl}}/b', '{{host}}/y']);
+    expect(bare.envs).toEqual([{ slug: 'a', base_url: 'https://a.test/v1' }]);
+    expect(bare.actions[2]).toMatchObject({ path: '/y', server: 'https://api.test' });
+    expect(bare.warnings).toEqual(['1 request URL(s) have no protocol; https is assumed.']);
+    const ported = await mk([{ key: 'host', value: 'localhost' }, { key: 'port', value: '3000' }], ['{{host}}:{{port}}/x']);
+    expect(ported.envs).toEqual([{ slug: 'default', base_url: 'https://{host}:{port}', variables: { host: 'localhost', port: '3000' } }]);
+    expect(ported.actions[0]).toMatchObject({ path: '/x', parameters: [] });
+    const own = await mk([{ key: 'host', value: 'http://localhost' }], ['https://a.test/a', '{{host}}:8080/z']);
+    expect(own.actions[1]).toMatchObject({ path: '/z', server: 'http://localhost:8080' });
+    expect(own.warnings).toEqual([]);
+  });
+
   it('trims header names and leaves out, with a warning, those no request could carry', async () => {
     // Before: `X-Version ` (or `Accept:`) became a default header, and every run of the request failed with
     // INVALID_INPUT "headers/X-Version : is not a valid header name", though the caller passed no headers.

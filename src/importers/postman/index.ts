@@ -1,11 +1,11 @@
 // Postman collection v2.1 → an imported app: one action per request, folders as groups, auth inherited.
 import { HTTP_METHODS, type ActionDef, type HttpMethod, type ParamDef, type SecurityRequirement } from '../../model/action.js';
-import type { AppEnv } from '../../model/app.js';
 import { isSensitiveName } from '../../model/redact.js';
 import type { Source } from '../load.js';
-import { createNamer, envSlug, eventFromPath, toSnakeCase } from '../naming.js';
+import { createNamer, eventFromPath, toSnakeCase } from '../naming.js';
 import { progressReporter, type ImportedApp, type Progress } from '../types.js';
 import { createAuthRegistry } from './auth.js';
+import { baseEnv, ownServer, resolveBase, type ResolvedBase } from './base.js';
 import { readBody, readExamples } from './body.js';
 import { parseRequestUrl, valueParam, type ParsedUrl } from './url.js';
 import { createVariableTable, describe, hasReference, type VariableTable } from './variables.js';
@@ -43,7 +43,9 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
   for (const { url } of parsed) if (!('invalid' in url)) counts.set(url.base, (counts.get(url.base) ?? 0) + 1);
   const primary = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   const consumed = new Set<string>();
-  const envs = primary ? [baseEnv(primary, vars, warnings, consumed)] : [];
+  const origins = new Map<string, ResolvedBase>();
+  const originOf = (base: string) => origins.get(base) ?? origins.set(base, resolveBase(base, vars)).get(base)!;
+  const envs = primary ? [baseEnv(originOf(primary), warnings, consumed)] : [];
 
   const events = createNamer(warnings);
   const sources = new Set<string>();
@@ -64,13 +66,15 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
     } else if (!HTTP_METHODS.includes(method)) {
       skipped.push({ operation: label, reason: `HTTP method "${method}" is not supported.` });
     } else {
-      if (url.assumedHttps) assumedHttps++;
+      const origin = originOf(url.base);
+      if (url.assumedHttps || origin.assumedHttps) assumedHttps++;
       const action = buildAction(r, request, method, url, { vars, label, literalSecrets, badHeaders });
       action.event = events.claim(toSnakeCase(itemName) || eventFromPath(method, url.path), `request "${label}"`);
       if (url.base !== primary) {
-        const own = resolveBase(url.base, vars, consumed);
-        if (own.missing) warnings.push(`Request "${label}" uses base URL variable "{{${own.missing}}}", which has no value; set a connection base_url for it.`);
-        else action.server = own.url;
+        action.server = ownServer(origin, consumed);
+        if (origin.missing) {
+          warnings.push(`Request "${label}" uses base URL variable "{{${origin.missing}}}", which has no value; give it per connection with products.apps.configure({ server_variables: { ${origin.missing}: '<url>' } }).`);
+        }
       }
       let src = `postman:${typeof r.item.id === 'string' && r.item.id ? r.item.id : [...r.folders, itemName].join('/')}`;
       for (let n = 2; sources.has(src); n++) src = `${src.replace(/#\d+$/, '')}#${n}`;
@@ -231,40 +235,4 @@ function orderKeys(a: ActionDef): ActionDef {
   if (source) out.source = source;
   if (examples) out.examples = examples;
   return out;
-}
-
-/** `{{baseUrl}}` → its value; `https://{{region}}.api.test` → a templated URL with variable defaults. */
-function resolveBase(base: string, vars: VariableTable, consumed: Set<string>): { url: string; variables?: Record<string, string>; missing?: string } {
-  const only = /^\{\{([^{}]+)\}\}$/.exec(base);
-  if (only) {
-    const name = only[1].trim();
-    consumed.add(name);
-    const value = vars.values.get(name)?.trim().replace(/\/+$/, '');
-    if (!value) return { url: '', missing: name };
-    // The value may itself use variables (`https://{{region}}.api.test`): template it like a literal base.
-    return hasReference(value) ? templateBase(value, vars, consumed) : { url: value };
-  }
-  return templateBase(base, vars, consumed);
-}
-
-/** `https://{{region}}.api.test` → `https://{region}.api.test` with the variables' values as defaults. */
-function templateBase(base: string, vars: VariableTable, consumed: Set<string>): { url: string; variables?: Record<string, string> } {
-  const variables: Record<string, string> = {};
-  const url = base.replace(/\{\{([^{}]+)\}\}/g, (_, raw: string) => {
-    const name = raw.trim();
-    consumed.add(name);
-    variables[name] = vars.values.get(name) ?? '';
-    return `{${name}}`;
-  });
-  return Object.keys(variables).length ? { url, variables } : { url };
-}
-
-function baseEnv(base: string, vars: VariableTable, warnings: string[], consumed: Set<string>): AppEnv {
-  const { url, variables, missing } = resolveBase(base, vars, consumed);
-  if (missing) {
-    warnings.push(`Base URL variable "{{${missing}}}" has no value in the collection; set the env's base URL with apps.envs.upsert or a connection base_url.`);
-  }
-  const env: AppEnv = { slug: url ? envSlug(url) : 'default', base_url: url };
-  if (variables) env.variables = variables;
-  return env;
 }

@@ -13,8 +13,6 @@ export interface ParsedUrl {
   assumedHttps?: boolean;
 }
 
-const VARIABLE_ONLY = /^\{\{[^{}]+\}\}$/;
-
 /** A parsed URL, or a reason why the request cannot become an action. */
 export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | { invalid: string } {
   const parts = typeof url === 'string' ? fromRaw(url) : url && typeof url === 'object' ? fromObject(url as Obj) : undefined;
@@ -29,8 +27,9 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
   }
   let base: string;
   let assumedHttps = false;
-  if (!protocol && !port && VARIABLE_ONLY.test(host)) {
-    base = host;
+  if (!protocol && hasReference(host)) {
+    // `{{baseUrl}}`, `{{host}}:{{port}}`: the variables' values may hold the protocol (resolveBase decides).
+    base = `${host}${port ? `:${port}` : ''}`;
   } else {
     assumedHttps = !protocol;
     base = `${protocol ? protocol.toLowerCase() : 'https'}://${host}${port ? `:${port}` : ''}`;
@@ -153,15 +152,18 @@ function fromRaw(raw: string): UrlParts | undefined {
     const eq = pair.indexOf('=');
     return { key: decode(eq === -1 ? pair : pair.slice(0, eq)), value: eq === -1 ? null : decode(pair.slice(eq + 1)) };
   });
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(.*)$/i.exec(main) ?? /^()(\{\{[^{}]+\}\})(.*)$/.exec(main) ?? /^()([^/]+)(.*)$/.exec(main);
+  // A leading `{{baseUrl}}` may end with a slash of its own (`{{baseUrl}}users`), so it is the host by itself, with
+  // the port that may follow it (`{{host}}:{{port}}/users`).
+  const m =
+    /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(.*)$/i.exec(main) ?? /^()(\{\{[^{}]+\}\}(?::[^/]*)?)(.*)$/.exec(main) ?? /^()([^/]+)(.*)$/.exec(main);
   if (!m) return undefined;
   const hostPort = m[2];
-  const colon = hostPort.lastIndexOf(':');
-  const hasPort = colon > -1 && !hostPort.endsWith('}}') && !hostPort.slice(colon).includes('}');
+  // The port's colon is the last one outside `{{…}}` and `[…]` (an IPv6 address).
+  const colon = hostPort.replace(/\{\{[^{}]*\}\}|\[[^\]]*\]/g, (x) => '_'.repeat(x.length)).lastIndexOf(':');
   return {
     protocol: m[1] || undefined,
-    host: hasPort ? hostPort.slice(0, colon) : hostPort,
-    port: hasPort ? hostPort.slice(colon + 1) : undefined,
+    host: colon > -1 ? hostPort.slice(0, colon) : hostPort,
+    port: colon > -1 ? hostPort.slice(colon + 1) : undefined,
     path: m[3].split('/'),
     query,
     variables: [],

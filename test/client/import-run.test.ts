@@ -74,6 +74,28 @@ describe('imported actions', () => {
     expect(upstream.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /v2/items', 'POST /oauth/token', 'PUT /f/upload']);
   });
 
+  it('sends a Postman file body under the request\'s own Content-Type', async () => {
+    // Before: every file body was application/octet-stream, whatever the request's Content-Type said.
+    const file = (name: string, type?: string) => ({
+      name,
+      request: { method: 'POST', header: type ? [{ key: 'Content-Type', value: type }] : [], body: { mode: 'file', file: { src: 'a' } }, url: `{{baseUrl}}/${name}` },
+    });
+    const spec = {
+      info: { name: 'Files', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: upstream.url }],
+      item: [file('png', 'image/png'), file('csv', 'text/csv'), file('bin')],
+    };
+    await ductape.apps.import({ app: 'files', spec });
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'files' });
+    for (const event of ['png', 'csv', 'bin']) await ductape.actions.run({ env: 'local', product: 'p', app: 'files', event, input: { body: Buffer.from('a,b') } });
+    expect(upstream.requests.map((r) => [r.url, r.headers['content-type'], r.body])).toEqual([
+      ['/png', 'image/png', 'a,b'],
+      ['/csv', 'text/csv', 'a,b'],
+      ['/bin', 'application/octet-stream', 'a,b'],
+    ]);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

@@ -26,7 +26,8 @@ export function readBody(body: unknown, contentType: string | undefined): BodyDe
     case 'formdata':
       return fieldsBody(b.formdata, 'multipart/form-data', true);
     case 'file':
-      return single('application/octet-stream', { schema: { type: 'string', format: 'binary' } });
+      // Postman sends the file under the request's own Content-Type (an image/png upload, a text/csv import).
+      return single(contentType && !/^multipart\//i.test(contentType) ? contentType : 'application/octet-stream', { schema: { type: 'string', format: 'binary' } });
     case 'graphql': {
       const g = (b.graphql ?? {}) as Obj;
       const variables = typeof g.variables === 'string' ? parseJson(g.variables) : g.variables;

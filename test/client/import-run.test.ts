@@ -96,6 +96,27 @@ describe('imported actions', () => {
     ]);
   });
 
+  it('sends the raw auth headers a connection configures for a Postman auth type Ductape cannot compute', async () => {
+    // Before: such requests got security: [], which withholds raw templates too, so the headers the import warning
+    // told users to configure were never sent; and a bearer form configured for the app was dropped without a word.
+    const spec = {
+      info: { name: 'Digest', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: upstream.url }],
+      auth: { type: 'digest', digest: [{ key: 'username', value: 'u' }] },
+      item: [{ name: 'Report', request: { method: 'GET', url: '{{baseUrl}}/report' } }],
+    };
+    const report = await ductape.apps.import({ app: 'dg', spec });
+    expect(report.warnings).toEqual([expect.stringContaining('configure raw auth headers on the connection')]);
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'dg' });
+    const run = () => ductape.actions.run({ env: 'local', product: 'p', app: 'dg', event: 'report', input: {} });
+    await ductape.products.apps.configure({ product: 'p', app: 'dg', env: 'local', auth: { type: 'bearer', token: 't' } });
+    await expect(run()).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('digest (http digest)') });
+    await ductape.products.apps.configure({ product: 'p', app: 'dg', env: 'local', auth: { headers: { Authorization: 'Digest username="u"' } } });
+    await run();
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual(['Digest username="u"']);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

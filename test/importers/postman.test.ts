@@ -198,9 +198,11 @@ describe('importSpec (Postman v2.1)', () => {
       },
     });
     expect(result.warnings[0]).toContain('v2.0 is read with the v2.1 rules');
-    expect(result.auth_schemes).toEqual({ apikey: { type: 'apiKey', in: 'query', name: 'api_key' } });
+    // An auth type Ductape cannot compute is a requirement of its own, so that the raw headers the warning suggests
+    // are sent (security: [] withheld them too).
+    expect(result.auth_schemes).toEqual({ apikey: { type: 'apiKey', in: 'query', name: 'api_key' }, awsv4: { type: 'http', scheme: 'awsv4' } });
     expect(result.actions.map((a) => a.event)).toEqual(['ping', 'signed']);
-    expect(result.actions[1].security).toEqual([]);
+    expect(result.actions[1].security).toEqual([{ awsv4: [] }]);
     expect(result.skipped).toEqual([{ operation: 'Helper', reason: expect.stringContaining('about:blank') }]);
     expect(result.warnings.some((w) => w.includes('"awsv4" has no Ductape equivalent'))).toBe(true);
   });

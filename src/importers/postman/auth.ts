@@ -75,14 +75,16 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
           const users = unsupported.get(type) ?? [];
           users.push(where);
           unsupported.set(type, users);
-          return [];
+          // A requirement of its own (`http` with the Postman type as scheme), not `[]`: `[]` would also withhold the
+          // raw auth headers a connection configures for it, and a form of another kind would be dropped silently.
+          return [{ [register(/^[a-z][a-z0-9_]*$/i.test(type) ? type : 'custom', { type: 'http', scheme: type })]: [] }];
         }
       }
     },
     summary(warnings) {
       for (const [type, users] of unsupported) {
         const names = users.slice(0, 3).map((u) => `"${u}"`).join(', ') + (users.length > 3 ? `, and ${users.length - 3} more` : '');
-        warnings.push(`Postman auth type "${type}" has no Ductape equivalent; ${names} send no credentials unless you configure raw auth headers on the connection.`);
+        warnings.push(`Postman auth type "${type}" has no Ductape equivalent; ${names} send no credentials unless you configure raw auth headers on the connection ({ headers: { Authorization: … } }).`);
       }
     },
   };

@@ -2,6 +2,9 @@
 // names neither the header nor the character (a run failed as NETWORK_ERROR "check the base URL"); every place a
 // header value is made checks it here instead, and says which header and which character.
 
+/** RFC 9110 §5.1: a field name is a token (§5.6.2). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** RFC 9110 §5.5 field-value: HTAB, SP, VCHAR and obs-text; a match is a character a header cannot carry. */
 export const NOT_FIELD_VALUE = /[^\t\x20-\x7E\x80-\xFF]/;
 

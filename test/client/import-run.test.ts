@@ -117,6 +117,31 @@ describe('imported actions', () => {
     expect(upstream.requests.map((r) => r.headers.authorization)).toEqual(['Digest username="u"']);
   });
 
+  it('sends a Postman API key under the key its variables name, and names a key no header can carry', async () => {
+    // Before: the key `{{keyHeader}}` stayed the header name `{{keyHeader}}`, and that name or `Api Key` made every run
+    // fail with NETWORK_ERROR "check the base URL" (undici refused the header name).
+    const spec = (key: string) => ({
+      info: { name: 'Keys', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: upstream.url }, { key: 'keyHeader', value: 'X-Key' }],
+      auth: { type: 'apikey', apikey: [{ key: 'key', value: key }, { key: 'value', value: '{{apiKey}}' }] },
+      item: [{ name: 'Me', request: { method: 'GET', url: '{{baseUrl}}/me' } }],
+    });
+    await ductape.apps.import({ app: 'k1', spec: spec('{{keyHeader}}') });
+    const report = await ductape.apps.import({ app: 'k2', spec: spec('Api Key') });
+    expect(report.warnings).toEqual([expect.stringContaining('"Api Key" is not a valid header name')]);
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    for (const app of ['k1', 'k2']) {
+      await ductape.products.apps.connect({ product: 'p', app });
+      await ductape.products.apps.configure({ product: 'p', app, env: 'local', auth: { type: 'apiKey', value: 'K-1' } });
+    }
+    const run = (app: string) => ductape.actions.run({ env: 'local', product: 'p', app, event: 'me', input: {} });
+    await run('k1');
+    await expect(run('k2')).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('"Api Key", which is not a valid header name') });
+    await ductape.products.apps.configure({ product: 'p', app: 'k2', env: 'local', auth: { type: 'apiKey', name: 'X-Api-Key', value: 'K-2', scheme: 'apikey' } });
+    await run('k2');
+    expect(upstream.requests.map((r) => [r.headers['x-key'], r.headers['x-api-key']])).toEqual([['K-1', undefined], [undefined, 'K-2']]);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

@@ -1,11 +1,10 @@
 // Security schemes (OpenAPI securitySchemes, Swagger securityDefinitions) and requirements (an OR of ANDs).
 import type { SecurityRequirement } from '../../model/action.js';
 import type { AuthSchemeDef } from '../../model/app.js';
+import { HEADER_NAME } from '../../model/header.js';
 import { isObject, type Resolver } from './refs.js';
 
 type Obj = Record<string, unknown>;
-// RFC 9110 §5.1: a field name is a token (cookie names are tokens too, RFC 6265).
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 type Flow = NonNullable<AuthSchemeDef['flows']>[string];
 
 function str(value: unknown): string | undefined {
@@ -31,6 +30,7 @@ export function readSecuritySchemes(doc: Obj, resolver: Resolver, isSwagger: boo
       warnings.push(`Security scheme "${name}" has unknown type "${String(scheme.type)}"; it is not imported.`);
       continue;
     }
+    // Cookie names are tokens too (RFC 6265).
     if (def.type === 'apiKey' && (def.in === 'header' || def.in === 'cookie') && !HEADER_NAME.test(def.name ?? '')) {
       // A display name where the header name belongs ("RapidAPI.com API Key"): no request can carry it.
       warnings.push(`Security scheme "${name}" names its ${def.in} ${JSON.stringify(def.name)}, which is not a valid ${def.in} name; it is not imported, so configure that credential with a raw header template.`);

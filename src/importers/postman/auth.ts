@@ -1,6 +1,7 @@
 // Postman auth (collection → folder → request, `noauth` overriding) → one auth scheme per distinct auth.
 import type { SecurityRequirement } from '../../model/action.js';
 import type { AuthSchemeDef } from '../../model/app.js';
+import { HEADER_NAME } from '../../model/header.js';
 import type { VariableTable } from './variables.js';
 
 type Obj = Record<string, unknown>;
@@ -27,6 +28,7 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
   const schemes: Record<string, AuthSchemeDef> = {};
   const byShape = new Map<string, string>();
   const unsupported = new Map<string, string[]>();
+  const badKeys = new Set<string>();
 
   const register = (base: string, def: AuthSchemeDef): string => {
     const shape = JSON.stringify(def);
@@ -58,7 +60,10 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
           return [{ [register('bearer', { type: 'http', scheme: 'bearer' })]: [] }];
         case 'apikey': {
           const location = p.in === 'query' ? 'query' : 'header';
-          const name = typeof p.key === 'string' && p.key ? p.key : 'X-API-Key';
+          // Postman fills in `{{variables}}` in the key too (`{{apiKeyHeader}}`); a key without a value stays as written.
+          const key = typeof p.key === 'string' ? p.key.replace(/\{\{([^{}]+)\}\}/g, (m, v: string) => vars.values.get(v.trim()) ?? m).trim() : '';
+          const name = key || 'X-API-Key';
+          if (location === 'header' && !HEADER_NAME.test(name)) badKeys.add(name);
           return [{ [register('apikey', { type: 'apiKey', in: location, name })]: [] }];
         }
         case 'oauth2': {
@@ -82,6 +87,9 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
       }
     },
     summary(warnings) {
+      for (const key of badKeys) {
+        warnings.push(`Postman API key header ${JSON.stringify(key)} is not a valid header name; give the name the API expects in the connection's auth ({ type: 'apiKey', name, value, scheme }).`);
+      }
       for (const [type, users] of unsupported) {
         const names = users.slice(0, 3).map((u) => `"${u}"`).join(', ') + (users.length > 3 ? `, and ${users.length - 3} more` : '');
         warnings.push(`Postman auth type "${type}" has no Ductape equivalent; ${names} send no credentials unless you configure raw auth headers on the connection ({ headers: { Authorization: … } }).`);

@@ -1,5 +1,6 @@
 // Postman collection v2.1 → an imported app: one action per request, folders as groups, auth inherited.
 import { HTTP_METHODS, type ActionDef, type HttpMethod, type ParamDef, type SecurityRequirement } from '../../model/action.js';
+import { HEADER_NAME } from '../../model/header.js';
 import { isSensitiveName } from '../../model/redact.js';
 import type { Source } from '../load.js';
 import { createNamer, eventFromPath, toSnakeCase } from '../naming.js';
@@ -13,8 +14,6 @@ import { createVariableTable, describe, hasReference, type VariableTable } from 
 type Obj = Record<string, unknown>;
 
 const IDEMPOTENCY_HEADER = /^(x-)?idempotency[-_]?key$/i;
-// RFC 9110 §5.1: a field name is a token.
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 interface RequestItem {
   item: Obj;

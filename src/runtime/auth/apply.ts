@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, InvalidInputError } from '../../errors.js';
 import type { ActionDef } from '../../model/action.js';
-import { headerValueProblem } from '../../model/header.js';
+import { HEADER_NAME, headerValueProblem } from '../../model/header.js';
 import type { AppDef, AuthSchemeDef } from '../../model/app.js';
 import { deriveKey } from '../../model/keys.js';
 import { registerSecret } from '../../model/redact.js';
@@ -96,6 +96,14 @@ function compileEntry(
     entry.name = form.name ?? fromScheme?.name;
     if (!entry.name) {
       throw new ConfigError(`The apiKey credentials of app ${app.tag} need a name: no apiKey scheme of the app declares one. Add name (and in) to auth.`, { app: app.tag });
+    }
+    // A scheme's name comes from an imported definition (a Postman key such as "Api Key"); the HTTP client would refuse
+    // it as a raw invalid-argument error, reported as a network failure.
+    if (entry.location !== 'query' && !HEADER_NAME.test(entry.name)) {
+      throw new ConfigError(
+        `The apiKey scheme ${schemeName ?? ''} of app ${app.tag} names its ${entry.location} ${JSON.stringify(entry.name)}, which is not a valid ${entry.location} name. Give the name the API expects in auth ({ type: 'apiKey', name, value${schemeName ? `, scheme: '${schemeName}'` : ''} }).`,
+        { app: app.tag },
+      );
     }
     names.push(entry.name);
   } else if (form.type === 'oauth2') {

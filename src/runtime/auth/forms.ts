@@ -1,5 +1,6 @@
 // The credential forms of API.md §3 as data, and their shape check (run once, when a connection is configured).
 import { ConfigError, type Issue } from '../../errors.js';
+import { HEADER_NAME } from '../../model/header.js';
 import type { IActionRequest } from '../context.js';
 
 /** Every form may name the declared scheme it is for, when the type alone cannot tell (two bearer schemes). */
@@ -87,8 +88,6 @@ export const formType = (f: AuthForm): keyof typeof FIELDS => f.type ?? 'raw';
 /** Forms the app's declared schemes cannot describe: always sent, whatever requirement is chosen. */
 export const isOpaque = (f: AuthForm) => formType(f) === 'raw' || formType(f) === 'action';
 
-// RFC 9110 §5.6.2 token: what a header name may be.
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Checks an `auth` value's shape and returns it as a list of forms. Strings may still hold placeholders.

@@ -207,6 +207,26 @@ describe('importSpec (Postman v2.1)', () => {
     expect(result.warnings.some((w) => w.includes('"awsv4" has no Ductape equivalent'))).toBe(true);
   });
 
+  it('leaves out an OAuth2 URL whose variables have no value, instead of a $Variable the runtime would read as a path', async () => {
+    // Before: tokenUrl became `$Variable{authBase}/oauth/token`, which no placeholder resolver reads: the runtime took it
+    // for a path relative to the API's server and posted the client credentials to /$Variable%7BauthBase%7D/oauth/token.
+    const oauth = (accessTokenUrl: string) =>
+      importSpec({
+        spec: {
+          info: { name: 'OAuth', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+          variable: [{ key: 'authHost', value: 'https://login.test' }],
+          auth: { type: 'oauth2', oauth2: [{ key: 'grant_type', value: 'client_credentials' }, { key: 'accessTokenUrl', value: accessTokenUrl }, { key: 'scope', value: 'read {{extraScope}}' }] },
+          item: [{ name: 'Me', request: { method: 'GET', url: 'https://api.test/me' } }],
+        },
+      });
+    const missing = await oauth('{{authBase}}/oauth/token');
+    expect(missing.auth_schemes.oauth2).toEqual({ type: 'oauth2', flows: { clientCredentials: { scopes: { read: '' } } } });
+    expect(missing.warnings).toEqual([expect.stringContaining('"{{authBase}}/oauth/token" uses variables the collection gives no value')]);
+    expect(Object.keys(missing.variables)).toEqual(['authHost']); // not authBase: nothing refers to it any more
+    const declared = await oauth('{{authHost}}/oauth/token');
+    expect(declared.auth_schemes.oauth2.flows?.clientCredentials.tokenUrl).toBe('https://login.test/oauth/token');
+  });
+
   it('imports DocuSign with collection oauth2 and per-request overrides', async () => {
     const docusign = await importSpec({ file: fileURLToPath(new URL('../fixtures/specs/docusign-admin-v2.1.postman_collection.json', import.meta.url)) });
     expect(docusign.auth_schemes.oauth2).toMatchObject({

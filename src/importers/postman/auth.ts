@@ -2,7 +2,7 @@
 import type { SecurityRequirement } from '../../model/action.js';
 import type { AuthSchemeDef } from '../../model/app.js';
 import { HEADER_NAME } from '../../model/header.js';
-import type { VariableTable } from './variables.js';
+import { hasReference, type VariableTable } from './variables.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,6 +29,7 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
   const byShape = new Map<string, string>();
   const unsupported = new Map<string, string[]>();
   const badKeys = new Set<string>();
+  const unresolvedUrls = new Set<string>();
 
   const register = (base: string, def: AuthSchemeDef): string => {
     const shape = JSON.stringify(def);
@@ -61,19 +62,23 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
         case 'apikey': {
           const location = p.in === 'query' ? 'query' : 'header';
           // Postman fills in `{{variables}}` in the key too (`{{apiKeyHeader}}`); a key without a value stays as written.
-          const key = typeof p.key === 'string' ? p.key.replace(/\{\{([^{}]+)\}\}/g, (m, v: string) => vars.values.get(v.trim()) ?? m).trim() : '';
+          const key = typeof p.key === 'string' ? vars.substitute(p.key).trim() : '';
           const name = key || 'X-API-Key';
           if (location === 'header' && !HEADER_NAME.test(name)) badKeys.add(name);
           return [{ [register('apikey', { type: 'apiKey', in: location, name })]: [] }];
         }
         case 'oauth2': {
           const grant = OAUTH2_GRANTS[String(p.grant_type ?? 'authorization_code')] ?? 'authorizationCode';
-          const scopes = typeof p.scope === 'string' ? vars.substitute(p.scope).split(/[\s,]+/).filter(Boolean) : [];
+          const scopes = typeof p.scope === 'string' ? vars.substitute(p.scope).split(/[\s,]+/).filter((s) => s && !hasReference(s)) : [];
           const flow: NonNullable<AuthSchemeDef['flows']>[string] = { scopes: Object.fromEntries(scopes.map((s) => [s, ''])) };
-          if (typeof p.accessTokenUrl === 'string' && p.accessTokenUrl) flow.tokenUrl = vars.substitute(p.accessTokenUrl);
-          if (typeof p.authUrl === 'string' && p.authUrl && grant !== 'clientCredentials' && grant !== 'password') {
-            flow.authorizationUrl = vars.substitute(p.authUrl);
-          }
+          // A URL still holding a variable without a value is left out: the runtime would take it for a path relative
+          // to the API's server and post the client credentials there. The connection's token_url gives it instead.
+          const tokenUrl = typeof p.accessTokenUrl === 'string' ? vars.substitute(p.accessTokenUrl).trim() : '';
+          if (hasReference(tokenUrl)) unresolvedUrls.add(p.accessTokenUrl as string);
+          else if (tokenUrl) flow.tokenUrl = tokenUrl;
+          const authUrl = typeof p.authUrl === 'string' && grant !== 'clientCredentials' && grant !== 'password' ? vars.substitute(p.authUrl).trim() : '';
+          if (hasReference(authUrl)) unresolvedUrls.add(p.authUrl as string);
+          else if (authUrl) flow.authorizationUrl = authUrl;
           return [{ [register('oauth2', { type: 'oauth2', flows: { [grant]: flow } })]: scopes }];
         }
         default: {
@@ -87,6 +92,9 @@ export function createAuthRegistry(vars: VariableTable): AuthRegistry {
       }
     },
     summary(warnings) {
+      for (const url of unresolvedUrls) {
+        warnings.push(`Postman OAuth2 URL ${JSON.stringify(url)} uses variables the collection gives no value; it is not imported, so give token_url (or authorize_url) in the connection's oauth2 auth.`);
+      }
       for (const key of badKeys) {
         warnings.push(`Postman API key header ${JSON.stringify(key)} is not a valid header name; give the name the API expects in the connection's auth ({ type: 'apiKey', name, value, scheme }).`);
       }

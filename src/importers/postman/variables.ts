@@ -18,7 +18,10 @@ export interface VariableTable {
   use(name: string): void;
   /** `Bearer {{token}}` → `Bearer $Variable{token}`; undefined when a Postman dynamic variable is involved. */
   toPlaceholders(text: string): string | undefined;
-  /** `{{authServer}}/oauth/token` → the declared value substituted, or a placeholder when there is none. */
+  /**
+   * `{{authServer}}/oauth/token` → the declared values filled in; a reference without a value stays as written. Auth
+   * settings are read by no placeholder resolver, so a `$Variable{…}` there would be sent as text.
+   */
   substitute(text: string): string;
   /** App variables: declared ones plus undeclared references; `exclude` are consumed elsewhere (env base URLs). */
   defs(exclude: Set<string>, warnings: string[]): Record<string, VariableDef>;
@@ -54,10 +57,7 @@ export function createVariableTable(declared: unknown): VariableTable {
       return hasDynamic ? undefined : out;
     },
     substitute(text) {
-      return text.replace(REFERENCE, (_, name: string) => {
-        const key = name.trim();
-        return values.get(key) ?? (use(key), `$Variable{${key}}`);
-      });
+      return text.replace(REFERENCE, (ref, name: string) => values.get(name.trim()) ?? ref);
     },
     defs(exclude, warnings) {
       const out: Record<string, VariableDef> = {};

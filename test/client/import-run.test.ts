@@ -142,6 +142,26 @@ describe('imported actions', () => {
     expect(upstream.requests.map((r) => [r.headers['x-key'], r.headers['x-api-key']])).toEqual([['K-1', undefined], [undefined, 'K-2']]);
   });
 
+  it('asks for a base URL variable the collection gives no value, instead of filling in an empty string', async () => {
+    // Before: the env's variable defaulted to '', so {{baseUrl}} worth `<upstream>/{{version}}` sent GET /items
+    // (not /v2/items) and `https://{{region}}.api.test` went to https://.api.test.
+    const spec = {
+      info: { name: 'Versioned', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: `${upstream.url}/{{version}}` }, { key: 'version', value: '' }],
+      item: [{ name: 'Items', request: { method: 'GET', url: '{{baseUrl}}/items' } }],
+    };
+    const report = await ductape.apps.import({ app: 'ver', spec });
+    expect(report.warnings).toEqual([expect.stringContaining('uses {{version}}, which the collection gives no value')]);
+    expect((await ductape.apps.fetch({ app: 'ver' })).envs).toEqual([{ slug: 'local', base_url: `${upstream.url}/{version}` }]);
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'ver' });
+    const run = () => ductape.actions.run({ env: 'local', product: 'p', app: 'ver', event: 'items', input: {} });
+    await expect(run()).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('needs a value for {version}') });
+    await ductape.products.apps.configure({ product: 'p', app: 'ver', env: 'local', server_variables: { version: 'v2' } });
+    await run();
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/items']);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

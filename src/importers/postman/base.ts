@@ -8,7 +8,7 @@ const REFERENCE = /\{\{([^{}]+)\}\}/g;
 export interface ResolvedBase {
   /** The URL with `{name}` server variables: `https://{region}.api.test`; '' when it is a lone variable without value. */
   url: string;
-  /** Each server variable of `url` with the collection's value ('' when it has none). */
+  /** The server variables of `url` that the collection gives a value (the others have no default: see baseEnv). */
   variables: Record<string, string>;
   /** The lone `{{name}}` the origin is, when the collection gives it no value. */
   missing?: string;
@@ -38,7 +38,8 @@ export function resolveBase(base: string, vars: VariableTable): ResolvedBase {
   let url = text.replace(REFERENCE, (_, raw: string) => {
     const name = raw.trim();
     names.push(name);
-    variables[name] = vars.values.get(name) ?? '';
+    const value = vars.values.get(name);
+    if (value !== undefined) variables[name] = value;
     return `{${name}}`;
   });
   const filled = url.replace(/\{([^{}]+)\}/g, (_, name: string) => variables[name] ?? '');
@@ -54,6 +55,11 @@ export function baseEnv(resolved: ResolvedBase, warnings: string[], consumed: Se
     consumed.add(resolved.missing);
     warnings.push(`Base URL variable "{{${resolved.missing}}}" has no value in the collection; set the env's base URL with apps.envs.upsert or a connection base_url.`);
   }
+  // An empty default would be filled in as '' (`https://.api.test`, or `/v2` dropped from the path) instead of asking.
+  const empty = resolved.names.filter((name) => resolved.url.includes(`{${name}}`) && resolved.variables[name] === undefined);
+  if (empty.length) {
+    warnings.push(`Base URL ${resolved.url} uses ${empty.map((n) => `{{${n}}}`).join(', ')}, which the collection gives no value; set them per connection with products.apps.configure({ server_variables }).`);
+  }
   const env: AppEnv = { slug: resolved.url ? envSlug(resolved.url) : 'default', base_url: resolved.url };
   if (Object.keys(resolved.variables).length) env.variables = resolved.variables;
   return env;
@@ -66,6 +72,6 @@ export function baseEnv(resolved: ResolvedBase, warnings: string[], consumed: Se
  */
 export function ownServer(resolved: ResolvedBase, consumed: Set<string>): string {
   if (resolved.missing) return `{${resolved.missing}}`;
-  for (const name of resolved.names) if (resolved.variables[name] !== '') consumed.add(name);
+  for (const name of resolved.names) if (resolved.variables[name] !== undefined) consumed.add(name);
   return resolved.url.replace(/\{([^{}]+)\}/g, (m, name: string) => resolved.variables[name] || m);
 }

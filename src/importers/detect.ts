@@ -9,6 +9,16 @@ export interface Detected {
   note?: string;
 }
 
+/**
+ * The Postman API (`GET /collections/{id}`) answers `{ "collection": { info, item, … } }`, and that answer is the file
+ * users save; the collection inside is what Postman's own export would have written.
+ */
+export function unwrapCollection(doc: Record<string, unknown>): Record<string, unknown> {
+  const inner = doc.collection;
+  const isWrapper = !('info' in doc) && !('openapi' in doc) && !('swagger' in doc) && !!inner && typeof inner === 'object' && !Array.isArray(inner);
+  return isWrapper && 'info' in inner && 'item' in inner ? (inner as Record<string, unknown>) : doc;
+}
+
 export function detectFormat(doc: Record<string, unknown>, source: Source): Detected {
   if ('swagger' in doc) {
     if (String(doc.swagger) === '2.0') return { format: 'openapi-2.0' };

@@ -1,6 +1,6 @@
 // Importers: OpenAPI 2.0/3.0/3.1 and Postman v2.1 → an app definition with runnable actions (pure, no store).
 import { DEFAULT_MAX_BYTES, loadInput } from './load.js';
-import { detectFormat } from './detect.js';
+import { detectFormat, unwrapCollection } from './detect.js';
 import { importOpenApi } from './openapi/index.js';
 import { importPostman } from './postman/index.js';
 import type { ImportedApp, ImportInput, ImportOptions } from './types.js';
@@ -19,7 +19,9 @@ export { DEFAULT_MAX_BYTES } from './load.js';
  * const app = await importSpec({ file: './stripe.json' }, { onProgress: (done, total) => bar.update(done, { total }) });
  */
 export async function importSpec(input: ImportInput, options: ImportOptions = {}): Promise<ImportedApp> {
-  const { doc, source } = await loadInput(input, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const loaded = await loadInput(input, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const { source } = loaded;
+  const doc = unwrapCollection(loaded.doc);
   if (options.refsRoot !== undefined) source.refsRoot = options.refsRoot;
   const { format, note } = detectFormat(doc, source);
   const app = format === 'postman-2.1'

@@ -227,6 +227,16 @@ describe('importSpec (Postman v2.1)', () => {
     expect(declared.auth_schemes.oauth2.flows?.clientCredentials.tokenUrl).toBe('https://login.test/oauth/token');
   });
 
+  it('reads a collection saved from the Postman API, which wraps it in { collection }', async () => {
+    // Before: CONFIG_ERROR "not an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 document".
+    const collection = {
+      info: { name: 'Wrapped', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      item: [{ name: 'Ping', request: { method: 'GET', url: 'https://api.test/ping' } }],
+    };
+    const result = await importSpec({ spec: JSON.stringify({ collection }) });
+    expect([result.format, result.name, result.actions.map((a) => a.event)]).toEqual(['postman-2.1', 'Wrapped', ['ping']]);
+  });
+
   it('imports DocuSign with collection oauth2 and per-request overrides', async () => {
     const docusign = await importSpec({ file: fileURLToPath(new URL('../fixtures/specs/docusign-admin-v2.1.postman_collection.json', import.meta.url)) });
     expect(docusign.auth_schemes.oauth2).toMatchObject({

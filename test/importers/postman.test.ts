@@ -227,6 +227,28 @@ describe('importSpec (Postman v2.1)', () => {
     expect(declared.auth_schemes.oauth2.flows?.clientCredentials.tokenUrl).toBe('https://login.test/oauth/token');
   });
 
+  it('never keeps credentials written in a request URL, as user:password@ or as a literal query value', async () => {
+    // Before: `https://admin:hunter2@…` was skipped with the password in the reason, `https://tok_abc@api.test`
+    // became the env base URL (and slug), and `?api_key=sk_live_123` a stored example.
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Pasted', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+        item: [
+          { name: 'A', request: { method: 'GET', url: 'https://admin:hunter2@api.test/x' } },
+          { name: 'B', request: { method: 'GET', url: 'https://tok_abc@api.test/y?api_key=sk_live_123&limit=5' } },
+        ],
+      },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/hunter2|tok_abc|sk_live_123/);
+    expect(result.envs).toEqual([{ slug: 'api', base_url: 'https://api.test' }]);
+    expect(result.actions.map((a) => a.path)).toEqual(['/x', '/y']);
+    expect(result.actions[1].parameters.map((p) => [p.name, p.schema])).toEqual([['api_key', {}], ['limit', { examples: ['5'] }]]);
+    expect(result.warnings).toEqual([
+      expect.stringContaining('Literal credential headers and query values were not imported (api_key in "B")'),
+      expect.stringContaining('Credentials written in request URLs (user:password@) were not imported ("A", "B")'),
+    ]);
+  });
+
   it('reads a collection saved from the Postman API, which wraps it in { collection }', async () => {
     // Before: CONFIG_ERROR "not an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 document".
     const collection = {

@@ -9,7 +9,7 @@ import { createAuthRegistry } from './auth.js';
 import { baseEnv, ownServer, resolveBase, type ResolvedBase } from './base.js';
 import { readBody, readExamples } from './body.js';
 import { parseRequestUrl, valueParam, type ParsedUrl } from './url.js';
-import { createVariableTable, describe, hasReference, type VariableTable } from './variables.js';
+import { createVariableTable, describe, hasReference, looksSecret, type VariableTable } from './variables.js';
 
 type Obj = Record<string, unknown>;
 
@@ -53,6 +53,7 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
   const literalSecrets: string[] = [];
   const badHeaders: string[] = [];
   let assumedHttps = 0;
+  const userinfo: string[] = [];
   let idempotency_header: string | undefined;
 
   for (const [i, { r, url }] of parsed.entries()) {
@@ -67,6 +68,7 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
     } else {
       const origin = originOf(url.base);
       if (url.assumedHttps || origin.assumedHttps) assumedHttps++;
+      if (url.userinfo) userinfo.push(label);
       const action = buildAction(r, request, method, url, { vars, label, literalSecrets, badHeaders });
       action.event = events.claim(toSnakeCase(itemName) || eventFromPath(method, url.path), `request "${label}"`);
       if (url.base !== primary) {
@@ -90,10 +92,13 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
     warnings.push(`${scripted.length} item(s) have pre-request or test scripts, which Ductape does not run (${scripted.slice(0, 3).map((s) => `"${s}"`).join(', ')}${scripted.length > 3 ? ', …' : ''}); pass what they compute as input or connection variables.`);
   }
   if (literalSecrets.length) {
-    warnings.push(`Literal credential headers were not imported (${literalSecrets.slice(0, 3).join(', ')}${literalSecrets.length > 3 ? ', …' : ''}); configure credentials on the connection.`);
+    warnings.push(`Literal credential headers and query values were not imported (${literalSecrets.slice(0, 3).join(', ')}${literalSecrets.length > 3 ? ', …' : ''}); configure credentials on the connection.`);
   }
   if (badHeaders.length) {
     warnings.push(`Header(s) whose name is not a valid HTTP header name were not imported (${badHeaders.slice(0, 3).join(', ')}${badHeaders.length > 3 ? ', …' : ''}): no request could carry them.`);
+  }
+  if (userinfo.length) {
+    warnings.push(`Credentials written in request URLs (user:password@) were not imported (${userinfo.slice(0, 3).map((s) => `"${s}"`).join(', ')}${userinfo.length > 3 ? ', …' : ''}); configure basic auth on the connection.`);
   }
   if (assumedHttps) warnings.push(`${assumedHttps} request URL(s) have no protocol; https is assumed.`);
   if (vars.dynamic.size) {
@@ -180,6 +185,14 @@ function buildAction(
   ctx: { vars: VariableTable; label: string; literalSecrets: string[]; badHeaders: string[] },
 ): ActionDef {
   const parameters: ParamDef[] = [...url.params];
+  for (const p of parameters) {
+    // `?api_key=sk_live_…` pasted into a URL: a credential, never kept as an example.
+    const schema = p.schema;
+    if (p.in === 'query' && typeof schema === 'object' && schema.examples && looksSecret(p.name)) {
+      delete schema.examples;
+      ctx.literalSecrets.push(`${p.name} in "${ctx.label}"`);
+    }
+  }
   let contentType: string | undefined;
   let contentTypeHeader: Obj | undefined;
   const seen = new Set<string>();

@@ -11,6 +11,8 @@ export interface ParsedUrl {
   params: ParamDef[];
   /** Set when the URL has no protocol and `https` was assumed. */
   assumedHttps?: boolean;
+  /** Set when credentials written in the URL (`user:password@`) were left out. */
+  userinfo?: boolean;
 }
 
 /** A parsed URL, or a reason why the request cannot become an action. */
@@ -72,7 +74,7 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
     queryNames.add(q.key);
     params.push(valueParam(q.key, 'query', q, vars));
   }
-  return { base, path, params, ...(assumedHttps ? { assumedHttps } : {}) };
+  return { base, path, params, ...(assumedHttps ? { assumedHttps } : {}), ...(parts.userinfo ? { userinfo: true } : {}) };
 }
 
 function pathParam(name: string, described: Obj | undefined, required: boolean): ParamDef {
@@ -123,6 +125,8 @@ interface UrlParts {
   path: string[];
   query: Obj[];
   variables: Obj[];
+  /** The raw URL had `user:password@`, which was left out. */
+  userinfo?: boolean;
 }
 
 function fromObject(u: Obj): UrlParts | undefined {
@@ -157,7 +161,9 @@ function fromRaw(raw: string): UrlParts | undefined {
   const m =
     /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(.*)$/i.exec(main) ?? /^()(\{\{[^{}]+\}\}(?::[^/]*)?)(.*)$/.exec(main) ?? /^()([^/]+)(.*)$/.exec(main);
   if (!m) return undefined;
-  const hostPort = m[2];
+  // `user:password@` is a credential: it is never kept (nor shown in a message), only reported.
+  const at = m[2].lastIndexOf('@');
+  const hostPort = m[2].slice(at + 1);
   // The port's colon is the last one outside `{{…}}` and `[…]` (an IPv6 address).
   const colon = hostPort.replace(/\{\{[^{}]*\}\}|\[[^\]]*\]/g, (x) => '_'.repeat(x.length)).lastIndexOf(':');
   return {
@@ -167,6 +173,7 @@ function fromRaw(raw: string): UrlParts | undefined {
     path: m[3].split('/'),
     query,
     variables: [],
+    ...(at > -1 ? { userinfo: true } : {}),
   };
 }
 

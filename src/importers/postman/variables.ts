@@ -7,6 +7,11 @@ type Obj = Record<string, unknown>;
 const REFERENCE = /\{\{([^{}]+)\}\}/g;
 const SECRET_NAME = /secret|password|passwd|token|private.?key|api.?key|credential/i;
 
+/** A name whose value is a credential: `api_key`, `access_token`, `clientSecret`, `password`… */
+export function looksSecret(name: string): boolean {
+  return SECRET_NAME.test(name) || isSensitiveName(name);
+}
+
 export function hasReference(text: string): boolean {
   return text.includes('{{');
 }
@@ -70,7 +75,7 @@ export function createVariableTable(declared: unknown): VariableTable {
         if (type === 'string' || type === 'number' || type === 'boolean') def.type = type;
         const value = values.get(key);
         // A collection shared with its secrets filled in must not leak them into app definitions.
-        if (value !== undefined && (type === 'secret' || SECRET_NAME.test(key) || isSensitiveName(key))) withheld.push(key);
+        if (value !== undefined && (type === 'secret' || looksSecret(key))) withheld.push(key);
         else if (value !== undefined) def.default = type === 'number' && Number.isFinite(Number(value)) ? Number(value) : type === 'boolean' ? value === 'true' : value;
         const description = describe(v.description);
         if (description) def.description = description;

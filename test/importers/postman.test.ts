@@ -244,9 +244,26 @@ describe('importSpec (Postman v2.1)', () => {
     expect(result.actions.map((a) => a.path)).toEqual(['/x', '/y']);
     expect(result.actions[1].parameters.map((p) => [p.name, p.schema])).toEqual([['api_key', {}], ['limit', { examples: ['5'] }]]);
     expect(result.warnings).toEqual([
-      expect.stringContaining('Literal credential headers and query values were not imported (api_key in "B")'),
+      expect.stringContaining('Literal credential headers, query values and body fields were not imported (api_key in "B")'),
       expect.stringContaining('Credentials written in request URLs (user:password@) were not imported ("A", "B")'),
     ]);
+  });
+
+  it('keeps no literal credential of a token or login body as an example, but keeps fields only named like one', async () => {
+    // Before: client_secret, password and a nested apiKey were stored as body examples (shown by describe and MCP).
+    const result = await importSpec({
+      spec: {
+        info: { name: 'Bodies', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+        item: [
+          { name: 'Token', request: { method: 'POST', url: 'https://api.test/oauth/token', body: { mode: 'urlencoded', urlencoded: [{ key: 'client_id', value: 'cid' }, { key: 'client_secret', value: 'REALSECRET' }] } } },
+          { name: 'Login', request: { method: 'POST', url: 'https://api.test/login', body: { mode: 'raw', raw: '{"user":"ann","password":"hunter2","opts":{"apiKey":"k-123","pageToken":"p2","max_tokens":5}}' } } },
+        ],
+      },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/REALSECRET|hunter2|k-123/);
+    expect(result.actions[0].body?.media['application/x-www-form-urlencoded'].example).toEqual({ client_id: 'cid' });
+    expect(result.actions[1].body?.media['application/json'].example).toEqual({ user: 'ann', opts: { pageToken: 'p2', max_tokens: 5 } });
+    expect(result.warnings).toEqual([expect.stringContaining('(client_secret in "Token", password in "Login", apiKey in "Login")')]);
   });
 
   it('reads a collection saved from the Postman API, which wraps it in { collection }', async () => {

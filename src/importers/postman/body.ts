@@ -1,6 +1,6 @@
 // Postman bodies (raw, urlencoded, formdata with files, file, graphql) and saved example responses.
 import type { ActionDef, BodyDef, EncodingDef, JsonSchema, MediaDef } from '../../model/action.js';
-import { describe } from './variables.js';
+import { describe, hasReference, isCredentialField } from './variables.js';
 
 type Obj = Record<string, unknown>;
 
@@ -13,18 +13,22 @@ const RAW_LANGUAGES: Record<string, string> = {
   graphql: 'application/graphql',
 };
 
-/** `contentType` is the request's own Content-Type header, which wins for raw bodies. */
-export function readBody(body: unknown, contentType: string | undefined): BodyDef | undefined {
+/**
+ * `contentType` is the request's own Content-Type header, which wins for raw bodies. Literal values of fields named
+ * like credentials (`client_secret`, `password` in a token or login request) are not kept as examples: each such
+ * name is passed to `withheld`.
+ */
+export function readBody(body: unknown, contentType: string | undefined, withheld: (name: string) => void = () => {}): BodyDef | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Obj;
   if (b.disabled === true) return undefined;
   switch (b.mode) {
     case 'raw':
-      return rawBody(b, contentType);
+      return rawBody(b, contentType, withheld);
     case 'urlencoded':
-      return fieldsBody(b.urlencoded, 'application/x-www-form-urlencoded', false);
+      return fieldsBody(b.urlencoded, 'application/x-www-form-urlencoded', false, withheld);
     case 'formdata':
-      return fieldsBody(b.formdata, 'multipart/form-data', true);
+      return fieldsBody(b.formdata, 'multipart/form-data', true, withheld);
     case 'file':
       // Postman sends the file under the request's own Content-Type (an image/png upload, a text/csv import).
       return single(contentType && !/^multipart\//i.test(contentType) ? contentType : 'application/octet-stream', { schema: { type: 'string', format: 'binary' } });
@@ -43,7 +47,7 @@ function single(type: string, media: MediaDef): BodyDef {
 }
 
 /** JSON when the language says json, or when no language is given and the text parses as JSON. */
-function rawBody(b: Obj, contentType: string | undefined): BodyDef | undefined {
+function rawBody(b: Obj, contentType: string | undefined, withheld: (name: string) => void): BodyDef | undefined {
   const raw = typeof b.raw === 'string' ? b.raw : '';
   if (raw.trim() === '') return undefined;
   const options = (b.options ?? {}) as Obj;
@@ -51,10 +55,26 @@ function rawBody(b: Obj, contentType: string | undefined): BodyDef | undefined {
   const parsed = parseJson(raw);
   const type = contentType ?? (language ? (RAW_LANGUAGES[language] ?? 'text/plain') : parsed !== undefined ? 'application/json' : 'text/plain');
   const isJson = /[/+]json\b/i.test(type);
-  return single(type, { example: isJson && parsed !== undefined ? parsed : raw });
+  return single(type, { example: isJson && parsed !== undefined ? withoutSecrets(parsed, withheld) : raw });
 }
 
-function fieldsBody(fields: unknown, type: string, allowFiles: boolean): BodyDef | undefined {
+/** A JSON example with the literal values of credential-named properties removed, at any depth. */
+function withoutSecrets(value: unknown, withheld: (name: string) => void): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutSecrets(v, withheld));
+  if (!value || typeof value !== 'object') return value;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (isLiteralSecret(k, v)) withheld(k);
+    else out[k] = withoutSecrets(v, withheld);
+  }
+  return out;
+}
+
+function isLiteralSecret(name: string, value: unknown): boolean {
+  return (typeof value === 'string' || typeof value === 'number') && String(value) !== '' && !hasReference(String(value)) && isCredentialField(name);
+}
+
+function fieldsBody(fields: unknown, type: string, allowFiles: boolean, withheld: (name: string) => void): BodyDef | undefined {
   if (!Array.isArray(fields)) return undefined;
   const properties: Record<string, JsonSchema> = {};
   const encoding: Record<string, EncodingDef> = {};
@@ -69,7 +89,8 @@ function fieldsBody(fields: unknown, type: string, allowFiles: boolean): BodyDef
     const description = describe(field.description);
     if (description) schema.description = description;
     properties[field.key] = schema;
-    if (!isFile && typeof field.value === 'string' && !/^<[^<>]*>$/.test(field.value)) example[field.key] = field.value;
+    if (!isFile && isLiteralSecret(field.key, field.value)) withheld(field.key);
+    else if (!isFile && typeof field.value === 'string' && !/^<[^<>]*>$/.test(field.value)) example[field.key] = field.value;
     if (typeof field.contentType === 'string' && field.contentType) encoding[field.key] = { contentType: field.contentType };
   }
   if (Object.keys(properties).length === 0) return undefined;

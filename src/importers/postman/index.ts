@@ -9,7 +9,7 @@ import { createAuthRegistry } from './auth.js';
 import { baseEnv, ownServer, resolveBase, type ResolvedBase } from './base.js';
 import { readBody, readExamples } from './body.js';
 import { parseRequestUrl, valueParam, type ParsedUrl } from './url.js';
-import { createVariableTable, describe, hasReference, looksSecret, type VariableTable } from './variables.js';
+import { createVariableTable, describe, hasReference, isCredentialField, type VariableTable } from './variables.js';
 
 type Obj = Record<string, unknown>;
 
@@ -92,7 +92,7 @@ export function importPostman(doc: Obj, source: Source, onProgress?: Progress): 
     warnings.push(`${scripted.length} item(s) have pre-request or test scripts, which Ductape does not run (${scripted.slice(0, 3).map((s) => `"${s}"`).join(', ')}${scripted.length > 3 ? ', …' : ''}); pass what they compute as input or connection variables.`);
   }
   if (literalSecrets.length) {
-    warnings.push(`Literal credential headers and query values were not imported (${literalSecrets.slice(0, 3).join(', ')}${literalSecrets.length > 3 ? ', …' : ''}); configure credentials on the connection.`);
+    warnings.push(`Literal credential headers, query values and body fields were not imported (${literalSecrets.slice(0, 3).join(', ')}${literalSecrets.length > 3 ? ', …' : ''}); configure credentials on the connection.`);
   }
   if (badHeaders.length) {
     warnings.push(`Header(s) whose name is not a valid HTTP header name were not imported (${badHeaders.slice(0, 3).join(', ')}${badHeaders.length > 3 ? ', …' : ''}): no request could carry them.`);
@@ -188,7 +188,7 @@ function buildAction(
   for (const p of parameters) {
     // `?api_key=sk_live_…` pasted into a URL: a credential, never kept as an example.
     const schema = p.schema;
-    if (p.in === 'query' && typeof schema === 'object' && schema.examples && looksSecret(p.name)) {
+    if (p.in === 'query' && typeof schema === 'object' && schema.examples && isCredentialField(p.name)) {
       delete schema.examples;
       ctx.literalSecrets.push(`${p.name} in "${ctx.label}"`);
     }
@@ -224,7 +224,7 @@ function buildAction(
     parameters.push(param);
   }
   const action: ActionDef = { event: '', method, path: url.path, parameters, security: r.auth };
-  const body = readBody(request.body, contentType);
+  const body = readBody(request.body, contentType, (name) => ctx.literalSecrets.push(`${name} in "${ctx.label}"`));
   if (body) action.body = body;
   else if (contentTypeHeader) parameters.push(valueParam(contentTypeHeader.key as string, 'header', contentTypeHeader, ctx.vars));
   Object.assign(action, readExamples(r.item.response));

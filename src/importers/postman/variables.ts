@@ -12,6 +12,17 @@ export function looksSecret(name: string): boolean {
   return SECRET_NAME.test(name) || isSensitiveName(name);
 }
 
+// Narrower than SECRET_NAME (variable names): request fields named `max_tokens`, `token_type` or `pageToken` hold
+// no credential, and their example values are kept.
+const CREDENTIAL_FIELD = /(^|_)(password|passwd|secret|api_?key|token|private_?key|credentials?)$/;
+const NOT_CREDENTIAL_FIELD = /(^|_)(page|next|prev|continuation|sync|cursor)_?token$/;
+
+/** A query parameter or body field whose literal value is a credential: `api_key`, `client_secret`, `accessToken`… */
+export function isCredentialField(name: string): boolean {
+  const snake = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
+  return isSensitiveName(name) || (CREDENTIAL_FIELD.test(snake) && !NOT_CREDENTIAL_FIELD.test(snake));
+}
+
 export function hasReference(text: string): boolean {
   return text.includes('{{');
 }

@@ -162,6 +162,32 @@ describe('imported actions', () => {
     expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/items']);
   });
 
+  it('fills a Postman :path variable worth {{variable}} from that variable, as Postman does', async () => {
+    // Before: `:id` worth `{{userId}}` was a required parameter with the example "{{userId}}": runs without params.id
+    // failed with INVALID_INPUT, though Postman sends the variable's value.
+    const spec = {
+      info: { name: 'Vars', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      variable: [{ key: 'baseUrl', value: upstream.url }, { key: 'userId', value: 'u_42' }],
+      item: [
+        {
+          name: 'Posts',
+          request: {
+            method: 'GET',
+            url: { raw: '{{baseUrl}}/users/:id/posts/:postId', host: ['{{baseUrl}}'], path: ['users', ':id', 'posts', ':postId'], variable: [{ key: 'id', value: '{{userId}}' }, { key: 'postId', value: '{{$randomInt}}' }] },
+          },
+        },
+      ],
+    };
+    await ductape.apps.import({ app: 'vars', spec });
+    const [id, postId] = (await ductape.apps.actions.fetch({ app: 'vars', event: 'posts' })).parameters;
+    expect([id, postId]).toMatchObject([{ name: 'id', required: false, value: '$Variable{userId}', schema: { type: 'string' } }, { name: 'postId', required: true, schema: { type: 'string' } }]);
+    expect(postId.schema).toEqual({ type: 'string' }); // no "{{$randomInt}}" example
+    await ductape.products.create({ tag: 'p', envs: ['local'] });
+    await ductape.products.apps.connect({ product: 'p', app: 'vars' });
+    await ductape.actions.run({ env: 'local', product: 'p', app: 'vars', event: 'posts', input: { params: { postId: '7' } } });
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/users/u_42/posts/7']);
+  });
+
   it('runs an imported OpenAPI operation against the configured base URL', async () => {
     await ductape.apps.import({ app: 'todo', file: spec('todo/todo-openapi3.yaml') });
     const actions = await ductape.apps.actions.list({ app: 'todo' });

@@ -45,7 +45,13 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
       const name = segment.slice(1);
       if (!seen.has(name)) {
         seen.add(name);
-        params.push(pathParam(name, described.get(name), true));
+        // `:userId` worth `{{userId}}` is filled in by Postman from the variable: the same default as a `{{userId}}`
+        // segment, instead of a required parameter whose example is the text `{{userId}}`.
+        const value = described.get(name)?.value;
+        const placeholder = typeof value === 'string' && hasReference(value) ? vars.toPlaceholders(value) : undefined;
+        const p = pathParam(name, described.get(name), placeholder === undefined);
+        if (placeholder !== undefined) p.value = placeholder;
+        params.push(p);
       }
       return `{${name}}`;
     }
@@ -79,7 +85,8 @@ export function parseRequestUrl(url: unknown, vars: VariableTable): ParsedUrl | 
 
 function pathParam(name: string, described: Obj | undefined, required: boolean): ParamDef {
   const p: ParamDef = { name, in: 'path', required, style: 'simple', explode: false };
-  const example = described ? exampleOf(described.value) : undefined;
+  // A value made of variables (`{{userId}}`, `{{$randomInt}}`) is no example of what to send.
+  const example = described && !(typeof described.value === 'string' && hasReference(described.value)) ? exampleOf(described.value) : undefined;
   p.schema = example === undefined ? { type: 'string' } : { type: 'string', examples: [example] };
   const description = described ? describe(described.description) : undefined;
   if (description) p.description = description;

@@ -12,6 +12,7 @@
 import { validate as interpret, type OutputUnit, type Schema as InterpretedSchema } from '@cfworker/json-schema';
 import { ConfigError, type Issue } from '../errors.js';
 import type { JsonSchema } from '../model/action.js';
+import { SCHEMA_MAPS } from '../schema/resolve.js';
 import { compileAccept } from './fast-accept.js';
 
 type Location = Issue['location'];
@@ -92,8 +93,13 @@ export function resolveRefs(schema: JsonSchema, components: Record<string, JsonS
       } else if (k === 'pattern' && typeof val === 'string') {
         checkPattern(val, what);
       } else if (k === 'patternProperties' && val && typeof val === 'object') {
-        for (const p in val as Obj) checkPattern(p, what);
-        stack.push(val);
+        for (const p in val as Obj) {
+          checkPattern(p, what);
+          stack.push((val as Obj)[p]);
+        }
+      } else if (val && typeof val === 'object' && SCHEMA_MAPS.has(k) && !Array.isArray(val)) {
+        // A map of schemas: a property named `default` or `const` is a schema like the others (its refs count).
+        for (const name in val as Obj) stack.push((val as Obj)[name]);
       } else if (val && typeof val === 'object' && k !== 'example' && k !== 'examples' && k !== 'enum' && k !== 'const' && k !== 'default') {
         stack.push(val);
       }

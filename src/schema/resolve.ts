@@ -11,6 +11,10 @@ export const COMPONENT_REF_PREFIX = 'components#/schemas/';
 const DEFS_PREFIX = '#/$defs/';
 
 type Obj = Record<string, unknown>;
+/** Keywords whose values are data, not schemas. */
+const DATA_KEYWORDS = new Set(['example', 'examples', 'enum', 'const', 'default']);
+/** Keywords whose values map names (any names, `default` included) to schemas. */
+export const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export interface ResolveOptions {
@@ -124,9 +128,15 @@ export function createSchemaResolver(components: Record<string, JsonSchema>, opt
   const walkChildren = (node: Obj, path: string[]): Obj => {
     const out: Obj = {};
     for (const [k, v] of Object.entries(node)) {
-      // Example and enum values are data: a `$ref` key inside them is not a reference.
-      out[k] = k === 'example' || k === 'examples' || k === 'enum' || k === 'const' || k === 'default' ? v : walk(v, path);
+      // Example and enum values are data: a `$ref` key inside them is not a reference. The members of a map of
+      // schemas are schemas whatever their names: a property called `default` or `const` is resolved like any other.
+      out[k] = DATA_KEYWORDS.has(k) ? v : SCHEMA_MAPS.has(k) && isObject(v) ? walkMap(v, path) : walk(v, path);
     }
+    return out;
+  };
+  const walkMap = (map: Obj, path: string[]): Obj => {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(map)) out[k] = walk(v, path);
     return out;
   };
 

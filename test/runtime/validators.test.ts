@@ -133,6 +133,21 @@ describe('schemas with $id', () => {
   });
 });
 
+describe('properties named like data keywords', () => {
+  it('checks a property named default, const, enum, example or examples through its $ref', () => {
+    // The ref walk skipped these names as if they were the keywords, and the interpreter threw a raw
+    // 'Unresolved $ref' Error at the first run whose body held one of them.
+    const v = createAppValidators({ schemas: { Setting: { type: 'object', required: ['on'], properties: { on: { type: 'boolean' } } } } });
+    const ref = { $ref: 'components#/schemas/Setting' };
+    const names = ['default', 'const', 'enum', 'example', 'examples'];
+    const body = compileValidator(v, { type: 'object', properties: Object.fromEntries(names.map((n) => [n, ref])) }, 'body', 'a.b');
+    expect(issuesOf(body, Object.fromEntries(names.map((n) => [n, { on: true }])))).toEqual([]);
+    expect(issuesOf(body, { default: {}, const: { on: 1 } }).map((i) => `${i.path} ${i.message}`)).toEqual(['/default/on is required', '/const/on must be boolean']);
+    const patterned = compileValidator(v, { type: 'object', patternProperties: { default: ref } }, 'body', 'a.b');
+    expect(issuesOf(patterned, { default: {} }).map((i) => `${i.path} ${i.message}`)).toEqual(['/default/on is required']);
+  });
+});
+
 describe('readOnly properties in required', () => {
   const components = mergeComponents({
     Id: { type: 'string', readOnly: true },

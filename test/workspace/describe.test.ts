@@ -90,6 +90,19 @@ describe('describe (apps.actions.fetch with resolve: true)', () => {
     expect(r.defs).toEqual({ Node: { type: 'object', properties: { value: { type: 'string' }, next: { $ref: '#/$defs/Node' } } } });
   });
 
+  it('resolves the refs of properties named like data keywords (default, const, enum, example, examples)', () => {
+    // The walk took such a property's schema for the keyword's data and left its ref as `components#/...`, a
+    // reference to nothing in the MCP tool's input schema.
+    const components = { Setting: { type: 'object', properties: { on: { type: 'boolean' } } } };
+    const ref = { $ref: 'components#/schemas/Setting' };
+    const props = { default: ref, const: ref, enum: ref, example: ref, examples: ref };
+    const r = resolveSchema({ type: 'object', properties: props, patternProperties: { '^x': ref }, default: { a: ref } }, components);
+    const { default: data, ...schemas } = r.schema as Record<string, unknown>;
+    expect(JSON.stringify(schemas)).not.toContain('components#');
+    expect((r.schema as { properties: Record<string, unknown> }).properties.default).toEqual(components.Setting);
+    expect(data).toEqual({ a: ref });
+  });
+
   it('names components past the size budget instead of growing the output', () => {
     const components: Record<string, unknown> = {};
     // Each level refers to the next one twice: fully inlined, 2^20 nodes.

@@ -42,6 +42,17 @@ export function decodeBody(contentType: string | undefined, body: Uint8Array | B
 }
 
 /**
+ * What decodeBody makes of a body of this declared media type: a JSON value, a string, bytes, or (for a range such as
+ * `*\/*`, where the server's actual type decides) any of them. The types `ductape types` writes follow it.
+ */
+export function decodedAs(mediaType: string): 'json' | 'text' | 'bytes' | 'any' {
+  const kind = mediaKind(mediaType);
+  if (kind === 'json') return 'json';
+  if (kind === 'wildcard') return 'any';
+  return isTextual(mediaType, kind) ? 'text' : 'bytes';
+}
+
+/**
  * Whether decodeBody turns this type into UTF-8 text (a JSON value or a string): then the body can be read as text
  * straight from the socket's chunks (undici's text(): no copy into a fresh ArrayBuffer, as bytes() makes).
  */

@@ -114,6 +114,8 @@ function stripBinary(value: unknown, depth = 0): unknown {
 
 function isBinary(v: object): boolean {
   return (
+    // What the encoder takes as a file: `{ data }` with no filename included (docs/running.md makes it optional).
+    isByteInput(v) ||
     v instanceof Uint8Array ||
     v instanceof ArrayBuffer ||
     (typeof Blob !== 'undefined' && v instanceof Blob) ||

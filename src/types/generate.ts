@@ -3,19 +3,22 @@
 // Layout of the file, so that it stays navigable for a 400-action app: one namespace per app holding one named
 // interface per event ({ input, output }) and, under `Schemas`, one named type per component the app's actions use;
 // then the registry (product → access tag → event → that interface). Components are always named rather than
-// inlined (the resolver in schema/resolve.ts with `inline: false`), which also keeps cycles finite.
+// inlined (the resolver in schema/resolve.ts with `inline: false`), which also keeps cycles finite. A component read
+// where a run takes more than JSON does (text locations coerce '10' to 10; multipart fields take files for binary
+// strings) gets a second type of the same name in `Schemas.Text`, `Schemas.Multipart` or `Schemas.MultipartField`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ActionDef, JsonSchema, ParamDef } from '../model/action.js';
 import type { ProductDef } from '../model/app.js';
 import { compileGuard } from '../runtime/guards.js';
+import { decodedAs } from '../runtime/decode-body.js';
 import { essence } from '../runtime/encode/media-type.js';
 import { isStructured, locationSchema, withTemplateParams } from '../runtime/plan.js';
 import { createSchemaResolver } from '../schema/resolve.js';
 import type { Store } from '../store/store.js';
 import { componentsOf } from '../workspace/describe.js';
-import { docOf, propertyKey, schemaToTs, type TsContext } from './to-ts.js';
+import { docOf, FILE_ALIASES, propertyKey, schemaToTs, type TsContext } from './to-ts.js';
 
 export interface GenerateTypesArgs {
   /** File to write (directories are created). Without it, the source is returned instead. */
@@ -71,7 +74,7 @@ export async function generateTypes(store: Store, ws: string, args: GenerateType
     `// Apps: ${appTags.join(', ') || 'none'}. Products: ${products.map((p) => p.tag).join(', ') || 'none'}.`,
     `import 'ductape';`,
     '',
-    `type DuctapeBinary = string | Blob | Uint8Array | { data: Blob | Uint8Array | string; filename?: string; contentType?: string };`,
+    ...Object.entries(FILE_ALIASES).map(([name, type]) => `type ${name} = ${type};`),
     '',
     ...blocks,
     `declare module 'ductape' {`,
@@ -96,17 +99,58 @@ export async function generateTypes(store: Store, ws: string, args: GenerateType
   return { ...result, out };
 }
 
+/** Where a component can read differently from plain JSON; such a reading is a type in a namespace of its own. */
+type Variant = 'text' | 'body' | 'field';
+const VARIANT_NS: Record<Variant, string> = { text: 'Text', body: 'Multipart', field: 'MultipartField' };
+
+/** Hands out the type name of each component, as plain JSON (`Schemas.X`) or as read in a variant context. */
+interface Refs {
+  name: (component: string, variant?: Variant) => string;
+}
+
 /** One app's namespace: its events' interfaces and, under `Schemas`, the components they use. */
 function emitApp(ns: string, appTag: string, actions: ActionDef[], components: Record<string, JsonSchema>): { text: string; names: Map<string, string> } {
   const resolver = createSchemaResolver(components, { inline: false });
-  const schemaNames = new Names();
+  const schemaNames = new Names(new Set(['Schemas', ...Object.values(VARIANT_NS), ...Object.keys(FILE_ALIASES)]));
   const byComponent = new Map<string, string>();
-  const refName = (name: string) => {
+  const bare = (name: string) => {
     let n = byComponent.get(name);
     if (!n) byComponent.set(name, (n = schemaNames.take(pascal(name))));
-    return `Schemas.${n}`;
+    return n;
   };
-  const eventNames = new Names(new Set(['Schemas']));
+  const plain = (name: string) => `Schemas.${bare(name)}`;
+  // How a schema is read: as plain JSON (no variant), in a text location, or at a multipart body or field.
+  const ctxOf = (variant?: Variant): TsContext =>
+    variant === undefined
+      ? { refName: plain }
+      : variant === 'text'
+        ? { refName: (n) => refs.name(n, 'text'), text: true }
+        : { refName: plain, files: variant, filesRefName: (n, level) => refs.name(n, level) };
+  // A component gets a variant type only where it reads differently (a number as text, a file field); `null` marks
+  // one being rendered, so a cycle of refs meets the plain type rather than recursing.
+  const variants = new Map<string, string | null>();
+  const variantLines: Record<Variant, string[]> = { text: [], body: [], field: [] };
+  const refs: Refs = {
+    name(component, variant) {
+      if (variant === undefined) return plain(component);
+      const key = `${variant}\u0000${component}`;
+      const known = variants.get(key);
+      if (known !== undefined) return known ?? plain(component);
+      variants.set(key, null);
+      const def = resolver.defs()[component];
+      const type = schemaToTs(def, ctxOf(variant), '      ');
+      const differs = type !== schemaToTs(def, ctxOf(), '      ');
+      if (differs) variantLines[variant].push(...typeLines(component, type, '      '));
+      const out = differs ? `Schemas.${VARIANT_NS[variant]}.${bare(component)}` : plain(component);
+      variants.set(key, out);
+      return out;
+    },
+  };
+  const typeLines = (component: string, type: string, indent: string): string[] => {
+    const doc = docOf(components[component]);
+    return [...(doc ? [`${indent}/** ${doc} */`] : []), `${indent}type ${bare(component)} = ${type};`];
+  };
+  const eventNames = new Names(new Set(['Schemas', ...Object.keys(FILE_ALIASES)]));
   const names = new Map<string, string>();
   const lines: string[] = [];
   for (const action of [...actions].sort((a, b) => a.event.localeCompare(b.event))) {
@@ -115,17 +159,15 @@ function emitApp(ns: string, appTag: string, actions: ActionDef[], components: R
     const doc = [`${action.method} ${action.path}`, action.summary].filter(Boolean).join(': ');
     lines.push(`  /** ${doc.replace(/\*\//g, '* /')}${action.deprecated ? ' @deprecated' : ''} */`);
     lines.push(`  interface ${name} {`);
-    lines.push(`    input: ${inputType(appTag, action, resolver.resolve, refName)};`);
-    lines.push(`    output: ${outputType(action, resolver.resolve, refName)};`);
+    lines.push(`    input: ${inputType(appTag, action, resolver.resolve, ctxOf)};`);
+    lines.push(`    output: ${outputType(action, resolver.resolve, plain)};`);
     lines.push(`  }`);
   }
   const defs = resolver.defs();
   const schemaLines: string[] = [];
-  for (const name of Object.keys(defs)) {
-    const type = schemaToTs(defs[name], { refName: (n) => refName(n).slice('Schemas.'.length) }, '    ');
-    const doc = docOf(components[name]);
-    if (doc) schemaLines.push(`    /** ${doc} */`);
-    schemaLines.push(`    type ${refName(name).slice('Schemas.'.length)} = ${type};`);
+  for (const name of Object.keys(defs)) schemaLines.push(...typeLines(name, schemaToTs(defs[name], { refName: (n) => bare(n) }, '    '), '    '));
+  for (const variant of ['text', 'body', 'field'] as const) {
+    if (variantLines[variant].length) schemaLines.push(`    namespace ${VARIANT_NS[variant]} {`, ...variantLines[variant], `    }`);
   }
   const text = [`/** App "${appTag}". */`, `declare namespace ${ns} {`, ...lines, `  namespace Schemas {`, ...schemaLines, `  }`, `}`, ''].join('\n');
   return { text, names };
@@ -138,10 +180,10 @@ const LOCATIONS = [
   ['cookie', 'cookies'],
 ] as const;
 
-function inputType(appTag: string, action: ActionDef, resolve: (s: JsonSchema) => JsonSchema, refName: (n: string) => string): string {
+function inputType(appTag: string, action: ActionDef, resolve: (s: JsonSchema) => JsonSchema, ctxOf: (variant?: Variant) => TsContext): string {
   const params = withTemplateParams(action).map((p): ParamDef => (p.value !== undefined ? { ...p, required: false } : p));
   const guard = compileGuard(action, params, appTag);
-  const text: TsContext = { refName, text: true, input: true };
+  const text = ctxOf('text');
   const parts: string[] = [];
   for (const [loc, key] of LOCATIONS) {
     const schema = locationSchema(params, loc) as { properties: Record<string, JsonSchema>; required: string[] } | undefined;
@@ -157,19 +199,24 @@ function inputType(appTag: string, action: ActionDef, resolve: (s: JsonSchema) =
     parts.push(`      ${key}${required.length ? '' : '?'}: ${schemaToTs(resolved, text, '      ')};`);
   }
   if (action.body) {
-    const media = Object.entries(action.body.media).map(([m, def]) =>
-      isStructured(m) ? schemaToTs(def.schema === undefined ? true : resolve(def.schema), { refName, input: true }, '      ') : 'DuctapeBinary',
-    );
+    // Files and bytes go in multipart fields only: JSON cannot carry them, and the encoder refuses them there.
+    const media = Object.entries(action.body.media).map(([m, def]) => {
+      if (!isStructured(m)) return 'DuctapeBinary';
+      return schemaToTs(def.schema === undefined ? true : resolve(def.schema), ctxOf(essence(m).startsWith('multipart/') ? 'body' : undefined), '      ');
+    });
     const types = [...new Set(media)];
     parts.push(`      body${action.body.required ? '' : '?'}: ${types.length > 1 ? types.map((t) => `(${t})`).join(' | ') : types[0]};`);
   } else if (!guard?.noBody) {
     parts.push(`      body?: unknown;`);
   }
   const required = parts.some((p) => /^\s+\w+:/.test(p));
-  return parts.length ? `{\n${parts.join('\n')}\n    }${required ? '' : ' | undefined'}` : 'Record<string, never> | undefined';
+  return parts.length ? `{\n${parts.join('\n')}\n    }${required ? '' : ' | undefined'}` : '{ [key: string]: never } | undefined';
 }
 
-/** The 2xx responses' body types (JSON parsed, text as string, other media as bytes; no content as null). */
+/**
+ * The 2xx responses' body types, as decode-body.ts reads each media type: JSON parsed, text as string, other media as
+ * bytes, no content as null; a range such as `*\/*` is whatever the server sends, so `unknown`.
+ */
 function outputType(action: ActionDef, resolve: (s: JsonSchema) => JsonSchema, refName: (n: string) => string): string {
   const ok = Object.entries(action.responses ?? {}).filter(([status]) => /^2(\d\d|XX)$/i.test(status));
   if (ok.length === 0) return 'unknown';
@@ -181,10 +228,9 @@ function outputType(action: ActionDef, resolve: (s: JsonSchema) => JsonSchema, r
       continue;
     }
     for (const [m, schema] of media) {
-      const e = essence(m);
-      if (e === 'application/json' || e.endsWith('+json')) types.add(schema === null ? 'unknown' : schemaToTs(resolve(schema), { refName }, '    '));
-      else if (e.startsWith('text/') || e.endsWith('+xml') || e === 'application/xml') types.add('string');
-      else types.add('Uint8Array');
+      const kind = decodedAs(m);
+      if (kind === 'json') types.add(schema === null ? 'unknown' : schemaToTs(resolve(schema), { refName }, '    '));
+      else types.add(kind === 'text' ? 'string' : kind === 'bytes' ? 'DuctapeBytes' : 'unknown');
     }
   }
   return types.has('unknown') ? 'unknown' : [...types].map((t) => (types.size > 1 && !/^[\w.]+$/.test(t) ? `(${t})` : t)).join(' | ');
@@ -201,7 +247,7 @@ export function pascal(s: string): string {
 }
 
 // Global type names a namespace must not shadow inside the file (the generated types use them).
-const RESERVED = new Set(['Blob', 'Uint8Array', 'Record', 'Array', 'Promise', 'Ductape', 'DuctapeBinary', 'Schemas', 'Date', 'Object', 'String', 'Number', 'Boolean']);
+const RESERVED = new Set(['Blob', 'Uint8Array', 'ArrayBuffer', 'Record', 'Array', 'Promise', 'Ductape', ...Object.keys(FILE_ALIASES), 'Schemas', 'Date', 'Object', 'String', 'Number', 'Boolean']);
 
 /** Hands out unique names: a clash gets a numeric suffix. */
 class Names {

@@ -3,7 +3,12 @@
 // Schemas arrive resolved (schema/resolve.ts with every component named), so a `$ref` is always `#/$defs/<name>`
 // and becomes that component's type name. The mapping follows what a run accepts: `additionalProperties` absent or
 // false gives a closed object (so a misspelt key is an excess-property error), text locations (query, params,
-// headers) also take numbers and booleans as strings, and `format: binary` takes the file forms the encoder takes.
+// headers) take numbers and booleans as strings and the other way round, as the validators coerce them, and in a
+// multipart body `format: binary` takes the file forms the encoder takes.
+//
+// The text never names a global type (`Record`, `Blob`, `Uint8Array`): it sits inside namespaces holding the spec's
+// own names, and a component or event called `Record` or `Blob` would shadow it there. The file-level aliases below
+// stand for them, and the generator keeps their names free.
 import type { JsonSchema } from '../model/action.js';
 
 type Obj = Record<string, unknown>;
@@ -14,16 +19,31 @@ export interface TsContext {
   refName: (name: string) => string;
   /** Text locations accept `'10'` for 10 and `'true'` for true, as the validators coerce them. */
   text?: boolean;
-  /** Request side: binary strings accept files and bytes. */
-  input?: boolean;
+  /**
+   * Where in a multipart request body the schema is read: at the `body` itself, or at one of its `field`s. A binary
+   * string field (or an array of them) takes files and bytes; deeper objects are JSON parts, as OpenAPI serializes
+   * them, so they take none.
+   */
+  files?: 'body' | 'field';
+  /** The type name of a component read at that multipart level (it may read differently there). */
+  filesRefName?: (name: string, level: 'body' | 'field') => string;
 }
 
 /** Property names that need no quotes. */
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 export const propertyKey = (name: string) => (IDENTIFIER.test(name) ? name : JSON.stringify(name));
 
-/** The file forms a request body accepts where a schema says `format: binary` (see docs/running.md, multipart). */
-export const BINARY_INPUT = 'string | Blob | Uint8Array | { data: Blob | Uint8Array | string; filename?: string; contentType?: string }';
+/** Type aliases the generated file declares at its top level, for the globals the types need (see above). */
+export const FILE_ALIASES = {
+  /**
+   * What the encoder takes as a file or a raw body (encode/binary.ts): bytes or a Blob, a file object wrapping them,
+   * or text; a file object wrapping text names its filename or content type (else it is an ordinary object).
+   */
+  DuctapeBinary:
+    'string | Blob | Uint8Array | ArrayBuffer | { data: Blob | Uint8Array | ArrayBuffer; filename?: string; contentType?: string } | { data: string; filename: string; contentType?: string } | { data: string; filename?: string; contentType: string }',
+  /** A response body that is neither JSON nor text. */
+  DuctapeBytes: 'Uint8Array',
+};
 
 const MAX_DEPTH = 40;
 
@@ -35,12 +55,15 @@ export function schemaToTs(schema: JsonSchema | undefined, ctx: TsContext, inden
 
   if (typeof schema.$ref === 'string') {
     const m = /^#\/\$defs\/([^/]+)$/.exec(schema.$ref);
-    const base = m ? ctx.refName(m[1].replace(/~1/g, '/').replace(/~0/g, '~')) : 'unknown';
+    const name = m?.[1].replace(/~1/g, '/').replace(/~0/g, '~');
+    const base = name === undefined ? 'unknown' : ctx.files && ctx.filesRefName ? ctx.filesRefName(name, ctx.files) : ctx.refName(name);
     const { $ref: _r, ...rest } = schema;
     return hasConstraints(rest) ? `${base} & ${paren(next(rest))}` : base;
   }
-  if (schema.const !== undefined) return literal(schema.const);
-  if (Array.isArray(schema.enum)) return schema.enum.length ? unique(schema.enum.map(literal)).join(' | ') : 'never';
+  // The validators turn text into a number or boolean only where the schema's `type` names one.
+  const lit = (v: unknown) => literal(v, ctx.text === true && typesOf(schema).some((t) => t === (typeof v === 'boolean' ? 'boolean' : 'number') || (t === 'integer' && Number.isInteger(v))));
+  if (schema.const !== undefined) return lit(schema.const);
+  if (Array.isArray(schema.enum)) return schema.enum.length ? unique(schema.enum.map(lit)).join(' | ') : 'never';
   const parts: string[] = [];
   for (const k of ['anyOf', 'oneOf'] as const) {
     if (Array.isArray(schema[k])) {
@@ -64,7 +87,9 @@ function single(type: string, schema: Obj, ctx: TsContext, indent: string, depth
   const next = (s: unknown, i = indent) => schemaToTs(s as JsonSchema, ctx, i, depth + 1);
   switch (type) {
     case 'string':
-      return ctx.input && (schema.format === 'binary' || schema.format === 'byte') ? BINARY_INPUT : 'string';
+      if (ctx.files === 'field' && (schema.format === 'binary' || schema.format === 'byte')) return 'DuctapeBinary';
+      // '42' is sent for 42 and 'true' for true: text locations take both.
+      return ctx.text ? 'string | number | boolean' : 'string';
     case 'integer':
     case 'number':
       return ctx.text ? 'number | `${number}`' : 'number';
@@ -73,9 +98,10 @@ function single(type: string, schema: Obj, ctx: TsContext, indent: string, depth
     case 'null':
       return 'null';
     case 'array': {
-      const item = paren(next(schema.items ?? true));
+      // Items of a multipart field are parts of their own (several files); a body that is an array is not multipart.
+      const list = arrayType(schema, ctx.files === 'body' ? (s) => schemaToTs(s as JsonSchema, { ...ctx, files: undefined }, indent, depth + 1) : next);
       // A lone value is a fine one-item array in a query string (the validators coerce it).
-      return ctx.text ? `${item}[] | ${item}` : `${item}[]`;
+      return ctx.text ? `${list} | ${paren(next(schema.items ?? true))}` : list;
     }
     case 'object':
       return objectType(schema, ctx, indent, depth);
@@ -84,24 +110,41 @@ function single(type: string, schema: Obj, ctx: TsContext, indent: string, depth
   }
 }
 
+/** `T[]`, or a tuple for `prefixItems` (3.1), open at the end unless `items: false`. */
+function arrayType(schema: Obj, next: (s: unknown) => string): string {
+  if (!Array.isArray(schema.prefixItems)) return `${paren(next(schema.items ?? true))}[]`;
+  const head = (schema.prefixItems as unknown[]).map((s) => `${next(s)}?`);
+  const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
+  for (let i = 0; i < Math.min(min, head.length); i++) head[i] = head[i].slice(0, -1);
+  if (schema.items !== false) head.push(`...${paren(next(schema.items ?? true))}[]`);
+  return `[${head.join(', ')}]`;
+}
+
 function objectType(schema: Obj, ctx: TsContext, indent: string, depth: number): string {
   const props = isObject(schema.properties) ? schema.properties : {};
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const inner = indent + '  ';
   const lines: string[] = [];
+  const propTypes: string[] = [];
+  // The members of a multipart body are its fields; an object inside a field is one JSON part.
+  const member: TsContext = ctx.files === 'body' ? { ...ctx, files: 'field' } : ctx.files === 'field' ? { ...ctx, files: undefined } : ctx;
   for (const [name, s] of Object.entries(props)) {
     const doc = docOf(s);
     if (doc) lines.push(`${inner}/** ${doc} */`);
-    lines.push(`${inner}${propertyKey(name)}${required.has(name) ? '' : '?'}: ${schemaToTs(s as JsonSchema, ctx, inner, depth + 1)};`);
+    const type = schemaToTs(s as JsonSchema, member, inner, depth + 1);
+    propTypes.push(paren(type));
+    lines.push(`${inner}${propertyKey(name)}${required.has(name) ? '' : '?'}: ${type};`);
   }
   // Required names without a schema of their own still must be there.
   for (const name of required) if (!Object.hasOwn(props, name)) lines.push(`${inner}${propertyKey(name)}: unknown;`);
   const extra = schema.additionalProperties;
   const patterned = isObject(schema.patternProperties);
   const body = lines.length ? `{\n${lines.join('\n')}\n${indent}}` : undefined;
-  if ((extra === undefined || extra === false) && !patterned) return body ?? (extra === false ? 'Record<string, never>' : '{}');
-  const value = extra === undefined || extra === true || patterned ? 'unknown' : schemaToTs(extra as JsonSchema, ctx, indent, depth + 1);
-  const map = `{ [key: string]: ${value} }`;
+  if ((extra === undefined || extra === false) && !patterned) return body ?? (extra === false ? '{ [key: string]: never }' : '{}');
+  const value = extra === undefined || extra === true || patterned ? 'unknown' : schemaToTs(extra as JsonSchema, member, indent, depth + 1);
+  // TypeScript holds the declared properties to the index signature too, where JSON Schema's additionalProperties
+  // covers only the others: the signature also takes the declared properties' types, or valid objects are refused.
+  const map = `{ [key: string]: ${value === 'unknown' ? value : unique([paren(value), ...propTypes]).join(' | ')} }`;
   return body ? `${body} & ${map}` : map;
 }
 
@@ -119,9 +162,11 @@ function hasConstraints(rest: Obj): boolean {
   return ['type', 'properties', 'items', 'enum', 'const', 'anyOf', 'oneOf', 'allOf', 'additionalProperties', 'required'].some((k) => rest[k] !== undefined);
 }
 
-function literal(v: unknown): string {
+/** A literal type; in a text location a number or boolean is also taken as its text (`2 | "2"`), as coerced. */
+function literal(v: unknown, text = false): string {
   if (v === null) return 'null';
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return text ? `${JSON.stringify(v)} | "${v}"` : JSON.stringify(v);
   return 'unknown';
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { newClient } from '../helpers/client.js';
+import { startUpstream } from '../helpers/upstream.js';
 
 const run = promisify(execFile);
 const specs = join(ROOT, 'test/fixtures/specs');
@@ -70,6 +71,40 @@ describe('typed actions (ductape types)', () => {
     const lines = [...new Set([...bare.output.matchAll(/^bare\.ts\((\d+),/gm)].map((m) => Number(m[1])))];
     expect(lines).toEqual(marked);
     expect(bare.output).toMatch(/'limt' does not exist.*Did you mean to write 'limit'\?/s);
+  });
+
+  it('types awkward names and forms exactly as a run validates them', { timeout: 300_000 }, async () => {
+    // A component or event named Record, Blob or Uint8Array shadowed the globals the file used (TS2315 'Record is not
+    // generic'); JSON fields typed as files that the encoder refuses; multipart files behind a $ref typed as strings;
+    // a number for a string path parameter refused; a map beside declared properties refusing them; tuples as never[];
+    // text/json typed as a string and `*/*` as bytes.
+    const d = newClient();
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    try {
+      await d.apps.import({ app: 'awkward', file: join(ROOT, 'test/fixtures/types/awkward-openapi-3.1.json') });
+      await d.apps.envs.upsert({ app: 'awkward', slug: 'dev', base_url: upstream.url });
+      await d.products.create({ tag: 'shop', envs: ['dev'] });
+      await d.products.apps.connect({ product: 'shop', app: 'awkward' });
+      // Written as .ts so that tsc checks the declarations themselves too (skipLibCheck skips .d.ts files).
+      await d.types.generate({ out: join(project, 'types/awkward.ts') });
+      writeFileSync(join(project, 'awkward-usage.ts'), readFileSync(join(ROOT, 'test/fixtures/types/awkward-usage.ts'), 'utf8'));
+      const checked = await tsc(['awkward-usage.ts', 'types/awkward.ts']);
+      expect(checked.output).toBe('');
+      // The same calls at run time: those that compile pass validation, the refused ones fail it.
+      // (Imported by path: the fixture is compiled against the generated file only, not with the repository's tests.)
+      const fixture = join(ROOT, 'test/fixtures/types/awkward-usage.ts');
+      const { calls } = (await import(fixture)) as { calls: (d: Ductape) => Record<string, () => Promise<unknown>> };
+      for (const [name, call] of Object.entries(calls(d))) {
+        const outcome = await call().then(() => 'ok', (err: { code?: string }) => err.code);
+        expect(`${name}: ${outcome}`).toBe(`${name}: ${name.startsWith('refused:') ? 'INVALID_INPUT' : 'ok'}`);
+      }
+    } finally {
+      await d.close();
+      await upstream.close();
+    }
   });
 
   it('leaves run and execute loosely typed without the generated file', { timeout: 120_000 }, async () => {

@@ -100,7 +100,7 @@ export function describeAction(app: AppDef, action: ActionDef, components: Recor
   const security = action.security ?? app.security ?? [];
   const schemes: Record<string, AuthSchemeDef> = {};
   for (const req of security) for (const name of Object.keys(req)) if (app.auth_schemes?.[name]) schemes[name] = app.auth_schemes[name];
-  const inputSchema = inputSchemaOf(params, action.body, resolver.resolve);
+  const inputSchema = inputSchemaOf(action, params, app.tag, resolver.resolve);
   // Responses get their own, smaller budget: in a graph like Stripe's every object reaches nearly every other, and
   // a reader needs the first levels of the answer, not the whole API. Inputs are always complete.
   const forResponses = createSchemaResolver(components, { budget: RESPONSE_BUDGET, overBudget: 'stub' });
@@ -142,26 +142,38 @@ function describeBody(body: BodyDef, resolve: (s: JsonSchema) => JsonSchema): Ac
 /** The input schema of an action alone (no example, no responses): what an MCP tool of the action takes. */
 export function describeInput(action: ActionDef, components: Record<string, JsonSchema>): JsonSchema {
   const resolver = createSchemaResolver(components);
-  const schema = inputSchemaOf(withTemplateParams(action), action.body, resolver.resolve);
+  const schema = inputSchemaOf(action, withTemplateParams(action), '', resolver.resolve);
   const defs = resolver.defs();
   return Object.keys(defs).length ? { ...(schema as object), $defs: defs } : schema;
 }
 
-/** `{ params, query, headers, cookies, body }` as one object schema, each part required when something in it is. */
-function inputSchemaOf(params: ParamDef[], body: BodyDef | undefined, resolve: (s: JsonSchema) => JsonSchema): JsonSchema {
+/**
+ * `{ params, query, headers, cookies, body }` as one object schema, each part required when something in it is. A
+ * location takes unknown keys, or is there at all, exactly where the run's input guards let it: undeclared headers
+ * always (tracing), the query and path keys of a hand-made action that declares none or of one that allows unknown
+ * keys, and a body wherever the guard does not refuse one.
+ */
+function inputSchemaOf(action: ActionDef, params: ParamDef[], appTag: string, resolve: (s: JsonSchema) => JsonSchema): JsonSchema {
+  const guard = compileGuard(action, params, appTag);
+  const closed = { path: !!guard?.params, query: !!guard?.query, header: false, cookie: true };
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const loc of ['path', 'query', 'header', 'cookie'] as const) {
     const schema = locationSchema(params, loc) as { properties: object; required: string[] } | undefined;
-    if (!schema) continue;
-    // Undeclared headers are allowed (tracing); the other locations are closed, as the input guards are.
-    properties[INPUT_OF[loc]] = resolve(loc === 'header' ? schema : { ...schema, additionalProperties: false });
+    if (!schema) {
+      if (!closed[loc]) properties[INPUT_OF[loc]] = { type: 'object' };
+      continue;
+    }
+    properties[INPUT_OF[loc]] = resolve(closed[loc] ? { ...schema, additionalProperties: false } : schema);
     if (schema.required.length) required.push(INPUT_OF[loc]);
   }
+  const body = action.body;
   if (body) {
     const def = body.media[body.default] ?? Object.values(body.media)[0];
     properties.body = def?.schema !== undefined ? resolve(def.schema) : {};
     if (body.required) required.push('body');
+  } else if (!guard?.noBody) {
+    properties.body = {};
   }
   return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false };
 }

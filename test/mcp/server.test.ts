@@ -245,6 +245,38 @@ describe('createMcpTools (in process)', () => {
     }
   });
 
+  it('offers in the input schema what the run takes: any query and body of a hand-made action, and headers', async () => {
+    // The schema was closed to every undeclared location: an agent following it could send no query or body to a
+    // hand-made action (which takes any), no header to any action, and only declared keys where unknown ones are allowed.
+    const ductape = new Ductape({ workspace_id: 'acme', private_key: 'mcp-test-key-0123456789', store: ':memory:', revision_poll_ms: 0 });
+    try {
+      await ductape.apps.create({ tag: 'a', envs: [{ slug: 'dev', base_url: upstream.url }] });
+      await ductape.apps.actions.create({ app: 'a', event: 'update_thing', method: 'POST', path: '/things/{id}' });
+      await ductape.apps.import({ app: 'notes', spec });
+      await ductape.apps.actions.configure({ app: 'notes', event: 'list_notes', allow_unknown_params: true });
+      await ductape.products.create({ tag: 'p', envs: ['dev'] });
+      await ductape.products.apps.connect({ product: 'p', app: 'a' });
+      await ductape.products.apps.connect({ product: 'p', app: 'notes' });
+      const tools = createMcpTools(ductape, { product: 'p', env: 'dev' });
+      const schemas = Object.fromEntries((await tools.listTools()).map((t) => [t.name, t.inputSchema as { properties: Record<string, { additionalProperties?: boolean }> }]));
+      expect(schemas.a__update_thing.properties).toEqual({
+        params: { type: 'object', properties: { id: expect.any(Object) }, required: ['id'], additionalProperties: false },
+        query: { type: 'object' },
+        headers: { type: 'object' },
+        body: {},
+      });
+      expect(schemas.notes__list_notes.properties.query.additionalProperties).toBeUndefined();
+      expect(schemas.notes__list_notes.properties.body).toBeUndefined();
+      expect(schemas.notes__create_note.properties.headers).toEqual({ type: 'object' });
+      const input = { params: { id: 'x' }, query: { a: '1' }, headers: { 'x-trace': 't' }, body: { z: 1 } };
+      const r = await tools.callTool('a__update_thing', input);
+      expect(r.isError).toBeUndefined();
+      expect(JSON.parse(text(r))).toMatchObject({ url: '/things/x?a=1', body: { z: 1 } });
+    } finally {
+      await ductape.close();
+    }
+  });
+
   it('names two actions apart when access tag and event would join into one name, and calls each', async () => {
     // Access tags and events may hold '__': "shop" + "x__y" and "shop__x" + "y" were both listed as "shop__x__y",
     // and calling it ran whichever came last.

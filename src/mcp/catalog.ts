@@ -83,7 +83,10 @@ export async function loadCatalog(rt: Runtime, filter: CatalogFilter): Promise<C
 export function describeEntry(e: CatalogEntry): string {
   const a = e.action;
   const text = [`${a.method} ${a.path} (${e.accessTag}.${a.event})`, a.summary, a.description].filter(Boolean).join('\n');
-  return text.length > 1024 ? `${text.slice(0, 1021)}…` : text;
+  if (text.length <= 1024) return text;
+  // Never half a surrogate pair: a lone surrogate in tools/list is refused by strict JSON readers (serde_json).
+  const cut = /[\uD800-\uDBFF]/.test(text[1020]) ? 1020 : 1021;
+  return `${text.slice(0, cut)}…`;
 }
 
 export const inputSchemaOf = (e: CatalogEntry): JsonSchema => describeInput(e.action, e.components);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ductape } from '../../src/index.js';
-import { MAX_TOOL_NAME, toolName } from '../../src/mcp/catalog.js';
+import { describeEntry, MAX_TOOL_NAME, toolName } from '../../src/mcp/catalog.js';
 import { createMcpTools, textResult } from '../../src/mcp/server.js';
 import { startServe } from '../helpers/serve.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -204,6 +204,19 @@ describe('toolName', () => {
     expect(long.startsWith('docusign__returns_the_details')).toBe(true);
     expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization')).toBe(long);
     expect(toolName('docusign', 'returns_the_details_and_metadata_for_bulk_account_settings_import_requests_in_the_organization_2')).not.toBe(long);
+  });
+});
+
+describe('describeEntry', () => {
+  it('cuts a long description at 1 kB without splitting a surrogate pair', () => {
+    // A cut between the halves of an emoji left a lone surrogate in tools/list, which strict JSON readers refuse.
+    for (const summary of ['x', 'xy']) {
+      const action = { event: 'e', method: 'GET', path: '/p', summary, description: '😀'.repeat(600), parameters: [] };
+      const d = describeEntry({ tool: 'a__e', accessTag: 'a', app: 'a', components: {}, action: action as never });
+      expect(d.length).toBeLessThanOrEqual(1024);
+      expect(d.endsWith('😀…')).toBe(true);
+      expect(d).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 // Typed actions (API.md §9): the ActionRegistry interface that `ductape types` fills, and the run/execute signatures
 // derived from it. Type-only: nothing here exists at run time, and without the generated file nothing changes.
+import type { Readable } from 'node:stream';
 import type { RunEnvelope } from '../client.js';
 import type { IActionProcessorInput } from '../runtime/context.js';
 
@@ -37,9 +38,12 @@ export type RunFunction = HasRegistry extends true
   ? <P extends RegistryProduct, A extends RegistryAccessTag<P>, E extends RegistryEvent<P, A>>(input: TypedRunInput<P, A, E>) => Promise<ActionOutput<P, A, E>>
   : <T = unknown>(input: IActionProcessorInput) => Promise<T>;
 
-/** `actions.execute`: the same, resolving to the envelope (`stream: true` gives the body as a stream). */
+/**
+ * `actions.execute`: the same, resolving to the envelope. With `stream: true` its `data` is the response body as a
+ * stream (a Node `Readable`), not the parsed output.
+ */
 export type ExecuteFunction = HasRegistry extends true
-  ? <P extends RegistryProduct, A extends RegistryAccessTag<P>, E extends RegistryEvent<P, A>>(
-      input: TypedRunInput<P, A, E> & { stream?: boolean },
-    ) => Promise<RunEnvelope<ActionOutput<P, A, E>>>
+  ? <P extends RegistryProduct, A extends RegistryAccessTag<P>, E extends RegistryEvent<P, A>, S extends boolean | undefined = undefined>(
+      input: TypedRunInput<P, A, E> & { stream?: S },
+    ) => Promise<RunEnvelope<S extends true ? Readable : ActionOutput<P, A, E>>>
   : <T = unknown>(input: IActionProcessorInput & { stream?: boolean }) => Promise<RunEnvelope<T>>;

@@ -169,13 +169,23 @@ function inputSchemaOf(action: ActionDef, params: ParamDef[], appTag: string, re
   }
   const body = action.body;
   if (body) {
-    const def = body.media[body.default] ?? Object.values(body.media)[0];
-    properties.body = def?.schema !== undefined ? resolve(def.schema) : {};
+    const media = Object.hasOwn(body.media, body.default) ? body.default : Object.keys(body.media)[0];
+    const schema = body.media[media]?.schema;
+    properties.body = !isStructured(media) ? serializedBody(media, schema, resolve) : schema !== undefined ? resolve(schema) : {};
     if (body.required) required.push('body');
   } else if (!guard?.noBody) {
     properties.body = {};
   }
   return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false };
+}
+
+/**
+ * An XML, text or binary body is given as the serialized document (the encoder turns no object into XML): its schema,
+ * which describes the document's fields, is not what the caller passes.
+ */
+function serializedBody(media: string, schema: JsonSchema | undefined, resolve: (s: JsonSchema) => JsonSchema): JsonSchema {
+  if (schema !== undefined && (schema as { type?: unknown }).type === 'string') return resolve(schema);
+  return { type: 'string', description: `the ${media} body, serialized (sent as given)` };
 }
 
 /**
@@ -224,7 +234,9 @@ function buildInput(action: ActionDef, params: ParamDef[], components: Record<st
   if (action.body) {
     const def = action.body.media[action.body.default] ?? Object.values(action.body.media)[0];
     const fromSpec = useExamples ? def?.example : undefined;
-    const v = fromSpec !== undefined ? fromSpec : def?.schema !== undefined ? exampleFor(def.schema, components, { useExamples }) : undefined;
+    const made = fromSpec !== undefined ? fromSpec : def?.schema !== undefined ? exampleFor(def.schema, components, { useExamples }) : undefined;
+    // An XML, text or binary body is the serialized document: an object made from its schema would be refused.
+    const v = isStructured(action.body.default) || typeof made === 'string' ? made : undefined;
     if (v !== undefined) input.body = v;
     else if (action.body.required) input.body = isStructured(action.body.default) ? {} : 'example';
   }

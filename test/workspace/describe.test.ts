@@ -103,6 +103,26 @@ describe('describe (apps.actions.fetch with resolve: true)', () => {
     expect(data).toEqual({ a: ref });
   });
 
+  it('takes an XML or binary body as its serialized text, in the input schema and the example', async () => {
+    // The example was an object made from the XML document's schema ({ body: {} }), which every run refused
+    // ("Ductape does not turn objects into XML"), and the MCP input schema asked an agent for that object.
+    const xml = { type: 'object', required: ['Name'], properties: { Name: { type: 'string' } } };
+    const op = (operationId: string, media: string, schema: unknown) => ({
+      post: { operationId, requestBody: { required: true, content: { [media]: { schema } } }, responses: { '200': { description: 'ok' } } },
+    });
+    const spec = { openapi: '3.0.3', info: { title: 'x', version: '1' }, paths: { '/xml': op('put_xml', 'text/xml', xml), '/bin': op('put_bin', 'application/octet-stream', { type: 'string', format: 'binary' }) } };
+    await ductape.apps.import({ app: 'docs', spec });
+    await ductape.apps.envs.upsert({ app: 'docs', slug: 'dev', base_url: upstream.url });
+    await ductape.products.create({ tag: 'docs', envs: ['dev'] });
+    await ductape.products.apps.connect({ product: 'docs', app: 'docs' });
+    for (const event of ['put_xml', 'put_bin']) {
+      const d = await ductape.apps.actions.fetch({ app: 'docs', event, resolve: true });
+      expect((d.input_schema as { properties: { body: { type: string } } }).properties.body.type).toBe('string');
+      expect(typeof d.example.body).toBe('string');
+      await expect(ductape.actions.run({ env: 'dev', product: 'docs', app: 'docs', event, input: d.example })).resolves.toBeDefined();
+    }
+  });
+
   it('names components past the size budget instead of growing the output', () => {
     const components: Record<string, unknown> = {};
     // Each level refers to the next one twice: fully inlined, 2^20 nodes.

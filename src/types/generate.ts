@@ -195,8 +195,14 @@ function inputType(appTag: string, action: ActionDef, resolve: (s: JsonSchema) =
     }
     const required = schema.required.filter((n) => params.some((p) => p.name === n && p.in === loc && (p.in === 'path' ? p.value === undefined : p.required)));
     const closed = key === 'headers' ? false : key === 'query' ? !!guard?.query : key === 'params' ? !!guard?.params : true;
-    const resolved = resolve({ ...schema, required, ...(closed ? {} : { additionalProperties: true }) });
-    parts.push(`      ${key}${required.length ? '' : '?'}: ${schemaToTs(resolved, text, '      ')};`);
+    // Header names are compared in lowercase by the run: a required one is also met by its lowercase spelling.
+    const anyCase = key === 'headers' ? required.filter((n) => n !== n.toLowerCase()) : [];
+    const resolved = resolve({ ...schema, required: required.filter((n) => !anyCase.includes(n)), ...(closed ? {} : { additionalProperties: true }) });
+    const either = anyCase.map((n) => {
+      const t = schemaToTs(resolve(schema.properties[n]), text, '      ');
+      return `({ ${propertyKey(n)}: ${t} } | { ${propertyKey(n.toLowerCase())}: ${t} })`;
+    });
+    parts.push(`      ${key}${required.length ? '' : '?'}: ${[schemaToTs(resolved, text, '      '), ...either].join(' & ')};`);
   }
   if (action.body) {
     // Files and bytes go in multipart fields only: JSON cannot carry them, and the encoder refuses them there.

@@ -25,6 +25,8 @@ import {
   sessionExpired,
   sessionInvalid,
   sessionKey,
+  tokenTooLarge,
+  MAX_TOKEN_CHARS,
   type SessionScope,
 } from './tokens.js';
 
@@ -214,6 +216,7 @@ async function issue(deps: SessionDeps, type: SessionType, scope: SessionScope, 
   const iat = Math.floor(now / 1000);
   const exp = iat + type.expiry;
   const token = await sealSessionToken(await sessionKey(deps.privateKey, scope), { sid: rec.sid, data, iat, exp });
+  if (token.length > MAX_TOKEN_CHARS) throw tokenTooLarge(token.length);
   const refreshToken = newRefreshToken();
   // Sliding: each refresh starts a new refresh lifetime; revoke or a shorter refresh_expiry ends a family sooner.
   const refreshExpiresAt = now + type.refresh_expiry * 1000;

@@ -1,7 +1,7 @@
 // Session tokens (compact JWE, dir + A256GCM: sealed with jose, opened with node:crypto) and opaque refresh tokens (random, stored hashed).
 import { createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, EncryptJWT } from 'jose';
-import { DuctapeError } from '../errors.js';
+import { DuctapeError, InvalidInputError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 
 /** Where a token belongs. The key is derived from all four, so a token of another scope never opens. */
@@ -23,8 +23,9 @@ export interface SessionClaims {
 
 const HEADER = { alg: 'dir', enc: 'A256GCM' } as const;
 const DECRYPT_OPTIONS = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] };
-// A sane upper bound: jose would otherwise base64-decode whatever it is handed.
-const MAX_TOKEN_CHARS = 64 * 1024;
+// A sane upper bound: jose would otherwise base64-decode whatever it is handed. sessions.start refuses data whose token
+// would be longer (tokenTooLarge), so no token is ever issued that this bound then refuses.
+export const MAX_TOKEN_CHARS = 64 * 1024;
 
 /**
  * The AES-256-GCM key for one scope, as a KeyObject (jose seals with it; node:crypto opens with it). `purpose`
@@ -160,6 +161,18 @@ export function refreshTokenReused(): DuctapeError {
     'SESSION_INVALID',
     'This refresh token was already used: each one works once, and a new one comes with every refresh. The session was revoked, since a copy of the token may be in other hands. Start a new session with sessions.start().',
     { reason: 'refresh_token_reused' },
+  );
+}
+
+/**
+ * Session data too large for a token: refused when the token is issued, since opening refuses every token longer than
+ * MAX_TOKEN_CHARS (a token sealed anyway could never be used). The data travels in every run's token; large data
+ * belongs in the caller's own store, with its id in the session.
+ */
+export function tokenTooLarge(chars: number): InvalidInputError {
+  return new InvalidInputError(
+    [{ location: 'session', path: '', message: `the data makes a token of ${chars} characters, more than the ${MAX_TOKEN_CHARS} a token may have; keep large data in your own store and put its id in the session` }],
+    'Session data is too large',
   );
 }
 

@@ -48,6 +48,18 @@ describe('sessions', () => {
     expect(err.message).toContain('$Session{user}{id}');
   });
 
+  it('refuses data too large for a token instead of issuing a token that never verifies', async () => {
+    s = await setup();
+    // Tokens longer than 64 KiB are refused when opened; start used to issue one (80 kB here) all the same.
+    const err = await startSession(s.deps, { ...args, data: { user: { id: '42' }, blob: 'x'.repeat(60_000) } }).catch((e) => e);
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.issues).toEqual([expect.objectContaining({ location: 'session', path: '', message: expect.stringContaining('more than the 65536') })]);
+    expect(await listActiveSessions(s.deps, { product: 'dashboard' })).toEqual([]);
+    // Data just under the bound still makes a token that verifies.
+    const ok = await startSession(s.deps, { ...args, data: { user: { id: '42' }, blob: 'x'.repeat(45_000) } });
+    expect((await verifySession(s.deps, { ...args, token: ok.token })).valid).toBe(true);
+  });
+
   it('says NOT_FOUND for an unknown type or env', async () => {
     s = await setup();
     expect(await codeOf(startSession(s.deps, { ...args, tag: 'nope', data: { user: { id: '1' } } }))).toBe('NOT_FOUND');

@@ -19,6 +19,12 @@ export interface SessionDeps {
   /** The key check privateKey was opened under: sessions are not sealed once another process rotated the key. */
   keyCheck?: string;
   now?: () => number;
+  /**
+   * Tells this process's verifiers of revoked sessions once the revoking transaction committed. By default that is at
+   * once, on `store`; a caller whose `store` is its own still-open transaction (products.delete) collects the keys
+   * here and announces them on its client's store after its commit: views listen on that store, never on a transaction.
+   */
+  announce?: (keys: string[]) => void;
 }
 
 /** A stored session type, as the API returns it (contract names: `expiry` and `refresh_expiry` in seconds). */

@@ -258,7 +258,9 @@ async function revokeRecords(deps: SessionDeps, rows: StoredRecord<SessionRecord
     await writeRevocations(tx, deps.workspace, done);
     return done;
   });
-  announceRevocations(deps.store, deps.workspace, revoked.map((r) => r.key));
+  const keys = revoked.map((r) => r.key);
+  if (deps.announce) deps.announce(keys);
+  else announceRevocations(deps.store, deps.workspace, keys);
   // Housekeeping rides on revocations (rare) rather than on runs.
   await pruneRevocations(deps.store, deps.workspace, now);
   return revoked.length;

@@ -13,6 +13,7 @@ import { checkPerUser } from '../connections/client-config.js';
 import { deleteOwners, parseOwnerSelector } from '../connections/owners.js';
 import { listSessionTypes } from '../sessions/session-types.js';
 import { deleteSessionType } from '../sessions/sessions.js';
+import { announceRevocations } from '../sessions/revocations.js';
 
 export async function requireProduct(store: Store, ws: string, tag: string): Promise<ProductDef> {
   const p = await store.getProduct(ws, tag);
@@ -60,16 +61,21 @@ export function createProducts(deps: WorkspaceDeps) {
     /** Deletes a product, its connections and its session types; every session it issued is revoked first. */
     async delete(args: { product: string } | { tag: string }): Promise<{ deleted: boolean }> {
       const tag = 'product' in args ? args.product : args.tag;
-      return mutate(deps, async (tx) => {
+      const revoked: string[] = [];
+      const out = await mutate(deps, async (tx) => {
         if (!(await tx.getProduct(ws, tag))) return { deleted: false };
         // Token keys derive from (workspace, product, env, tag): without this, re-creating the product would make
         // the old product's tokens valid again.
-        const sessionDeps = { store: tx, workspace: ws, privateKey: deps.privateKey };
+        const sessionDeps = { store: tx, workspace: ws, privateKey: deps.privateKey, announce: (keys: string[]) => revoked.push(...keys) };
         for (const type of await listSessionTypes(sessionDeps, { product: tag })) await deleteSessionType(sessionDeps, { product: tag, tag: type.tag });
         // The same for end users' connections: their tokens go with the product.
         await deleteOwners(tx, ws, { product: tag });
         return { deleted: await tx.deleteProduct(ws, tag) };
       });
+      // After the commit, on the client's own store: its runs refuse those tokens from the next run on, as after
+      // sessions.revoke (announced on the transaction, they were accepted for up to the 100 ms revocation window).
+      announceRevocations(deps.store, ws, revoked);
+      return out;
     },
     /** Adds env slugs to a product. */
     async addEnv(args: { product: string; env: string }): Promise<ProductDef> {

@@ -156,6 +156,22 @@ describe('products.delete', () => {
     const err = await caught(exec('get_x', { params: { id: '$Session{user}{id}' } }, { session: { tag: 'us', token } }));
     expect(err.code).toBe('NOT_FOUND'); // the old session type is gone with the product: refused, and says so
   });
+
+  it('refuses the old tokens from the next run on, with the session type re-created too', async () => {
+    const { d, exec } = await setup();
+    const type = { product: 'p', tag: 'us', sample: { user: { id: '42' } }, selector: '$Session{user}{id}', expiry: 3600 } as any;
+    await d.products.sessions.create(type);
+    const { token } = await d.sessions.start({ product: 'p', env: 'prd', tag: 'us', data: { user: { id: '42' } } });
+    await exec('get_x', { params: { id: '$Session{user}{id}' } }, { session: { tag: 'us', token } }); // the token is now verified and kept
+    await d.products.delete({ product: 'p' });
+    await d.products.create({ tag: 'p', envs: ['prd'] });
+    await d.products.apps.connect({ product: 'p', app: 'api' });
+    await d.products.sessions.create(type);
+    // At once, as after sessions.revoke: the revocations were told to the transaction, and runs of the same client
+    // still accepted the token for up to the 100 ms revocation window.
+    const err = await caught(exec('get_x', { params: { id: '$Session{user}{id}' } }, { session: { tag: 'us', token } }));
+    expect(err.code).toBe('SESSION_INVALID');
+  });
 });
 
 describe('connection headers and query', () => {

@@ -2,6 +2,7 @@
 // and a 401 on a token or login credential refreshes it once and retries once.
 import type { Next } from './pipeline.js';
 import { DuctapeError } from '../errors.js';
+import { asLiteral } from '../model/placeholders.js';
 import { resolveTimeouts } from '../options.js';
 import { compileAuth, credentialIdKey, type CompiledAuth, type ResolvedCredential } from './auth/apply.js';
 import { connectionScope, openCredentials } from './auth/credentials.js';
@@ -169,7 +170,11 @@ function ownerSelector(ctx: RunContext, pa: PlanAuth): OwnerSelector {
 /** Runs the app's login action through the whole pipeline (logged like any run) and returns its parsed body. */
 async function runLogin(ctx: RunContext, event: string, input: unknown): Promise<unknown> {
   const { run } = ctx;
-  const sub = newRunContext(ctx.runtime, { env: run.env, product: run.product, app: run.app, event, input: (input ?? {}) as RunContext['run']['input'] }, true);
+  // The input is resolved already (secrets, session data): as a literal, the login run's bind stage sends it as it is.
+  // Bound again, session data holding "$Secret{K}" read that secret into the login request, and a password such as
+  // "pw\$1" lost its backslash.
+  const data = asLiteral(input ?? {}) as RunContext['run']['input'];
+  const sub = newRunContext(ctx.runtime, { env: run.env, product: run.product, app: run.app, event, input: data }, true);
   // The login is part of this run: its `ductape.run` span is a child of this run's, in the same trace (trace stage).
   sub.traceContext = ctx.traceContext;
   try {

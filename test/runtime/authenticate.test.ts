@@ -136,6 +136,38 @@ describe('authenticate', () => {
     }
   });
 
+  it('sends the login input as resolved: session data and secret values are never resolved a second time', async () => {
+    // Before: the login run bound its resolved input again. Session data holding "$Secret{STRIPE_KEY}" sent that
+    // secret to the login endpoint (with secrets_in_input; without, every login of that user failed), and the
+    // password "pw\\$Now" arrived as "pw$Now".
+    const login = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/v1/login' ? { token: 'sess_1' } : { ok: true }));
+    });
+    for (const secretsInInput of [false, true]) {
+      const d = newClient({ secrets_in_input: secretsInInput });
+      try {
+        await setup(d, login.url, oauth.tokenUrl);
+        await d.secrets.set({ key: 'LOGIN_PW', value: 'pw\\$Now' });
+        await d.secrets.set({ key: 'STRIPE_KEY', value: 'sk_live_not_for_login' });
+        await d.products.sessions.create({ product: 'shop', tag: 'us', sample: { user: { id: 'x', name: 'n' } }, selector: '$Session{user}{id}' });
+        await d.products.apps.connect({ product: 'shop', app: 'demo', access_tag: 'acct' });
+        const auth = { type: 'action', event: 'login', input: { body: { user: '$Session{user}{name}', password: '$Secret{LOGIN_PW}' } }, headers: { 'X-Session': '$Auth{token}' } };
+        await d.products.apps.configure({ product: 'shop', app: 'acct', env: 'prd', auth: auth as never });
+        const { token } = await d.sessions.start({ product: 'shop', env: 'prd', tag: 'us', data: { user: { id: '1', name: '$Secret{STRIPE_KEY}' } } });
+        await d.actions.run({ env: 'prd', product: 'shop', app: 'acct', event: 'get_item', input: { params: { id: '42' } }, session: { tag: 'us', token } });
+      } finally {
+        await d.close();
+      }
+    }
+    const bodies = login.requests.filter((r) => r.url === '/v1/login').map((r) => JSON.parse(r.body));
+    expect(bodies).toEqual([
+      { user: '$Secret{STRIPE_KEY}', password: 'pw\\$Now' },
+      { user: '$Secret{STRIPE_KEY}', password: 'pw\\$Now' },
+    ]);
+    await login.close();
+  });
+
   it('logs in again once when the upstream answers 401', async () => {
     let valid = 'sess_1';
     let logins = 0;

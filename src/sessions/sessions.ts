@@ -99,15 +99,35 @@ export function sessionRecordKey(product: string, env: string, tag: string, sid:
 export async function startSession(deps: SessionDeps, args: SessionArgs & { data: unknown }): Promise<StartedSession> {
   const type = await fetchSessionType(deps, args);
   await requireProductEnv(deps.store, deps.workspace, args.product, args.env);
-  const issues = checkSessionData(type, args.data);
+  const data = asJsonData(args.data);
+  const issues = checkSessionData(type, data);
   if (issues.length) throw new InvalidInputError(issues, `Session data does not match session type "${type.tag}"`);
-  const identifier = identifierOf(type, args.data);
+  const identifier = identifierOf(type, data);
   const scope = scopeOf(deps, args);
   const sid = randomUUID();
   const now = clock(deps);
-  const sealed = await sealJson(await sessionKey(deps.privateKey, scope, 'session-data'), args.data, sessionRecordKey(args.product, args.env, args.tag, sid));
+  const sealed = await sealJson(await sessionKey(deps.privateKey, scope, 'session-data'), data, sessionRecordKey(args.product, args.env, args.tag, sid));
   const rec: SessionRecord = { sid, product: args.product, env: args.env, tag: args.tag, identifier, sealed, createdAt: now, expiresAt: 0, refreshExpiresAt: 0, revokedAt: null };
-  return deps.store.transaction((tx) => issue({ ...deps, store: tx }, type, scope, rec, args.data, now));
+  return deps.store.transaction((tx) => issue({ ...deps, store: tx }, type, scope, rec, data, now));
+}
+
+/**
+ * The data as the token and the store will hold it: JSON. Checked in that form, so what verify and runs read is what
+ * start checked (a Date is its ISO text). Data JSON cannot carry is INVALID_INPUT: a BigInt threw a raw TypeError, and
+ * a function a DataCloneError from sealing.
+ */
+function asJsonData(data: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data, (_key, v: unknown) => {
+      if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`a ${typeof v} has no JSON form`);
+      return v;
+    });
+  } catch (err) {
+    throw new InvalidInputError([{ location: 'session', path: '', message: `is not JSON data: ${(err as Error).message}` }], 'Session data cannot be sealed');
+  }
+  if (text === undefined) throw new InvalidInputError([{ location: 'session', path: '', message: 'is not JSON data' }], 'Session data cannot be sealed');
+  return JSON.parse(text) as unknown;
 }
 
 /** Verifies a token against the store (revocations included). Invalid tokens give `{ valid: false, code }`. */

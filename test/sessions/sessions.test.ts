@@ -60,6 +60,19 @@ describe('sessions', () => {
     expect((await verifySession(s.deps, { ...args, token: ok.token })).valid).toBe(true);
   });
 
+  it('refuses data JSON cannot carry with INVALID_INPUT, and checks and keeps the JSON form of the rest', async () => {
+    s = await setup();
+    // Before: a BigInt threw a raw TypeError, a function a DataCloneError from sealing the token.
+    for (const odd of [12n, () => 1]) {
+      const err = await startSession(s.deps, { ...args, data: { user: { id: '42' }, odd } }).catch((e) => e);
+      expect(err.code).toBe('INVALID_INPUT');
+      expect(err.issues).toEqual([expect.objectContaining({ location: 'session', message: expect.stringContaining('is not JSON data') })]);
+    }
+    const at = new Date(Date.UTC(2030, 0, 1));
+    const started = await startSession(s.deps, { ...args, data: { user: { id: '42' }, at } });
+    expect((await verifySession(s.deps, { ...args, token: started.token })).data).toEqual({ user: { id: '42' }, at: at.toISOString() });
+  });
+
   it('says NOT_FOUND for an unknown type or env', async () => {
     s = await setup();
     expect(await codeOf(startSession(s.deps, { ...args, tag: 'nope', data: { user: { id: '1' } } }))).toBe('NOT_FOUND');

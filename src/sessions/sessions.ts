@@ -97,8 +97,7 @@ export function sessionRecordKey(product: string, env: string, tag: string, sid:
  * @example const { token, refreshToken } = await startSession(deps, { product: 'dashboard', env: 'prd', tag: 'user-session', data: { user: { id: '42' } } });
  */
 export async function startSession(deps: SessionDeps, args: SessionArgs & { data: unknown }): Promise<StartedSession> {
-  const type = await fetchSessionType(deps, args);
-  await requireProductEnv(deps.store, deps.workspace, args.product, args.env);
+  const type = await requireScope(deps, args);
   const data = asJsonData(args.data);
   const issues = checkSessionData(type, data);
   if (issues.length) throw new InvalidInputError(issues, `Session data does not match session type "${type.tag}"`);
@@ -132,7 +131,7 @@ function asJsonData(data: unknown): unknown {
 
 /** Verifies a token against the store (revocations included). Invalid tokens give `{ valid: false, code }`. */
 export async function verifySession(deps: SessionDeps, args: SessionArgs & { token: string }): Promise<VerifyResult> {
-  await fetchSessionType(deps, args);
+  await requireScope(deps, args);
   try {
     const claims = await openSessionToken(await sessionKey(deps.privateKey, scopeOf(deps, args)), args.token, clock(deps));
     const rec = await deps.store.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, sessionRecordKey(args.product, args.env, args.tag, claims.sid));
@@ -149,7 +148,7 @@ export async function verifySession(deps: SessionDeps, args: SessionArgs & { tok
  * one that was already used revokes the whole session, since either the user or a thief holds a copy.
  */
 export async function refreshSession(deps: SessionDeps, args: SessionArgs & { refreshToken: string }): Promise<StartedSession> {
-  const type = await fetchSessionType(deps, args);
+  const type = await requireScope(deps, args);
   if (typeof args.refreshToken !== 'string' || !args.refreshToken) throw sessionInvalid();
   const scope = scopeOf(deps, args);
   const hash = hashRefreshToken(args.refreshToken, scope);
@@ -188,7 +187,7 @@ export async function revokeSession(
   deps: SessionDeps,
   args: SessionArgs & ({ sessionId: string; identifier?: undefined } | { identifier: string | number | boolean; sessionId?: undefined }),
 ): Promise<{ revoked: number }> {
-  await fetchSessionType(deps, args);
+  await requireScope(deps, args);
   if (args.sessionId !== undefined) {
     const rec = await deps.store.getRecord<SessionRecord>(deps.workspace, SESSION_KIND, sessionRecordKey(args.product, args.env, args.tag, String(args.sessionId)));
     return { revoked: rec ? await revokeRecords(deps, [rec], 'revoked') : 0 };
@@ -288,6 +287,8 @@ async function revokeRecords(deps: SessionDeps, rows: StoredRecord<SessionRecord
 
 async function findSessions(deps: SessionDeps, args: { product: string; env?: string; tag?: string; identifier?: string | number | boolean }): Promise<StoredRecord<SessionRecord>[]> {
   await requireProductEnv(deps.store, deps.workspace, args.product, args.env);
+  // A tag that narrows must name a type: a misspelt one would revoke (or list) nothing and say nothing.
+  if (args.tag !== undefined) await fetchSessionType(deps, { product: args.product, tag: args.tag });
   const ident = args.identifier === undefined ? undefined : String(args.identifier);
   const rows =
     args.env !== undefined && args.tag !== undefined && ident !== undefined
@@ -301,6 +302,17 @@ async function findSessions(deps: SessionDeps, args: { product: string; env?: st
       (args.tag === undefined || r.data.tag === args.tag) &&
       (ident === undefined || r.data.identifier === ident),
   );
+}
+
+/**
+ * The session type of a scope, after checking that the product has the env: an unknown product, env or type is
+ * NOT_FOUND for every call naming one (docs/sessions.md). verify answered { valid: false }, refresh SESSION_INVALID and
+ * revoke { revoked: 0 } for an env the product does not have.
+ */
+async function requireScope(deps: SessionDeps, args: SessionArgs): Promise<SessionType> {
+  const type = await fetchSessionType(deps, args);
+  await requireProductEnv(deps.store, deps.workspace, args.product, args.env);
+  return type;
 }
 
 function identifierOf(type: SessionType, data: unknown): string {

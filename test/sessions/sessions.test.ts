@@ -79,6 +79,19 @@ describe('sessions', () => {
     expect(await codeOf(startSession(s.deps, { ...args, env: 'staging', data: { user: { id: '1' } } }))).toBe('NOT_FOUND');
   });
 
+  it('says NOT_FOUND for an env the product lacks, or a type that does not exist, in every call naming one', async () => {
+    s = await setup();
+    const { token, refreshToken, sessionId } = await startSession(s.deps, { ...args, data: { user: { id: '1' } } });
+    const staging = { ...args, env: 'staging' };
+    // Before: { valid: false }, SESSION_INVALID, { revoked: 0 }, { revoked: 0 } and [].
+    expect(await codeOf(verifySession(s.deps, { ...staging, token }))).toBe('NOT_FOUND');
+    expect(await codeOf(refreshSession(s.deps, { ...staging, refreshToken }))).toBe('NOT_FOUND');
+    expect(await codeOf(revokeSession(s.deps, { ...staging, sessionId }))).toBe('NOT_FOUND');
+    expect(await codeOf(revokeAllSessions(s.deps, { product: 'dashboard', tag: 'user-sesion' }))).toBe('NOT_FOUND');
+    expect(await codeOf(listActiveSessions(s.deps, { product: 'dashboard', tag: 'user-sesion' }))).toBe('NOT_FOUND');
+    expect((await verifySession(s.deps, { ...args, token })).valid).toBe(true);
+  });
+
   it('never stores the session data in clear', async () => {
     s = await setup();
     await startSession(s.deps, { ...args, data: { user: { id: '42', email: 'john@example.com' } } });

@@ -7,6 +7,7 @@ import type { ConnectionConfig } from '../model/app.js';
 import { MAX_INPUT_DEPTH, nestingPointer, nestingProblem, nestingReason } from '../model/json.js';
 import type { PaginationDef } from '../model/pagination.js';
 import type { RateLimitDef } from '../model/rate-limit.js';
+import { asLiteral } from '../model/placeholders.js';
 import { registerSecret } from '../model/redact.js';
 
 export interface AppDecl {
@@ -84,15 +85,23 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
 // `$Env{NAME}` anywhere in a string; `\$Env{…}` stays as written. Other placeholders ($Secret…) stay text for the runtime.
 const ENV_REF = /(\\)?\$Env\{([^{}]*)\}/g;
 
-/** Replaces `$Env{NAME}` with the variable's value (registered for redaction); a missing variable is an error. */
+// Connection fields the runtime resolves placeholders in (runtime/auth/values.ts, the plan's connection defaults).
+const TEMPLATE_PATH = /^\/products\/[^/]+\/apps\/[^/]+\/envs\/[^/]+\/(auth|headers|query)(\/|$)/;
+
+/**
+ * Replaces `$Env{NAME}` with the variable's value (registered for redaction); a missing variable is an error. In a
+ * connection's auth, headers or query, which are templates at run time, the value is escaped (`\$`), so it is sent
+ * as it is: a token "tok$Now" went out with a timestamp in it, and a password "pw\$1" without its backslash.
+ */
 export function resolveEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
   if (typeof value === 'string') {
+    const isTemplate = TEMPLATE_PATH.test(path);
     return value.replace(ENV_REF, (whole, escaped: string | undefined, name: string) => {
       if (escaped) return whole;
       const v = env[name];
       if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
       registerSecret(v);
-      return v;
+      return isTemplate ? (asLiteral(v) as string) : v;
     });
   }
   if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, env, `${path}/${i}`));

@@ -130,6 +130,20 @@ describe('apply', () => {
     expect(edited.changes.map((c) => `${c.action} ${c.kind} ${c.target} ${c.detail}`)).toEqual(['update connection shop/prd/demo variables', 'update cache shop/items expiry']);
   });
 
+  it('sends an $Env value in a connection as it is, never as a template, and applies it once', async () => {
+    // Before: the value became part of the template, so "tok$Now" went out with a timestamp in it and "hk\\$1"
+    // without its backslash. A secret's value was never a template and stays exactly as given.
+    writeFileSync(join(dir, 'ductape.yaml'), readFileSync(join(dir, 'ductape.yaml'), 'utf8').replace('auth: { type: bearer, token: "$Secret{DEMO_TOKEN}" }\n            variables', 'auth: { type: bearer, token: "$Env{RAW_TOKEN}" }\n            variables').replace('X-Tenant: acme', 'X-Tenant: "t-$Env{TENANT}"'));
+    const env = { ...ENV, RAW_TOKEN: 'tok$Now', TENANT: 'hk\\$1', DEMO_TOKEN_PRD: 'sec\\$Now' };
+    await client().apply({ file: join(dir, 'ductape.yaml'), env });
+    expect((await client().apply({ file: join(dir, 'ductape.yaml'), env })).changes).toEqual([]);
+    const d = client();
+    await d.actions.run({ env: 'prd', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } });
+    const got = upstream.requests[upstream.requests.length - 1];
+    expect([got.headers.authorization, got.headers['x-tenant']]).toEqual(['Bearer tok$Now', 't-hk\\$1']);
+    expect((await d.secrets.get({ key: 'DEMO_TOKEN', env: 'prd' })).value).toBe('sec\\$Now');
+  });
+
   it('fails naming the placeholder when an $Env variable is missing, before writing anything', async () => {
     let err: unknown;
     try {

@@ -159,6 +159,9 @@ export async function refreshSession(deps: SessionDeps, args: SessionArgs & { re
   // the one that was checked. A revoke that commits in between makes that write miss, so the refresh fails and rolls
   // back instead of writing the stale unrevoked copy back.
   const outcome = await deps.store.transaction(async (tx): Promise<StartedSession | 'reused' | 'invalid' | 'expired'> => {
+    // First, as issue() would: after another process rotated the key, this client cannot open the session data, and
+    // that failure said SESSION_INVALID ("start a new session") about a session that is fine under the current key.
+    await requireCurrentKey(tx, deps);
     const taken = await tx.takeRecord<{ session: string }>(deps.workspace, REFRESH_KIND, hash);
     if (!taken) return (await tx.getRecord(deps.workspace, REFRESH_USED_KIND, hash)) ? 'reused' : 'invalid';
     await tx.putRecord(deps.workspace, REFRESH_USED_KIND, hash, taken.data, { ref: taken.data.session, expiresAt: taken.expiresAt });

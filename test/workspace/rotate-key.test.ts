@@ -79,6 +79,7 @@ describe('rotateKey', () => {
   it('refuses definition changes and new sessions from a client opened before another process rotated the key, so nothing is sealed under the old key', async () => {
     // The client of beforeEach stays open, as a long-running server would while `ductape rotate-key` runs elsewhere.
     const stale = clients[0];
+    const before = await stale.sessions.start({ product: 'shop', env: 'prd', tag: 'user', data: { user: { id: 'u0' } } });
     const child = startChild(fixture('rotate-key.ts'), [join(dir, 'ws.db'), TEST_KEY, NEW_KEY], { timeoutMs: 60_000 });
     const result = await child.done;
     expect(JSON.parse(result.stdout.trim()), result.stderr).toMatchObject({ ok: true, secrets: 1 });
@@ -89,6 +90,10 @@ describe('rotateKey', () => {
     expect(await failure(stale.products.apps.configure({ product: 'shop', app: 'oauth', env: 'prd', auth: { type: 'oauth2', grant: 'client_credentials', client_id: 'late', client_secret: 'late' } }))).toMatchObject({ code: 'CONFIG_ERROR' });
 
     expect(await failure(stale.sessions.start({ product: 'shop', env: 'prd', tag: 'user', data: { user: { id: 'u1' } } }))).toMatchObject({ code: 'CONFIG_ERROR' });
+    // A refresh too (it said SESSION_INVALID, a session that is fine), and the refresh token is not used up by it.
+    const refresh = { product: 'shop', env: 'prd', tag: 'user', refreshToken: before.refreshToken };
+    expect(await failure(stale.sessions.refresh(refresh))).toMatchObject({ code: 'CONFIG_ERROR' });
+    expect((await open(NEW_KEY).sessions.refresh(refresh)).sessionId).toBe(before.sessionId);
 
     // The workspace still opens whole under the new key: it can even be rotated again.
     const fresh = open(NEW_KEY);

@@ -107,7 +107,12 @@ export async function startSession(deps: SessionDeps, args: SessionArgs & { data
   const now = clock(deps);
   const sealed = await sealJson(await sessionKey(deps.privateKey, scope, 'session-data'), data, sessionRecordKey(args.product, args.env, args.tag, sid));
   const rec: SessionRecord = { sid, product: args.product, env: args.env, tag: args.tag, identifier, sealed, createdAt: now, expiresAt: 0, refreshExpiresAt: 0, revokedAt: null };
-  return deps.store.transaction((tx) => issue({ ...deps, store: tx }, type, scope, rec, data, now));
+  return deps.store.transaction(async (tx) => {
+    // Again inside the transaction: a type deleted since it was read above (deleteSessionType revokes its sessions in
+    // the transaction that removes it) must not get a session that nothing revokes, whose token runs would accept.
+    await fetchSessionType({ ...deps, store: tx }, args);
+    return issue({ ...deps, store: tx }, type, scope, rec, data, now);
+  });
 }
 
 /**
@@ -220,11 +225,21 @@ export async function listActiveSessions(deps: SessionDeps, args: { product: str
   })).filter((s) => Date.parse(s.refreshExpiresAt) > now);
 }
 
-/** Deletes a session type after revoking its sessions, so that none of its tokens stays usable. */
+/**
+ * Deletes a session type after revoking its sessions, so that none of its tokens stays usable. Both happen in one
+ * transaction: a start that commits before it has its session revoked here, and one after it finds no type. (Done
+ * apart, a start committing between the two left a live session of a deleted type.)
+ */
 export async function deleteSessionType(deps: SessionDeps, args: { product: string; tag: string }): Promise<{ deleted: boolean; revoked: number }> {
   await fetchSessionType(deps, args);
-  const { revoked } = await revokeAllSessions(deps, { product: args.product, tag: args.tag });
-  return { deleted: await removeSessionType(deps.store, deps.workspace, args.product, args.tag), revoked };
+  const revokedKeys: string[] = [];
+  const out = await deps.store.transaction(async (tx) => {
+    const inTx: SessionDeps = { ...deps, store: tx, announce: deps.announce ?? ((keys) => revokedKeys.push(...keys)) };
+    const { revoked } = await revokeAllSessions(inTx, { product: args.product, tag: args.tag });
+    return { deleted: await removeSessionType(tx, deps.workspace, args.product, args.tag), revoked };
+  });
+  announceRevocations(deps.store, deps.workspace, revokedKeys);
+  return out;
 }
 
 // ---- helpers ----------------------------------------------------------------------------------------------------

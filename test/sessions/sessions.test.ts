@@ -1,6 +1,7 @@
 // The session lifecycle over a real SQLite store: start, verify, refresh rotation and reuse, revoke, list.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  deleteSessionType,
   listActiveSessions,
   refreshSession,
   revokeAllSessions,
@@ -8,7 +9,10 @@ import {
   startSession,
   verifySession,
 } from '../../src/sessions/index.js';
-import { codeOf, setup, type Setup } from './setup.js';
+import { removeSessionType } from '../../src/sessions/session-types.js';
+import { SESSION_KIND } from '../../src/sessions/sessions.js';
+import type { Store } from '../../src/store/store.js';
+import { codeOf, setup, WS, type Setup } from './setup.js';
 
 const args = { product: 'dashboard', env: 'prd', tag: 'user-session' };
 let s: Setup;
@@ -90,6 +94,48 @@ describe('sessions', () => {
     expect(await codeOf(revokeAllSessions(s.deps, { product: 'dashboard', tag: 'user-sesion' }))).toBe('NOT_FOUND');
     expect(await codeOf(listActiveSessions(s.deps, { product: 'dashboard', tag: 'user-sesion' }))).toBe('NOT_FOUND');
     expect((await verifySession(s.deps, { ...args, token })).valid).toBe(true);
+  });
+
+  it('gives no session to a type deleted while start was on its way', async () => {
+    s = await setup();
+    // A delete that commits between start's first read of the type and start's transaction (as a concurrent
+    // products.sessions.delete does): start used to write a session of the deleted type that nothing revoked.
+    const racing = new Proxy(s.store, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return async (fn: (tx: Store) => Promise<unknown>) => {
+            await removeSessionType(target, WS, 'dashboard', 'user-session');
+            return target.transaction(fn);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    expect(await codeOf(startSession({ ...s.deps, store: racing }, { ...args, data: { user: { id: '42' } } }))).toBe('NOT_FOUND');
+    expect(await s.store.listRecords(WS, SESSION_KIND)).toEqual([]);
+  });
+
+  it('leaves no live session of a deleted type when a start commits while the delete is under way', async () => {
+    s = await setup();
+    // The delete revoked the type's sessions, then removed the type in a second step: a start committing between the
+    // two kept a session (and a token runs accept) of a type that no longer exists. Now both are one transaction.
+    const racing = new Proxy(s.store, {
+      get(target, prop) {
+        if (prop === 'deleteRecord') {
+          return async (ws: string, kind: string, key: string) => {
+            if (kind === 'session_type') await startSession(s.deps, { ...args, data: { user: { id: '42' } } });
+            return target.deleteRecord(ws, kind, key);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    await deleteSessionType({ ...s.deps, store: racing }, { product: 'dashboard', tag: 'user-session' });
+    expect(await codeOf(startSession(s.deps, { ...args, data: { user: { id: '42' } } }))).toBe('NOT_FOUND');
+    const live = (await s.store.listRecords<{ revokedAt: number | null }>(WS, SESSION_KIND)).filter((r) => r.data.revokedAt === null);
+    expect(live).toEqual([]);
   });
 
   it('never stores the session data in clear', async () => {

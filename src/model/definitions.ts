@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { HTTP_METHODS, type ActionDef, type HttpMethod, type JsonSchema, type ParamDef } from './action.js';
 import type { AppEnv } from './app.js';
 import { checkPagination, type PaginationDef } from './pagination.js';
+import { findPlaceholders, PLACEHOLDER_KINDS } from './placeholders.js';
 
 /** Tags (apps, products, caches, access tags…) and env slugs; operations/schemas.ts refuses the same at the edge. */
 export const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -30,8 +31,31 @@ export function checkKnownKeys(what: string, given: object, accepted: string[]):
   for (const k of Object.keys(given)) if (!accepted.includes(k)) fail(`${what}.${k}`, `unknown field; accepted: ${accepted.join(', ')}`);
 }
 
+/**
+ * Server URLs and server variables are not templates: a placeholder in one was sent as literal text (server_variables
+ * { tenant: '$Secret{T}' } requested /$Secret%7BT%7D/…), where docs/placeholders.md promises a placeholder never is.
+ * The reason a value holding one is refused, or undefined. (`$batch`, `$metadata` and the like are not placeholders.)
+ */
+export function serverPlaceholderProblem(value: string): string | undefined {
+  const found = value.indexOf('$') === -1 ? [] : findPlaceholders(value, PLACEHOLDER_KINDS);
+  if (!found.length) return undefined;
+  return `holds ${found[0].text}, but placeholders are not resolved in server URLs or server variables; give the value itself (credentials belong in auth)`;
+}
+
+/** Server variables of an app env or a connection: strings, with no placeholders. */
+export function checkServerVariables(field: string, value: unknown): Record<string, string> {
+  const out = checkStringMap(field, value);
+  for (const [k, v] of Object.entries(out)) {
+    const problem = serverPlaceholderProblem(v);
+    if (problem) fail(`${field}.${k}`, problem);
+  }
+  return out;
+}
+
 export function checkBaseUrl(field: string, value: unknown): string {
   if (typeof value !== 'string') fail(field, 'expected an absolute http(s) URL');
+  const problem = serverPlaceholderProblem(value);
+  if (problem) fail(field, problem);
   // Server variables ({region}) are substituted at run time; check the shape with placeholders filled in.
   let u: URL;
   try {
@@ -54,7 +78,7 @@ export function checkEnv(field: string, env: unknown): AppEnv {
     slug: checkSlug(`${field}.slug`, e.slug),
     base_url: checkBaseUrl(`${field}.base_url`, e.base_url),
     ...(e.description !== undefined ? { description: String(e.description) } : {}),
-    ...(e.variables !== undefined ? { variables: checkStringMap(`${field}.variables`, e.variables) } : {}),
+    ...(e.variables !== undefined ? { variables: checkServerVariables(`${field}.variables`, e.variables) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.js';
 import type { ActionDef } from '../model/action.js';
 import type { AppDef, AppEnv, ConnectionConfig } from '../model/app.js';
+import { serverPlaceholderProblem } from '../model/definitions.js';
 
 export interface Target {
   /** scheme://host[:port], the only origin a run may reach. */
@@ -39,6 +40,9 @@ export function resolveTarget(app: AppDef, action: Pick<ActionDef, 'server'>, pr
       `No base URL for app "${app.tag}" in env "${productEnv}". Set one with products.apps.configure({ env: '${productEnv}', base_url }) or map an app env with app_env (app envs: ${app.envs.map((e) => e.slug).join(', ') || 'none'}).`,
     );
   }
+  // Stored before configure refused them, or imported: never sent as literal text.
+  const problem = serverPlaceholderProblem(url);
+  if (problem) throw new ConfigError(`The server URL of app "${app.tag}" in env "${productEnv}" ${problem}.`, { field: 'base_url' });
   return parseBase(url, app.tag);
 }
 

@@ -2,7 +2,7 @@
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ConnectionConfig, ProductDef } from '../model/app.js';
 import { headerValueProblem } from '../model/header.js';
-import { checkBaseUrl, checkKnownKeys, checkSlug, checkStringMap, checkTag, fail } from '../model/definitions.js';
+import { checkBaseUrl, checkKnownKeys, checkServerVariables, checkSlug, checkStringMap, checkTag, fail } from '../model/definitions.js';
 import { checkRateLimit, type RateLimitDef } from '../model/rate-limit.js';
 import type { Store } from '../store/store.js';
 import { connectionScope, describeCredentials, openCredentials, sealCredentials } from '../runtime/auth/credentials.js';
@@ -200,7 +200,7 @@ function checkConfig(input: ConfigureInput): ConnectionConfig {
     }
   }
   if (input.query !== undefined) out.query = checkStringMap('query', input.query);
-  if (input.server_variables !== undefined) out.server_variables = checkStringMap('server_variables', input.server_variables);
+  if (input.server_variables !== undefined) out.server_variables = checkServerVariables('server_variables', input.server_variables);
   if (input.rate_limit != null) out.rate_limit = checkRateLimit('rate_limit', input.rate_limit)!;
   if (input.variables !== undefined) {
     if (!input.variables || typeof input.variables !== 'object' || Array.isArray(input.variables)) fail('variables', 'expected an object');

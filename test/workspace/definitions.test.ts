@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ductape } from '../../src/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -31,6 +32,8 @@ describe('definitions', () => {
     [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'ftp://files.test' }] }, 'envs[0].base_url'],
     [{ tag: 'x', envs: [{ slug: 'Dev', base_url: 'https://a.test' }] }, 'envs[0].slug'],
     [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'https://a.test?x=1' }] }, 'envs[0].base_url'],
+    [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'https://a.test/$Variable{v}' }] }, 'envs[0].base_url'],
+    [{ tag: 'x', envs: [{ slug: 'dev', base_url: 'https://{t}.a.test', variables: { t: '$Secret{T}' } }] }, 'envs[0].variables.t'],
     [{ tag: 'x', colour: 'red' }, 'app.colour'],
   ])('refuses app %o with CONFIG_ERROR naming %s', async (input, field) => {
     const err = await errorOf(ductape.apps.create(input as never));
@@ -63,6 +66,23 @@ describe('definitions', () => {
     // Refused when configured, not at every run as a NETWORK_ERROR from undici.
     const unicode = await errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'prd', headers: { 'x-a': 'café…' } }));
     expect([unicode.code, unicode.message]).toEqual(['CONFIG_ERROR', 'Invalid headers.x-a: contains U+2026, which an HTTP header cannot carry (RFC 9110 §5.5); encode the value first (e.g. RFC 8187 or base64).']);
+  });
+
+  it('never sends a placeholder in a server URL or server variable as literal text', async () => {
+    // Before: configure took server_variables { tenant: '$Secret{T}' } and every run requested /$Secret%7BT%7D/….
+    await ductape.apps.envs.upsert({ app: 'internal-api', slug: 'dev', base_url: `${upstream.url}/{tenant}`, variables: { tenant: 't0' } });
+    await ductape.apps.actions.create({ app: 'internal-api', event: 'me', method: 'GET', path: '/me' });
+    await ductape.products.apps.connect({ product: 'shop', app: 'internal-api' });
+    const configure = (more: object) => errorOf(ductape.products.apps.configure({ product: 'shop', app: 'internal-api', env: 'dev', ...more }));
+    expect((await configure({ server_variables: { tenant: '$Secret{T}' } })).details.field).toBe('server_variables.tenant');
+    expect((await configure({ base_url: `${upstream.url}/$Variable{tenant}` })).details.field).toBe('base_url');
+    // One stored before configure refused it fails the run instead of reaching the upstream.
+    const store = await openSqliteStore(join(dir, 'ws.db'));
+    await store.putConnection('acme', 'shop', 'dev', 'internal-api', { config: { server_variables: { tenant: '$Secret{T}' } }, credentials: null });
+    await store.close();
+    const err = await errorOf(ductape.actions.run({ env: 'dev', product: 'shop', app: 'internal-api', event: 'me', input: {} }));
+    expect([err.code, err.message]).toEqual(['CONFIG_ERROR', expect.stringContaining('holds $Secret{T}, but placeholders are not resolved in server URLs')]);
+    expect(upstream.requests).toEqual([]);
   });
 
   it('leaves the store file unchanged when a definition is refused', async () => {

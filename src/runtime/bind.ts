@@ -80,7 +80,9 @@ function blameConnection(ctx: RunContext, err: unknown): unknown {
   const ofConnection = (i: { location: string; path: string }) => own.has(`${i.location}${i.path}`);
   if (!issues.length || !issues.every(ofConnection)) return err;
   const fields = issues.map((i) => `connection.${i.location}.${i.path.slice(1)}`);
-  return new ConfigError(`Invalid connection config of ${ctx.plan!.accessTag} in ${ctx.plan!.env}: ${issues.map((i) => `${i.location}${i.path}: ${i.message}`).join('; ')}.`, {
+  // Issue messages may end with their own period ("… with secrets.set."): one full stop ends the whole message.
+  const summary = issues.map((i) => `${i.location}${i.path}: ${i.message.replace(/\.$/, '')}`).join('; ');
+  return new ConfigError(`Invalid connection config of ${ctx.plan!.accessTag} in ${ctx.plan!.env}: ${summary}.`, {
     field: fields[0],
     fields,
     issues,

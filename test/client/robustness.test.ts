@@ -185,6 +185,16 @@ describe('connection headers and query', () => {
       expect(r.url).not.toContain('%24Variable');
     }
   });
+  it('blames the connection for its expired secret, in one sentence', async () => {
+    const { d, up, exec } = await setup();
+    await d.secrets.set({ key: 'K', value: 'expired-value-1', expires_at: new Date(Date.now() - 1000).toISOString() });
+    await d.products.apps.configure({ product: 'p', app: 'api', env: 'prd', headers: { 'x-key': '$Secret{K}' } } as any);
+    const err = await caught(exec('get_x', { params: { id: 'a' } }));
+    expect(err.code).toBe('CONFIG_ERROR');
+    expect(err.message).toMatch(/^Invalid connection config of api in prd: headers\/x-key: \$Secret\{K\} has no value: secret K expired at .*secrets\.set\.$/);
+    expect(err.message).not.toContain('..'); // it ended "…with secrets.set.."
+    expect(up.requests).toHaveLength(0);
+  });
 });
 
 describe('odd input and upstream answers become DuctapeErrors', () => {

@@ -87,20 +87,27 @@ const ENV_REF = /(\\)?\$Env\{([^{}]*)\}/g;
 
 // Connection fields the runtime resolves placeholders in (runtime/auth/values.ts, the plan's connection defaults).
 const TEMPLATE_PATH = /^\/products\/[^/]+\/apps\/[^/]+\/envs\/[^/]+\/(auth|headers|query)(\/|$)/;
+// Where a value may be a credential: secrets, and a connection's auth, headers, query and variables. Only those are
+// registered for redaction. The rest are definitions (base URLs, env names, constants, expiries) that plans and
+// `fetch` print as they are; registered, an $Env base URL turned every later error of the process into
+// "GET [REDACTED]/x failed", and an $Env region "eu" blanked every standalone "eu".
+const CREDENTIAL_PATH = /^\/secrets\/|^\/products\/[^/]+\/apps\/[^/]+\/envs\/[^/]+\/(auth|headers|query|variables)(\/|$)/;
 
 /**
- * Replaces `$Env{NAME}` with the variable's value (registered for redaction); a missing variable is an error. In a
- * connection's auth, headers or query, which are templates at run time, the value is escaped (`\$`), so it is sent
- * as it is: a token "tok$Now" went out with a timestamp in it, and a password "pw\$1" without its backslash.
+ * Replaces `$Env{NAME}` with the variable's value (registered for redaction where it may be a credential); a missing
+ * variable is an error. In a connection's auth, headers or query, which are templates at run time, the value is
+ * escaped (`\$`), so it is sent as it is: a token "tok$Now" went out with a timestamp in it, and a password "pw\$1"
+ * without its backslash.
  */
 export function resolveEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
   if (typeof value === 'string') {
     const isTemplate = TEMPLATE_PATH.test(path);
+    const isCredential = CREDENTIAL_PATH.test(path);
     return value.replace(ENV_REF, (whole, escaped: string | undefined, name: string) => {
       if (escaped) return whole;
       const v = env[name];
       if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
-      registerSecret(v);
+      if (isCredential) registerSecret(v);
       return isTemplate ? (asLiteral(v) as string) : v;
     });
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuctapeError, type Ductape } from '../../src/index.js';
+import { redactText } from '../../src/model/redact.js';
 import { authSpec } from '../helpers/auth-spec.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
@@ -142,6 +143,17 @@ describe('apply', () => {
     const got = upstream.requests[upstream.requests.length - 1];
     expect([got.headers.authorization, got.headers['x-tenant']]).toEqual(['Bearer tok$Now', 't-hk\\$1']);
     expect((await d.secrets.get({ key: 'DEMO_TOKEN', env: 'prd' })).value).toBe('sec\\$Now');
+  });
+
+  it('redacts $Env values where credentials go, not the definitions that come from the environment', async () => {
+    // Before: every $Env value was registered as a secret, so a base URL from the environment read "[REDACTED]" in
+    // every later envelope, log and error of the process ("GET [REDACTED]/v1/items/7 failed…").
+    writeFileSync(join(dir, 'ductape.yaml'), readFileSync(join(dir, 'ductape.yaml'), 'utf8').replace(`prd: ${upstream.url}/v1`, 'prd: "$Env{DEMO_BASE}"'));
+    const d = client();
+    await d.apply({ file: join(dir, 'ductape.yaml'), env: { ...ENV, DEMO_BASE: `${upstream.url}/v1` } });
+    const res = await d.actions.execute({ env: 'prd', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } });
+    expect(res.request.url).toBe(`${upstream.url}/v1/items/7`);
+    expect(redactText(`token ${ENV.DEMO_TOKEN_PRD}`)).toBe('token [REDACTED]');
   });
 
   it('fails naming the placeholder when an $Env variable is missing, before writing anything', async () => {

@@ -190,6 +190,11 @@ function checkSelector(selector: unknown, schema: Record<string, unknown>): stri
   for (const seg of ref.path) {
     if (!node) break;
     const types = typesOf(node);
+    // Array items are addressed by index, as in every $Session path (docs/placeholders.md): $Session{emails}{0}.
+    if (types.includes('array') && /^(0|[1-9]\d*)$/.test(seg)) {
+      node = itemSchema(node, Number(seg));
+      continue;
+    }
     if (types.length && !types.includes('object')) fail('selector', `${selector} goes through "${seg}", but the schema there is ${types.join('|')}, not an object`);
     const props = node.properties as Record<string, Record<string, unknown>> | undefined;
     if (props && Object.hasOwn(props, seg)) node = props[seg];
@@ -201,6 +206,14 @@ function checkSelector(selector: unknown, schema: Record<string, unknown>): stri
     fail('selector', `${selector} must point at a string, number or boolean (the schema says ${leaf.join('|')})`);
   }
   return formatPlaceholder('Session', ref.path);
+}
+
+/** The schema of item `i` of an array schema: a tuple's own (prefixItems, or draft-07 items as a list), else `items`. */
+function itemSchema(node: Record<string, unknown>, i: number): Record<string, unknown> | undefined {
+  const asSchema = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const tuple = Array.isArray(node.prefixItems) ? node.prefixItems : Array.isArray(node.items) ? node.items : undefined;
+  if (tuple && i < tuple.length) return asSchema(tuple[i]);
+  return asSchema(Array.isArray(node.items) ? node.additionalItems : node.items);
 }
 
 function typesOf(node: Record<string, unknown>): string[] {

@@ -58,12 +58,29 @@ describe('session types', () => {
     ['a fractional expiry', { sample: { id: 'x' }, selector: '$Session{id}', expiry: 1.5 }, /expiry/],
     ['a refresh expiry shorter than expiry', { sample: { id: 'x' }, selector: '$Session{id}', expiry: 100, refresh_expiry: 50 }, /at least expiry/],
     ['an unknown field', { sample: { id: 'x' }, selector: '$Session{id}', expires: 5 }, /unknown field/],
+    ['a selector to an array item that is an object', { sample: { users: [{ id: 'x' }] }, selector: '$Session{users}{0}' }, /string, number or boolean/],
+    ['a selector by name into an array', { sample: { emails: ['x'] }, selector: '$Session{emails}{first}' }, /not an object/],
   ];
   it.each(bad)('refuses %s with CONFIG_ERROR', async (_n, fields, message) => {
     s = await setup();
     const err = await createSessionType(s.deps, { product: 'dashboard', tag: 't', ...fields } as never).catch((e) => e);
     expect(err.code).toBe('CONFIG_ERROR');
     expect(err.message).toMatch(message);
+  });
+
+  it('takes a selector through an array by index, as every $Session path may go', async () => {
+    s = await setup();
+    // Before: refused with 'goes through "0", but the schema there is array, not an object'.
+    const tuple = { type: 'object', properties: { ids: { type: 'array', prefixItems: [{ type: 'integer' }], items: { type: 'string' } } } };
+    for (const [i, [fields, selector]] of ([
+      [{ sample: { emails: ['jo@example.test'] } }, '$Session{emails}{0}'],
+      [{ schema: { type: 'object', properties: { users: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } } } } }, '$Session{users}{0}{id}'],
+      [{ schema: tuple }, '$Session{ids}{0}'],
+      [{ schema: tuple }, '$Session{ids}{3}'],
+    ] as const).entries()) {
+      const tag = `by-index-${i}`;
+      expect((await createSessionType(s.deps, { product: 'dashboard', tag, ...fields, selector } as never)).selector).toBe(selector);
+    }
   });
 
   it('refuses a duplicate tag and an unknown product', async () => {

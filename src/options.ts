@@ -122,10 +122,12 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
   const workspaceId = raw.workspace_id ?? env.DUCTAPE_WORKSPACE;
   const privateKey = raw.private_key ?? env.DUCTAPE_PRIVATE_KEY;
   if (!workspaceId) throw new ConfigError('workspace_id is required (or set DUCTAPE_WORKSPACE).', { option: 'workspace_id' });
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(workspaceId)) {
+  if (typeof workspaceId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(workspaceId)) {
     throw new ConfigError(`workspace_id "${workspaceId}" must be 1–128 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.`, { option: 'workspace_id' });
   }
   if (!privateKey) throw new ConfigError('private_key is required (or set DUCTAPE_PRIVATE_KEY): it seals credentials and session tokens.', { option: 'private_key' });
+  // A number passed the length check (it has none) and reached scrypt, whose raw TypeError printed the key itself.
+  if (typeof privateKey !== 'string') throw new ConfigError('private_key must be a string, such as one printed by "ductape keygen".', { option: 'private_key' });
   if (privateKey.length < 8) throw new ConfigError('private_key must be at least 8 characters long.', { option: 'private_key' });
   const num = (v: unknown, name: string, dflt: number, min: number) => {
     if (v === undefined) return dflt;

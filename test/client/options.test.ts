@@ -1,7 +1,7 @@
 // Unknown option names: refused with the accepted list, and a hint only for a name we know was meant as another.
 import { describe, expect, it } from 'vitest';
 import { DuctapeError } from '../../src/errors.js';
-import { normalizeRunInput } from '../../src/options.js';
+import { normalizeOptions, normalizeRunInput } from '../../src/options.js';
 
 const run = { env: 'prd', product: 'p', app: 'api', event: 'e' };
 
@@ -40,6 +40,26 @@ describe('optional run options given as null', () => {
       const err = errorOf({ cache });
       expect(err).toBeInstanceOf(DuctapeError);
       expect(err).toMatchObject({ code: 'CONFIG_ERROR', option: 'cache' });
+    }
+  });
+});
+
+describe('client options of the wrong type', () => {
+  // A number private_key reached scrypt, whose raw TypeError ERR_INVALID_ARG_TYPE printed the key ("Received type
+  // number (12345678)"); a number workspace_id went on to the store.
+  it('refuses a private_key or workspace_id that is not a string with CONFIG_ERROR naming the option, never the value', () => {
+    for (const [raw, option] of [
+      [{ workspace_id: 'acme', private_key: 12345678 }, 'private_key'],
+      [{ workspace_id: 12345678, private_key: 'long-enough-key' }, 'workspace_id'],
+    ] as const) {
+      let err: DuctapeError | undefined;
+      try {
+        normalizeOptions(raw as never, {});
+      } catch (e) {
+        err = e as DuctapeError;
+      }
+      expect(err).toMatchObject({ code: 'CONFIG_ERROR', details: { option } });
+      if (option === 'private_key') expect(err!.message).not.toContain('12345678');
     }
   });
 });

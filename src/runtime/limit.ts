@@ -28,8 +28,10 @@ export function limit(ctx: RunContext, next: Next): Promise<void> {
     t.attemptMs + LEASE_SLACK_MS,
   );
   const now = performance.now();
-  const maxWait = t.deadlineAt === undefined ? rl.limit.maxWaitMs : Math.min(rl.limit.maxWaitMs, t.deadlineAt - Date.now());
-  const grant = limiter.acquire(now + maxWait);
+  const runLeft = t.deadlineAt === undefined ? Infinity : t.deadlineAt - Date.now();
+  // The run's deadline, when it comes first, is what the message of a run that gives up must name.
+  const grant =
+    runLeft < rl.limit.maxWaitMs ? limiter.acquire(now + runLeft, { by: 'run', runMs: ctx.run.timeouts!.runMs! }) : limiter.acquire(now + rl.limit.maxWaitMs);
   if (!(grant instanceof Promise)) return attempt(ctx, next, limiter, grant);
   return grant.then(
     (g) => {

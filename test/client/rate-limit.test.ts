@@ -122,6 +122,47 @@ describe('rate limits', () => {
     await first;
   });
 
+  it("names timeout.run, not max_wait_ms, when the run's own deadline ends its wait", async () => {
+    await setup({ connection: { requests: 1, per_ms: 3000, concurrency: 1 } }, await startTimedUpstream(0, (req, res) => {
+      if (!req.url.includes('slow')) return false;
+      setTimeout(() => res.end('{}'), 600);
+      return true;
+    }));
+    await run();
+    // A full window: the wait is known, and longer than the run's deadline allows.
+    const windowed = await errorOf(run({ timeout: { run: 200 } }));
+    expect(windowed.code).toBe('RATE_LIMITED');
+    expect(windowed.message).toMatch(/more than this run may wait \(its timeout\.run is 200 ms\)/);
+    expect(windowed.message).toMatch(/give the run a longer timeout\.run/);
+    expect(windowed.message).not.toMatch(/max_wait_ms/);
+    // A concurrency cap: no known wait; the run gives up when its deadline passes.
+    await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', rate_limit: { concurrency: 1 } });
+    await ductape.apps.actions.create({ app: 'api', event: 'slow', method: 'GET', path: '/slow' });
+    const slow = ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event: 'slow' });
+    const capped = await errorOf(run({ timeout: { run: 100 } }));
+    expect(capped.message).toMatch(/has no slot within this run's timeout\.run \(100 ms\)/);
+    expect(capped.message).not.toMatch(/max_wait_ms/);
+    await slow;
+  });
+
+  it('does not announce, as retryAfterMs, a wait that has already ended', async () => {
+    await setup({ connection: [{ requests: 1, per_ms: 300, max_wait_ms: 50 }, { concurrency: 1 }] }, await startTimedUpstream(0, (req, res) => {
+      if (!req.url.includes('slow')) return false;
+      setTimeout(() => res.end('{}'), 600);
+      return true;
+    }));
+    await run();
+    expect((await errorOf(run())).details.retryAfterMs).toBeGreaterThan(100);
+    await new Promise((r) => setTimeout(r, 400));
+    await ductape.apps.actions.create({ app: 'api', event: 'slow', method: 'GET', path: '/slow' });
+    const slow = ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event: 'slow' });
+    // Stuck behind the request in flight: that 300 ms wait ended long ago and says nothing about this one.
+    const capped = await errorOf(run());
+    expect(capped.message).toMatch(/within max_wait_ms \(50 ms\)/);
+    expect(capped.details.retryAfterMs).toBeLessThan(100);
+    await slow;
+  });
+
   it('cache hits do not count against the limit', async () => {
     await setup({ connection: { requests: 1, per_ms: 60_000, max_wait_ms: 50 } });
     await run({ cache: 'items' });

@@ -11,6 +11,8 @@ export interface Grant {
 
 interface Waiter {
   deadline: number;
+  /** What set the deadline, for the message of a run that gives up. */
+  bound: WaitBound;
   resolve: (g: Grant) => void;
   reject: (err: unknown) => void;
   timer?: NodeJS.Timeout;
@@ -21,6 +23,12 @@ interface Waiter {
   expired?: boolean;
 }
 
+/**
+ * What ends a run's wait for a slot: the limit's `max_wait_ms`, or the run's own deadline (`timeout: { run }`) when
+ * that comes first. The message of a run that gives up names the one to raise.
+ */
+export type WaitBound = { by: 'max_wait' } | { by: 'run'; runMs: number };
+
 /** Where the limiter keeps its state: this process only, or a Redis shared by every process. */
 export interface SharedState {
   store: RedisLimiterStore;
@@ -29,6 +37,7 @@ export interface SharedState {
   onError: (err: unknown) => void;
 }
 
+const MAX_WAIT: WaitBound = { by: 'max_wait' };
 // With Redis, a slot freed by another process is not announced: waiting for one means asking again this often.
 const SHARED_POLL_MS = 10;
 let memberSeq = 0;
@@ -41,8 +50,8 @@ export class KeyLimiter {
   #pumping = false;
   #wake: (() => void) | undefined;
   #sleepTimer: NodeJS.Timeout | undefined;
-  /** The last wait a full window announced (ms), for the retryAfterMs of runs that give up. */
-  #lastWaitMs = 0;
+  /** When (performance.now() ms) the last wait a full window or a pause announced ends, for retryAfterMs. */
+  #waitEndsAt = 0;
 
   constructor(
     readonly limit: NormalizedRateLimit,
@@ -61,11 +70,12 @@ export class KeyLimiter {
    * A slot for one attempt. Returns the grant itself when a local slot is free and nobody waits (no promise, no
    * timer: the common case costs a few comparisons); otherwise a promise settled in arrival order.
    * @param deadline performance.now() ms after which the run stops waiting (RATE_LIMITED).
+   * @param bound what set the deadline (named in the RATE_LIMITED message). @default max_wait_ms
    */
-  acquire(deadline: number): Grant | Promise<Grant> {
+  acquire(deadline: number, bound: WaitBound = MAX_WAIT): Grant | Promise<Grant> {
     if (!this.shared && this.#head === this.#queue.length && this.#local.take() === GRANTED) return this.#localGrant();
     return new Promise<Grant>((resolve, reject) => {
-      const w: Waiter = { deadline, resolve, reject, done: false };
+      const w: Waiter = { deadline, bound, resolve, reject, done: false };
       const ms = deadline - performance.now();
       w.timer = setTimeout(() => this.#deadlinePassed(w), Math.max(0, ms));
       this.#queue.push(w);
@@ -151,7 +161,7 @@ export class KeyLimiter {
           if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#queue.splice(0, this.#head), (this.#head = 0);
           continue;
         }
-        if (r > 0) this.#lastWaitMs = r;
+        if (r > 0) this.#waitEndsAt = performance.now() + r;
         if (w.expired) {
           this.#giveUp(w, r > 0 ? r : undefined);
           continue;
@@ -180,13 +190,19 @@ export class KeyLimiter {
     if (w.done) return;
     w.done = true;
     clearTimeout(w.timer);
-    const retryAfterMs = Math.max(1, Math.ceil(waitMs ?? this.#lastWaitMs));
-    const max = this.limit.maxWaitMs;
+    // Without a wait of its own (a concurrency cap, or a run behind the queue head), the last announced wait is the
+    // best guess, as long as it has not ended yet.
+    const retryAfterMs = Math.max(1, Math.ceil(waitMs ?? this.#waitEndsAt - performance.now()));
+    const { bound } = w;
+    const [within, allowed, fix] =
+      bound.by === 'run'
+        ? [`this run's timeout.run (${bound.runMs} ms)`, `its timeout.run is ${bound.runMs} ms`, 'give the run a longer timeout.run']
+        : [`max_wait_ms (${this.limit.maxWaitMs} ms)`, `max_wait_ms is ${this.limit.maxWaitMs} ms`, "raise max_wait_ms in the connection's rate_limit"];
     w.reject(
       new DuctapeError(
         'RATE_LIMITED',
-        `The rate limit of ${this.label} has no slot ${waitMs === undefined ? `within max_wait_ms (${max} ms)` : `for ${retryAfterMs} ms, longer than this run may wait`}. ` +
-          `Retry after ${Math.ceil(retryAfterMs / 1000)} s, or raise max_wait_ms in the connection's rate_limit.`,
+        `The rate limit of ${this.label} has no slot ${waitMs === undefined ? `within ${within}` : `for ${retryAfterMs} ms, more than this run may wait (${allowed})`}. ` +
+          `Retry after ${Math.ceil(retryAfterMs / 1000)} s, or ${fix}.`,
         { retryAfterMs, local: true, retryable: true },
       ),
     );

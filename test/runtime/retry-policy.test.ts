@@ -192,6 +192,10 @@ describe('parseRetryAfter', () => {
     ['Wednesday, 15-Jan-25 12:00:10 GMT', 10_000],
     // asctime form (no zone written): still GMT, whatever the local time zone.
     ['Wed Jan 15 12:00:20 2025', 20_000],
+    // Too large to represent: 2^31 s (RFC 9111 §1.2.2), never Infinity (serve's Retry-After and JSON carry numbers).
+    ['9'.repeat(400), 2 ** 31 * 1000],
+    ['4294967296', 2 ** 31 * 1000],
+    ['Fri, 31 Dec 9999 23:59:59 GMT', 2 ** 31 * 1000],
   ])('reads %o as %o ms', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
@@ -201,6 +205,7 @@ describe('parseRetryAfter', () => {
     expect(retryAfterMs({ 'retry-after': ['4', '9'] }, NOW)).toBe(4_000);
     expect(retryAfterMs({}, NOW)).toBeUndefined();
     expect(retryAfterMs(undefined, NOW)).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after-ms': '9'.repeat(400) }, NOW)).toBe(2 ** 31 * 1000);
   });
 });
 

@@ -25,13 +25,15 @@ export function limit(ctx: RunContext, next: Next): Promise<void> {
     rl.limit,
     rl.signature,
     plan,
-    t.attemptMs + LEASE_SLACK_MS,
   );
+  const leaseMs = t.attemptMs + LEASE_SLACK_MS;
   const now = performance.now();
   const runLeft = t.deadlineAt === undefined ? Infinity : t.deadlineAt - Date.now();
   // The run's deadline, when it comes first, is what the message of a run that gives up must name.
   const grant =
-    runLeft < rl.limit.maxWaitMs ? limiter.acquire(now + runLeft, { by: 'run', runMs: ctx.run.timeouts!.runMs! }) : limiter.acquire(now + rl.limit.maxWaitMs);
+    runLeft < rl.limit.maxWaitMs
+      ? limiter.acquire(now + runLeft, leaseMs, { by: 'run', runMs: ctx.run.timeouts!.runMs! })
+      : limiter.acquire(now + rl.limit.maxWaitMs, leaseMs);
   if (!(grant instanceof Promise)) return attempt(ctx, next, limiter, grant);
   return grant.then(
     (g) => {

@@ -58,6 +58,35 @@ if (!hasRedisServer) {
       }
     }, 90_000);
 
+    it("holds a concurrency slot for as long as its own attempt may last, not the connection's first run's timeout", async () => {
+      // A slot in Redis lapses after its lease (the attempt's timeout + 5 s), so that a dead process frees it. The lease
+      // was fixed by the first run of the connection: after a 100 ms run, a 20 s upload's slot lapsed at 5.1 s.
+      up = await startTimedUpstream(0, (req, res) => {
+        if (!req.url.includes('slow')) return false;
+        setTimeout(() => res.end('{}'), 6500);
+        return true;
+      });
+      const d = newClient({ cache: redis.url });
+      try {
+        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { concurrency: 1 } });
+        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+        await d.apps.actions.create({ app: 'api', event: 'upload', method: 'GET', path: '/slow' });
+        await d.products.create({ tag: 'leases', envs: ['prd'] });
+        await d.products.apps.connect({ product: 'leases', app: 'api' });
+        const input = { env: 'prd', product: 'leases', app: 'api' };
+        await d.actions.run({ ...input, event: 'list_items', timeout: 100 });
+        const upload = d.actions.run({ ...input, event: 'upload', timeout: 20_000 });
+        await new Promise((r) => setTimeout(r, 200));
+        await d.actions.run({ ...input, event: 'list_items' });
+        await upload;
+        // The third request may only arrive once the upload (6.5 s) has been answered.
+        expect(up.arrivals[2] - up.arrivals[1]).toBeGreaterThanOrEqual(6400);
+      } finally {
+        await d.close();
+        await up.close();
+      }
+    }, 30_000);
+
     it('a 429 seen by one client pauses another client on the same Redis', async () => {
       up = await startTimedUpstream(0, (_req, res, n) => {
         if (n !== 1) return false;

@@ -43,11 +43,11 @@ export class RateLimits {
    * The limiter of one connection key. A changed limit (another signature) gets a fresh limiter in this process; with
    * Redis the shared logs (kept per window length) carry on.
    */
-  get(key: string, limit: NormalizedRateLimit, signature: string, scope: { product: string; env: string; accessTag: string }, leaseMs: number): KeyLimiter {
+  get(key: string, limit: NormalizedRateLimit, signature: string, scope: { product: string; env: string; accessTag: string }): KeyLimiter {
     const hit = this.#limiters.get(key);
     if (hit && hit.signature === signature) return hit;
     const label = `connection "${scope.accessTag}" of product "${scope.product}" in env "${scope.env}"`;
-    const limiter = new KeyLimiter(limit, label, this.#shared(key), leaseMs, signature);
+    const limiter = new KeyLimiter(limit, label, this.#shared(key), signature);
     this.#limiters.set(key, limiter);
     return limiter;
   }

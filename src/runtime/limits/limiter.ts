@@ -11,6 +11,8 @@ export interface Grant {
 
 interface Waiter {
   deadline: number;
+  /** How long a shared concurrency slot outlives a process that dies mid-attempt: this attempt's timeout and slack. */
+  leaseMs: number;
   /** What set the deadline, for the message of a run that gives up. */
   bound: WaitBound;
   resolve: (g: Grant) => void;
@@ -58,8 +60,6 @@ export class KeyLimiter {
     /** Names the connection in messages ('payments/prd/stripe'). */
     readonly label: string,
     readonly shared: SharedState | undefined,
-    /** The most a concurrency slot is held in Redis by a process that died mid-attempt. */
-    readonly leaseMs: number,
     /** Which limit definition this limiter enforces (a changed definition gets a new limiter). */
     readonly signature: string,
   ) {
@@ -70,12 +70,15 @@ export class KeyLimiter {
    * A slot for one attempt. Returns the grant itself when a local slot is free and nobody waits (no promise, no
    * timer: the common case costs a few comparisons); otherwise a promise settled in arrival order.
    * @param deadline performance.now() ms after which the run stops waiting (RATE_LIMITED).
+   * @param leaseMs the most this attempt's slot is held in Redis by a process that dies mid-attempt. Per attempt, not
+   *   per limiter: the runs of one connection have different timeouts (per action, per call), and a lease shorter than
+   *   the attempt would free its slot while it is still in flight.
    * @param bound what set the deadline (named in the RATE_LIMITED message). @default max_wait_ms
    */
-  acquire(deadline: number, bound: WaitBound = MAX_WAIT): Grant | Promise<Grant> {
+  acquire(deadline: number, leaseMs: number, bound: WaitBound = MAX_WAIT): Grant | Promise<Grant> {
     if (!this.shared && this.#head === this.#queue.length && this.#local.take() === GRANTED) return this.#localGrant();
     return new Promise<Grant>((resolve, reject) => {
-      const w: Waiter = { deadline, bound, resolve, reject, done: false };
+      const w: Waiter = { deadline, leaseMs, bound, resolve, reject, done: false };
       const ms = deadline - performance.now();
       w.timer = setTimeout(() => this.#deadlinePassed(w), Math.max(0, ms));
       this.#queue.push(w);
@@ -118,11 +121,11 @@ export class KeyLimiter {
   }
 
   /** Takes a slot for the head of the queue: GRANTED with its grant, a wait in ms, or FULL. */
-  async #take(): Promise<{ r: number; grant?: Grant }> {
+  async #take(w: Waiter): Promise<{ r: number; grant?: Grant }> {
     if (this.shared) {
       const member = memberPrefix + memberSeq++;
       try {
-        const r = await this.shared.store.take(this.shared.key, this.limit, member, this.leaseMs);
+        const r = await this.shared.store.take(this.shared.key, this.limit, member, w.leaseMs);
         return r === GRANTED ? { r, grant: this.#sharedGrant(member) } : { r };
       } catch (err) {
         this.shared.onError(err);
@@ -146,7 +149,7 @@ export class KeyLimiter {
         // max_wait_ms bounds the wait for a slot, not the time to ask: a slow or still-connecting Redis must not
         // turn a free slot into RATE_LIMITED, so the head's deadline waits for this answer.
         w.asking = true;
-        const { r, grant } = await this.#take();
+        const { r, grant } = await this.#take(w);
         w.asking = false;
         if (grant) {
           if (w.done) {

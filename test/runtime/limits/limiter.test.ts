@@ -21,13 +21,13 @@ function slowStore(delayMs: number, answer: () => number) {
 }
 
 const limiterOver = (store: RedisLimiterStore, maxWaitMs: number) =>
-  new KeyLimiter(normalizeRateLimit('rate_limit', { requests: 5, per_ms: 1000, max_wait_ms: maxWaitMs }), 'shop/prd/api', { store, key: 'k', onError: () => {} }, 30_000, 'sig');
+  new KeyLimiter(normalizeRateLimit('rate_limit', { requests: 5, per_ms: 1000, max_wait_ms: maxWaitMs }), 'shop/prd/api', { store, key: 'k', onError: () => {} }, 'sig');
 
 describe('KeyLimiter with a slow shared store', () => {
   it('grants a free slot that the store reports after max_wait_ms has passed', async () => {
     const { store, asked } = slowStore(80, () => GRANTED);
     const limiter = limiterOver(store, 0);
-    const grant = await limiter.acquire(performance.now() + 0);
+    const grant = await limiter.acquire(performance.now() + 0, 30_000);
     expect(grant).toBeDefined();
     expect(asked).toHaveLength(1);
     grant.release();
@@ -37,7 +37,7 @@ describe('KeyLimiter with a slow shared store', () => {
     const { store } = slowStore(80, () => FULL);
     const limiter = limiterOver(store, 0);
     const t = performance.now();
-    await expect(limiter.acquire(t + 0)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(limiter.acquire(t + 0, 30_000)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     // Refused on the first answer (about 80 ms), not after polling on.
     expect(performance.now() - t).toBeLessThan(1000);
   });
@@ -45,7 +45,7 @@ describe('KeyLimiter with a slow shared store', () => {
   it('refuses with the wait the store announced when the window is full beyond the deadline', async () => {
     const { store } = slowStore(50, () => 400);
     const limiter = limiterOver(store, 10);
-    const err = await Promise.resolve(limiter.acquire(performance.now() + 10)).catch((e: unknown) => e);
+    const err = await Promise.resolve(limiter.acquire(performance.now() + 10, 30_000)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 400 } });
   });
 });

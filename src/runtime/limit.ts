@@ -4,6 +4,7 @@
 // attempt takes its own slot (and a retry after a 429 waits out the pause like any other request). Being below cache
 // means cache hits never count. Waiting happens before the attempt's timeout starts, so time in the queue is bounded
 // by max_wait_ms (and the run's own deadline), never by the attempt timeout.
+import { finished } from 'node:stream';
 import { resolveTimeouts } from '../options.js';
 import type { RunContext } from './context.js';
 import type { Next } from './pipeline.js';
@@ -50,8 +51,12 @@ export function limit(ctx: RunContext, next: Next): Promise<void> {
 function attempt(ctx: RunContext, next: Next, limiter: KeyLimiter, grant: Grant): Promise<void> {
   return next(ctx).then(
     () => {
-      grant.release();
       const res = ctx.response;
+      // A streamed body (execute({ stream: true })) is still in flight at the upstream until its last byte: the slot is
+      // held until the stream ends or is destroyed (by its reader, a retry, or undici's body timeout).
+      const body = res?.body;
+      if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) finished(body, () => grant.release());
+      else grant.release();
       if (res) {
         const ms = pauseFromResponse(res.status, res.headers, limiter.limit);
         if (ms !== undefined && ms > 0) limiter.pause(ms);

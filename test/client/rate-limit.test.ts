@@ -56,6 +56,36 @@ describe('rate limits', () => {
     expect(up.maxInFlight()).toBe(2);
   });
 
+  it('concurrency counts a streamed answer (execute({ stream: true })) until its body has ended', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const upstream = await startTimedUpstream(0, (_req, res) => {
+      most = Math.max(most, ++inFlight);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let chunks = 0;
+      const timer = setInterval(() => {
+        if (++chunks < 4) return void res.write('x'.repeat(100));
+        clearInterval(timer);
+        inFlight--;
+        res.end();
+      }, 50);
+      return true;
+    });
+    await setup({ connection: { concurrency: 1 } }, upstream);
+    const download = async () => {
+      const { data } = await ductape.actions.execute({ env: 'prd', product: 'shop', app: 'api', event: 'list_items', stream: true });
+      let n = 0;
+      for await (const c of data as AsyncIterable<Uint8Array>) n += c.length;
+      return n;
+    };
+    expect(await Promise.all([download(), download(), download()])).toEqual([300, 300, 300]);
+    expect(most).toBe(1);
+    // A stream destroyed unread frees its slot too.
+    const { data } = await ductape.actions.execute({ env: 'prd', product: 'shop', app: 'api', event: 'list_items', stream: true });
+    (data as { destroy(): void }).destroy();
+    await expect(download()).resolves.toBe(300);
+  });
+
   it('a 429 with Retry-After: 2 pauses the connection for about 2 s', async () => {
     const upstream = await startTimedUpstream(0, (_req, res, n) => {
       if (n !== 1) return false;

@@ -25,8 +25,12 @@ export function limiterKey(s: LimiterScope): string {
   return s.owner === undefined ? base : `${base}\u0000${s.owner}`;
 }
 
+// Limiters are swept for idle ones when the map reaches this size (then twice the size that remained).
+const SWEEP_FROM = 1024;
+
 export class RateLimits {
   readonly #limiters = new Map<string, KeyLimiter>();
+  #sweepAt = SWEEP_FROM;
   readonly #cacheUrl: string;
   readonly #onWarn: (message: string) => void;
   #redis: RedisLimiterStore | undefined;
@@ -47,9 +51,23 @@ export class RateLimits {
     const hit = this.#limiters.get(key);
     if (hit && hit.signature === signature) return hit;
     const label = `connection "${scope.accessTag}" of product "${scope.product}" in env "${scope.env}"`;
+    // Before the new one is added: a fresh limiter is idle, and one swept right away would be used by this run
+    // while the next run of its key got another.
+    if (this.#limiters.size >= this.#sweepAt) this.#sweep();
     const limiter = new KeyLimiter(limit, label, this.#shared(key), signature);
     this.#limiters.set(key, limiter);
     return limiter;
+  }
+
+  /**
+   * Per-user connections have one limiter per end user (each with a log sized to its window): without a sweep, every
+   * user who ever ran something stayed in memory for the life of the process. Idle limiters go; the sweep runs when
+   * the map doubles, so its cost per new limiter stays constant.
+   */
+  #sweep(): void {
+    const now = performance.now();
+    for (const [key, limiter] of this.#limiters) if (limiter.isIdle(now)) this.#limiters.delete(key);
+    this.#sweepAt = Math.max(SWEEP_FROM, this.#limiters.size * 2);
   }
 
   close(): Promise<void> {

@@ -86,6 +86,14 @@ export class KeyLimiter {
     });
   }
 
+  /**
+   * Nobody waits and this process holds nothing: dropping the limiter loses nothing (a new one decides the same).
+   * A shared limiter's state is in Redis, and its grants in flight release there, whichever limiter made them.
+   */
+  isIdle(now?: number): boolean {
+    return !this.#pumping && this.#head === this.#queue.length && this.#local.isIdle(now);
+  }
+
   /** Holds every start back for `ms` (the upstream said 429 or Retry-After). */
   pause(ms: number): void {
     this.#local.pause(ms);

@@ -41,6 +41,11 @@ export class WindowLog {
     return this.#ends[(this.#head + k) % this.requests] + this.perMs - now;
   }
 
+  /** No request ended within the last `perMs`: the window remembers nothing that could make a request wait. */
+  isEmpty(now: number): boolean {
+    return this.#size === 0 || this.#ends[(this.#head + this.#size - 1) % this.requests] <= now - this.perMs;
+  }
+
   /** Records that a request ended. Never overflows: at every start, starts in flight plus ends held ≤ requests. */
   end(now: number): void {
     if (this.#size === this.requests) {
@@ -84,6 +89,11 @@ export class LocalSlots {
     if (this.#inFlight === 0) return;
     this.#inFlight--;
     for (const log of this.#logs) log.end(now);
+  }
+
+  /** Nothing in flight, no pause, every window empty: a fresh LocalSlots would decide exactly the same. */
+  isIdle(now: number = performance.now()): boolean {
+    return this.#inFlight === 0 && this.#pausedUntil <= now && this.#logs.every((log) => log.isEmpty(now));
   }
 
   /** Holds every start back for `ms` (a 429 or Retry-After); a shorter pause never cuts a longer one. */

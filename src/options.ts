@@ -156,6 +156,14 @@ const INPUT_KEYS = ['query', 'params', 'body', 'headers', 'cookies'];
 const RUN_NAMES = ['env', 'product', 'app', 'event'] as const;
 const NAMED_LOCATIONS = ['query', 'params', 'headers', 'cookies'] as const;
 const RUN_RENAMED: Record<string, string> = { retry: 'retries', timeoutMs: 'timeout', params: 'input.params', body: 'input.body', query: 'input.query', headers: 'input.headers' };
+// paginate takes a run's options (a page is a decoded body, so not `stream`) plus max_pages.
+const PAGINATE_KEYS = [...RUN_KEYS.filter((k) => k !== 'stream'), 'max_pages'];
+const PAGINATE_RENAMED: Record<string, string> = { ...RUN_RENAMED, max_page: 'max_pages', maxPages: 'max_pages', pages: 'max_pages', limit: 'max_pages' };
+
+/** actions.paginate's own keys: a misspelt max_pages is named as such, not refused as an unknown run option. */
+export function checkPaginateKeys(raw: object): void {
+  checkKeys('paginate', raw, PAGINATE_KEYS, PAGINATE_RENAMED);
+}
 
 /**
  * Expands shorthands ('tag:token' sessions) and checks the run input's shape. `stream` belongs to `execute`: `run`

@@ -2,6 +2,7 @@
 import { ConfigError, DuctapeError } from '../errors.js';
 import { isEndMarker, nextPage, type PageInput } from '../model/pagination.js';
 import { redactUrl } from '../model/redact.js';
+import { checkPaginateKeys } from '../options.js';
 import type { IActionProcessorInput, RunContext } from './context.js';
 
 /** paginate's input: a run's input plus `max_pages`. */
@@ -20,6 +21,7 @@ export type RunPage = (input: IActionProcessorInput, pageUrl: string | undefined
  */
 export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInput): AsyncGenerator<T, void, undefined> {
   if (raw === null || typeof raw !== 'object') throw new DuctapeError('INVALID_INPUT', 'actions.paginate expects an object.', { issues: [] });
+  checkPaginateKeys(raw);
   const { max_pages: maxPages, ...first } = raw;
   if (maxPages !== undefined && !(Number.isInteger(maxPages) && maxPages >= 1)) throw new ConfigError('max_pages must be a whole number ≥ 1.', { option: 'max_pages' });
   let input: IActionProcessorInput = first;

@@ -201,6 +201,18 @@ describe('actions.paginate', () => {
     expect(err.message).toMatch(/apps\.actions\.update/);
   });
 
+  it('names max_pages when it is misspelt, instead of listing the run options without it', async () => {
+    await setup(servers.page.handler(() => up.url), servers.page.pagination);
+    for (const typo of ['max_page', 'maxPages']) {
+      const err = await errorOf(ductape.actions.paginate(list({ [typo]: 2 })).next());
+      expect(err).toMatchObject({ code: 'CONFIG_ERROR', details: { option: typo } });
+      expect(err.message).toContain('Did you mean "max_pages"?');
+      expect(err.message).toMatch(/Accepted: .*max_pages/);
+      expect(err.message).not.toMatch(/stream/);
+    }
+    expect(up.requests).toHaveLength(0);
+  });
+
   it('apps.actions.update sets, keeps and removes a pagination definition', async () => {
     await setup(servers.page.handler(() => up.url), servers.page.pagination);
     const action = await ductape.apps.actions.fetch({ app: 'api', event: 'list_items' });

@@ -87,6 +87,34 @@ if (!hasRedisServer) {
       }
     }, 30_000);
 
+    it('a Redis that stops answering for a while leaves no slot taken once it answers again', async () => {
+      // Takes that timed out (Redis frozen) still ran when it woke up and held their slots until their leases ended
+      // (35 s): every run of the connection, in every process, was then refused although nothing was in flight.
+      up = await startTimedUpstream();
+      const d = newClient({ cache: redis.url });
+      try {
+        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 50, per_ms: 1000, concurrency: 2, max_wait_ms: 2000 } });
+        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+        await d.products.create({ tag: 'frozen', envs: ['prd'] });
+        await d.products.apps.connect({ product: 'frozen', app: 'api' });
+        const input = { env: 'prd', product: 'frozen', app: 'api', event: 'list_items' };
+        await d.actions.run(input);
+        redis.pause();
+        try {
+          // Each run waits for Redis's answer (500 ms), then limits in this process.
+          await Promise.all([d.actions.run(input), d.actions.run(input), d.actions.run(input)]);
+        } finally {
+          redis.resume();
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        for (let i = 0; i < 3; i++) await Promise.all([d.actions.run(input), d.actions.run(input)]);
+        expect(up.arrivals).toHaveLength(10);
+      } finally {
+        await d.close();
+        await up.close();
+      }
+    }, 30_000);
+
     it('a 429 seen by one client pauses another client on the same Redis', async () => {
       up = await startTimedUpstream(0, (_req, res, n) => {
         if (n !== 1) return false;

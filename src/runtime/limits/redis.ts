@@ -59,6 +59,13 @@ for i = 2, #KEYS do
 end
 return 0
 `;
+// A take whose answer never came (Redis too slow) may still run later and hold a slot nobody will release: this one,
+// sent after it on the same connection and so run after it, removes that start from every set (it never happened).
+//   KEYS: in flight, then the windows; ARGV: member
+const CANCEL = `
+for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 0
+`;
 const PAUSE = `
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
 return 0
@@ -115,6 +122,15 @@ export class RedisLimiterStore {
   async release(key: string, limit: NormalizedRateLimit, member: string): Promise<void> {
     const keys = [`${key}:inflight`, ...limit.windows.map((w) => `${key}:w${w.perMs}`)];
     await this.#script(RELEASE, RELEASE_SHA, keys, [member, ...limit.windows.map((w) => String(w.perMs))]);
+  }
+
+  /**
+   * Undoes a take whose answer was not awaited (see CANCEL). EVAL, not EVALSHA: it is sent while Redis does not
+   * answer, and a NOSCRIPT that came back after our timeout could no longer be followed by the EVAL.
+   */
+  async cancel(key: string, limit: NormalizedRateLimit, member: string): Promise<void> {
+    const keys = [`${key}:inflight`, ...limit.windows.map((w) => `${key}:w${w.perMs}`)];
+    await this.#command(['EVAL', CANCEL, String(keys.length), ...keys, member]);
   }
 
   async pause(key: string, ms: number): Promise<void> {

@@ -115,6 +115,32 @@ if (!hasRedisServer) {
       }
     }, 30_000);
 
+    it('a frozen Redis does not make runs queue behind its timeouts into RATE_LIMITED', async () => {
+      // Each take waited its 500 ms command timeout, one after another: 20 runs under a limit of 1000 a second took
+      // 10 s, and those past max_wait_ms were refused. After one failure, takes now skip Redis for a second.
+      up = await startTimedUpstream();
+      const d = newClient({ cache: redis.url });
+      try {
+        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 1000, per_ms: 1000, max_wait_ms: 3000 } });
+        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+        await d.products.create({ tag: 'frozen-queue', envs: ['prd'] });
+        await d.products.apps.connect({ product: 'frozen-queue', app: 'api' });
+        const input = { env: 'prd', product: 'frozen-queue', app: 'api', event: 'list_items' };
+        await d.actions.run(input);
+        redis.pause();
+        let results: PromiseSettledResult<unknown>[];
+        try {
+          results = await Promise.allSettled(Array.from({ length: 20 }, () => d.actions.run(input)));
+        } finally {
+          redis.resume();
+        }
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      } finally {
+        await d.close();
+        await up.close();
+      }
+    }, 30_000);
+
     it('a 429 seen by one client pauses another client on the same Redis', async () => {
       up = await startTimedUpstream(0, (_req, res, n) => {
         if (n !== 1) return false;

@@ -137,9 +137,6 @@ export class KeyLimiter {
         return r === GRANTED ? { r, grant: this.#sharedGrant(member) } : { r };
       } catch (err) {
         this.shared.onError(err);
-        // A take that timed out may still run when Redis wakes up, and hold its slot (and window entries) until the
-        // lease ends: with concurrency 2, two such takes blocked every process for 35 s after Redis came back.
-        this.shared.store.cancel(this.shared.key, this.limit, member).catch(() => undefined);
       }
     }
     const r = this.#local.take();

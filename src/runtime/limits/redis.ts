@@ -80,6 +80,8 @@ export const REDIS_LIMITER_DEFAULTS = {
   connectTimeoutMs: 1000,
   /** A slower Redis is treated as unreachable (the process limits on its own meanwhile). */
   commandTimeoutMs: 500,
+  /** After a take failed, takes skip Redis this long (the process limits on its own), then try it again. */
+  skipAfterFailureMs: 1000,
 } as const;
 
 type Client = ReturnType<typeof createClient>;
@@ -90,6 +92,8 @@ export class RedisLimiterStore {
   /** The first connection attempt; commands wait for it once (bounded), never again: a down Redis must cost nothing. */
   #first: Promise<void> | undefined;
   #closed = false;
+  /** performance.now() ms until which takes do not ask Redis (it failed or timed out just before). */
+  #skipUntil = 0;
 
   constructor(url: string, onError: (err: unknown) => void) {
     this.#client = createClient({
@@ -111,10 +115,22 @@ export class RedisLimiterStore {
 
   /** GRANTED, ms until a window or pause frees, or FULL. `leaseMs` bounds how long a dead process holds a concurrency slot. */
   async take(key: string, limit: NormalizedRateLimit, member: string, leaseMs: number): Promise<number> {
+    // Runs wait in line for takes: a Redis that hangs would make each of them wait its full command timeout, and the
+    // line would crawl at two runs a second into RATE_LIMITED. One take tries Redis again after a short while.
+    if (performance.now() < this.#skipUntil) throw new Error('Redis failed or did not answer a moment ago');
     const keys = [`${key}:pause`, `${key}:inflight`, ...limit.windows.map((w) => `${key}:w${w.perMs}`)];
     const args = [member, String(limit.concurrency ?? 0), String(Math.ceil(leaseMs))];
     for (const w of limit.windows) args.push(String(w.requests), String(w.perMs));
-    const r = Number(await this.#script(TAKE, TAKE_SHA, keys, args));
+    let r: number;
+    try {
+      r = Number(await this.#script(TAKE, TAKE_SHA, keys, args));
+    } catch (err) {
+      this.#skipUntil = performance.now() + REDIS_LIMITER_DEFAULTS.skipAfterFailureMs;
+      // A take that timed out may still run when Redis wakes up, and hold its slot (and window entries) until the
+      // lease ends: with concurrency 2, two such takes blocked every process for 35 s after Redis came back.
+      this.#cancel(keys.slice(1), member).catch(() => undefined);
+      throw err;
+    }
     return r > 0 ? r : r === 0 ? GRANTED : FULL;
   }
 
@@ -122,15 +138,6 @@ export class RedisLimiterStore {
   async release(key: string, limit: NormalizedRateLimit, member: string): Promise<void> {
     const keys = [`${key}:inflight`, ...limit.windows.map((w) => `${key}:w${w.perMs}`)];
     await this.#script(RELEASE, RELEASE_SHA, keys, [member, ...limit.windows.map((w) => String(w.perMs))]);
-  }
-
-  /**
-   * Undoes a take whose answer was not awaited (see CANCEL). EVAL, not EVALSHA: it is sent while Redis does not
-   * answer, and a NOSCRIPT that came back after our timeout could no longer be followed by the EVAL.
-   */
-  async cancel(key: string, limit: NormalizedRateLimit, member: string): Promise<void> {
-    const keys = [`${key}:inflight`, ...limit.windows.map((w) => `${key}:w${w.perMs}`)];
-    await this.#command(['EVAL', CANCEL, String(keys.length), ...keys, member]);
   }
 
   async pause(key: string, ms: number): Promise<void> {
@@ -146,6 +153,14 @@ export class RedisLimiterStore {
     this.#closed = true;
     if (this.#client.isReady) await withTimeout(this.#client.close(), REDIS_LIMITER_DEFAULTS.commandTimeoutMs).catch(() => undefined);
     if (this.#client.isOpen) this.#client.destroy();
+  }
+
+  /**
+   * Undoes a take whose answer was not awaited (see CANCEL); `keys`: in flight, then the windows. EVAL, not EVALSHA:
+   * it is sent while Redis does not answer, and a NOSCRIPT that came back after our timeout could not be retried.
+   */
+  async #cancel(keys: string[], member: string): Promise<void> {
+    await this.#command(['EVAL', CANCEL, String(keys.length), ...keys, member]);
   }
 
   async #script(script: string, hash: string, keys: string[], args: string[]): Promise<unknown> {

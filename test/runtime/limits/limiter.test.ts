@@ -15,7 +15,6 @@ function slowStore(delayMs: number, answer: () => number) {
       return answer();
     },
     release: async () => {},
-    cancel: async () => {},
     pause: async () => {},
   } as unknown as RedisLimiterStore;
   return { store, asked };

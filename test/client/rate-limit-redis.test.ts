@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxInWindow, startTimedUpstream, type TimedUpstream } from '../helpers/arrivals.js';
+import type { Ductape } from '../../src/index.js';
+import type { RateLimitDef } from '../../src/model/rate-limit.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -26,6 +28,15 @@ function child(env: Record<string, string>): Promise<{ ok: number; failed: strin
       else resolve(JSON.parse(out.trim().split('\n').pop()!));
     });
   });
+}
+
+/** App `api` (GET /items as list_items) limited by `limit`, connected to `product`; returns list_items' run input. */
+async function defineLimited(d: Ductape, upstreamUrl: string, product: string, limit: RateLimitDef) {
+  await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: upstreamUrl }], rate_limit: limit });
+  await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+  await d.products.create({ tag: product, envs: ['prd'] });
+  await d.products.apps.connect({ product, app: 'api' });
+  return { env: 'prd', product, app: 'api', event: 'list_items' };
 }
 
 if (!hasRedisServer) {
@@ -68,12 +79,8 @@ if (!hasRedisServer) {
       });
       const d = newClient({ cache: redis.url });
       try {
-        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { concurrency: 1 } });
-        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
+        const input = await defineLimited(d, up.url, 'leases', { concurrency: 1 });
         await d.apps.actions.create({ app: 'api', event: 'upload', method: 'GET', path: '/slow' });
-        await d.products.create({ tag: 'leases', envs: ['prd'] });
-        await d.products.apps.connect({ product: 'leases', app: 'api' });
-        const input = { env: 'prd', product: 'leases', app: 'api' };
         await d.actions.run({ ...input, event: 'list_items', timeout: 100 });
         const upload = d.actions.run({ ...input, event: 'upload', timeout: 20_000 });
         await new Promise((r) => setTimeout(r, 200));
@@ -93,11 +100,7 @@ if (!hasRedisServer) {
       up = await startTimedUpstream();
       const d = newClient({ cache: redis.url });
       try {
-        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 50, per_ms: 1000, concurrency: 2, max_wait_ms: 2000 } });
-        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
-        await d.products.create({ tag: 'frozen', envs: ['prd'] });
-        await d.products.apps.connect({ product: 'frozen', app: 'api' });
-        const input = { env: 'prd', product: 'frozen', app: 'api', event: 'list_items' };
+        const input = await defineLimited(d, up.url, 'frozen', { requests: 50, per_ms: 1000, concurrency: 2, max_wait_ms: 2000 });
         await d.actions.run(input);
         redis.pause();
         try {
@@ -121,11 +124,7 @@ if (!hasRedisServer) {
       up = await startTimedUpstream();
       const d = newClient({ cache: redis.url });
       try {
-        await d.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: up.url }], rate_limit: { requests: 1000, per_ms: 1000, max_wait_ms: 3000 } });
-        await d.apps.actions.create({ app: 'api', event: 'list_items', method: 'GET', path: '/items' });
-        await d.products.create({ tag: 'frozen-queue', envs: ['prd'] });
-        await d.products.apps.connect({ product: 'frozen-queue', app: 'api' });
-        const input = { env: 'prd', product: 'frozen-queue', app: 'api', event: 'list_items' };
+        const input = await defineLimited(d, up.url, 'frozen-queue', { requests: 1000, per_ms: 1000, max_wait_ms: 3000 });
         await d.actions.run(input);
         redis.pause();
         let results: PromiseSettledResult<unknown>[];

@@ -6,6 +6,9 @@ import { retryAfterMs } from '../retry-after.js';
 const MAX_PAUSE_MS = 86_400_000;
 // Reset values above this are epoch seconds (GitHub's X-RateLimit-Reset); smaller ones are seconds from now.
 const EPOCH_SECONDS_FROM = 1_000_000_000;
+// …and above this epoch milliseconds, which some APIs send: read as seconds, they were 55,000 years away, and the
+// connection was paused for the one-day cap. Epoch seconds reach this in the year 33658.
+const EPOCH_MS_FROM = 1_000_000_000_000;
 
 /**
  * The pause an answer asks for, in ms, or undefined:
@@ -23,17 +26,19 @@ export function pauseFromResponse(
     const asked = retryAfterMs(headers, now);
     if (asked !== undefined) return clamp(asked);
   }
-  const remaining = first(headers[limit.remainingHeader]);
-  if (status !== 429 && (remaining === undefined || Number(remaining.trim()) > 0)) return undefined;
+  const remaining = first(headers[limit.remainingHeader])?.trim();
+  // Only a number says "none left": an empty or garbled header ('', 'n/a') must not hold every run until the reset.
+  if (status !== 429 && !(remaining && /^-?\d+(\.\d+)?$/.test(remaining) && Number(remaining) <= 0)) return undefined;
   const reset = resetMs(first(headers[limit.resetHeader]), now);
   return reset === undefined ? undefined : clamp(reset);
 }
 
-/** `X-RateLimit-Reset`: epoch seconds (large values) or seconds from now (small ones). */
+/** `X-RateLimit-Reset`: epoch milliseconds (huge values), epoch seconds (large ones) or seconds from now (small ones). */
 export function resetMs(value: string | undefined, now: number): number | undefined {
   const v = value?.trim();
   if (!v || !/^\d+(\.\d+)?$/.test(v)) return undefined;
   const n = Number(v);
+  if (n >= EPOCH_MS_FROM) return Math.max(0, Math.round(n - now));
   return n >= EPOCH_SECONDS_FROM ? Math.max(0, n * 1000 - now) : Math.round(n * 1000);
 }
 

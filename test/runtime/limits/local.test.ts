@@ -94,6 +94,10 @@ describe('pauseFromResponse', () => {
     [200, { 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': '3' }, undefined],
     [429, { 'x-ratelimit-reset': '4' }, 4000],
     [429, {}, undefined],
+    // Only a number says "none left".
+    [200, { 'x-ratelimit-remaining': '', 'x-ratelimit-reset': '3' }, undefined],
+    [200, { 'x-ratelimit-remaining': 'n/a', 'x-ratelimit-reset': '3' }, undefined],
+    [200, { 'x-ratelimit-remaining': '-1', 'x-ratelimit-reset': '3' }, 3000],
   ])('status %i with %j pauses %s ms', (status, headers, ms) => {
     expect(pauseFromResponse(status, headers, names, now)).toBe(ms);
   });
@@ -105,6 +109,8 @@ describe('pauseFromResponse', () => {
   it('reads a reset as epoch seconds only when it is large', () => {
     expect(resetMs('60', now)).toBe(60_000);
     expect(resetMs('garbage', now)).toBeUndefined();
+    // Epoch milliseconds: 5 s from now, not 55,000 years (capped at a day).
+    expect(resetMs(String(now + 5000), now)).toBe(5000);
   });
 });
 

@@ -231,4 +231,18 @@ describe('rate limits', () => {
     await ductape.close();
     expect((await waiting).code).toBe('NETWORK_ERROR');
   });
+
+  it('close() also ends runs waiting under a limit that has changed since they started waiting', async () => {
+    await setup({ connection: { requests: 1, per_ms: 10_000 } });
+    await run();
+    const waiting = errorOf(run());
+    await new Promise((r) => setTimeout(r, 50));
+    await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', rate_limit: { requests: 5, per_ms: 10_000 } });
+    await run(); // the new limit has its own limiter
+    await ductape.close();
+    const err = await waiting;
+    // Not a NETWORK_ERROR from the closed pool 10 s later ("UND_ERR_DESTROYED … check the base URL").
+    expect(err.message).toMatch(/closed while this run waited for a rate limit slot/);
+    expect(up.arrivals).toHaveLength(2);
+  });
 });

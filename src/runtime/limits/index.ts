@@ -30,6 +30,8 @@ const SWEEP_FROM = 1024;
 
 export class RateLimits {
   readonly #limiters = new Map<string, KeyLimiter>();
+  /** Limiters whose limit changed while runs waited in them: close() must still end those waits. */
+  readonly #replaced = new Set<KeyLimiter>();
   #sweepAt = SWEEP_FROM;
   readonly #cacheUrl: string;
   readonly #onWarn: (message: string) => void;
@@ -54,6 +56,11 @@ export class RateLimits {
     // Before the new one is added: a fresh limiter is idle, and one swept right away would be used by this run
     // while the next run of its key got another.
     if (this.#limiters.size >= this.#sweepAt) this.#sweep();
+    if (hit) {
+      // Limits change rarely: the set stays small, and those whose runs have all gone leave it here.
+      for (const l of this.#replaced) if (l.isIdle()) this.#replaced.delete(l);
+      if (!hit.isIdle()) this.#replaced.add(hit);
+    }
     const limiter = new KeyLimiter(limit, label, this.#shared(key), signature);
     this.#limiters.set(key, limiter);
     return limiter;
@@ -72,8 +79,11 @@ export class RateLimits {
 
   close(): Promise<void> {
     this.#closed = true;
-    for (const l of this.#limiters.values()) l.close('The Ductape client was closed while this run waited for a rate limit slot.');
+    // A run waiting in a limiter that close() forgot went on after it: it sat out its wait, then failed as a
+    // misleading NETWORK_ERROR (UND_ERR_DESTROYED, "check the base URL") from the closed pool.
+    for (const l of [...this.#limiters.values(), ...this.#replaced]) l.close('The Ductape client was closed while this run waited for a rate limit slot.');
     this.#limiters.clear();
+    this.#replaced.clear();
     return this.#redis?.close() ?? Promise.resolve();
   }
 

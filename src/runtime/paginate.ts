@@ -1,6 +1,6 @@
 // actions.paginate (API.md §11): an async iterator of pages; every page is a normal run through the whole pipeline.
 import { ConfigError, DuctapeError } from '../errors.js';
-import { isEndMarker, nextPage, type PageInput } from '../model/pagination.js';
+import { isEndMarker, nextPage, readPath, type PageInput } from '../model/pagination.js';
 import { redactUrl } from '../model/redact.js';
 import { checkPaginateKeys } from '../options.js';
 import type { IActionProcessorInput, RunContext } from './context.js';
@@ -27,6 +27,7 @@ export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInpu
   let input: IActionProcessorInput = first;
   let url: string | undefined;
   const seen = new Set<string>();
+  let lastItems: string | undefined;
   for (let page = 1; ; page++) {
     const ctx = await runPage(input, url);
     const def = ctx.plan!.action.pagination;
@@ -41,6 +42,19 @@ export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInpu
     // URL, or the cursor the caller started from) must not have that page requested and yielded a second time.
     if (page === 1) seen.add(def.type === 'link' ? new URL(ctx.request!.path, ctx.request!.origin).href : JSON.stringify(input.input ?? {}));
     if (page > 1 && isEndMarker(def, data)) return;
+    // offset and page walks always ask for a new page: an upstream that ignores `param` (another name, say) answers
+    // the first page again and again, and the walk never ended. Cursor and link walks repeat the request instead.
+    if (def.type === 'offset' || def.type === 'page') {
+      const items = JSON.stringify(readPath(data, def.items)) ?? '';
+      if (items === lastItems) {
+        throw pageError(
+          `Page ${page} has the same ${def.items} as page ${page - 1}: the upstream seems to ignore ${def.param}. Stopping instead of looping; check the action's pagination.param.`,
+          ctx,
+          JSON.stringify(input.input ?? {}),
+        );
+      }
+      lastItems = items;
+    }
     yield data as T;
     if (maxPages !== undefined && page >= maxPages) return;
     const next = nextPage(def, (input.input ?? {}) as PageInput, data, headers);

@@ -155,6 +155,21 @@ describe('actions.paginate', () => {
     expect(n).toBe(2);
   });
 
+  it('an offset or page walk whose upstream ignores the param ends with UPSTREAM_ERROR instead of looping', async () => {
+    // The API pages with `skip`; the definition says `offset`: the same full first page came back forever.
+    await setup((req, res) => json(res, { results: ids(Number(query(req).get('skip') ?? 0), 10) }), { type: 'offset', param: 'query.offset', items: 'results', limit_param: 'query.limit' });
+    const pages: unknown[] = [];
+    const err = await errorOf(
+      (async () => {
+        for await (const page of ductape.actions.paginate(list({ input: { query: { limit: 10 } } }))) if (pages.push(page) > 50) break;
+      })(),
+    );
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(err.message).toMatch(/same results as page 1.*ignore query\.offset/);
+    expect(pages).toHaveLength(1);
+    expect(up.requests).toHaveLength(2);
+  });
+
   it('a first page whose next page is itself is yielded once and requested once (its own link, or the starting cursor)', async () => {
     // Some APIs answer their last page with a next link to that very page; the walk used to fetch and yield it again.
     await setup((req, res) => json(res, { data: [{ id: 'a' }], next_cursor: 'c1' }, { link: `<${up.url}/v1/items?page=1>; rel="next"` }), { type: 'link' });

@@ -59,7 +59,7 @@ export interface RetryInput {
   now?: () => number;
 }
 
-export type RetryStopReason = 'not-retryable' | 'exhausted' | 'unsafe' | 'deadline' | 'not-replayable';
+export type RetryStopReason = 'not-retryable' | 'exhausted' | 'unsafe' | 'deadline' | 'not-replayable' | 'rate-limit';
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: RetryStopReason };
 
 /**
@@ -256,6 +256,9 @@ function statusHint(outcome: AttemptOutcome & { kind: 'status' }, method: string
     return "It was not retried again: the wait before the next attempt (the upstream's Retry-After, or the backoff) would pass the run's deadline (timeout.run).";
   }
   if (retryable && stop === 'not-replayable') return 'It was not retried: its body was a stream, which the first attempt consumed.';
+  if (retryable && stop === 'rate-limit') {
+    return "It was not retried: the upstream's wait (Retry-After, or its reset header) pauses the connection's rate limit for longer than the retry wait plus max_wait_ms, so the retry would be refused anyway. Retry after retryAfterMs.";
+  }
   // #11: after retries, "pass retries: n" read as if none had been made.
   if (retryable && attempts > 1) return `It was retried ${attempts - 1} time${attempts === 2 ? '' : 's'} and still failed: the upstream may be down; try again later, or allow more retries.`;
   if (retryable) return 'This may be temporary: pass retries: n to try again automatically.';

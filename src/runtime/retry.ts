@@ -6,6 +6,7 @@ import { resolveRetryPolicy, resolveTimeouts, type ResolvedRetryPolicy } from '.
 import type { RunContext } from './context.js';
 import type { Next } from './pipeline.js';
 import { isReplayable } from './encode/index.js';
+import { pauseFromResponse } from './limits/index.js';
 import type { Plan } from './plan.js';
 import { decideRetry, isIdempotentMethod, RETRYABLE_STATUSES, type AttemptOutcome } from './retry-policy.js';
 
@@ -34,7 +35,7 @@ async function retryLoop(ctx: RunContext, next: Next, plan: Plan, policy: Resolv
       outcome = o;
       failure = err;
     }
-    const decision = decideRetry({
+    let decision = decideRetry({
       attempt: ctx.attempts,
       maxRetries: policy.maxRetries,
       method: ctx.request!.method,
@@ -44,6 +45,7 @@ async function retryLoop(ctx: RunContext, next: Next, plan: Plan, policy: Resolv
       policy,
       remainingMs: deadlineAt === undefined ? undefined : deadlineAt - Date.now(),
     });
+    if (decision.retry && pausedPastMaxWait(plan, outcome, decision.delayMs)) decision = { retry: false, reason: 'rate-limit' };
     if (!decision.retry || !isReplayable(ctx.request!.body)) {
       ctx.retryStop = decision.retry ? 'not-replayable' : decision.reason;
       if (failure) throw failure;
@@ -55,6 +57,17 @@ async function retryLoop(ctx: RunContext, next: Next, plan: Plan, policy: Resolv
       throw new DuctapeError('NETWORK_ERROR', 'The Ductape client was closed while this run waited to retry.', { attempts: ctx.attempts, retryable: false });
     });
   }
+}
+
+/**
+ * The answer pauses the connection's rate limit (limit.ts) for longer than this retry's wait plus max_wait_ms: the
+ * limiter would refuse the retry, but only after the run had sat out the whole retry wait (60 s for a Retry-After of
+ * 120 s), where docs/rate-limits.md promises a run that cannot get a slot in time fails at once.
+ */
+function pausedPastMaxWait(plan: Plan, outcome: AttemptOutcome, delayMs: number): boolean {
+  if (plan.rateLimit === undefined || outcome.kind !== 'status') return false;
+  const pause = pauseFromResponse(outcome.status, outcome.headers, plan.rateLimit.limit);
+  return pause !== undefined && pause - delayMs > plan.rateLimit.limit.maxWaitMs;
 }
 
 const IDEMPOTENCY_PARAM = /^(x-)?idempotency[-_]?key$/i;

@@ -117,6 +117,23 @@ describe('rate limits', () => {
     expect(up.arrivals[1] - up.arrivals[0]).toBeGreaterThanOrEqual(950);
   });
 
+  it("does not sit out a retry wait that the 429's pause would refuse anyway: the upstream's answer comes at once", async () => {
+    // Retry waits are capped (retryAfterCeilingMs, 60 s by default) but the pause is not: a Retry-After of 120 s made
+    // the run sleep 60 s, then the limiter (still paused 60 s, more than max_wait_ms) refused it.
+    const upstream = await startTimedUpstream(0, (_req, res, n) => {
+      if (n !== 1) return false;
+      res.writeHead(429, { 'retry-after': '5' });
+      res.end();
+      return true;
+    });
+    await setup({ connection: { requests: 1000, per_ms: 1000, max_wait_ms: 1000 } }, upstream);
+    await ductape.apps.update({ app: 'api', retry: { retryAfterCeilingMs: 300 } });
+    const err = await errorOf(run({ retries: 1 }));
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 5000, attempts: 1 });
+    expect(err.details.local).toBeUndefined();
+    expect(up.arrivals).toHaveLength(1);
+  });
+
   it('X-RateLimit-Remaining: 0 with a reset pauses until the reset (header names are configurable)', async () => {
     const upstream = await startTimedUpstream(0, (_req, res, n) => {
       if (n !== 1) return false;

@@ -25,6 +25,15 @@ async function setup(limit: { app?: RateLimitDef; connection?: RateLimitDef }, u
   if (limit.connection) await ductape.products.apps.configure({ product: 'shop', app: 'api', env: 'prd', rate_limit: limit.connection });
 }
 
+/** An upstream whose first answer is a bare 429 with this Retry-After; every later one is 200. */
+const first429 = (retryAfter: string) =>
+  startTimedUpstream(0, (_req, res, n) => {
+    if (n !== 1) return false;
+    res.writeHead(429, { 'retry-after': retryAfter });
+    res.end();
+    return true;
+  });
+
 const run = (extra: object = {}) => ductape.actions.run({ env: 'prd', product: 'shop', app: 'api', event: 'list_items', ...extra });
 
 describe('rate limits', () => {
@@ -106,13 +115,7 @@ describe('rate limits', () => {
   });
 
   it('a retry after a 429 waits out the pause like any other request', async () => {
-    const upstream = await startTimedUpstream(0, (_req, res, n) => {
-      if (n !== 1) return false;
-      res.writeHead(429, { 'retry-after': '1' });
-      res.end();
-      return true;
-    });
-    await setup({ connection: { requests: 1000, per_ms: 1000 } }, upstream);
+    await setup({ connection: { requests: 1000, per_ms: 1000 } }, await first429('1'));
     await expect(run({ retries: 1 })).resolves.toEqual({ n: 2 });
     expect(up.arrivals[1] - up.arrivals[0]).toBeGreaterThanOrEqual(950);
   });
@@ -120,13 +123,7 @@ describe('rate limits', () => {
   it("does not sit out a retry wait that the 429's pause would refuse anyway: the upstream's answer comes at once", async () => {
     // Retry waits are capped (retryAfterCeilingMs, 60 s by default) but the pause is not: a Retry-After of 120 s made
     // the run sleep 60 s, then the limiter (still paused 60 s, more than max_wait_ms) refused it.
-    const upstream = await startTimedUpstream(0, (_req, res, n) => {
-      if (n !== 1) return false;
-      res.writeHead(429, { 'retry-after': '5' });
-      res.end();
-      return true;
-    });
-    await setup({ connection: { requests: 1000, per_ms: 1000, max_wait_ms: 1000 } }, upstream);
+    await setup({ connection: { requests: 1000, per_ms: 1000, max_wait_ms: 1000 } }, await first429('5'));
     await ductape.apps.update({ app: 'api', retry: { retryAfterCeilingMs: 300 } });
     const err = await errorOf(run({ retries: 1 }));
     expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 5000, attempts: 1 });

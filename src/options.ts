@@ -227,9 +227,13 @@ function normalizeSession(session: ISession | string | undefined): ISession | un
   if (session === null || typeof session !== 'object' || typeof session.tag !== 'string' || typeof session.token !== 'string') {
     throw new DuctapeError('SESSION_INVALID', 'session must be { tag, token } or the string "<tag>:<token>".');
   }
+  // A field such as `data` or `user` next to the token is never read (only the token's sealed data counts): refused,
+  // as every other unknown option is, rather than letting the caller think it reached the run.
+  checkKeys('session', session, SESSION_KEYS);
   return session;
 }
 
+const SESSION_KEYS = ['tag', 'token'];
 const TIMEOUT_KEYS = ['attempt', 'headers', 'body', 'run'];
 
 /** `timeout: 10_000` or `timeout: { attempt, headers, body, run }` → ms values (each a positive number). */

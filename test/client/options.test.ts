@@ -36,6 +36,12 @@ describe('optional run options given as null', () => {
       throw new Error('expected a refusal');
     };
     expect(errorOf({ session: null })).toMatchObject({ code: 'SESSION_INVALID', message: expect.stringMatching(/session must be \{ tag, token \}/) });
+    // A field beside the token was accepted and silently ignored (the token's sealed data is what a run reads).
+    expect(errorOf({ session: { tag: 'user-session', token: 't', data: { user: { id: 1 } } } })).toMatchObject({
+      code: 'CONFIG_ERROR',
+      option: 'data',
+      message: 'Unknown session option "data". Accepted: tag, token.',
+    });
     for (const cache of [null, 5, '']) {
       const err = errorOf({ cache });
       expect(err).toBeInstanceOf(DuctapeError);

@@ -1,6 +1,6 @@
 // Bench helpers: a separate-process upstream, percentiles, interleaved rounds, and the BENCH line format.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,9 +126,16 @@ export async function concurrentWithCpu(
 
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
+const tempDirs: string[] = [];
+
 /** A fresh SQLite file, as the embedded default uses (run logs then go through the writer thread). */
 export function tempStore(): string {
-  return `sqlite:${join(mkdtempSync(join(tmpdir(), 'ductape-bench-')), 'bench.db')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ductape-bench-'));
+  // Each holds ~20 MB of run logs after a suite: removed when the bench process exits (the stores are closed by then,
+  // or the process is going anyway), so that repeated runs do not fill the disk.
+  if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  tempDirs.push(dir);
+  return `sqlite:${join(dir, 'bench.db')}`;
 }
 
 /**

@@ -125,6 +125,9 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
     }
   }
   const client = await loadOAuthClient(runtime, at);
+  // A provider may echo what it refused (error_description: "code … is invalid"): neither may reach an error or a log.
+  registerSecret(input.code);
+  registerSecret(pending.verifier);
   const obtainedAt = Date.now();
   let body: TokenResponse;
   try {

@@ -115,4 +115,39 @@ describe('per-user connections leak nothing', () => {
     expect(logs).toContain('invalid_request');
     for (const text of [(err as Error).message, logs]) expect(text).not.toContain(REFRESH);
   });
+
+  it('keeps the authorization code and the PKCE verifier out of the error when the provider echoes them in its refusal', async () => {
+    // complete() registered neither as a secret: a refusal quoting them reached err.message (5xx) and err.cause (4xx),
+    // and with them the callback page and the CLI's output.
+    dir = mkdtempSync(join(tmpdir(), 'ductape-owner-leaks-'));
+    const verifiers: string[] = [];
+    let status = 400;
+    const provider = createServer(async (req, res) => {
+      const form = new URLSearchParams(await readBody(req));
+      verifiers.push(form.get('code_verifier')!);
+      send(res, status, { error: status === 400 ? 'invalid_grant' : 'server_error', error_description: `code ${form.get('code')} with verifier ${form.get('code_verifier')} is not valid` });
+    });
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => provider.close(() => r())));
+    const url = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    ductape = newClient();
+    await ductape.apps.create({ tag: 'crm', envs: [{ slug: 'prd', base_url: url }] });
+    await ductape.products.create({ tag: 'dash', envs: ['prd'] });
+    await ductape.products.apps.connect({ product: 'dash', app: 'crm' });
+    await ductape.products.apps.configure({
+      ...AT,
+      per_user: '$Session{user}{id}',
+      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: `${url}/authorize`, token_url: `${url}/token`, client_id: 'c', redirect_uri: REDIRECT_URI },
+    });
+    for (const [s, code, expected] of [[400, 'code-refused-0123456789', 'AUTH_FAILED'], [503, 'code-outage-0123456789', 'UPSTREAM_ERROR']] as const) {
+      status = s;
+      const { state } = await ductape.connections.authorize({ ...AT, owner: '42' });
+      const err = (await ductape.connections.complete({ state, code }).catch((e: DuctapeError) => e)) as DuctapeError;
+      expect(err).toMatchObject({ code: expected });
+      const text = [err.message, JSON.stringify(err), String(err.stack), (err.cause as Error | undefined)?.message ?? ''].join('\n');
+      expect(text).toContain('is not valid');
+      expect(text).not.toContain(code);
+      expect(text).not.toContain(verifiers.at(-1));
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DuctapeError } from '../errors.js';
 import { fingerprint } from '../model/keys.js';
 import { registerSecret } from '../model/redact.js';
-import { OAUTH_TOKEN_KIND, requestToken, type OAuth2Token, type TokenResponse } from '../runtime/auth/oauth2.js';
+import { endpointUrl, OAUTH_TOKEN_KIND, requestToken, type OAuth2Token, type TokenResponse } from '../runtime/auth/oauth2.js';
 import { saveToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { openJson, sealJson } from '../store/seal.js';
@@ -48,6 +48,8 @@ const base64url = (b: Buffer) => b.toString('base64url');
 /** Starts a consent: a fresh state and PKCE verifier, stored sealed; resolves to the URL to send the user to. */
 export async function authorize(runtime: Runtime, at: ConnectionAt, owner: string, now = Date.now()): Promise<AuthorizeResult> {
   const client = await loadOAuthClient(runtime, at);
+  // Checked before a state is stored: a placeholder or a bare "https://" can resolve to no URL at all.
+  const url = endpointUrl(client.authorizeUrl, 'authorize_url');
   if (runtime.state.consentsStarted++ % SWEEP_EVERY === 0) await sweepAbandoned(runtime, now);
   const state = base64url(randomBytes(32));
   // RFC 7636 §4.1: 32 random octets give a 43-character verifier, the shortest allowed and 256 bits of entropy.
@@ -58,7 +60,6 @@ export async function authorize(runtime: Runtime, at: ConnectionAt, owner: strin
   const expiresAt = now + STATE_TTL_MS;
   await runtime.store.putRecord(runtime.workspace, STATE_KIND, key, { sealed: sealJson(runtime.privateKey, { workspace: runtime.workspace, kind: STATE_KIND, key }, pending) }, { expiresAt });
 
-  const url = new URL(client.authorizeUrl);
   // set(), not append(): fixed parameters of the configured URL (access_type=offline…) stay, ours win on a clash.
   const params: Record<string, string> = {
     response_type: 'code',

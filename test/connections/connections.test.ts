@@ -82,6 +82,20 @@ describe('connections: two owners', () => {
     expect(stranger.details).toMatchObject({ owner: '3', connectionStatus: 'not_connected' });
   });
 
+  it('refuses an authorize_url that resolves to no URL with CONFIG_ERROR, not a TypeError', async () => {
+    // new URL() threw a raw TypeError "Invalid URL" from connections.authorize.
+    for (const authorize_url of ['https://', 'http://exa mple.com/authorize']) {
+      await ductape.products.apps.configure({
+        ...AT,
+        per_user: '$Session{user}{id}',
+        auth: { type: 'oauth2', grant: 'authorization_code', authorize_url, token_url: as.tokenUrl, client_id: 'app-client', redirect_uri: REDIRECT_URI },
+      });
+      const err = await errorOf(ductape.connections.authorize({ ...AT, owner: '1' }));
+      expect(err.code).toBe('CONFIG_ERROR');
+      expect(err.message).toContain('authorize_url');
+    }
+  });
+
   it('builds the consent URL with PKCE S256, the scopes and a single-use state', async () => {
     const { url, state } = await ductape.connections.authorize({ ...AT, owner: '1' });
     const u = new URL(url);

@@ -236,7 +236,8 @@ export async function revokeToken(deps: OAuth2ManagerDeps, revokeUrl: string, cl
   });
 }
 
-function endpointUrl(raw: string, field: string): URL {
+/** An endpoint of the client's config as a URL; CONFIG_ERROR naming the field when it is not an absolute http(s) one. */
+export function endpointUrl(raw: string, field: string): URL {
   try {
     const url = new URL(raw);
     if (url.protocol === 'https:' || url.protocol === 'http:') return url;

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { requireProduct } from '../workspace/products.js';
 import { loadOAuthClient } from './client-config.js';
 import { authorize, complete, type AuthorizeResult, type CompletedConnection, type ConnectionView } from './consent.js';
-import { endOwner, getOwner, listOwners, ownerTokenKey, withOwnerTokenLease, type ConnectionAt, type OwnerConnection } from './owners.js';
+import { endOwner, getOwner, MAX_OWNER_LENGTH, listOwners, ownerTokenKey, withOwnerTokenLease, type ConnectionAt, type OwnerConnection } from './owners.js';
 
 export interface RevokeResult extends ConnectionView {
   /** Whether the provider's revocation endpoint confirmed; null when the app declares none. */
@@ -120,8 +120,8 @@ function connectionAt(input: Partial<ConnectionAt>): ConnectionAt {
 /** Owner ids are the per_user selector's values: strings (or numbers, kept as their text), at most 256 characters. */
 function ownerId(owner: unknown): string {
   if (typeof owner === 'number' && Number.isFinite(owner)) return String(owner);
-  if (typeof owner !== 'string' || owner === '' || owner.length > 256) {
-    throw new ConfigError(`owner must be the end user's id as the per_user selector finds it in their session (a non-empty string of at most 256 characters).`, { field: 'owner' });
+  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH) {
+    throw new ConfigError(`owner must be the end user's id as the per_user selector finds it in their session (a non-empty string of at most ${MAX_OWNER_LENGTH} characters).`, { field: 'owner' });
   }
   return owner;
 }

@@ -9,6 +9,9 @@ import type { Store } from '../store/store.js';
 
 export const OWNER_KIND = 'owner-connection';
 
+/** The longest owner id (the per_user selector's value) a connection can have. */
+export const MAX_OWNER_LENGTH = 256;
+
 export type OwnerStatus = 'active' | 'expired' | 'revoked';
 
 /** What the store keeps about one owner's connection: never a token. */
@@ -129,14 +132,17 @@ export function ownerOfSession(at: ConnectionAt, selector: OwnerSelector, sessio
     );
   }
   const value = getPath(session.data, selector.path);
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new DuctapeError('AUTH_FAILED', `The session has no owner at ${selector.text} (per_user of app "${at.app}" in ${at.product}/${at.env}): it must be a string or a number.`, {
+  // connections.authorize takes only these owners (non-empty, at most 256 characters): telling a run whose session
+  // holds "" to "ask the user to connect" sent them to a consent that refuses their id.
+  const id = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof id !== 'string' || id === '' || id.length > MAX_OWNER_LENGTH) {
+    throw new DuctapeError('AUTH_FAILED', `The session has no owner at ${selector.text} (per_user of app "${at.app}" in ${at.product}/${at.env}): it must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters, or a number.`, {
       ...at,
       owner: null,
       connectionStatus: 'no_owner',
     });
   }
-  return String(value);
+  return id;
 }
 
 /** The AUTH_FAILED of a run whose owner has no usable connection: what happened, and how the user connects (again). */

@@ -82,6 +82,17 @@ describe('connections: two owners', () => {
     expect(stranger.details).toMatchObject({ owner: '3', connectionStatus: 'not_connected' });
   });
 
+  it('fails a run whose session holds an owner id no consent can have (empty, over 256 characters) as no_owner', async () => {
+    // It was told the owner "has not connected" and to ask them to, but connections.authorize refuses such an id.
+    for (const id of ['', 'x'.repeat(257)]) {
+      const err = await errorOf(me(ductape, await sessionOf(ductape, id)));
+      expect(err.code).toBe('AUTH_FAILED');
+      expect(err.details).toMatchObject({ owner: null, connectionStatus: 'no_owner' });
+      expect(err.message).toContain('non-empty string of at most 256 characters');
+      expect((await errorOf(ductape.connections.authorize({ ...AT, owner: id }))).code).toBe('CONFIG_ERROR');
+    }
+  });
+
   it('refuses an authorize_url that resolves to no URL with CONFIG_ERROR, not a TypeError', async () => {
     // new URL() threw a raw TypeError "Invalid URL" from connections.authorize.
     for (const authorize_url of ['https://', 'http://exa mple.com/authorize']) {

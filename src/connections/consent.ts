@@ -141,9 +141,15 @@ export async function complete(runtime: Runtime, input: CompleteInput, now = Dat
         oauthError === 'invalid_client' || oauthError === 'unauthorized_client'
           ? `Check the client_id and client_secret of app "${at.app}" in ${at.product}/${at.env}.`
           : 'A code is good once, for minutes, and only with the consent it came from: start again with connections.authorize.';
+      const status = err.details.status as number;
+      // A 2xx without an access_token is no refusal of the code: token_url is likely not the token endpoint.
+      const what =
+        status >= 200 && status <= 299
+          ? `The token endpoint answered the authorization code for owner "${pending.owner}" of app "${at.app}" with ${status} but no access_token. Check that auth.token_url of ${at.product}/${at.env} is the provider's token endpoint (it must answer JSON).`
+          : `The provider refused the authorization code for owner "${pending.owner}" of app "${at.app}" with ${status}${oauthError ? ` ${oauthError}` : ''}. ${fix}`;
       throw new DuctapeError(
         'AUTH_FAILED',
-        `The provider refused the authorization code for owner "${pending.owner}" of app "${at.app}" with ${err.details.status}${oauthError ? ` ${oauthError}` : ''}. ${fix}`,
+        what,
         { ...at, owner: pending.owner, status: err.details.status, oauthError: oauthError ?? null },
         { cause: err },
       );

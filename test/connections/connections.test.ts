@@ -2,9 +2,11 @@
 // runs, refresh, expiry, revocation, and the state and code rules.
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Ductape } from '../../src/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../helpers/authorization-server.js';
 import { newClient } from '../helpers/client.js';
@@ -177,6 +179,24 @@ describe('connections: state and code', () => {
     const mismatched = await errorOf(ductape.connections.complete({ state: fourth.state, code: approved.code }));
     expect(mismatched.code).toBe('AUTH_FAILED');
     expect(as.tokenCalls.at(-1)).toMatchObject({ status: 400, refusal: 'PKCE verification failed' });
+  });
+
+  it('says a token_url answering 200 without an access_token is no refusal of the code', async () => {
+    // It said "The provider refused the authorization code … with 200" and to start the consent again, which never helps.
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
+    await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => page.close(() => r())));
+    await ductape.products.apps.configure({
+      ...AT,
+      per_user: '$Session{user}{id}',
+      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: `http://127.0.0.1:${(page.address() as AddressInfo).port}/login`, client_id: 'app-client', redirect_uri: REDIRECT_URI },
+    });
+    const { state } = await ductape.connections.authorize({ ...AT, owner: '1' });
+    const err = await errorOf(ductape.connections.complete({ state, code: 'code-0123456789' }));
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(err.message).toMatch(/answered the authorization code for owner "1" of app "crm" with 200 but no access_token\. Check that auth\.token_url/);
+    expect(err.message).not.toContain('refused');
+    expect(err.details).toMatchObject({ status: 200, oauthError: null });
   });
 
   it('refuses an expired state', async () => {

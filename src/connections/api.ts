@@ -6,7 +6,7 @@ import { OAUTH_TOKEN_KIND, revokeToken, type OAuth2Token } from '../runtime/auth
 import { loadToken } from '../runtime/auth/token-cache.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { requireProduct } from '../workspace/products.js';
-import { loadOAuthClient } from './client-config.js';
+import { loadOAuthClient, type OAuthClient } from './client-config.js';
 import { authorize, complete, type AuthorizeResult, type CompletedConnection, type ConnectionView } from './consent.js';
 import { endOwner, getOwner, MAX_OWNER_LENGTH, listOwners, ownerTokenKey, withOwnerTokenLease, type ConnectionAt, type OwnerConnection } from './owners.js';
 
@@ -75,7 +75,15 @@ export function createConnectionsApi(open: () => Promise<Runtime>) {
 
 /** Calls the RFC 7009 endpoint with the refresh token (which ends the access tokens too), else the access token. */
 async function revokeAtProvider(rt: Runtime, at: ConnectionAt, owner: string): Promise<boolean | null> {
-  const client = await loadOAuthClient(rt, at);
+  let client: OAuthClient;
+  try {
+    client = await loadOAuthClient(rt, at);
+  } catch (err) {
+    // The client secret deleted, the connection configured without per_user: the provider cannot be asked, but the
+    // owner is still disconnected here (revoke used to fail and leave them active, their tokens stored).
+    if (err instanceof DuctapeError) return false;
+    throw err;
+  }
   if (!client.revokeUrl) return null;
   const held = await loadToken<OAuth2Token>(rt, OAUTH_TOKEN_KIND, ownerTokenKey(at, owner));
   if (!held) return null;

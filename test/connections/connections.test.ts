@@ -319,6 +319,18 @@ describe('connections: revoke', () => {
     expect(unknown.code).toBe('NOT_FOUND');
   });
 
+  it("disconnects an owner when the connection's client cannot be loaded (secret deleted, per_user configured away)", async () => {
+    // revoke threw NOT_FOUND / CONFIG_ERROR from loading the OAuth client and left the owner active, tokens stored.
+    await connect(ductape, as, '1', 'alice@crm');
+    await connect(ductape, as, '2', 'bob@crm');
+    await ductape.secrets.delete({ key: 'CRM_CLIENT_SECRET' });
+    expect(await ductape.connections.revoke({ ...AT, owner: '1' })).toMatchObject({ owner: '1', status: 'revoked', provider_revoked: false });
+    await ductape.products.apps.configure({ ...AT, per_user: null, auth: { type: 'bearer', token: 'product-wide-token' } } as never);
+    expect(await ductape.connections.revoke({ ...AT, owner: '2' })).toMatchObject({ owner: '2', status: 'revoked', provider_revoked: false });
+    expect(as.revokeCalls).toHaveLength(0);
+    expect((await ductape.connections.list({ product: 'dash' })).map((c) => c.status)).toEqual(['revoked', 'revoked']);
+  });
+
   it('revokes the token a refresh in flight is getting, not the one it replaces, and leaves no token stored', async () => {
     // The provider has rotated the refresh token before its answer arrives; a revoke meanwhile used to send the old
     // one (already spent) and then let the refresh store the new one: the grant stayed alive for a revoked owner.

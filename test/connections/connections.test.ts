@@ -199,6 +199,22 @@ describe('connections: state and code', () => {
     expect(err.details).toMatchObject({ status: 200, oauthError: null });
   });
 
+  it('takes a token lifetime beyond any date as none: complete and list answer, not a RangeError', async () => {
+    // expires_in: 1e20 made the expiry an invalid date: complete threw "RangeError: Invalid time value" after storing
+    // the owner, and so did every connections.list of the product afterwards.
+    const provider = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'at-0123456789', token_type: 'Bearer', expires_in: 1e20 })));
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => provider.close(() => r())));
+    await ductape.products.apps.configure({
+      ...AT,
+      per_user: '$Session{user}{id}',
+      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/token`, client_id: 'app-client', redirect_uri: REDIRECT_URI },
+    });
+    const { state } = await ductape.connections.authorize({ ...AT, owner: '1' });
+    expect(await ductape.connections.complete({ state, code: 'code-0123456789' })).toMatchObject({ owner: '1', status: 'active', expires_at: null });
+    expect(await ductape.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'active', expires_at: null }]);
+  });
+
   it('refuses an expired state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ductape-state-'));
     const file = join(dir, 'ws.db');

@@ -164,6 +164,9 @@ function refusalReason(err: DuctapeError): string {
   return `the provider refused the refresh with ${err.details.status}${typeof oauthError === 'string' ? ` ${oauthError}` : ''}`;
 }
 
+/** The longest token lifetime taken as given (100 years, in seconds); longer ones count as none. */
+const MAX_EXPIRES_IN_S = 100 * 365 * 24 * 3600;
+
 export interface TokenResponse {
   access_token: string;
   token_type?: string;
@@ -206,7 +209,9 @@ export async function requestToken(deps: OAuth2ManagerDeps, p: OAuth2Params, fie
   return {
     access_token: json.access_token,
     token_type: typeof json.token_type === 'string' ? json.token_type : undefined,
-    expires_in: typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : undefined,
+    // A lifetime beyond any date (1e20 s) made expiry dates invalid: toISOString() threw a RangeError in complete
+    // and in every later connections.list. Such a token is treated as one with no lifetime given.
+    expires_in: typeof expires === 'number' && expires > 0 && expires <= MAX_EXPIRES_IN_S ? expires : undefined,
     refresh_token: typeof json.refresh_token === 'string' && json.refresh_token ? json.refresh_token : undefined,
     scope: typeof json.scope === 'string' ? json.scope : undefined,
   };

@@ -29,6 +29,18 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Points the connection's token_url at a loopback endpoint that answers every request with 200 and `body`. */
+async function tokenEndpoint(contentType: string, body: string): Promise<void> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': contentType }).end(body));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+  await ductape.products.apps.configure({
+    ...AT,
+    per_user: '$Session{user}{id}',
+    auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, client_id: 'app-client', redirect_uri: REDIRECT_URI },
+  });
+}
+
 describe('connections: two owners', () => {
   beforeEach(() => setup());
 
@@ -183,14 +195,7 @@ describe('connections: state and code', () => {
 
   it('says a token_url answering 200 without an access_token is no refusal of the code', async () => {
     // It said "The provider refused the authorization code … with 200" and to start the consent again, which never helps.
-    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
-    await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
-    onTestFinished(() => new Promise<void>((r) => page.close(() => r())));
-    await ductape.products.apps.configure({
-      ...AT,
-      per_user: '$Session{user}{id}',
-      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: `http://127.0.0.1:${(page.address() as AddressInfo).port}/login`, client_id: 'app-client', redirect_uri: REDIRECT_URI },
-    });
+    await tokenEndpoint('text/html', '<html>Sign in</html>');
     const { state } = await ductape.connections.authorize({ ...AT, owner: '1' });
     const err = await errorOf(ductape.connections.complete({ state, code: 'code-0123456789' }));
     expect(err.code).toBe('AUTH_FAILED');
@@ -202,14 +207,7 @@ describe('connections: state and code', () => {
   it('takes a token lifetime beyond any date as none: complete and list answer, not a RangeError', async () => {
     // expires_in: 1e20 made the expiry an invalid date: complete threw "RangeError: Invalid time value" after storing
     // the owner, and so did every connections.list of the product afterwards.
-    const provider = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'at-0123456789', token_type: 'Bearer', expires_in: 1e20 })));
-    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
-    onTestFinished(() => new Promise<void>((r) => provider.close(() => r())));
-    await ductape.products.apps.configure({
-      ...AT,
-      per_user: '$Session{user}{id}',
-      auth: { type: 'oauth2', grant: 'authorization_code', authorize_url: as.authorizeUrl, token_url: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/token`, client_id: 'app-client', redirect_uri: REDIRECT_URI },
-    });
+    await tokenEndpoint('application/json', JSON.stringify({ access_token: 'at-0123456789', token_type: 'Bearer', expires_in: 1e20 }));
     const { state } = await ductape.connections.authorize({ ...AT, owner: '1' });
     expect(await ductape.connections.complete({ state, code: 'code-0123456789' })).toMatchObject({ owner: '1', status: 'active', expires_at: null });
     expect(await ductape.connections.list({ product: 'dash' })).toMatchObject([{ owner: '1', status: 'active', expires_at: null }]);

@@ -430,6 +430,18 @@ describe('connections: lifetime', () => {
   });
 });
 
+/** Connects app `people` to product `dash` per user, its URLs and scopes left to the app's authorizationCode flow. */
+async function connectPeoplePerUser(): Promise<void> {
+  await ductape.products.apps.connect({ product: 'dash', app: 'people' });
+  await ductape.products.apps.configure({
+    product: 'dash',
+    env: 'prd',
+    app: 'people',
+    per_user: '$Session{user}{id}',
+    auth: { type: 'oauth2', grant: 'authorization_code', client_id: 'app-client', client_secret: '$Secret{CRM_CLIENT_SECRET}', redirect_uri: REDIRECT_URI },
+  });
+}
+
 describe('connections: an imported spec', () => {
   beforeEach(() => setup());
 
@@ -457,14 +469,7 @@ describe('connections: an imported spec', () => {
     };
     await ductape.apps.import({ app: 'people', spec });
     await ductape.apps.envs.upsert({ app: 'people', slug: 'prd', base_url: as.url });
-    await ductape.products.apps.connect({ product: 'dash', app: 'people' });
-    await ductape.products.apps.configure({
-      product: 'dash',
-      env: 'prd',
-      app: 'people',
-      per_user: '$Session{user}{id}',
-      auth: { type: 'oauth2', grant: 'authorization_code', client_id: 'app-client', client_secret: '$Secret{CRM_CLIENT_SECRET}', redirect_uri: REDIRECT_URI },
-    });
+    await connectPeoplePerUser();
     const { url } = await ductape.connections.authorize({ product: 'dash', env: 'prd', app: 'people', owner: '7' });
     expect(url.startsWith(`${as.authorizeUrl}?`)).toBe(true);
     expect(new URL(url).searchParams.get('scope')).toBe('people.read people.write');
@@ -472,6 +477,41 @@ describe('connections: an imported spec', () => {
     expect(await ductape.connections.complete({ state, code })).toMatchObject({ owner: '7', scopes: ['people.read', 'people.write'] });
     const run = await ductape.actions.run<{ account: string }>({ product: 'dash', env: 'prd', app: 'people', event: 'who_am_i', session: await sessionOf(ductape, '7') });
     expect(run.account).toBe('gina@people');
+  });
+});
+
+describe("connections: an imported spec's refreshUrl", () => {
+  beforeEach(() => setup({ expiresIn: 1 }));
+
+  it("refreshes owners' tokens at the authorizationCode flow's refreshUrl, exchanging codes at its tokenUrl", async () => {
+    // Refreshes went to tokenUrl: OpenAPI's refreshUrl, "the URL to be used for obtaining refresh tokens", was ignored.
+    const grants: string[] = [];
+    const refresher = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        grants.push(new URLSearchParams(body).get('grant_type') ?? '');
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
+      });
+    });
+    await new Promise<void>((r) => refresher.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => refresher.close(() => r())));
+    const refreshUrl = `http://127.0.0.1:${(refresher.address() as AddressInfo).port}/refresh`;
+    await ductape.apps.create({
+      tag: 'people',
+      envs: [{ slug: 'prd', base_url: as.url }],
+      auth_schemes: { oauth: { type: 'oauth2', flows: { authorizationCode: { authorizationUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, refreshUrl, scopes: {} } } } },
+    });
+    await ductape.apps.actions.create({ app: 'people', event: 'me', method: 'GET', path: '/me' });
+    await connectPeoplePerUser();
+    const { url } = await ductape.connections.authorize({ product: 'dash', env: 'prd', app: 'people', owner: '7' });
+    const { code, state } = await as.approve(url, 'gina@people');
+    await ductape.connections.complete({ state, code });
+    await sleep(1100); // the access token has expired: the run refreshes it
+    const err = await errorOf(ductape.actions.run({ product: 'dash', env: 'prd', app: 'people', event: 'me', session: await sessionOf(ductape, '7') }));
+    expect(err.details).toMatchObject({ connectionStatus: 'expired' });
+    expect(grants).toEqual(['refresh_token']);
+    expect(as.tokenCalls.map((c) => c.grant)).toEqual(['authorization_code']);
   });
 });
 

@@ -125,7 +125,9 @@ function compileEntry(
 function tokenUrlFrom(scheme: AuthSchemeDef | undefined, grant: OAuth2Auth['grant']): string | undefined {
   const flows = scheme?.type === 'oauth2' ? scheme.flows ?? {} : {};
   if (grant === 'client_credentials') return flows.clientCredentials?.tokenUrl;
-  if (grant === 'authorization_code') return flows.authorizationCode?.tokenUrl;
+  // At run time this URL only refreshes owners' tokens (the code is exchanged by connections.complete, at tokenUrl):
+  // OpenAPI's refreshUrl is "the URL to be used for obtaining refresh tokens" when the flow declares one.
+  if (grant === 'authorization_code') return flows.authorizationCode?.refreshUrl ?? flows.authorizationCode?.tokenUrl;
   for (const f of [flows.authorizationCode, flows.password, flows.clientCredentials, ...Object.values(flows)]) {
     const url = f?.refreshUrl ?? f?.tokenUrl;
     if (url) return url;

@@ -71,7 +71,7 @@ if (!hasRedisServer) {
 
     it("holds a concurrency slot for as long as its own attempt may last, not the connection's first run's timeout", async () => {
       // A slot in Redis lapses after its lease (the attempt's timeout + 5 s), so that a dead process frees it. The lease
-      // was fixed by the first run of the connection: after a 100 ms run, a 20 s upload's slot lapsed at 5.1 s.
+      // was fixed by the first run of the connection: after a run with a 1 s timeout, a 20 s upload's slot lapsed at 6 s.
       up = await startTimedUpstream(0, (req, res) => {
         if (!req.url.includes('slow')) return false;
         setTimeout(() => res.end('{}'), 6500);
@@ -81,7 +81,9 @@ if (!hasRedisServer) {
       try {
         const input = await defineLimited(d, up.url, 'leases', { concurrency: 1 });
         await d.apps.actions.create({ app: 'api', event: 'upload', method: 'GET', path: '/slow' });
-        await d.actions.run({ ...input, event: 'list_items', timeout: 100 });
+        // 1 s, not less: a first request on a loaded CI machine may take a few hundred ms. The lease it would fix (6 s)
+        // still lapses before the upload's answer (6.5 s), so the old behaviour still fails this test.
+        await d.actions.run({ ...input, event: 'list_items', timeout: 1000 });
         const upload = d.actions.run({ ...input, event: 'upload', timeout: 20_000 });
         await new Promise((r) => setTimeout(r, 200));
         await d.actions.run({ ...input, event: 'list_items' });

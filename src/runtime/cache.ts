@@ -44,8 +44,13 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
     { secret: keySecret(runtime), memo: runtime.state.cacheKeyMemo },
   );
 
-  const hit = await runtime.cache.get(key);
-  if (hit) return answer(ctx, hit);
+  let hit = await runtime.cache.get(key);
+  if (hit && outlived(hit, expiryMs)) {
+    // Dropped, then read again so that the miss is an ordinary one (a Redis store notes the clear epoch it saw).
+    await runtime.cache.delete(key);
+    hit = await runtime.cache.get(key);
+  }
+  if (hit && !outlived(hit, expiryMs)) return answer(ctx, hit);
 
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored. A run that
   // starts after a caches.clear does not join a call that started before it (the generation is part of the key).
@@ -78,6 +83,15 @@ function clearGeneration(runtime: Runtime, key: string): number {
   let generation = 0;
   for (const [prefix, seq] of runtime.state.cacheClears.byPrefix) if (seq > generation && key.startsWith(prefix)) generation = seq;
   return generation;
+}
+
+/**
+ * Whether an entry is older than the cache's expiry now. The store keeps each entry for the expiry it was stored
+ * with, and changing an expiry means recreating the cache: without this, a cache shortened from a day to a minute
+ * went on serving day-old entries.
+ */
+function outlived(entry: CachedResponse, expiryMs: number): boolean {
+  return Date.now() - entry.storedAt >= expiryMs;
 }
 
 /** An answer this run did not fetch itself: no attempts of its own, and flagged as cached. */

@@ -168,6 +168,19 @@ function cacheSuite(name: string, cacheUrl: () => string): void {
       expect(server.count).toBe(2);
     });
 
+    it('stops serving an entry once it is older than a shortened expiry', async () => {
+      // A cache's expiry changes by recreating it (or through apply); entries stored under the old, longer expiry
+      // used to be served for the rest of it.
+      await ductape.actions.run(listArgs());
+      await ductape.products.caches.delete({ product: 'catalog', tag: 'products-list' });
+      await ductape.products.caches.create({ product: 'catalog', tag: 'products-list', expiry: 200 });
+      expect(await ductape.actions.execute(listArgs())).toMatchObject({ cached: true, data: { n: 0 } });
+      await sleep(300);
+      expect(await ductape.actions.execute(listArgs())).toMatchObject({ cached: false, data: { n: 1 } });
+      expect(await ductape.actions.execute(listArgs())).toMatchObject({ cached: true, data: { n: 1 } });
+      expect(server.count).toBe(2);
+    });
+
     it('keeps cache tags apart', async () => {
       await ductape.actions.run(listArgs(undefined, 'products-list'));
       expect(await ductape.actions.execute(listArgs(undefined, 'short'))).toMatchObject({ cached: false });

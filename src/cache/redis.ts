@@ -136,15 +136,33 @@ export class RedisCache implements Cache {
       throw new DuctapeError('NETWORK_ERROR', `Could not clear the cache: Redis at ${this.#where} is unreachable. Retry when it is back.`);
     }
     // First the epoch, then the sweep: an in-flight answer that misses the sweep is refused by set() instead.
-    await this.#client.sendCommand(['INCR', this.#epochKey]);
+    await this.#clearCommand(['INCR', this.#epochKey]);
     let removed = 0;
     const match = globEscape(this.#ns + prefix) + '*';
-    for await (const found of this.#client.scanIterator({ MATCH: match, COUNT: 500 })) {
+    let cursor = '0';
+    do {
+      const [next, found] = (await this.#clearCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', '500'])) as [string, string[]];
+      cursor = String(next);
       // The epoch lives in the namespace too; sweeping it would undo the INCR above.
-      const keys = found.filter((k) => k !== this.#epochKey);
-      if (keys.length) removed += Number(await this.#client.sendCommand(['UNLINK', ...keys]));
-    }
+      const keys = found.map(String).filter((k) => k !== this.#epochKey);
+      if (keys.length) removed += Number(await this.#clearCommand(['UNLINK', ...keys]));
+    } while (cursor !== '0');
     return removed;
+  }
+
+  /**
+   * One command of clear(), bounded like every other command: a Redis that accepts connections but never answers
+   * (paused, swapping, stuck in a long script) left caches.clear pending forever. A failure is NETWORK_ERROR.
+   */
+  async #clearCommand(args: string[]): Promise<unknown> {
+    try {
+      return await withTimeout(this.#client.sendCommand(args), this.#commandTimeoutMs);
+    } catch (err) {
+      if (err instanceof CommandTimeout) this.#downUntil = Date.now() + this.#cooldownMs;
+      this.#down(err);
+      const why = err instanceof CommandTimeout ? `did not answer within ${this.#commandTimeoutMs} ms` : 'failed';
+      throw new DuctapeError('NETWORK_ERROR', `Could not clear the cache: Redis at ${this.#where} ${why} (${args[0]}). Retry when it answers again.`, {}, { cause: err });
+    }
   }
 
   async close(): Promise<void> {

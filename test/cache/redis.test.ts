@@ -143,6 +143,24 @@ if (!hasRedisServer) {
       own.resume();
     });
 
+    it('fails caches.clear with NETWORK_ERROR within the command timeout while Redis hangs, and clears once it answers', async () => {
+      // clear's commands were the only unbounded ones: against a paused Redis caches.clear never settled.
+      const own = await startRedisServer();
+      onTestFinished(() => own.stop());
+      const cache = new RedisCache(own.url, { commandTimeoutMs: 200, cooldownMs: 100, onWarn: () => undefined });
+      onTestFinished(() => cache.close());
+      for (let i = 0; i < 1_200; i++) await cache.set(`p/${i}`, entry('v'), { ttlMs: 60_000 });
+      own.pause();
+      onTestFinished(() => own.resume());
+      const failed = await settlesBeforeHang(cache.clear('p/').then(() => 'cleared', (e: unknown) => e));
+      expect(failed).toMatchObject({ code: 'NETWORK_ERROR', message: expect.stringMatching(/did not answer within 200 ms/) });
+      own.resume();
+      await new Promise((r) => setTimeout(r, 150));
+      // Several SCAN pages, all swept.
+      expect(await cache.clear('p/')).toBe(1_200);
+      expect(await cache.get('p/7')).toBeUndefined();
+    });
+
     it('goes on uncached when Redis is killed mid-run and caches again once it is back', async () => {
       const own = await startRedisServer();
       onTestFinished(() => own.stop());

@@ -4,9 +4,10 @@ export interface Coalescer<T> {
   /**
    * Runs `fn` unless a call for `key` is already in flight, in which case it returns that call's promise.
    * `leader` tells the caller whether its own `fn` ran. A rejection reaches every waiter and is not remembered:
-   * the next call after it settles starts afresh.
+   * the next call after it settles starts afresh. `wait`, when given, wraps a waiter's wait (not the leader's call),
+   * e.g. to bound it by the waiter's own deadline; the call goes on for the others whatever `wait` does.
    */
-  run(key: string, fn: () => Promise<T>): Promise<{ value: T; leader: boolean }>;
+  run(key: string, fn: () => Promise<T>, wait?: (pending: Promise<T>) => Promise<T>): Promise<{ value: T; leader: boolean }>;
   /** Number of keys in flight. */
   readonly size: number;
 }
@@ -19,9 +20,9 @@ export interface Coalescer<T> {
 export function createCoalescer<T>(): Coalescer<T> {
   const inflight = new Map<string, Promise<T>>();
   return {
-    async run(key, fn) {
+    async run(key, fn, wait) {
       const pending = inflight.get(key);
-      if (pending) return { value: await pending, leader: false };
+      if (pending) return { value: await (wait ? wait(pending) : pending), leader: false };
       // Started synchronously after the lookup, so no second caller can slip in between.
       const call = (async () => fn())();
       inflight.set(key, call);

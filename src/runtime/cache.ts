@@ -6,6 +6,7 @@ import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
 import { contentTypeOf, isUtf8Text } from './decode-body.js';
 import type { Next } from './pipeline.js';
+import { withinRunDeadline } from './deadline.js';
 import type { Runtime } from './runtime.js';
 
 export function cache(ctx: RunContext, next: Next): Promise<void> {
@@ -55,7 +56,8 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored. A run that
   // starts after a caches.clear does not join a call that started before it (the generation is part of the key).
   const generation = clearGeneration(runtime, key);
-  const { value, leader } = await runtime.state.cacheInflight.run(generation === 0 ? key : `${key}#${generation}`, async () => {
+  const inflightKey = generation === 0 ? key : `${key}#${generation}`;
+  const { value, leader } = await runtime.state.cacheInflight.run(inflightKey, async () => {
     await next(ctx);
     const res = ctx.response!;
     const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
@@ -64,7 +66,7 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
     const current = entry.status >= 200 && entry.status < 300 && clearGeneration(runtime, key) === generation;
     if (current) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
     return entry;
-  });
+  }, (pending) => withinRunDeadline(ctx, `the answer to the identical request another run is sending (cache "${tag}")`, pending));
   if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
   else answer(ctx, value);
 }

@@ -87,6 +87,23 @@ function cacheSuite(name: string, cacheUrl: () => string): void {
       expect(results.filter((r) => !r.cached)).toHaveLength(1);
     });
 
+    it('bounds a run waiting for an identical miss by its own timeout.run, and the shared call still serves the others', async () => {
+      // A waiter used to wait as long as the leader's call took (up to its 30 s attempt timeout), past its own deadline.
+      server = await startFaultServer({ handler: (_req, n) => ({ ...json(200, { n }), headersDelayMs: 600 }) });
+      onTestFinished(() => server.close());
+      await ductape.products.apps.configure({ product: 'catalog', app: 'products-api', env: 'prd', base_url: server.url });
+      const leader = ductape.actions.execute(listArgs());
+      while (server.count === 0) await sleep(5);
+      const started = Date.now();
+      const waiter = await failure(ductape.actions.execute({ ...listArgs(), timeout: { run: 150 } }));
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(waiter).toMatchObject({ code: 'TIMEOUT', deadline: true, timeoutMs: 150, attempts: 0 });
+      expect(waiter.message).toMatch(/identical request another run is sending \(cache "products-list"\)/);
+      expect(await leader).toMatchObject({ cached: false, data: { n: 0 } });
+      expect(await ductape.actions.execute(listArgs())).toMatchObject({ cached: true, data: { n: 0 } });
+      expect(server.count).toBe(1);
+    });
+
     it('shares an entry between runs whose query differs only in order, not between different queries', async () => {
       await ductape.actions.run(listArgs({ category: 'books', limit: 5 }));
       await ductape.actions.run(listArgs({ limit: 5, category: 'books' }));

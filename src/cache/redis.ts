@@ -1,5 +1,5 @@
 // RedisCache: a response cache shared by every process, TTLs kept in Redis; an unreachable Redis means misses, not failures.
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { DuctapeError } from '../errors.js';
 import { redactUrl } from '../model/redact.js';
 import { decodeEntry, encodeEntry, type Cache, type CachedResponse, type CacheSetOptions, type CacheWarn } from './cache.js';
@@ -195,9 +195,14 @@ export class RedisCache implements Cache {
   #down(err: unknown): void {
     if (this.#warned || this.#closed) return;
     this.#warned = true;
-    this.#onWarn(`Redis cache at ${this.#where} is unreachable; runs continue without caching until it is back.`, {
-      cause: err instanceof Error ? err.message : String(err),
-    });
+    const cause = err instanceof Error ? err.message : String(err);
+    // A Redis that answers with an error (full at maxmemory, a wrong password, a read-only replica) is reachable: saying
+    // "unreachable" sent people to check the network, and the client's warning (message only) dropped the reason.
+    const message =
+      err instanceof ErrorReply
+        ? `Redis cache at ${this.#where} answered with an error (${cause}); runs continue without caching until it accepts commands again.`
+        : `Redis cache at ${this.#where} is unreachable; runs continue without caching until it is back.`;
+    this.#onWarn(message, { cause });
   }
 }
 

@@ -143,6 +143,26 @@ if (!hasRedisServer) {
       own.resume();
     });
 
+    it('says why when Redis answers with an error (full at maxmemory) instead of calling it unreachable', async () => {
+      // The warning said "unreachable" and the client passes on only the message, so the reason (OOM) was lost.
+      const own = await startRedisServer();
+      onTestFinished(() => own.stop());
+      const admin = createClient({ url: own.url });
+      await admin.connect();
+      onTestFinished(() => admin.destroy());
+      await admin.sendCommand(['CONFIG', 'SET', 'maxmemory', '1']);
+      const warnings: string[] = [];
+      const cache = new RedisCache(own.url, { onWarn: (m) => warnings.push(m) });
+      onTestFinished(() => cache.close());
+      await cache.set('k', entry('v'), { ttlMs: 60_000 });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/answered with an error \(OOM command not allowed/);
+      expect(warnings[0]).not.toMatch(/unreachable/);
+      await admin.sendCommand(['CONFIG', 'SET', 'maxmemory', '0']);
+      await cache.set('k', entry('v'), { ttlMs: 60_000 });
+      expect(await cache.get('k')).toBeDefined();
+    });
+
     it('fails caches.clear with NETWORK_ERROR within the command timeout while Redis hangs, and clears once it answers', async () => {
       // clear's commands were the only unbounded ones: against a paused Redis caches.clear never settled.
       const own = await startRedisServer();

@@ -56,7 +56,7 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored. A run that
   // starts after a caches.clear does not join a call that started before it (the generation is part of the key).
   const generation = clearGeneration(runtime, key);
-  const inflightKey = generation === 0 ? key : `${key}#${generation}`;
+  const inflightKey = sharedCallKey(key, generation, ctx.run);
   const { value, leader } = await runtime.state.cacheInflight.run(inflightKey, async () => {
     await next(ctx);
     const res = ctx.response!;
@@ -69,6 +69,21 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   }, (pending) => withinRunDeadline(ctx, `the answer to the identical request another run is sending (cache "${tag}")`, pending));
   if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
   else answer(ctx, value);
+}
+
+/**
+ * The key under which identical misses share one upstream call: the cache key, the clear generation, and the run
+ * options that shape that call (retries, attempt and phase timeouts). A run that asked for `retries: 3` used to be
+ * handed the first 503 of a leader that had none, and a run with a 30 s timeout the TIMEOUT of a leader's 100 ms one.
+ * `timeout.run` stays out: it is relative to each run's start (a service passing on its remaining budget gives every
+ * run another), so it would end coalescing; a waiter's own deadline bounds its wait instead (withinRunDeadline).
+ */
+function sharedCallKey(key: string, generation: number, run: RunContext['run']): string {
+  const shared = generation === 0 ? key : `${key}#${generation}`;
+  const t = run.timeouts;
+  // Most runs set none of these: the key stays as it is.
+  if (run.retries === undefined && run.timeoutMs === undefined && t?.headersMs === undefined && t?.bodyMs === undefined) return shared;
+  return `${shared}#${JSON.stringify([run.retries ?? null, run.timeoutMs ?? null, t?.headersMs ?? null, t?.bodyMs ?? null])}`;
 }
 
 /**

@@ -104,6 +104,32 @@ function cacheSuite(name: string, cacheUrl: () => string): void {
       expect(server.count).toBe(1);
     });
 
+    it('does not hand a run the failure of a shared call made under other retries or timeouts', async () => {
+      // A waiter with retries: 3 got the leader's first 503 (the leader had no retries); one with a 30 s timeout got
+      // the TIMEOUT of a leader's 100 ms one.
+      server = await startFaultServer({
+        handler: (req, n) =>
+          n === 0 ? { status: 503, headersDelayMs: 300, body: { n } } : { ...json(200, { n }), headersDelayMs: req.url.includes('category=x') ? 400 : 0 },
+      });
+      onTestFinished(() => server.close());
+      await ductape.products.apps.configure({ product: 'catalog', app: 'products-api', env: 'prd', base_url: server.url });
+      const leader = failure(ductape.actions.execute(listArgs()));
+      while (server.count === 0) await sleep(5);
+      const patient = await ductape.actions.execute({ ...listArgs(), retries: 3 });
+      expect(patient).toMatchObject({ status: 200, cached: false, data: { n: 1 } });
+      expect(await leader).toMatchObject({ code: 'UPSTREAM_ERROR', status: 503 });
+
+      await ductape.caches.clear({ product: 'catalog' });
+      const hasty = failure(ductape.actions.execute({ ...listArgs({ category: 'x' }), timeout: 100 }));
+      while (server.count === 2) await sleep(5);
+      const slow = await ductape.actions.execute({ ...listArgs({ category: 'x' }), timeout: 5_000 });
+      expect(await hasty).toMatchObject({ code: 'TIMEOUT' });
+      expect(slow).toMatchObject({ status: 200, cached: false });
+      // Runs with the same options still share one call.
+      const same = await Promise.all([1, 2, 3].map(() => ductape.actions.execute({ ...listArgs({ category: 'y' }), retries: 2 })));
+      expect(same.filter((r) => !r.cached)).toHaveLength(1);
+    });
+
     it('shares an entry between runs whose query differs only in order, not between different queries', async () => {
       await ductape.actions.run(listArgs({ category: 'books', limit: 5 }));
       await ductape.actions.run(listArgs({ limit: 5, category: 'books' }));

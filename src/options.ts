@@ -134,13 +134,19 @@ export function normalizeOptions(raw: DuctapeOptions = {}, env: NodeJS.ProcessEn
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${name} must be a number ≥ ${min}.`, { option: name });
     return v;
   };
+  // A byte count: 2048.5 or 1e300 passed num() and reached the memory cache, which threw a raw RangeError at first use.
+  const bytes = (v: unknown, name: string, dflt: number, min: number) => {
+    const n = num(v, name, dflt, min);
+    if (!Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a whole number of bytes ≥ ${min}.`, { option: name });
+    return n;
+  };
   return {
     workspaceId,
     userId: raw.user_id ?? env.DUCTAPE_USER ?? 'anonymous',
     privateKey,
     store: raw.store ?? env.DUCTAPE_STORE ?? DEFAULTS.store,
     cache: raw.cache ?? env.DUCTAPE_CACHE ?? DEFAULTS.cache,
-    cacheMaxBytes: num(raw.cache_max_bytes, 'cache_max_bytes', 64 * 1024 * 1024, 1024),
+    cacheMaxBytes: bytes(raw.cache_max_bytes, 'cache_max_bytes', 64 * 1024 * 1024, 1024),
     connections: num(raw.connections, 'connections', DEFAULTS.connectionsPerOrigin, 1),
     maxResponseBytes: num(raw.max_response_bytes, 'max_response_bytes', DEFAULTS.maxResponseBytes, 1),
     revisionPollMs: num(raw.revision_poll_ms, 'revision_poll_ms', DEFAULTS.revisionPollMs, 0),

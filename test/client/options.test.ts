@@ -68,4 +68,14 @@ describe('client options of the wrong type', () => {
       if (option === 'private_key') expect(err!.message).not.toContain('12345678');
     }
   });
+
+  it('refuses a cache_max_bytes that is not a whole number with CONFIG_ERROR (it was a raw RangeError at first use)', () => {
+    const base = { workspace_id: 'acme', private_key: 'long-enough-key' };
+    for (const bad of [2048.5, 1e300]) {
+      expect(() => normalizeOptions({ ...base, cache_max_bytes: bad }, {})).toThrow(
+        expect.objectContaining({ code: 'CONFIG_ERROR', details: { option: 'cache_max_bytes' }, message: expect.stringMatching(/whole number of bytes ≥ 1024/) }),
+      );
+    }
+    expect(normalizeOptions({ ...base, cache_max_bytes: 4096 }, {}).cacheMaxBytes).toBe(4096);
+  });
 });

@@ -1,7 +1,7 @@
 // Stage: answers from the product cache when it can; on a miss, one upstream call per key and 2xx answers stored.
 import type { Readable } from 'node:stream';
 import { cacheKey, type CachedResponse } from '../cache/index.js';
-import { NotFoundError } from '../errors.js';
+import { DuctapeError, NotFoundError } from '../errors.js';
 import { deriveKey } from '../model/keys.js';
 import type { RunContext } from './context.js';
 import { contentTypeOf, isUtf8Text } from './decode-body.js';
@@ -57,7 +57,7 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   // starts after a caches.clear does not join a call that started before it (the generation is part of the key).
   const generation = clearGeneration(runtime, key);
   const inflightKey = sharedCallKey(key, generation, ctx.run);
-  const { value, leader } = await runtime.state.cacheInflight.run(inflightKey, async () => {
+  const fetch = async (): Promise<CachedResponse> => {
     await next(ctx);
     const res = ctx.response!;
     const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
@@ -66,9 +66,28 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
     const current = entry.status >= 200 && entry.status < 300 && clearGeneration(runtime, key) === generation;
     if (current) await runtime.cache.set(key, entry, { ttlMs: expiryMs });
     return entry;
-  }, (pending) => withinRunDeadline(ctx, `the answer to the identical request another run is sending (cache "${tag}")`, pending));
-  if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
-  else answer(ctx, value);
+  };
+  const what = `the answer to the identical request another run is sending (cache "${tag}")`;
+  const wait = (pending: Promise<CachedResponse>) => withinRunDeadline(ctx, what, pending.catch(unlessOthersDeadline));
+  for (;;) {
+    try {
+      const { value, leader } = await runtime.state.cacheInflight.run(inflightKey, fetch, wait);
+      if (leader) ctx.response = { ...ctx.response!, body: ownBytes(value) };
+      else answer(ctx, value);
+      return;
+    } catch (err) {
+      // The shared call ended at its leader's own timeout.run: that deadline is not this run's, so it tries again
+      // (leading a call of its own, or joining one started meanwhile), within its own deadline.
+      if (!(err instanceof OthersDeadline)) throw err;
+    }
+  }
+}
+
+/** A waiter's view of the shared call failing at the leader's `timeout.run`, which says nothing about the waiter. */
+class OthersDeadline extends Error {}
+
+function unlessOthersDeadline(err: unknown): never {
+  throw err instanceof DuctapeError && err.code === 'TIMEOUT' && err.details.deadline === true ? new OthersDeadline() : err;
 }
 
 /**

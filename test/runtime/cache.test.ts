@@ -104,6 +104,20 @@ function cacheSuite(name: string, cacheUrl: () => string): void {
       expect(server.count).toBe(1);
     });
 
+    it('makes its own call when the shared call ends at its leader’s timeout.run, which is not this run’s', async () => {
+      // A run with no deadline used to fail with "did not finish within the run's deadline of 200 ms (timeout.run)".
+      server = await startFaultServer({ handler: (_req, n) => ({ ...json(200, { n }), headersDelayMs: 400 }) });
+      onTestFinished(() => server.close());
+      await ductape.products.apps.configure({ product: 'catalog', app: 'products-api', env: 'prd', base_url: server.url });
+      const leader = failure(ductape.actions.execute({ ...listArgs(), timeout: { run: 200 } }));
+      while (server.count === 0) await sleep(5);
+      const waiters = await Promise.all([1, 2].map(() => ductape.actions.execute(listArgs())));
+      expect(await leader).toMatchObject({ code: 'TIMEOUT', deadline: true });
+      expect(waiters.map((w) => w.data)).toEqual([{ n: 1 }, { n: 1 }]);
+      expect(waiters.filter((w) => !w.cached)).toHaveLength(1);
+      expect(server.count).toBe(2);
+    });
+
     it('does not hand a run the failure of a shared call made under other retries or timeouts', async () => {
       // A waiter with retries: 3 got the leader's first 503 (the leader had no retries); one with a 30 s timeout got
       // the TIMEOUT of a leader's 100 ms one.

@@ -11,6 +11,11 @@ export interface CachedResponse {
   body: Uint8Array;
   /** Epoch ms when it was stored (lets callers report an entry's age). */
   storedAt: number;
+  /**
+   * The product cache's expiry when it was stored, in ms. A hit is refused when the cache's expiry is now shorter and
+   * the entry older than it (the entry itself lives for the expiry it was stored with).
+   */
+  expiryMs?: number;
 }
 
 export interface CacheSetOptions {
@@ -41,7 +46,7 @@ export type CacheWarn = (message: string, details?: Record<string, unknown>) => 
 
 // Wire form used by RedisCache: [u32 meta length][meta JSON][body bytes]. Meta is small; the body stays binary.
 export function encodeEntry(value: CachedResponse): Buffer {
-  const meta = Buffer.from(JSON.stringify({ s: value.status, h: value.headers, t: value.storedAt }));
+  const meta = Buffer.from(JSON.stringify({ s: value.status, h: value.headers, t: value.storedAt, x: value.expiryMs }));
   const out = Buffer.allocUnsafe(4 + meta.length + value.body.byteLength);
   out.writeUInt32BE(meta.length, 0);
   meta.copy(out, 4);
@@ -56,13 +61,14 @@ export function decodeEntry(raw: Uint8Array): CachedResponse | undefined {
   const metaLength = buf.readUInt32BE(0);
   if (4 + metaLength > buf.length) return undefined;
   try {
-    const meta = JSON.parse(buf.subarray(4, 4 + metaLength).toString('utf8')) as { s: unknown; h: unknown; t: unknown };
+    const meta = JSON.parse(buf.subarray(4, 4 + metaLength).toString('utf8')) as { s: unknown; h: unknown; t: unknown; x?: unknown };
     if (typeof meta.s !== 'number' || typeof meta.t !== 'number' || !meta.h || typeof meta.h !== 'object') return undefined;
     return {
       status: meta.s,
       headers: meta.h as CachedResponse['headers'],
       body: new Uint8Array(buf.subarray(4 + metaLength)),
       storedAt: meta.t,
+      ...(typeof meta.x === 'number' ? { expiryMs: meta.x } : {}),
     };
   } catch {
     return undefined;

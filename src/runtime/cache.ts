@@ -60,7 +60,7 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
   const fetch = async (): Promise<CachedResponse> => {
     await next(ctx);
     const res = ctx.response!;
-    const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now() };
+    const entry: CachedResponse = { status: res.status, headers: storable(res.headers), body: await bytesOf(res.body), storedAt: Date.now(), expiryMs };
     // An answer to a request sent before a clear may predate the change the clear was for: storing it after the
     // clear would serve it for the whole expiry to runs that start after the clear resolved (API.md §6).
     const current = entry.status >= 200 && entry.status < 300 && clearGeneration(runtime, key) === generation;
@@ -122,12 +122,13 @@ function clearGeneration(runtime: Runtime, key: string): number {
 }
 
 /**
- * Whether an entry is older than the cache's expiry now. The store keeps each entry for the expiry it was stored
- * with, and changing an expiry means recreating the cache: without this, a cache shortened from a day to a minute
- * went on serving day-old entries.
+ * Whether an entry stored under a longer expiry than the cache's now is older than the new one. The store keeps each
+ * entry for the expiry it was stored with, and changing an expiry means recreating the cache: without this, a cache
+ * shortened from a day to a minute went on serving day-old entries. Entries stored under the current expiry are left
+ * to the store's own TTL, so clocks that differ between processes sharing Redis never make fresh entries look old.
  */
 function outlived(entry: CachedResponse, expiryMs: number): boolean {
-  return Date.now() - entry.storedAt >= expiryMs;
+  return (entry.expiryMs === undefined || entry.expiryMs > expiryMs) && Date.now() - entry.storedAt >= expiryMs;
 }
 
 /** An answer this run did not fetch itself: no attempts of its own, and flagged as cached. */

@@ -40,6 +40,14 @@ export function cacheContract(name: string, makeCache: () => Promise<Cache> | Ca
       expect(got?.headers).toEqual(value.headers);
       expect(Buffer.from(got!.body).toString()).toBe('{"ok":true}');
       expect(got?.storedAt).toBe(value.storedAt);
+      expect(got?.expiryMs).toBeUndefined();
+    });
+
+    it('keeps the expiry an entry was stored under (a hit under a since-shortened expiry is refused by its age)', async () => {
+      const cache = await open();
+      const key = `${ns()}x`;
+      await cache.set(key, entry('v', { expiryMs: 86_400_000 }), { ttlMs: 60_000 });
+      expect((await cache.get(key))?.expiryMs).toBe(86_400_000);
     });
 
     it('keeps every byte value and empty bodies intact', async () => {

@@ -91,7 +91,19 @@ export const DASHBOARD_JS = String.raw`'use strict';
       });
     });
   }
-  function failed(where) { return function (err) { if (err.message !== 'unauthorized') clear(where).appendChild(h('p', { className: 'err' }, err.message)); }; }
+  function failed(where) { return function (err) { if (err.message !== 'unauthorized' && err.message !== 'superseded') clear(where).appendChild(h('p', { className: 'err' }, err.message)); }; }
+  // The answer of the latest request for a part of the page, or a 'superseded' rejection: the operator may click
+  // another app, action or filter before an earlier answer arrives, and that late answer must not land under the
+  // later heading (or replace a newer list of runs).
+  var latest = {};
+  function apiFor(part, path) {
+    var ticket = {};
+    latest[part] = ticket;
+    return api(path).then(function (body) {
+      if (latest[part] !== ticket) throw new Error('superseded');
+      return body;
+    });
+  }
 
   function login(message) {
     stop();
@@ -135,10 +147,10 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function showActions(app, where) {
     clear(where).appendChild(h('h2', null, 'Actions of ' + app));
     var schema = h('div', { id: 'action-schema' });
-    api('/v1/apps/' + encodeURIComponent(app) + '/actions').then(function (actions) {
+    apiFor('actions', '/v1/apps/' + encodeURIComponent(app) + '/actions').then(function (actions) {
       where.appendChild(table([['Event', function (a) { return a.event; }], ['Method', function (a) { return a.method; }], ['Path', function (a) { return a.path; }], ['Summary', function (a) { return a.summary || ''; }]], actions, function (a) {
         clear(schema).appendChild(h('h2', null, 'Input of ' + a.event));
-        api('/v1/apps/' + encodeURIComponent(app) + '/actions/' + encodeURIComponent(a.event) + '/schema').then(function (s) {
+        apiFor('schema', '/v1/apps/' + encodeURIComponent(app) + '/actions/' + encodeURIComponent(a.event) + '/schema').then(function (s) {
           schema.appendChild(h('pre', null, JSON.stringify(s, null, 2)));
         }).catch(failed(schema));
       }));
@@ -179,7 +191,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     function load() {
       var q = ['limit=100'];
       for (var k in fields) if (fields[k].value) q.push(k + '=' + encodeURIComponent(fields[k].value));
-      return api('/v1/logs?' + q.join('&')).then(function (rows) {
+      return apiFor('logs', '/v1/logs?' + q.join('&')).then(function (rows) {
         clear(list).appendChild(table([
           ['Time', function (r) { return r.time.replace('T', ' ').replace('Z', ''); }],
           ['Product', function (r) { return r.product + '/' + r.env; }],

@@ -187,21 +187,29 @@ export const DASHBOARD_JS = String.raw`'use strict';
     var detail = h('div', { id: 'log-detail' });
     main.appendChild(form);
     main.appendChild(h('div', { className: 'cols logs' }, list, detail));
+    // What the list and the detail show, as JSON: a refresh that brings nothing new leaves the page alone, so text the
+    // operator is selecting (to copy an error or a URL) is not wiped every 2 s.
+    var listed = null;
     var selected = null;
+    function pick(r) { selected = JSON.stringify(r); showRun(r, detail); }
     function load() {
       var q = ['limit=100'];
       for (var k in fields) if (fields[k].value) q.push(k + '=' + encodeURIComponent(fields[k].value));
       return apiFor('logs', '/v1/logs?' + q.join('&')).then(function (rows) {
+        var now = JSON.stringify(rows);
+        if (now === listed) return;
+        listed = now;
         clear(list).appendChild(table([
           ['Time', function (r) { return r.time.replace('T', ' ').replace('Z', ''); }],
           ['Product', function (r) { return r.product + '/' + r.env; }],
           ['Action', function (r) { return r.app + '.' + r.event; }],
           ['Status', function (r) { return h('span', { className: r.ok ? 'ok' : 'err' }, r.status === null ? (r.errorCode || 'error') : r.status); }],
           ['ms', function (r) { return r.durationMs; }],
-        ], rows, function (r) { selected = r.id; showRun(r, detail); }));
-        var again = rows.filter(function (r) { return r.id === selected; })[0];
-        if (again) showRun(again, detail);
-      }).catch(failed(list));
+        ], rows, pick));
+        var shown = selected && JSON.parse(selected);
+        var again = shown && rows.filter(function (r) { return r.id === shown.id; })[0];
+        if (again && JSON.stringify(again) !== selected) pick(again);
+      }).catch(function (err) { listed = null; failed(list)(err); });
     }
     load();
     // Runs keep happening: refresh while this view is open.

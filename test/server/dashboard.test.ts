@@ -137,6 +137,26 @@ describe('dashboard', () => {
     }
   }, 180_000);
 
+  // Behind a load balancer, a restarting process answers with the balancer's HTML error page, or not at all: the page
+  // showed the browser's "Unexpected token '<'…" or "Failed to fetch".
+  it.skipIf(!hasChromium)('says in words when an answer is not from ductape serve, or there is none', async () => {
+    const b = await openPage();
+    const { page } = b;
+    try {
+      await page.route('**/v1/apps', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' }));
+      await page.route('**/v1/products', (route) => route.abort('connectionrefused'));
+      await signIn(page);
+      const apps = page.locator('main p.err');
+      await apps.waitFor();
+      expect(await apps.textContent()).toBe('HTTP 502 Bad Gateway for /v1/apps, not an answer of ductape serve (a proxy in between?). Try again shortly.');
+      await page.click('button[data-view=products]');
+      await page.locator('main p.err', { hasText: '/v1/products' }).waitFor();
+      expect(await page.locator('main p.err').textContent()).toBe('No answer from the server for /v1/products: is ductape serve running and reachable?');
+    } finally {
+      await b.close();
+    }
+  }, 180_000);
+
   // The run list refreshes every 2 s; it rebuilt the list and the open run's detail each time, so an operator selecting
   // an error message or URL in the detail to copy it lost the selection within 2 s.
   it.skipIf(!hasChromium)('keeps the open run detail (and text selected in it) while the list refreshes', async () => {

@@ -82,11 +82,18 @@ export const DASHBOARD_JS = String.raw`'use strict';
     return h('table', null, h('thead', null, head), body);
   }
 
+  // Answers that are not ductape serve's JSON (a load balancer's 502 page while processes restart, a dropped
+  // connection) are said in words: the browser's own 'Failed to fetch' or 'Unexpected token <' told the operator nothing.
+  var NOT_JSON = {};
   function api(path) {
-    return fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem(KEY) } }).then(function (res) {
-      return res.json().then(function (body) {
-        if (res.status === 401) { sessionStorage.removeItem(KEY); login('That key was refused: ' + body.error.message); throw new Error('unauthorized'); }
-        if (!res.ok) throw new Error(body.error ? body.error.code + ': ' + body.error.message : 'HTTP ' + res.status);
+    return fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem(KEY) } }).catch(function () {
+      throw new Error('No answer from the server for ' + path + ': is ductape serve running and reachable?');
+    }).then(function (res) {
+      return res.json().catch(function () { return NOT_JSON; }).then(function (body) {
+        var error = body && body.error;
+        if (res.status === 401) { sessionStorage.removeItem(KEY); login('That key was refused' + (error ? ': ' + error.message : ' (HTTP 401).')); throw new Error('unauthorized'); }
+        if (!res.ok && error) throw new Error(error.code + ': ' + error.message);
+        if (!res.ok || body === NOT_JSON) throw new Error('HTTP ' + res.status + ' ' + res.statusText + ' for ' + path + ', not an answer of ductape serve (a proxy in between?). Try again shortly.');
         return body;
       });
     });

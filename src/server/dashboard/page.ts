@@ -183,7 +183,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function showLogs() {
     var fields = {};
     var form = h('form', { className: 'filters', onsubmit: function (e) { e.preventDefault(); load(); } });
-    [['product', 'product'], ['app', 'app (access tag)'], ['event', 'event'], ['since', 'since (ISO time)']].forEach(function (f) {
+    [['product', 'product'], ['app', 'app (access tag)'], ['event', 'event'], ['since', 'since (UTC, 2026-12-06 09:00)']].forEach(function (f) {
       fields[f[0]] = h('input', { name: f[0], placeholder: f[1], 'aria-label': f[1] });
       form.appendChild(fields[f[0]]);
     });
@@ -201,13 +201,13 @@ export const DASHBOARD_JS = String.raw`'use strict';
     function pick(r) { selected = JSON.stringify(r); showRun(r, detail); }
     function load() {
       var q = ['limit=100'];
-      for (var k in fields) if (fields[k].value) q.push(k + '=' + encodeURIComponent(fields[k].value));
+      for (var k in fields) if (fields[k].value) q.push(k + '=' + encodeURIComponent(k === 'since' ? utc(fields[k].value.trim()) : fields[k].value));
       return apiFor('logs', '/v1/logs?' + q.join('&')).then(function (rows) {
         var now = JSON.stringify(rows);
         if (now === listed) return;
         listed = now;
         clear(list).appendChild(table([
-          ['Time', function (r) { return r.time.replace('T', ' ').replace('Z', ''); }],
+          ['Time (UTC)', function (r) { return r.time.replace('T', ' ').replace('Z', ''); }],
           ['Product', function (r) { return r.product + '/' + r.env; }],
           ['Action', function (r) { return r.app + '.' + r.event; }],
           ['Status', function (r) { return h('span', { className: r.ok ? 'ok' : 'err' }, r.status === null ? (r.errorCode || 'error') : r.status); }],
@@ -221,6 +221,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
     load();
     // Runs keep happening: refresh while this view is open.
     timer = setInterval(load, 2000);
+  }
+  // The list shows UTC, so a time typed (or copied from the list) without a zone means UTC too; the server would
+  // read it in its own time zone, and a copied time then filtered out the very run it was copied from.
+  function utc(since) {
+    return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(since) ? since.replace(' ', 'T') + 'Z' : since;
   }
   function showRun(r, where) {
     var rows = [['Run', r.id], ['Time', r.time], ['Actor', r.actor || ''], ['Product / env', r.product + ' / ' + r.env], ['App / event', r.app + ' / ' + r.event],

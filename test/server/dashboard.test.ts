@@ -139,6 +139,25 @@ describe('dashboard', () => {
     }
   }, 180_000);
 
+  // The list polls every 2 s and shows only the latest request's answer: with a store slower than that, each answer
+  // was superseded by the next poll before it arrived, and the list never appeared.
+  it.skipIf(!hasChromium)('shows the run list when the logs answer more slowly than the list refreshes', async () => {
+    const b = await openPage();
+    const { page, errors } = b;
+    try {
+      await page.route('**/v1/logs?*', async (route) => {
+        await new Promise((r) => setTimeout(r, 3000));
+        await route.continue().catch(() => {});
+      });
+      await signIn(page);
+      await page.click('button[data-view=logs]');
+      await page.locator('#log-list table').waitFor({ timeout: 15_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 180_000);
+
   // Behind a load balancer, a restarting process answers with the balancer's HTML error page, or not at all: the page
   // showed the browser's "Unexpected token '<'…" or "Failed to fetch".
   it.skipIf(!hasChromium)('says in words when an answer is not from ductape serve, or there is none', async () => {

@@ -199,10 +199,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
     var listed = null;
     var selected = null;
     function pick(r) { selected = JSON.stringify(r); showRun(r, detail); }
+    var loading = null;
     function load() {
       var q = ['limit=100'];
       for (var k in fields) if (fields[k].value) q.push(k + '=' + encodeURIComponent(k === 'since' ? utc(fields[k].value.trim()) : fields[k].value));
-      return apiFor('logs', '/v1/logs?' + q.join('&')).then(function (rows) {
+      var mine = loading = apiFor('logs', '/v1/logs?' + q.join('&')).then(function (rows) {
         var now = JSON.stringify(rows);
         if (now === listed) return;
         listed = now;
@@ -216,11 +217,12 @@ export const DASHBOARD_JS = String.raw`'use strict';
         var shown = selected && JSON.parse(selected);
         var again = shown && rows.filter(function (r) { return r.id === shown.id; })[0];
         if (again && JSON.stringify(again) !== selected) pick(again);
-      }).catch(function (err) { listed = null; failed(list)(err); });
+      }).catch(function (err) { listed = null; failed(list)(err); }).then(function () { if (loading === mine) loading = null; });
     }
     load();
-    // Runs keep happening: refresh while this view is open.
-    timer = setInterval(load, 2000);
+    // Runs keep happening: refresh while this view is open. A poll waits for the one before it (a filter does not):
+    // with a slow store, each answer would otherwise be superseded before it arrived and the list never shown.
+    timer = setInterval(function () { if (!loading) load(); }, 2000);
   }
   // The list shows UTC, so a time typed (or copied from the list) without a zone means UTC too; the server would
   // read it in its own time zone, and a copied time then filtered out the very run it was copied from.

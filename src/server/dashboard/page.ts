@@ -159,6 +159,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
         clear(schema).appendChild(h('h2', null, 'Input of ' + a.event));
         apiFor('schema', '/v1/apps/' + encodeURIComponent(app) + '/actions/' + encodeURIComponent(a.event) + '/schema').then(function (s) {
           schema.appendChild(h('pre', null, JSON.stringify(s, null, 2)));
+          // It comes after the list of actions: with an imported API's hundreds, it was far below the row clicked.
+          schema.scrollIntoView({ block: 'start' });
         }).catch(failed(schema));
       }));
       where.appendChild(schema);

@@ -92,6 +92,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
       return res.json().catch(function () { return NOT_JSON; }).then(function (body) {
         var error = body && body.error;
         if (res.status === 401) { sessionStorage.removeItem(KEY); login('That key was refused' + (error ? ': ' + error.message : ' (HTTP 401).')); throw new Error('unauthorized'); }
+        // Every call of the page is an admin one: a run key was kept, and refused again in every view and every 2 s.
+        if (res.status === 403 && error) { sessionStorage.removeItem(KEY); login('The dashboard needs an admin key: ' + error.message); throw new Error('unauthorized'); }
         if (!res.ok && error) throw new Error(error.code + ': ' + error.message);
         if (!res.ok || body === NOT_JSON) throw new Error('HTTP ' + res.status + ' ' + res.statusText + ' for ' + path + ', not an answer of ductape serve (a proxy in between?). Try again shortly.');
         return body;

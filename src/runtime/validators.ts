@@ -12,7 +12,7 @@
 import { validate as interpret, type OutputUnit, type Schema as InterpretedSchema } from '@cfworker/json-schema';
 import { ConfigError, type Issue } from '../errors.js';
 import type { JsonSchema } from '../model/action.js';
-import { SCHEMA_MAPS } from '../schema/resolve.js';
+import { DATA_KEYWORDS, SCHEMA_MAPS } from '../schema/resolve.js';
 import { compileAccept } from './fast-accept.js';
 
 type Location = Issue['location'];
@@ -100,7 +100,7 @@ export function resolveRefs(schema: JsonSchema, components: Record<string, JsonS
       } else if (val && typeof val === 'object' && SCHEMA_MAPS.has(k) && !Array.isArray(val)) {
         // A map of schemas: a property named `default` or `const` is a schema like the others (its refs count).
         for (const name in val as Obj) stack.push((val as Obj)[name]);
-      } else if (val && typeof val === 'object' && k !== 'example' && k !== 'examples' && k !== 'enum' && k !== 'const' && k !== 'default') {
+      } else if (val && typeof val === 'object' && !DATA_KEYWORDS.has(k)) {
         stack.push(val);
       }
     }

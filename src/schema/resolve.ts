@@ -12,7 +12,7 @@ const DEFS_PREFIX = '#/$defs/';
 
 type Obj = Record<string, unknown>;
 /** Keywords whose values are data, not schemas. */
-const DATA_KEYWORDS = new Set(['example', 'examples', 'enum', 'const', 'default']);
+export const DATA_KEYWORDS = new Set(['example', 'examples', 'enum', 'const', 'default']);
 /** Keywords whose values map names (any names, `default` included) to schemas. */
 export const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import type { ActionDef, JsonSchema } from '../model/action.js';
+import { sliceText } from '../model/json.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { componentsOf, describeInput } from '../workspace/describe.js';
 
@@ -83,10 +84,8 @@ export async function loadCatalog(rt: Runtime, filter: CatalogFilter): Promise<C
 export function describeEntry(e: CatalogEntry): string {
   const a = e.action;
   const text = [`${a.method} ${a.path} (${e.accessTag}.${a.event})`, a.summary, a.description].filter(Boolean).join('\n');
-  if (text.length <= 1024) return text;
   // Never half a surrogate pair: a lone surrogate in tools/list is refused by strict JSON readers (serde_json).
-  const cut = /[\uD800-\uDBFF]/.test(text[1020]) ? 1020 : 1021;
-  return `${text.slice(0, cut)}…`;
+  return text.length > 1024 ? `${sliceText(text, 1021)}…` : text;
 }
 
 export const inputSchemaOf = (e: CatalogEntry): JsonSchema => describeInput(e.action, e.components);

@@ -117,6 +117,15 @@ function fitsWithin(value: object, levels: number, budget: number): number {
 }
 
 /**
+ * The first `end` UTF-16 units of `text`, one fewer when the last would be the first half of a surrogate pair: a text
+ * cut for display never ends in half an emoji, which shows as garbage and which strict JSON readers refuse.
+ */
+export function sliceText(text: string, end: number): string {
+  const last = text.charCodeAt(end - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+}
+
+/**
  * JSON.stringify(value, null, indent), or, when that overflows the stack on a deeply nested value (an upstream's
  * answer can nest as deep as its body allows), the same text written without recursion and without indentation.
  */

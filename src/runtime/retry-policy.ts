@@ -1,6 +1,7 @@
 // The retry decision (API.md §4 "Retries, timeouts") and the one mapping from an upstream outcome to a DuctapeError.
 import { STATUS_CODES } from 'node:http';
 import { DuctapeError } from '../errors.js';
+import { sliceText } from '../model/json.js';
 import { redact, redactUrl } from '../model/redact.js';
 import { retryAfterMs } from './retry-after.js';
 
@@ -239,10 +240,7 @@ function summary(body: unknown): string {
     return ''; // too deep or otherwise unprintable: the body stays on the error's `body` field
   }
   if (!text) return '';
-  if (text.length <= 200) return `: ${text}`;
-  // Cut between characters: half an emoji (a lone surrogate) would show as garbage in the message and the run log.
-  const high = text.charCodeAt(199) >= 0xd800 && text.charCodeAt(199) <= 0xdbff;
-  return `: ${text.slice(0, high ? 199 : 200)}…`;
+  return text.length <= 200 ? `: ${text}` : `: ${sliceText(text, 200)}…`;
 }
 
 const PHASE_TEXT = { connect: 'connection', headers: 'response headers', body: 'response body' } as const;

@@ -10,6 +10,7 @@
 // own names, and a component or event called `Record` or `Blob` would shadow it there. The file-level aliases below
 // stand for them, and the generator keeps their names free.
 import type { JsonSchema } from '../model/action.js';
+import { sliceText } from '../model/json.js';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -180,6 +181,6 @@ export function docOf(s: unknown): string | undefined {
   const d = typeof s.description === 'string' ? s.description : typeof s.title === 'string' ? s.title : undefined;
   if (!d) return undefined;
   const line = d.split('\n').find((l) => l.trim())?.trim() ?? '';
-  const short = line.length > 160 ? `${line.slice(0, 157)}…` : line;
+  const short = line.length > 160 ? `${sliceText(line, 157)}…` : line;
   return short.replace(/\*\//g, '* /') + (s.deprecated ? ' @deprecated' : '');
 }

@@ -50,8 +50,11 @@ async function cached(ctx: RunContext, next: Next, tag: string): Promise<void> {
     // Dropped, then read again so that the miss is an ordinary one (a Redis store notes the clear epoch it saw).
     await runtime.cache.delete(key);
     hit = await runtime.cache.get(key);
+    // Another process may have stored the same old entry again meanwhile: still not one to serve.
+    if (hit && outlived(hit, expiryMs)) hit = undefined;
   }
-  if (hit && !outlived(hit, expiryMs)) return answer(ctx, hit);
+  // The common hit is judged once.
+  if (hit) return answer(ctx, hit);
 
   // Concurrent identical misses share the leader's call; its failure reaches them all but is never stored. A run that
   // starts after a caches.clear does not join a call that started before it (the generation is part of the key).

@@ -1,6 +1,7 @@
 // Bench helpers: a separate-process upstream, percentiles, interleaved rounds, and the BENCH line format.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,4 +163,78 @@ export async function benchAction(baseUrl: string): Promise<{ ductape: Ductape; 
       input: { params: { id: 'item_1' }, query: { expand: 'tags' }, headers: { 'x-request-id': 'req_1' }, body: { name: 'Widget', qty: 3 } },
     });
   return { ductape, run };
+}
+
+export interface LoadClient {
+  /** Sends the request on a free connection (waiting for one if all are busy); resolves to the answer's status and text. */
+  send(): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+/**
+ * A load generator for one HTTP/1.1 request sent over and over, as wrk or autocannon do: the request's bytes are built
+ * once, each of `connections` keep-alive sockets carries one request at a time, and an answer is framed by its
+ * Content-Length. Measuring a server from the same two cores, a general client (undici's request(), its body stream and
+ * header objects) cost more CPU per request than the server's HTTP handling itself, so the figure said more about the
+ * client than about the server. Every answer is still read whole and returned for the caller to check.
+ */
+export async function loadClient(
+  origin: string,
+  request: { method: string; path: string; headers: Record<string, string>; body?: string },
+  connections: number,
+): Promise<LoadClient> {
+  const { hostname, port, host } = new URL(origin);
+  const body = request.body ?? '';
+  const head = [`${request.method} ${request.path} HTTP/1.1`, `host: ${host}`, ...Object.entries(request.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${Buffer.byteLength(body)}`];
+  const bytes = Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`);
+  interface Connection { socket: Socket; waiting?: { resolve: (r: { status: number; body: string }) => void; reject: (e: Error) => void } }
+  const idle: Connection[] = [];
+  const queue: ((c: Connection) => void)[] = [];
+  const all: Connection[] = [];
+  const settle = (c: Connection, outcome: Error | { status: number; body: string }) => {
+    const waiting = c.waiting;
+    c.waiting = undefined;
+    if (outcome instanceof Error) return waiting?.reject(outcome);
+    const next = queue.shift();
+    if (next) next(c);
+    else idle.push(c);
+    waiting?.resolve(outcome);
+  };
+  for (let i = 0; i < connections; i++) {
+    const socket = connect(Number(port), hostname);
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const c: Connection = { socket };
+    let buf: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const headText = buf.toString('latin1', 0, end);
+      const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(headText);
+      if (!length) return settle(c, new Error(`answer without Content-Length: ${headText.split('\r\n')[0]}`));
+      const total = end + 4 + Number(length[1]);
+      if (buf.length < total) return;
+      const answer = { status: Number(headText.slice(9, 12)), body: buf.toString('utf8', end + 4, total) };
+      buf = buf.subarray(total);
+      settle(c, answer);
+    });
+    socket.on('error', (err) => settle(c, err));
+    socket.on('close', () => settle(c, new Error('the server closed the connection')));
+    all.push(c);
+    idle.push(c);
+  }
+  return {
+    send: () =>
+      new Promise((resolve, reject) => {
+        const write = (c: Connection) => {
+          c.waiting = { resolve, reject };
+          c.socket.write(bytes);
+        };
+        const c = idle.pop();
+        if (c) write(c);
+        else queue.push(write);
+      }),
+    close: () => all.forEach((c) => c.socket.destroy()),
+  };
 }

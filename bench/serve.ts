@@ -4,12 +4,11 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
-import { Agent } from 'undici';
 import Ductape from '../dist/index.js';
 import { Ductape as SourceDuctape } from '../src/index.js';
 import { createServerApp } from '../src/server/app.js';
 import { KeyRing } from '../src/server/auth.js';
-import { concurrent, median, processTreeCpuUs, report, startUpstreamProcess, tempStore } from './lib.js';
+import { concurrent, loadClient, median, processTreeCpuUs, report, startUpstreamProcess, tempStore, type LoadClient } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/ductape.js', import.meta.url));
 
@@ -138,13 +137,15 @@ async function benchThroughput(): Promise<void> {
     };
     const input = { env: 'prd', product: 'shop', app: 'api', event: 'update_item', input: { params: { id: 'item_1' }, body: { name: 'Widget', qty: 3 } } };
     const body = JSON.stringify(input);
-    const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000 });
-    const httpTo = (origin: string) => async () => {
-      const res = await agent.request({ origin, path: '/v1/actions/run', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
-      const envelope = (await res.body.json()) as { status: number };
-      if (res.statusCode !== 200 || envelope.status !== 200) throw new Error(`serve answered ${res.statusCode}`);
+    // The load client is as light as a client can be (wrk-style: bytes built once, keep-alive, Content-Length framing,
+    // see loadClient), so that on two shared cores the figure measures the server rather than its client.
+    const request = { method: 'POST', path: '/v1/actions/run', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body };
+    const clients = [await loadClient(server.url, request, 64), await loadClient(server2.url, request, 64)];
+    const httpTo = (client: LoadClient) => async () => {
+      const res = await client.send();
+      if (res.status !== 200 || (JSON.parse(res.body) as { status: number }).status !== 200) throw new Error(`serve answered ${res.status}: ${res.body.slice(0, 200)}`);
     };
-    const sides = { sdk: () => ductape.actions.execute(input), http: httpTo(server.url), http2: httpTo(server2.url) };
+    const sides = { sdk: () => ductape.actions.execute(input), http: httpTo(clients[0]), http2: httpTo(clients[1]) };
     const servers = { sdk: undefined, http: server.pid, http2: server2.pid };
     const tput: Record<keyof typeof sides, number[]> = { sdk: [], http: [], http2: [] };
     // CPU per request of the calling process (the SDK itself, or the load client) and of the serve process (all its
@@ -180,7 +181,7 @@ async function benchThroughput(): Promise<void> {
     // Runs per CPU-second, serve against the SDK: what the ratio above would be if the serve process had a core of its
     // own, as deployed, instead of sharing two with the load client and the upstream.
     report('serve_vs_sdk_per_cpu', median(callerCpu.sdk) / median(serveCpu.http), 'ratio');
-    await agent.close();
+    for (const client of clients) client.close();
   } finally {
     await stopServe();
     await ductape.close();

@@ -55,7 +55,7 @@ export const runOperations = {
         event: z.string().optional(),
         owner: z.string().optional().describe("runs of one end user's connection"),
         status: z.union([z.number().int(), z.enum(['ok', 'error'])], { error: "expected an HTTP status (such as 404), 'ok' or 'error'" }).optional().describe("HTTP status, 'ok' or 'error'"),
-        since: time().optional().describe('ISO time'),
+        since: time().optional().describe('ISO time or epoch ms; a time without a zone is UTC'),
         limit: z
           .number({ error: 'expected a whole number of rows from 1 to 10000' })
           .int({ error: 'expected a whole number of rows from 1 to 10000' })
@@ -76,7 +76,7 @@ export const runOperations = {
       options: {
         status: { flag: '--status <status>', description: "HTTP status, 'ok' or 'error'", parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
         limit: { flag: '--limit <n>', description: 'rows (default 20)', parse: numberOption('limit'), initial: 20 },
-        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms', parse: timeOption },
+        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z; UTC when no zone is given) or epoch ms', parse: timeOption },
       },
       human: (r) =>
         r.length

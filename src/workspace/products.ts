@@ -9,6 +9,7 @@ import { connectionScope, describeCredentials, openCredentials, sealCredentials 
 import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
+import { revokeProductKeys } from './keys.js';
 import { checkPerUser } from '../connections/client-config.js';
 import { deleteOwners, parseOwnerSelector } from '../connections/owners.js';
 import { listSessionTypes } from '../sessions/session-types.js';
@@ -58,7 +59,7 @@ export function createProducts(deps: WorkspaceDeps) {
     async fetch(args: { product: string } | { tag: string }): Promise<ProductDef> {
       return requireProduct(deps.store, ws, 'product' in args ? args.product : args.tag);
     },
-    /** Deletes a product, its connections and its session types; every session it issued is revoked first. */
+    /** Deletes a product, its connections and its session types; every session it issued and every run key scoped to it is revoked. */
     async delete(args: { product: string } | { tag: string }): Promise<{ deleted: boolean }> {
       const tag = 'product' in args ? args.product : args.tag;
       const revoked: string[] = [];
@@ -70,6 +71,8 @@ export function createProducts(deps: WorkspaceDeps) {
         for (const type of await listSessionTypes(sessionDeps, { product: tag })) await deleteSessionType(sessionDeps, { product: tag, tag: type.tag });
         // The same for end users' connections: their tokens go with the product.
         await deleteOwners(tx, ws, { product: tag });
+        // And the run keys scoped to it (docs/serve.md#keys).
+        await revokeProductKeys(tx, ws, tag);
         return { deleted: await tx.deleteProduct(ws, tag) };
       });
       // After the commit, on the client's own store: its runs refuse those tokens from the next run on, as after

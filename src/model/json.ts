@@ -12,6 +12,15 @@ function isContainer(value: unknown): value is object {
 }
 
 /**
+ * Sets an own, enumerable key, "__proto__" included: plain assignment of that key sets the object's prototype instead
+ * (and ignores a value that is not an object), so data with such a key (JSON.parse makes it an own property) lost it.
+ */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
  * How deep input (an operation's, a ductape.yaml) may nest. Far beyond any definition or session a person writes, and
  * far below what the recursive code downstream (schema checks, sealing, JSON.stringify) takes before the stack runs out.
  */

@@ -58,6 +58,8 @@ const APP = ['name', 'spec', 'envs', 'variables', 'constants', 'rate_limit', 'ac
 const PRODUCT = ['name', 'envs', 'apps', 'sessions', 'caches'];
 const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'rate_limit', 'per_user'];
 const SECRET = ['value', 'envs', 'apps', 'expires_at'];
+const SESSION = ['schema', 'sample', 'selector', 'expiry', 'refresh_expiry'];
+const CACHE = ['expiry'];
 
 /** Reads and checks a workspace file. `env` is where `$Env{NAME}` values come from. @default process.env */
 export async function readWorkspaceFile(file: string, env: Record<string, string | undefined> = process.env): Promise<WorkspaceFile> {
@@ -69,7 +71,8 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   }
   let raw: unknown;
   try {
-    raw = parse(text);
+    // Merge keys (`<<: *defaults`) are how anchors are mostly used; YAML 1.2 leaves them out unless asked for.
+    raw = parse(text, { merge: true });
   } catch (err) {
     throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`, { file }, { cause: err });
   }
@@ -118,6 +121,29 @@ export function resolveEnv(value: unknown, env: Record<string, string | undefine
   return value;
 }
 
+/**
+ * Two values of one secret for the same env and app: apply wrote both in turn (the last one winning), so every apply
+ * reported changes and a second apply was never a no-op. Refused, naming both entries.
+ */
+function sharedSlots(key: string, decls: SecretDecl[], isList: boolean): string[] {
+  const out: string[] = [];
+  const owner = new Map<string, number>();
+  const where = (i: number) => `/secrets/${key}${isList ? `/${i}` : ''}`;
+  decls.forEach((d, i) => {
+    const envs = Array.isArray(d.envs) ? new Set(d.envs) : [undefined];
+    const apps = Array.isArray(d.apps) ? new Set(d.apps) : [undefined];
+    for (const env of envs) {
+      for (const app of apps) {
+        const slot = [env === undefined ? 'every env' : `env ${env}`, app === undefined ? '' : `app ${app}`].filter(Boolean).join(', ');
+        const first = owner.get(slot);
+        if (first === undefined) owner.set(slot, i);
+        else if (first !== i) out.push(`${where(i)}: a second value for ${slot} (${where(first)} gives one); give each env and app one value`);
+      }
+    }
+  });
+  return out;
+}
+
 function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
   const problems: string[] = [];
   const obj = (v: unknown, path: string, keys?: string[]): Record<string, unknown> => {
@@ -144,6 +170,11 @@ function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
         if (Array.isArray(prod.envs) && !prod.envs.includes(env)) problems.push(`/products/${tag}/apps/${access}/envs/${env}: not one of the product's envs`);
       }
     }
+    for (const [stag, s] of Object.entries(obj(prod.sessions, `/products/${tag}/sessions`))) obj(s, `/products/${tag}/sessions/${stag}`, SESSION);
+    for (const [ctag, c] of Object.entries(obj(prod.caches, `/products/${tag}/caches`))) {
+      // Without an expiry the cache was skipped without a word (nothing stored had one to compare with).
+      if (obj(c, `/products/${tag}/caches/${ctag}`, CACHE).expiry === undefined) problems.push(`/products/${tag}/caches/${ctag}/expiry: required (milliseconds, e.g. 60000)`);
+    }
     products[tag] = prod;
   }
   const secrets: Record<string, SecretDecl[]> = {};
@@ -154,6 +185,7 @@ function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
       if (typeof d.value !== 'string' || !d.value) problems.push(`/secrets/${key}: needs a value (use $Env{NAME})`);
       return d;
     });
+    problems.push(...sharedSlots(key, secrets[key], Array.isArray(s)));
   }
   if (problems.length) throw new ConfigError(`Invalid workspace file: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? '; …' : ''}.`, { problems });
   return { workspace: top.workspace as string | undefined, apps, products, secrets, baseDir };

@@ -204,6 +204,44 @@ describe('apply', () => {
     await expect(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV })).rejects.toThrow(/\/extra_key: unknown key/);
   });
 
+  it('checks the keys of caches and session types, and needs a cache expiry, before writing anything', async () => {
+    // A misspelt key was ignored, and a cache without expiry was skipped: apply said nothing and created no cache.
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    for (const [from, to, message] of [
+      ['items: { expiry: 60000 }', 'items: { expiry: 60000, expirey: 5 }', '/products/shop/caches/items/expirey: unknown key (accepted: expiry)'],
+      ['items: { expiry: 60000 }', 'items: {}', '/products/shop/caches/items/expiry: required (milliseconds, e.g. 60000)'],
+      ['expiry: 600 }', 'expiry: 600, selectr: x }', '/products/shop/sessions/user/selectr: unknown key (accepted: schema, sample, selector, expiry, refresh_expiry)'],
+    ]) {
+      writeFileSync(file, yaml.replace(from, to));
+      const err = await errorOf(client().apply({ file, env: ENV }));
+      expect([err.code, err.message]).toEqual(['CONFIG_ERROR', `Invalid workspace file: ${message}.`]);
+    }
+    expect(await client().products.list()).toEqual([]);
+  });
+
+  it('refuses two values of a secret for the same env and app, which made every apply write both', async () => {
+    writeYaml('    - { value: second, envs: [dev, prd], apps: [demo] }\n    - { value: again, envs: [prd] }');
+    const err = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV }));
+    expect([err.code, err.message]).toEqual([
+      'CONFIG_ERROR',
+      'Invalid workspace file: /secrets/DEMO_TOKEN/3: a second value for env prd (/secrets/DEMO_TOKEN/0 gives one); give each env and app one value.',
+    ]);
+    expect(await client().secrets.list()).toEqual([]);
+  });
+
+  it('takes YAML merge keys (<<: *defaults) as anchors are mostly used', async () => {
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('          dev:\n            auth: { type: bearer, token: "$Secret{DEMO_TOKEN}" }', '          dev:\n            <<: *prd'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('          prd:\n            auth:', '          prd: &prd\n            auth:'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    const rt = await d.services.runtime();
+    // dev took prd's variables and headers through the merge key (before: "/…/dev/<<: unknown key").
+    expect((await rt.store.getConnection(rt.workspace, 'shop', 'dev', 'demo'))?.config).toMatchObject({ variables: { account: 'acct_1' }, headers: { 'X-Tenant': 'acme' } });
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+  });
+
   it('refuses a value that contains itself through a YAML alias, or nests too deep, before writing anything', async () => {
     const file = join(dir, 'ductape.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', 'constants: &c { region: eu, again: *c }'));

@@ -7,6 +7,7 @@ import type { IActionProcessorInput } from '../runtime/context.js';
 import type { LogQuery, RunLogRow } from '../store/store.js';
 import { requireProduct } from '../workspace/products.js';
 import { NotFoundError } from '../errors.js';
+import { toWire } from '../model/json.js';
 import { jsonOption, numberOption, timeOption } from './cli-parsers.js';
 import { table } from './format.js';
 import { operation } from './operation.js';
@@ -39,8 +40,14 @@ export const runOperations = {
         const input = Object.fromEntries(Object.entries({ body, query, params, headers }).filter(([, v]) => v !== undefined));
         return { ...rest, input };
       },
+      // Bytes as `ductape serve` answers them: base64 with encoding: 'base64' (output.ts writes any other bytes as base64).
+      invoke: async (call, input) => {
+        const e = await call(input);
+        return e.data instanceof Uint8Array ? ({ ...e, data: toWire(e.data), encoding: 'base64' } as RunEnvelope) : e;
+      },
       human: (e) => {
-        const data = typeof e.data === 'string' ? e.data : JSON.stringify(e.data, null, 2);
+        const bytes = (e as { encoding?: string }).encoding === 'base64' ? Buffer.byteLength(e.data as string, 'base64') : undefined;
+        const data = bytes !== undefined ? `(${bytes} bytes of ${e.headers['content-type'] ?? 'binary data'}; --json gives them as base64)` : typeof e.data === 'string' ? e.data : JSON.stringify(e.data, null, 2);
         return `${e.request.method} ${e.request.url} → ${e.status} (${e.durationMs} ms, attempts ${e.attempts}${e.cached ? ', cached' : ''})\n${data ?? ''}`;
       },
     },

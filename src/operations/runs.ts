@@ -57,9 +57,9 @@ export const runOperations = {
     summary: 'Read run logs, newest first.',
     input: z
       .strictObject({
-        product: z.string().optional(),
-        app: z.string().optional(),
-        event: z.string().optional(),
+        product: z.string().optional().describe('product tag'),
+        app: z.string().optional().describe('access tag'),
+        event: z.string().optional().describe('action event tag'),
         owner: z.string().optional().describe("runs of one end user's connection"),
         status: z.union([z.number().int(), z.enum(['ok', 'error'])], { error: "expected an HTTP status (such as 404), 'ok' or 'error'" }).optional().describe("HTTP status, 'ok' or 'error'"),
         since: time().optional().describe('ISO time or epoch ms; a time without a zone is UTC'),
@@ -82,7 +82,7 @@ export const runOperations = {
       command: 'logs',
       options: {
         status: { flag: '--status <status>', description: "HTTP status, 'ok' or 'error'", parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
-        limit: { flag: '--limit <n>', description: 'rows (default 20)', parse: numberOption('limit'), initial: 20 },
+        limit: { flag: '--limit <n>', description: 'rows, newest first', parse: numberOption('limit'), initial: 20 },
         since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z; UTC when no zone is given) or epoch ms', parse: timeOption },
       },
       human: (r) =>

@@ -85,7 +85,7 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   return checkWorkspaceFile(resolveEnv(raw ?? {}, env, ''), dirname(resolve(file)));
 }
 
-// `$Env{NAME}` anywhere in a string; `\$Env{…}` stays as written. Other placeholders ($Secret…) stay text for the runtime.
+// `$Env{NAME}` anywhere in a string; `\$Env{…}` is the text `$Env{…}`. Other placeholders ($Secret…) stay text for the runtime.
 const ENV_REF = /(\\)?\$Env\{([^{}]*)\}/g;
 
 // Connection fields the runtime resolves placeholders in (runtime/auth/values.ts, the plan's connection defaults).
@@ -107,7 +107,9 @@ export function resolveEnv(value: unknown, env: Record<string, string | undefine
     const isTemplate = TEMPLATE_PATH.test(path);
     const isCredential = CREDENTIAL_PATH.test(path);
     return value.replace(ENV_REF, (whole, escaped: string | undefined, name: string) => {
-      if (escaped) return whole;
+      // In a template the runtime reads `\$` as a literal `$`; anywhere else (a secret, a constant) nothing would, and
+      // the value kept a stray backslash.
+      if (escaped) return isTemplate ? whole : whole.slice(1);
       const v = env[name];
       if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
       if (isCredential) registerSecret(v);

@@ -145,6 +145,19 @@ describe('apply', () => {
     expect((await d.secrets.get({ key: 'DEMO_TOKEN', env: 'prd' })).value).toBe('sec\\$Now');
   });
 
+  it('writes \\$Env{…} as the text $Env{…}: in a secret and a constant as in a connection header', async () => {
+    // Before: outside the connection templates the backslash stayed in the value (a secret read "\\$Env{X}").
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', 'constants: { note: "cost \\\\$Env{X}" }').replace('X-Tenant: acme', 'X-Tenant: "\\\\$Env{X}"') + '  LITERAL: "a\\\\$Env{X}b"\n');
+    const d = client();
+    await d.apply({ file, env: ENV });
+    expect((await d.secrets.get({ key: 'LITERAL' })).value).toBe('a$Env{X}b');
+    expect((await d.apps.fetch({ app: 'demo' })).constants).toEqual({ note: 'cost $Env{X}' });
+    await d.actions.run({ env: 'prd', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } });
+    expect(upstream.requests.at(-1)!.headers['x-tenant']).toBe('$Env{X}');
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+  });
+
   it('redacts $Env values where credentials go, not the definitions that come from the environment', async () => {
     // Before: every $Env value was registered as a secret, so a base URL from the environment read "[REDACTED]" in
     // every later envelope, log and error of the process ("GET [REDACTED]/v1/items/7 failed…").

@@ -38,6 +38,8 @@ describe('ductape CLI', () => {
     }
     const list = await runCli(['actions', 'list', '--app', 'internal-api'], env);
     expect(list.stdout).toContain('fetch_user');
+    // "List apps with their envs": the table left the envs out (a list, where it showed only scalars).
+    expect((await runCli(['apps', 'list'], env)).stdout).toMatch(/^TAG +NAME +ENVS +ACTIONS\ninternal-api +internal-api +dev +1\n/);
 
     const r = await runCli(
       ['--json', 'run', '--env', 'dev', '--product', 'api-gateway', '--app', 'internal-api', '--event', 'fetch_user', '--params', '{"userId":"42"}', '--headers', '{"X-Request-ID":"req_1"}'],

@@ -190,6 +190,12 @@ async function connectionDiff(deps: WorkspaceDeps, product: string, env: string,
       if (!isDeepEqual(current, desired)) out.push('auth');
       continue;
     }
+    // null removes a field (rate_limit, per_user): it matches a field that is not there. Compared with null as such,
+    // every apply 'updated' a connection that had none.
+    if (value === null) {
+      if (stored[field] !== undefined) out.push(field);
+      continue;
+    }
     const desired = field === 'base_url' ? checkBaseUrl('base_url', value) : field === 'headers' ? lowerKeys(value) : value;
     if (!isDeepEqual(field === 'headers' ? lowerKeys(stored.headers) : stored[field], desired)) out.push(field);
   }

@@ -195,6 +195,20 @@ describe('apply', () => {
     expect((await d.apps.actions.fetch({ app: 'shop', event: 'get_product' })).timeoutMs).toBe(5000);
   });
 
+  it('removes a connection rate_limit or per_user given null, once: a second apply changes nothing', async () => {
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    writeFileSync(file, yaml.replace('variables: { account: acct_1 }', 'variables: { account: acct_1 }\n            rate_limit: { requests: 5, per_ms: 1000 }'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    writeFileSync(file, yaml.replace('variables: { account: acct_1 }', 'variables: { account: acct_1 }\n            rate_limit: null\n            per_user: null'));
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([{ kind: 'connection', action: 'update', target: 'shop/prd/demo', detail: 'rate_limit' }]);
+    // Before: "update connection shop/prd/demo (rate_limit, per_user)" on every apply.
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    const rt = await d.services.runtime();
+    expect((await rt.store.getConnection(rt.workspace, 'shop', 'prd', 'demo'))?.config.rate_limit).toBeUndefined();
+  });
+
   it('refuses in a dry run what apply would refuse (an unknown app, a bad expiry), writing nothing', async () => {
     const file = join(dir, 'ductape.yaml');
     await client().ready();

@@ -7,6 +7,7 @@ import { checkBaseUrl, checkEnv } from '../model/definitions.js';
 import { connectionScope, openCredentials } from '../runtime/auth/credentials.js';
 import { normalizeAuth } from '../runtime/auth/forms.js';
 import { createSessionTypesApi } from '../sessions/api.js';
+import { inferSchema } from '../sessions/session-types.js';
 import { createApps } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import type { ConnectionDecl, WorkspaceFile } from './apply-file.js';
@@ -90,6 +91,10 @@ async function applyApps(deps: WorkspaceDeps, file: WorkspaceFile, change: Chang
       await change({ kind: 'app', action: 'create', target: tag }, () => apps.create({ tag, ...(decl.name ? { name: decl.name } : {}) }));
     }
     app = await store.getApp(ws, tag);
+    // A name given at creation only: a new name in the file was reported as "no changes" and never written.
+    if (decl.name !== undefined && app && app.name !== decl.name) {
+      await change({ kind: 'app', action: 'update', target: tag, detail: 'name' }, () => apps.update({ app: tag, name: decl.name }));
+    }
     for (const [slug, e] of Object.entries(decl.envs ?? {})) {
       const desired: AppEnv = checkEnv(`apps.${tag}.envs.${slug}`, typeof e === 'string' ? { slug, base_url: e } : { slug, ...e });
       if (!isDeepEqual(app?.envs.find((x) => x.slug === slug), desired)) {
@@ -134,6 +139,15 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
     if (!p) {
       await change({ kind: 'product', action: 'create', target: tag }, () => products.create({ tag, envs: decl.envs, ...(decl.name ? { name: decl.name } : {}) }));
     } else {
+      if (decl.name !== undefined && p.name !== decl.name) {
+        // products has no update call: the name is the only field of a product besides its envs and connections.
+        await change({ kind: 'product', action: 'update', target: tag, detail: 'name' }, () =>
+          mutate(deps, async (tx) => {
+            const current = await tx.getProduct(ws, tag);
+            if (current) await tx.putProduct(ws, { ...current, name: decl.name });
+          }),
+        );
+      }
       for (const env of decl.envs.filter((e) => !p.envs.includes(e))) {
         await change({ kind: 'product', action: 'update', target: tag, detail: `add env ${env}` }, () => products.addEnv({ product: tag, env }));
       }
@@ -163,6 +177,8 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
         s.expiry !== undefined && s.expiry !== current.expiry && 'expiry',
         s.refresh_expiry !== undefined && s.refresh_expiry !== current.refresh_expiry && 'refresh_expiry',
         s.schema !== undefined && !isDeepEqual(s.schema, current.schema) && 'schema',
+        // A sample stands for the schema inferred from it (as sessions.create infers it).
+        s.schema === undefined && s.sample !== undefined && !isDeepEqual(inferSchema(s.sample), current.schema) && 'sample',
       ].filter((x): x is string => typeof x === 'string');
       if (differs.length) await change({ kind: 'session', action: 'update', target: `${tag}/${stag}`, detail: differs.join(', ') }, () => sessionTypes.update({ product: tag, tag: stag, ...s }));
     }

@@ -195,6 +195,23 @@ describe('apply', () => {
     expect((await d.apps.actions.fetch({ app: 'shop', event: 'get_product' })).timeoutMs).toBe(5000);
   });
 
+  it('writes a new app or product name, and a new session sample, which it reported as "no changes"', async () => {
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8').replace('  shop:\n    envs:', '  shop:\n    name: Shop\n    envs:').replace('    spec: ./spec.json', '    name: Demo\n    spec: ./spec.json');
+    const withSample = (id: string) => yaml.replace('schema: { type: object, properties: { user: { type: object } } }', `sample: { user: { id: "${id}" } }`);
+    writeFileSync(file, withSample('1'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    writeFileSync(file, withSample('1').replace('name: Shop', 'name: Web shop').replace('name: Demo', 'name: Demo API'));
+    expect((await d.apply({ file, env: ENV })).changes.map((c) => `${c.kind} ${c.target} ${c.detail}`)).toEqual(['app demo name', 'product shop name']);
+    writeFileSync(file, withSample('1').replace('name: Shop', 'name: Web shop').replace('name: Demo', 'name: Demo API').replace('id: "1"', 'id: 1'));
+    expect((await d.apply({ file, env: ENV })).changes.map((c) => `${c.kind} ${c.target} ${c.detail}`)).toEqual(['session shop/user sample']);
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    expect((await d.apps.fetch({ app: 'demo' })).name).toBe('Demo API');
+    expect((await d.products.fetch({ product: 'shop' })).name).toBe('Web shop');
+    expect((await d.products.sessions.fetch({ product: 'shop', tag: 'user' })).schema).toMatchObject({ properties: { user: { properties: { id: { type: 'integer' } } } } });
+  });
+
   it('removes a connection rate_limit or per_user given null, once: a second apply changes nothing', async () => {
     const file = join(dir, 'ductape.yaml');
     const yaml = readFileSync(file, 'utf8');

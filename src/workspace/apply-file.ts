@@ -110,8 +110,11 @@ export function resolveEnv(value: unknown, env: Record<string, string | undefine
       // In a template the runtime reads `\$` as a literal `$`; anywhere else (a secret, a constant) nothing would, and
       // the value kept a stray backslash.
       if (escaped) return isTemplate ? whole : whole.slice(1);
-      const v = env[name];
-      if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
+      // Own properties only: $Env{constructor} read Object.prototype's and stored "function Object() { [native code] }".
+      const v = Object.hasOwn(env, name) ? env[name] : undefined;
+      if (typeof v !== 'string' || v === '') {
+        throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is ${v === '' ? 'empty' : 'not set'}.`, { path, name });
+      }
       if (isCredential) registerSecret(v);
       return isTemplate ? (asLiteral(v) as string) : v;
     });

@@ -178,6 +178,13 @@ describe('apply', () => {
     }
     expect(err).toBeInstanceOf(DuctapeError);
     expect((err as DuctapeError).message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value');
+    // An empty variable is said to be empty; a name like an Object.prototype member is a variable like any other
+    // (before: "$Env{constructor}" stored the text of the Object function as the secret).
+    const empty = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: { ...ENV, DEMO_TOKEN_DEV: '' } }));
+    expect(empty.message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value: environment variable DEMO_TOKEN_DEV is empty.');
+    writeYaml('  OTHER: "$Env{constructor}"');
+    const proto = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV }));
+    expect(proto.message).toBe('$Env{constructor} at /secrets/OTHER has no value: environment variable constructor is not set.');
     expect(await client().apps.list()).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { inferSchema } from '../sessions/session-types.js';
 import { createApps } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import type { ConnectionDecl, WorkspaceFile } from './apply-file.js';
-import { createProducts } from './products.js';
+import { createProducts, hasCache } from './products.js';
 import { expiresAtMs, readSecretSlot, setSecret } from './secrets.js';
 
 export interface ApplyChange {
@@ -154,7 +154,7 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
     }
     for (const [access, c] of Object.entries(decl.apps ?? {})) {
       const appTag = c.app ?? access;
-      const current = p?.connections[access];
+      const current = p && Object.hasOwn(p.connections, access) ? p.connections[access] : undefined;
       if (current && current.app !== appTag) throw new ConfigError(`products.${tag}.apps.${access}: connected to app "${current.app}" in the workspace, "${appTag}" in the file.`);
       if (!current) await change({ kind: 'connection', action: 'create', target: `${tag}/${access}`, detail: `app ${appTag}` }, () => products.apps.connect({ product: tag, app: appTag, access_tag: access }));
       for (const [env, cfg] of Object.entries(c.envs ?? {})) {
@@ -183,7 +183,7 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
       if (differs.length) await change({ kind: 'session', action: 'update', target: `${tag}/${stag}`, detail: differs.join(', ') }, () => sessionTypes.update({ product: tag, tag: stag, ...s }));
     }
     for (const [ctag, cache] of Object.entries(decl.caches ?? {})) {
-      const current = p?.caches?.[ctag];
+      const current = p && hasCache(p, ctag) ? p.caches![ctag] : undefined;
       if (current?.expiry_ms === cache.expiry) continue;
       await change({ kind: 'cache', action: current ? 'update' : 'create', target: `${tag}/${ctag}`, detail: 'expiry' }, async () => {
         // A cache's expiry changes by replacing its definition (caches.create refuses an existing tag).

@@ -22,6 +22,9 @@ export async function requireProduct(store: Store, ws: string, tag: string): Pro
   return p;
 }
 
+/** Whether the product defines the cache `tag` (own keys only: 'toString' is a valid tag). */
+export const hasCache = (p: ProductDef, tag: string): boolean => !!p.caches && Object.hasOwn(p.caches, tag);
+
 export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user' | 'rate_limit'> {
   /** Owned per end user: a `$Session{…}` selector naming the owner (docs/connections.md); null makes it shared again. */
   per_user?: string | null;
@@ -159,7 +162,8 @@ export function createProducts(deps: WorkspaceDeps) {
         if (!Number.isSafeInteger(input.expiry) || input.expiry < 1) fail('expiry', 'expected a whole number of milliseconds ≥ 1, e.g. 60000');
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, input.product);
-          if (p.caches?.[tag]) throw new ConfigError(`Cache "${tag}" of product "${p.tag}" already exists; delete it first to change it.`, { field: 'tag' });
+          // Own keys only, as for connections: a cache tag such as 'toString' must not find Object.prototype's.
+          if (hasCache(p, tag)) throw new ConfigError(`Cache "${tag}" of product "${p.tag}" already exists; delete it first to change it.`, { field: 'tag' });
           p.caches = { ...p.caches, [tag]: { expiry_ms: input.expiry } };
           await tx.putProduct(ws, p);
           return { product: p.tag, tag, expiry: input.expiry };
@@ -173,7 +177,7 @@ export function createProducts(deps: WorkspaceDeps) {
       async delete(args: { product: string; tag: string }) {
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, args.product);
-          const existed = !!p.caches?.[args.tag];
+          const existed = hasCache(p, args.tag);
           if (existed) {
             const { [args.tag]: _gone, ...rest } = p.caches!;
             p.caches = rest;

@@ -233,6 +233,18 @@ describe('apply', () => {
     expect((await rt.store.getConnection(rt.workspace, 'shop', 'prd', 'demo'))?.config.rate_limit).toBeUndefined();
   });
 
+  it('applies access tags and cache tags named like Object.prototype members, once', async () => {
+    // Before: "products.shop.apps.constructor: connected to app "undefined" in the workspace", and a cache 'toString'
+    // "already exists".
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('items: { expiry: 60000 }', 'items: { expiry: 60000 }\n      toString: { expiry: 1000 }').replace('    apps:\n      demo:\n', '    apps:\n      constructor: { app: demo }\n      demo:\n'));
+    const d = client();
+    const changes = (await d.apply({ file, env: ENV })).changes.map((c) => `${c.action} ${c.kind} ${c.target}`);
+    expect(changes).toEqual(expect.arrayContaining(['create connection shop/constructor', 'create cache shop/toString']));
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    expect(await d.products.caches.delete({ product: 'shop', tag: 'valueOf' })).toEqual({ deleted: false });
+  });
+
   it('refuses in a dry run what apply would refuse (an unknown app, a bad expiry), writing nothing', async () => {
     const file = join(dir, 'ductape.yaml');
     await client().ready();

@@ -1,5 +1,6 @@
 // CLI output: human-readable text by default, JSON with --json; errors as "CODE: message" and a non-zero exit.
 import { DuctapeError } from '../errors.js';
+import { toWire } from '../model/json.js';
 import { redact, redactText } from '../model/redact.js';
 import { table } from '../operations/format.js';
 
@@ -16,12 +17,12 @@ export function createOutput(json: boolean, out: NodeJS.WritableStream = process
     json,
     print(value, human) {
       const safe = redact(value);
-      if (json) out.write(JSON.stringify(safe, null, 2) + '\n');
+      if (json) out.write(JSON.stringify(toWire(safe), null, 2) + '\n');
       else out.write((human ? human(safe) : formatHuman(safe)) + '\n');
     },
     error(err) {
       const e = err instanceof DuctapeError ? err : new DuctapeError('CONFIG_ERROR', (err as Error)?.message ?? String(err));
-      if (json) out.write(JSON.stringify({ error: redact(e.toJSON()) }, null, 2) + '\n');
+      if (json) out.write(JSON.stringify({ error: toWire(redact(e.toJSON())) }, null, 2) + '\n');
       errOut.write(`${e.code}: ${redactText(e.message)}\n`);
       return EXIT_CODES[e.code] ?? 1;
     },

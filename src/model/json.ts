@@ -12,6 +12,30 @@ function isContainer(value: unknown): value is object {
 }
 
 /**
+ * JSON has no bytes: a binary value travels as base64 text (an upstream's binary error body, a binary response), over
+ * HTTP and in the CLI's --json output alike; JSON.stringify would write a Buffer as { type: 'Buffer', data: [0, 1, …] }.
+ */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toWire(v));
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Sets an own, enumerable key, "__proto__" included: plain assignment of that key sets the object's prototype instead
+ * (and ignores a value that is not an object), so data with such a key (JSON.parse makes it an own property) lost it.
+ */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
  * How deep input (an operation's, a ductape.yaml) may nest. Far beyond any definition or session a person writes, and
  * far below what the recursive code downstream (schema checks, sealing, JSON.stringify) takes before the stack runs out.
  */

@@ -1,6 +1,6 @@
 // The placeholder engine: one parser for `$Session{a}{b}`, `$Secret{KEY}`, … in run input and stored config.
 import { closest, ConfigError, InvalidInputError, type Issue } from '../errors.js';
-import { CIRCULAR_REFERENCE, nestingProblem } from './json.js';
+import { CIRCULAR_REFERENCE, nestingProblem, setOwn } from './json.js';
 
 /** Every placeholder kind the parser knows. Which ones a caller accepts is chosen with `allow`. */
 export type PlaceholderKind = 'Session' | 'Secret' | 'Variable' | 'Constant' | 'Auth' | 'Now' | 'Env';
@@ -123,9 +123,7 @@ export function asLiteral(value: unknown, depth = 0): unknown {
   for (const k in value) {
     if (!Object.hasOwn(value, k)) continue;
     const v = asLiteral((value as Record<string, unknown>)[k], depth + 1);
-    // A "__proto__" key (JSON.parse makes it an own property) stays a property rather than becoming the prototype.
-    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // One redaction function for logs, errors, envelopes and CLI output: secrets never leave through any of them.
+import { setOwn } from './json.js';
 
 /** Header and query names whose values are always credentials. */
 const SENSITIVE_NAMES = new Set([
@@ -174,9 +175,7 @@ function redactAt<T>(value: T, names: ReadonlySet<string> | undefined, depth: nu
     for (const k of Object.keys(src)) {
       const v = src[k];
       const r = isSensitiveName(k, names) && v != null ? REDACTED : redactAt(v, names, depth + 1);
-      // A key named "__proto__" (from an upstream body) must stay a plain key: assigning it would set the prototype.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: r, enumerable: true, writable: true, configurable: true });
-      else out[k] = r;
+      setOwn(out, k, r); // a "__proto__" key of an upstream body stays a key
     }
     return out as T;
   }

@@ -50,7 +50,7 @@ export const productOperations = {
   }),
   'products.delete': operation<{ product: string }, { deleted: boolean }>({
     name: 'products.delete',
-    summary: 'Delete a product, its connections and session types (its sessions are revoked first).',
+    summary: 'Delete a product, its connections and session types (its sessions and run keys are revoked).',
     input: z.strictObject({ product: product() }),
     handler: (s, i) => s.products.delete(i),
     http: { method: 'DELETE', path: '/v1/products/{product}' },

@@ -7,6 +7,7 @@ import type { IActionProcessorInput } from '../runtime/context.js';
 import type { LogQuery, RunLogRow } from '../store/store.js';
 import { requireProduct } from '../workspace/products.js';
 import { NotFoundError } from '../errors.js';
+import { toWire } from '../model/json.js';
 import { jsonOption, numberOption, timeOption } from './cli-parsers.js';
 import { table } from './format.js';
 import { operation } from './operation.js';
@@ -39,8 +40,14 @@ export const runOperations = {
         const input = Object.fromEntries(Object.entries({ body, query, params, headers }).filter(([, v]) => v !== undefined));
         return { ...rest, input };
       },
+      // Bytes as `ductape serve` answers them: base64 with encoding: 'base64' (output.ts writes any other bytes as base64).
+      invoke: async (call, input) => {
+        const e = await call(input);
+        return e.data instanceof Uint8Array ? ({ ...e, data: toWire(e.data), encoding: 'base64' } as RunEnvelope) : e;
+      },
       human: (e) => {
-        const data = typeof e.data === 'string' ? e.data : JSON.stringify(e.data, null, 2);
+        const bytes = (e as { encoding?: string }).encoding === 'base64' ? Buffer.byteLength(e.data as string, 'base64') : undefined;
+        const data = bytes !== undefined ? `(${bytes} bytes of ${e.headers['content-type'] ?? 'binary data'}; --json gives them as base64)` : typeof e.data === 'string' ? e.data : JSON.stringify(e.data, null, 2);
         return `${e.request.method} ${e.request.url} → ${e.status} (${e.durationMs} ms, attempts ${e.attempts}${e.cached ? ', cached' : ''})\n${data ?? ''}`;
       },
     },
@@ -50,12 +57,12 @@ export const runOperations = {
     summary: 'Read run logs, newest first.',
     input: z
       .strictObject({
-        product: z.string().optional(),
-        app: z.string().optional(),
-        event: z.string().optional(),
+        product: z.string().optional().describe('product tag'),
+        app: z.string().optional().describe('access tag'),
+        event: z.string().optional().describe('action event tag'),
         owner: z.string().optional().describe("runs of one end user's connection"),
         status: z.union([z.number().int(), z.enum(['ok', 'error'])], { error: "expected an HTTP status (such as 404), 'ok' or 'error'" }).optional().describe("HTTP status, 'ok' or 'error'"),
-        since: time().optional().describe('ISO time'),
+        since: time().optional().describe('ISO time or epoch ms; a time without a zone is UTC'),
         limit: z
           .number({ error: 'expected a whole number of rows from 1 to 10000' })
           .int({ error: 'expected a whole number of rows from 1 to 10000' })
@@ -75,8 +82,8 @@ export const runOperations = {
       command: 'logs',
       options: {
         status: { flag: '--status <status>', description: "HTTP status, 'ok' or 'error'", parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
-        limit: { flag: '--limit <n>', description: 'rows (default 20)', parse: numberOption('limit'), initial: 20 },
-        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms', parse: timeOption },
+        limit: { flag: '--limit <n>', description: 'rows, newest first', parse: numberOption('limit'), initial: 20 },
+        since: { flag: '--since <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z; UTC when no zone is given) or epoch ms', parse: timeOption },
       },
       human: (r) =>
         r.length

@@ -1,6 +1,7 @@
 // Zod fragments shared by the operation input schemas (API.md §3 names; details left to the handlers' checks).
 import { z } from 'zod';
 import { SLUG, SLUG_RULE, TAG, TAG_RULE } from '../model/definitions.js';
+import { timeMs } from '../model/time.js';
 
 // The patterns model/definitions.ts enforces, so a bad tag is refused at the edge with the same words.
 export const tag = (what = 'tag') => z.string({ error: `expected a ${what}` }).regex(TAG, { error: TAG_RULE });
@@ -22,8 +23,7 @@ export const time = () =>
 
 function isValidTime(v: string | number | Date): boolean {
   if (typeof v === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(v)) return false;
-  const ms = v instanceof Date ? v.getTime() : new Date(v).getTime();
-  return Number.isFinite(ms);
+  return Number.isFinite(timeMs(v));
 }
 
 export const product = () => z.string().min(1).describe('product tag');

@@ -32,7 +32,7 @@ export const secretOperations = {
   'secrets.set': operation<SetSecretArgs, SecretInfo>({
     name: 'secrets.set',
     summary: 'Set a secret value (sealed at rest), optionally for some envs and apps only, until an expiry.',
-    input: z.strictObject({ key: z.string().min(1).describe('secret name, used as $Secret{KEY}'), value: z.string().min(1), ...scopeLists, expires_at: z.union([time(), z.null()]).optional().describe('ISO time after which the value no longer resolves') }),
+    input: z.strictObject({ key: z.string().min(1).describe('secret name, used as $Secret{KEY}'), value: z.string().min(1), ...scopeLists, expires_at: z.union([time(), z.null()]).optional().describe('ISO time (UTC when no zone is given) after which the value no longer resolves') }),
     handler: (s, i) => s.secrets.set(i),
     http: { method: 'PUT', path: '/v1/secrets/{key}' },
     cli: {
@@ -41,7 +41,7 @@ export const secretOperations = {
       options: {
         value: false,
         value_env: { flag: '--value-env <name>', description: 'read the value from this environment variable' },
-        expires_at: { flag: '--expires-at <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z) or epoch ms after which the value no longer resolves', parse: timeOption },
+        expires_at: { flag: '--expires-at <time>', description: 'ISO 8601 time (2026-12-06T09:00:00Z; UTC when no zone is given) or epoch ms after which the value no longer resolves', parse: timeOption },
       },
       prepare: async ({ value_env, ...rest }) => ({ ...rest, value: await readValue(value_env) }),
       human: (i) => `Set secret ${i.key} for ${i.envs ? `env ${i.envs.join(', ')}` : 'every env'}${i.apps ? `, app ${i.apps.join(', ')}` : ''}${i.expires_at ? `, until ${i.expires_at}` : ''}`,

@@ -1,6 +1,7 @@
 // Stage: builds the outgoing request (path, query, headers, cookies, body) with the plan's precompiled encoders.
 import { InvalidInputError } from '../errors.js';
 import type { ParamDef } from '../model/action.js';
+import { setOwn } from '../model/json.js';
 import type { IActionRequest, OutgoingRequest, RunContext } from './context.js';
 import type { Runtime } from './runtime.js';
 import { compileBodyEncoder, compileCookieParam, compileHeaderParam, compileQueryParam, type EncodedBody, type ValueEncoder } from './encode/index.js';
@@ -59,13 +60,14 @@ export function encode(ctx: RunContext): void {
       // RFC 9110 §5.1: a field name is a token; anything else would be refused by the HTTP client after retries.
       if (!TOKEN.test(k)) throw new InvalidInputError([{ location: 'headers', path: `/${k}`, message: 'is not a valid header name' }]);
       if (plan.declaredHeaders.has(lower) || isEmptyCollection(value)) continue;
-      headers[lower] = defaultHeaderEncoder(ctx.runtime, lower)(value);
+      // A header named __proto__ is a valid token: assigned, it would set the object's prototype and never be sent.
+      setOwn(headers, lower, defaultHeaderEncoder(ctx.runtime, lower)(value));
     }
     for (const h of plan.headerParams) {
       // Declared or not, framing headers are the HTTP client's (a hand-made action may declare Content-Length).
       if (RESERVED_HEADERS.has(h.inputKey)) continue;
       const value = given[h.name] ?? given[h.inputKey] ?? findHeader(given, h.inputKey);
-      if (value !== undefined && value !== null && !isEmptyCollection(value)) headers[h.inputKey] = h.encode(value);
+      if (value !== undefined && value !== null && !isEmptyCollection(value)) setOwn(headers, h.inputKey, h.encode(value));
     }
   }
   if (input.cookies) {

@@ -1,6 +1,6 @@
 // actions.paginate (API.md §11): an async iterator of pages; every page is a normal run through the whole pipeline.
 import { ConfigError, DuctapeError } from '../errors.js';
-import { isEndMarker, nextPage, readPath, type PageInput } from '../model/pagination.js';
+import { isEndMarker, nextPage, readPath, type PageInput, type PaginationDef } from '../model/pagination.js';
 import { redactUrl } from '../model/redact.js';
 import { checkPaginateKeys } from '../options.js';
 import type { IActionProcessorInput, RunContext } from './context.js';
@@ -41,6 +41,7 @@ export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInpu
     // The first page is a page already requested too: a server whose next page is the one it just answered (its own
     // URL, or the cursor the caller started from) must not have that page requested and yielded a second time.
     if (page === 1) seen.add(def.type === 'link' ? new URL(ctx.request!.path, ctx.request!.origin).href : JSON.stringify(input.input ?? {}));
+    checkItems(def, data, page, ctx);
     if (page > 1 && isEndMarker(def, data)) return;
     // offset and page walks always ask for a new page: an upstream that ignores `param` (another name, say) answers
     // the first page again and again, and the walk never ended. Cursor and link walks repeat the request instead.
@@ -87,12 +88,29 @@ export async function* paginate<T = unknown>(runPage: RunPage, raw: PaginateInpu
   }
 }
 
-function pageError(message: string, ctx: RunContext, next: string): DuctapeError {
+/**
+ * A page without a list at `items` (absent, or not an array; null counts as an empty list) ends the walk with an error
+ * naming the path. Read as "no items", it looked like the last page: a misnamed path (`results` for `data`), or an
+ * answer of another shape, silently ended the walk after one page.
+ */
+function checkItems(def: PaginationDef, data: unknown, page: number, ctx: RunContext): void {
+  if (!('items' in def) || def.items === undefined) return;
+  const items = readPath(data, def.items);
+  if (items === null || Array.isArray(items)) return;
+  const at = `at "${def.items}" (the action's pagination.items)`;
+  const found = items === undefined ? `nothing ${at}` : `${typeof items === 'object' ? 'an object' : `a ${typeof items}`} ${at}, not a list`;
+  throw pageError(
+    `Page ${page} has ${found}, so its items cannot be read. Check that path against the response, or set pagination.items to where the list is (docs/pagination.md).`,
+    ctx,
+  );
+}
+
+function pageError(message: string, ctx: RunContext, next?: string): DuctapeError {
   const req = ctx.request!;
   return new DuctapeError('UPSTREAM_ERROR', message, {
     status: ctx.result?.status,
     retryable: false,
-    next: redactUrl(next),
+    ...(next === undefined ? {} : { next: redactUrl(next) }),
     request: { method: req.method, url: redactUrl(req.origin + req.path) },
   });
 }

@@ -1,5 +1,6 @@
 // The one code → HTTP status table of `ductape serve` (API.md §6), and the error body every route answers with.
 import { DuctapeError, type ErrorCode } from '../errors.js';
+import { toWire } from '../model/json.js';
 import { redact } from '../model/redact.js';
 
 export const STATUS: Record<ErrorCode, number> = {
@@ -37,14 +38,3 @@ export function errorReply(err: unknown): ErrorReply {
   return { status: STATUS[e.code] ?? 500, headers, body: { error: toWire(redact(e.toJSON())) as Record<string, unknown> } };
 }
 
-/** JSON has no bytes: a binary value travels as base64 text (an upstream's binary error body, a binary response). */
-export function toWire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toWire(v);
-    return out;
-  }
-  return value;
-}

@@ -58,6 +58,8 @@ const APP = ['name', 'spec', 'envs', 'variables', 'constants', 'rate_limit', 'ac
 const PRODUCT = ['name', 'envs', 'apps', 'sessions', 'caches'];
 const CONNECTION = ['app_env', 'base_url', 'headers', 'query', 'variables', 'server_variables', 'auth', 'rate_limit', 'per_user'];
 const SECRET = ['value', 'envs', 'apps', 'expires_at'];
+const SESSION = ['schema', 'sample', 'selector', 'expiry', 'refresh_expiry'];
+const CACHE = ['expiry'];
 
 /** Reads and checks a workspace file. `env` is where `$Env{NAME}` values come from. @default process.env */
 export async function readWorkspaceFile(file: string, env: Record<string, string | undefined> = process.env): Promise<WorkspaceFile> {
@@ -69,7 +71,8 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   }
   let raw: unknown;
   try {
-    raw = parse(text);
+    // Merge keys (`<<: *defaults`) are how anchors are mostly used; YAML 1.2 leaves them out unless asked for.
+    raw = parse(text, { merge: true });
   } catch (err) {
     throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`, { file }, { cause: err });
   }
@@ -82,7 +85,7 @@ export async function readWorkspaceFile(file: string, env: Record<string, string
   return checkWorkspaceFile(resolveEnv(raw ?? {}, env, ''), dirname(resolve(file)));
 }
 
-// `$Env{NAME}` anywhere in a string; `\$Env{…}` stays as written. Other placeholders ($Secret…) stay text for the runtime.
+// `$Env{NAME}` anywhere in a string; `\$Env{…}` is the text `$Env{…}`. Other placeholders ($Secret…) stay text for the runtime.
 const ENV_REF = /(\\)?\$Env\{([^{}]*)\}/g;
 
 // Connection fields the runtime resolves placeholders in (runtime/auth/values.ts, the plan's connection defaults).
@@ -104,9 +107,14 @@ export function resolveEnv(value: unknown, env: Record<string, string | undefine
     const isTemplate = TEMPLATE_PATH.test(path);
     const isCredential = CREDENTIAL_PATH.test(path);
     return value.replace(ENV_REF, (whole, escaped: string | undefined, name: string) => {
-      if (escaped) return whole;
-      const v = env[name];
-      if (v === undefined || v === '') throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is not set.`, { path, name });
+      // In a template the runtime reads `\$` as a literal `$`; anywhere else (a secret, a constant) nothing would, and
+      // the value kept a stray backslash.
+      if (escaped) return isTemplate ? whole : whole.slice(1);
+      // Own properties only: $Env{constructor} read Object.prototype's and stored "function Object() { [native code] }".
+      const v = Object.hasOwn(env, name) ? env[name] : undefined;
+      if (typeof v !== 'string' || v === '') {
+        throw new ConfigError(`$Env{${name}} at ${path || '/'} has no value: environment variable ${name} is ${v === '' ? 'empty' : 'not set'}.`, { path, name });
+      }
       if (isCredential) registerSecret(v);
       return isTemplate ? (asLiteral(v) as string) : v;
     });
@@ -116,6 +124,29 @@ export function resolveEnv(value: unknown, env: Record<string, string | undefine
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnv(v, env, `${path}/${k}`)]));
   }
   return value;
+}
+
+/**
+ * Two values of one secret for the same env and app: apply wrote both in turn (the last one winning), so every apply
+ * reported changes and a second apply was never a no-op. Refused, naming both entries.
+ */
+function sharedSlots(key: string, decls: SecretDecl[], isList: boolean): string[] {
+  const out: string[] = [];
+  const owner = new Map<string, number>();
+  const where = (i: number) => `/secrets/${key}${isList ? `/${i}` : ''}`;
+  decls.forEach((d, i) => {
+    const envs = Array.isArray(d.envs) ? new Set(d.envs) : [undefined];
+    const apps = Array.isArray(d.apps) ? new Set(d.apps) : [undefined];
+    for (const env of envs) {
+      for (const app of apps) {
+        const slot = [env === undefined ? 'every env' : `env ${env}`, app === undefined ? '' : `app ${app}`].filter(Boolean).join(', ');
+        const first = owner.get(slot);
+        if (first === undefined) owner.set(slot, i);
+        else if (first !== i) out.push(`${where(i)}: a second value for ${slot} (${where(first)} gives one); give each env and app one value`);
+      }
+    }
+  });
+  return out;
 }
 
 function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
@@ -144,6 +175,11 @@ function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
         if (Array.isArray(prod.envs) && !prod.envs.includes(env)) problems.push(`/products/${tag}/apps/${access}/envs/${env}: not one of the product's envs`);
       }
     }
+    for (const [stag, s] of Object.entries(obj(prod.sessions, `/products/${tag}/sessions`))) obj(s, `/products/${tag}/sessions/${stag}`, SESSION);
+    for (const [ctag, c] of Object.entries(obj(prod.caches, `/products/${tag}/caches`))) {
+      // Without an expiry the cache was skipped without a word (nothing stored had one to compare with).
+      if (obj(c, `/products/${tag}/caches/${ctag}`, CACHE).expiry === undefined) problems.push(`/products/${tag}/caches/${ctag}/expiry: required (milliseconds, e.g. 60000)`);
+    }
     products[tag] = prod;
   }
   const secrets: Record<string, SecretDecl[]> = {};
@@ -154,6 +190,7 @@ function checkWorkspaceFile(raw: unknown, baseDir: string): WorkspaceFile {
       if (typeof d.value !== 'string' || !d.value) problems.push(`/secrets/${key}: needs a value (use $Env{NAME})`);
       return d;
     });
+    problems.push(...sharedSlots(key, secrets[key], Array.isArray(s)));
   }
   if (problems.length) throw new ConfigError(`Invalid workspace file: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? '; …' : ''}.`, { problems });
   return { workspace: top.workspace as string | undefined, apps, products, secrets, baseDir };

@@ -7,10 +7,11 @@ import { checkBaseUrl, checkEnv } from '../model/definitions.js';
 import { connectionScope, openCredentials } from '../runtime/auth/credentials.js';
 import { normalizeAuth } from '../runtime/auth/forms.js';
 import { createSessionTypesApi } from '../sessions/api.js';
+import { inferSchema } from '../sessions/session-types.js';
 import { createApps } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
 import type { ConnectionDecl, WorkspaceFile } from './apply-file.js';
-import { createProducts } from './products.js';
+import { createProducts, hasCache } from './products.js';
 import { expiresAtMs, readSecretSlot, setSecret } from './secrets.js';
 
 export interface ApplyChange {
@@ -90,6 +91,10 @@ async function applyApps(deps: WorkspaceDeps, file: WorkspaceFile, change: Chang
       await change({ kind: 'app', action: 'create', target: tag }, () => apps.create({ tag, ...(decl.name ? { name: decl.name } : {}) }));
     }
     app = await store.getApp(ws, tag);
+    // A name given at creation only: a new name in the file was reported as "no changes" and never written.
+    if (decl.name !== undefined && app && app.name !== decl.name) {
+      await change({ kind: 'app', action: 'update', target: tag, detail: 'name' }, () => apps.update({ app: tag, name: decl.name }));
+    }
     for (const [slug, e] of Object.entries(decl.envs ?? {})) {
       const desired: AppEnv = checkEnv(`apps.${tag}.envs.${slug}`, typeof e === 'string' ? { slug, base_url: e } : { slug, ...e });
       if (!isDeepEqual(app?.envs.find((x) => x.slug === slug), desired)) {
@@ -134,13 +139,22 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
     if (!p) {
       await change({ kind: 'product', action: 'create', target: tag }, () => products.create({ tag, envs: decl.envs, ...(decl.name ? { name: decl.name } : {}) }));
     } else {
+      if (decl.name !== undefined && p.name !== decl.name) {
+        // products has no update call: the name is the only field of a product besides its envs and connections.
+        await change({ kind: 'product', action: 'update', target: tag, detail: 'name' }, () =>
+          mutate(deps, async (tx) => {
+            const current = await tx.getProduct(ws, tag);
+            if (current) await tx.putProduct(ws, { ...current, name: decl.name });
+          }),
+        );
+      }
       for (const env of decl.envs.filter((e) => !p.envs.includes(e))) {
         await change({ kind: 'product', action: 'update', target: tag, detail: `add env ${env}` }, () => products.addEnv({ product: tag, env }));
       }
     }
     for (const [access, c] of Object.entries(decl.apps ?? {})) {
       const appTag = c.app ?? access;
-      const current = p?.connections[access];
+      const current = p && Object.hasOwn(p.connections, access) ? p.connections[access] : undefined;
       if (current && current.app !== appTag) throw new ConfigError(`products.${tag}.apps.${access}: connected to app "${current.app}" in the workspace, "${appTag}" in the file.`);
       if (!current) await change({ kind: 'connection', action: 'create', target: `${tag}/${access}`, detail: `app ${appTag}` }, () => products.apps.connect({ product: tag, app: appTag, access_tag: access }));
       for (const [env, cfg] of Object.entries(c.envs ?? {})) {
@@ -163,11 +177,13 @@ async function applyProducts(deps: WorkspaceDeps, file: WorkspaceFile, change: C
         s.expiry !== undefined && s.expiry !== current.expiry && 'expiry',
         s.refresh_expiry !== undefined && s.refresh_expiry !== current.refresh_expiry && 'refresh_expiry',
         s.schema !== undefined && !isDeepEqual(s.schema, current.schema) && 'schema',
+        // A sample stands for the schema inferred from it (as sessions.create infers it).
+        s.schema === undefined && s.sample !== undefined && !isDeepEqual(inferSchema(s.sample), current.schema) && 'sample',
       ].filter((x): x is string => typeof x === 'string');
       if (differs.length) await change({ kind: 'session', action: 'update', target: `${tag}/${stag}`, detail: differs.join(', ') }, () => sessionTypes.update({ product: tag, tag: stag, ...s }));
     }
     for (const [ctag, cache] of Object.entries(decl.caches ?? {})) {
-      const current = p?.caches?.[ctag];
+      const current = p && hasCache(p, ctag) ? p.caches![ctag] : undefined;
       if (current?.expiry_ms === cache.expiry) continue;
       await change({ kind: 'cache', action: current ? 'update' : 'create', target: `${tag}/${ctag}`, detail: 'expiry' }, async () => {
         // A cache's expiry changes by replacing its definition (caches.create refuses an existing tag).
@@ -188,6 +204,12 @@ async function connectionDiff(deps: WorkspaceDeps, product: string, env: string,
       const current = openCredentials(deps.privateKey, connectionScope(deps.workspace, product, env, access), row?.credentials ?? null);
       const desired = value === null ? undefined : normalizeAuth(value);
       if (!isDeepEqual(current, desired)) out.push('auth');
+      continue;
+    }
+    // null removes a field (rate_limit, per_user): it matches a field that is not there. Compared with null as such,
+    // every apply 'updated' a connection that had none.
+    if (value === null) {
+      if (stored[field] !== undefined) out.push(field);
       continue;
     }
     const desired = field === 'base_url' ? checkBaseUrl('base_url', value) : field === 'headers' ? lowerKeys(value) : value;

@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import { checkKnownKeys, checkSlug, checkTag, fail } from '../model/definitions.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoredRecord } from '../store/store.js';
 import { requireProduct } from './products.js';
 
 export const KEY_KIND = 'api_key';
@@ -85,13 +85,24 @@ export function createKeys(deps: { store: Store; workspace: string; changed?: ()
           const known = (await tx.listRecords<KeyRecord>(ws, KEY_KIND)).map((r) => r.key);
           throw new NotFoundError('key', String(args?.id), known, 'List keys with "ductape keys list".');
         }
-        if (rec.data.revoked_at) return info(rec.data);
-        const revoked = { ...rec.data, revoked_at: new Date().toISOString() };
-        await tx.putRecord(ws, KEY_KIND, rec.key, revoked, { ref: rec.ref });
-        return info(revoked);
+        return info(rec.data.revoked_at ? rec.data : await markRevoked(tx, ws, rec));
       });
     },
   };
+}
+
+/**
+ * Revokes every run key of a product, inside the caller's transaction (products.delete). A key left live would be
+ * listed as valid for a product that is gone, and would run the product again if its tag were re-created.
+ */
+export async function revokeProductKeys(tx: Store, ws: string, product: string): Promise<void> {
+  for (const rec of await tx.listRecords<KeyRecord>(ws, KEY_KIND)) if (rec.data.product === product && !rec.data.revoked_at) await markRevoked(tx, ws, rec);
+}
+
+async function markRevoked(tx: Store, ws: string, rec: StoredRecord<KeyRecord>): Promise<KeyRecord> {
+  const revoked = { ...rec.data, revoked_at: new Date().toISOString() };
+  await tx.putRecord(ws, KEY_KIND, rec.key, revoked, { ref: rec.ref });
+  return revoked;
 }
 
 /** Every live key by hash: what serve processes cache and refresh (server/auth.ts). */

@@ -9,6 +9,7 @@ import { connectionScope, describeCredentials, openCredentials, sealCredentials 
 import type { AuthConfig } from '../runtime/auth/forms.js';
 import { requireApp } from './apps.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
+import { revokeProductKeys } from './keys.js';
 import { checkPerUser } from '../connections/client-config.js';
 import { deleteOwners, parseOwnerSelector } from '../connections/owners.js';
 import { listSessionTypes } from '../sessions/session-types.js';
@@ -20,6 +21,9 @@ export async function requireProduct(store: Store, ws: string, tag: string): Pro
   if (!p) throw new NotFoundError('product', tag, (await store.listProducts(ws)).map((x) => x.tag), 'Create it with products.create.');
   return p;
 }
+
+/** Whether the product defines the cache `tag` (own keys only: 'toString' is a valid tag). */
+export const hasCache = (p: ProductDef, tag: string): boolean => !!p.caches && Object.hasOwn(p.caches, tag);
 
 export interface ConfigureInput extends Omit<ConnectionConfig, 'per_user' | 'rate_limit'> {
   /** Owned per end user: a `$Session{…}` selector naming the owner (docs/connections.md); null makes it shared again. */
@@ -58,7 +62,7 @@ export function createProducts(deps: WorkspaceDeps) {
     async fetch(args: { product: string } | { tag: string }): Promise<ProductDef> {
       return requireProduct(deps.store, ws, 'product' in args ? args.product : args.tag);
     },
-    /** Deletes a product, its connections and its session types; every session it issued is revoked first. */
+    /** Deletes a product, its connections and its session types; every session it issued and every run key scoped to it is revoked. */
     async delete(args: { product: string } | { tag: string }): Promise<{ deleted: boolean }> {
       const tag = 'product' in args ? args.product : args.tag;
       const revoked: string[] = [];
@@ -70,6 +74,8 @@ export function createProducts(deps: WorkspaceDeps) {
         for (const type of await listSessionTypes(sessionDeps, { product: tag })) await deleteSessionType(sessionDeps, { product: tag, tag: type.tag });
         // The same for end users' connections: their tokens go with the product.
         await deleteOwners(tx, ws, { product: tag });
+        // And the run keys scoped to it (docs/serve.md#keys).
+        await revokeProductKeys(tx, ws, tag);
         return { deleted: await tx.deleteProduct(ws, tag) };
       });
       // After the commit, on the client's own store: its runs refuse those tokens from the next run on, as after
@@ -156,7 +162,8 @@ export function createProducts(deps: WorkspaceDeps) {
         if (!Number.isSafeInteger(input.expiry) || input.expiry < 1) fail('expiry', 'expected a whole number of milliseconds ≥ 1, e.g. 60000');
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, input.product);
-          if (p.caches?.[tag]) throw new ConfigError(`Cache "${tag}" of product "${p.tag}" already exists; delete it first to change it.`, { field: 'tag' });
+          // Own keys only, as for connections: a cache tag such as 'toString' must not find Object.prototype's.
+          if (hasCache(p, tag)) throw new ConfigError(`Cache "${tag}" of product "${p.tag}" already exists; delete it first to change it.`, { field: 'tag' });
           p.caches = { ...p.caches, [tag]: { expiry_ms: input.expiry } };
           await tx.putProduct(ws, p);
           return { product: p.tag, tag, expiry: input.expiry };
@@ -170,7 +177,7 @@ export function createProducts(deps: WorkspaceDeps) {
       async delete(args: { product: string; tag: string }) {
         return mutate(deps, async (tx) => {
           const p = await requireProduct(tx, ws, args.product);
-          const existed = !!p.caches?.[args.tag];
+          const existed = hasCache(p, args.tag);
           if (existed) {
             const { [args.tag]: _gone, ...rest } = p.caches!;
             p.caches = rest;

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, DuctapeError, InvalidInputError, NotFoundError, type Issue } from '../errors.js';
 import { registerSecret } from '../model/redact.js';
+import { timeMs } from '../model/time.js';
 import { openValue, sealValue } from '../store/seal.js';
 import type { Store, StoredRecord } from '../store/store.js';
 import { mutate, type WorkspaceDeps } from './deps.js';
@@ -257,11 +258,7 @@ function checkArgs(args: SetSecretArgs, needsValue: boolean): Issue[] {
 }
 
 function toMs(v: SetSecretArgs['expires_at']): number | null {
-  if (v == null) return null;
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  if (typeof v === 'string') return Date.parse(v);
-  return NaN;
+  return v == null ? null : timeMs(v);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -54,6 +54,11 @@ describe('ductape apply', () => {
     expect(first.stdout).toContain('Applied 6 change(s)');
     const second = await runCli(['apply', file, '--json'], env);
     expect(JSON.parse(second.stdout)).toEqual({ dry_run: false, changes: [] });
-    for (const r of [dry, first, second]) expect(r.stdout + r.stderr).not.toContain('tok_CLIAPPLY');
+    // With the product gone from the file, apply keeps it, and does not claim that the workspace matches the file.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/products:[\s\S]*secrets:/, 'secrets:'));
+    const third = await runCli(['apply', file], env);
+    expect(third.stdout).toBe('No changes: the workspace has everything the file declares (apply deletes nothing the file leaves out).\n');
+    expect((await runCli(['products', 'list'], env)).stdout).toContain('gateway');
+    for (const r of [dry, first, second, third]) expect(r.stdout + r.stderr).not.toContain('tok_CLIAPPLY');
   });
 });

@@ -38,6 +38,8 @@ describe('ductape CLI', () => {
     }
     const list = await runCli(['actions', 'list', '--app', 'internal-api'], env);
     expect(list.stdout).toContain('fetch_user');
+    // "List apps with their envs": the table left the envs out (a list, where it showed only scalars).
+    expect((await runCli(['apps', 'list'], env)).stdout).toMatch(/^TAG +NAME +ENVS +ACTIONS\ninternal-api +internal-api +dev +1\n/);
 
     const r = await runCli(
       ['--json', 'run', '--env', 'dev', '--product', 'api-gateway', '--app', 'internal-api', '--event', 'fetch_user', '--params', '{"userId":"42"}', '--headers', '{"X-Request-ID":"req_1"}'],
@@ -51,6 +53,31 @@ describe('ductape CLI', () => {
 
     const logs = await runCli(['--json', 'logs', '--product', 'api-gateway'], env);
     expect(JSON.parse(logs.stdout)[0]).toMatchObject({ event: 'fetch_user', status: 200, actor: 'cli@acme.test' });
+  });
+
+  it('writes binary bodies as base64 under --json, as ductape serve does, and as a note for people', { timeout: 240_000 }, async () => {
+    // Before: { "type": "Buffer", "data": [0, 1, 2, 255] } (node's own form, four times the size), in both outputs.
+    const bytes = await startUpstream((req, res) => {
+      res.writeHead(req.url === '/fail' ? 500 : 200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.from([0, 1, 2, 255]));
+    });
+    try {
+      for (const args of [
+        ['apps', 'create', 'files', '--env', `dev=${bytes.url}`],
+        ['actions', 'create', '--app', 'files', '--event', 'download', '--method', 'GET', '--path', '/file'],
+        ['actions', 'create', '--app', 'files', '--event', 'broken', '--method', 'GET', '--path', '/fail'],
+        ['products', 'create', 'downloads', '--envs', 'dev'],
+        ['connect', '--product', 'downloads', '--app', 'files'],
+      ]) expect((await runCli(args, env)).code).toBe(0);
+      const run = (event: string, json: boolean) => runCli([...(json ? ['--json'] : []), 'run', '--env', 'dev', '--product', 'downloads', '--app', 'files', '--event', event], env);
+      const [asJson, asText, failed] = await Promise.all([run('download', true), run('download', false), run('broken', true)]);
+      expect(JSON.parse(asJson.stdout)).toMatchObject({ status: 200, data: 'AAEC/w==', encoding: 'base64' });
+      expect(asText.stdout).toContain('(4 bytes of application/octet-stream; --json gives them as base64)');
+      expect(failed.code).toBe(7);
+      expect(JSON.parse(failed.stdout).error).toMatchObject({ code: 'UPSTREAM_ERROR', status: 500, body: 'AAEC/w==' });
+    } finally {
+      await bytes.close();
+    }
   });
 
   it('exits non-zero with the error code on failure', async () => {

@@ -34,6 +34,14 @@ describe('derived CLI commands', () => {
     expect(await cli(['keys', 'create', '--help'])).toMatch(/--role <value> +'admin' \(every route\) or 'run'/);
   });
 
+  // logs --help said "rows (default 20) (default: 20)" and nothing at all for --product, --app and --event.
+  it('describes the logs filters once each in --help', async () => {
+    const help = await cli(['logs', '--help']);
+    expect(help).toMatch(/--product <tag> +product tag\n/);
+    expect(help).toMatch(/--event <event> +action event tag\n/);
+    expect(help).toMatch(/--limit <n> +rows, newest first \(default: 20\)\n/);
+  });
+
   it("runs the README's sessions start example after creating the session type from the CLI", { timeout: 480_000 }, async () => {
     await cli(['products', 'create', 'payments', '--envs', 'dev,prd']);
     await cli(['session-types', 'create', '--product', 'payments', '--tag', 'user-session', '--sample', '{"user":{"id":"1"}}', '--selector', '$Session{user}{id}', '--expiry', '3600']);

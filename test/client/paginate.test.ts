@@ -170,6 +170,41 @@ describe('actions.paginate', () => {
     expect(up.requests).toHaveLength(2);
   });
 
+  it('a page without a list at items ends the walk with UPSTREAM_ERROR naming the path, instead of looking like the last page', async () => {
+    // The list is under data.results; the definition says results. Each walk used to yield one page and stop quietly.
+    let page = 0;
+    await setup((_req, res) => json(res, page++ === 0 ? { results: ids(0, 100), next: 'c1' } : { data: { results: ids(100, 100) }, next: 'c2' }));
+    for (const pagination of [
+      { type: 'page', param: 'query.page', items: 'results' },
+      { type: 'offset', param: 'query.offset', items: 'results' },
+      { type: 'cursor', cursor: 'next', param: 'query.after', items: 'results' },
+    ] as const) {
+      page = 0;
+      await ductape.apps.actions.update({ app: 'api', event: 'list_items', pagination });
+      const pages: unknown[] = [];
+      const err = await errorOf(
+        (async () => {
+          for await (const p of ductape.actions.paginate(list())) pages.push(p);
+        })(),
+      );
+      expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', status: 200 });
+      expect(err.message).toMatch(/^Page 2 has nothing at "results" \(the action's pagination\.items\)/);
+      expect(pages).toHaveLength(1);
+    }
+    // Not a list either: named as what it is. A null list is an empty one: the last page.
+    page = 1;
+    await ductape.close();
+    await up.close();
+    await setup((_req, res) => json(res, { results: page++ === 1 ? { total: 0 } : null }), { type: 'page', param: 'query.page', items: 'results' });
+    const walk = async () => {
+      for await (const _p of ductape.actions.paginate(list()));
+    };
+    expect((await errorOf(walk())).message).toMatch(/^Page 1 has an object at "results" \(the action's pagination\.items\), not a list, so/);
+    const pages: unknown[] = [];
+    for await (const p of ductape.actions.paginate(list())) pages.push(p);
+    expect(pages).toEqual([{ results: null }]);
+  });
+
   it('a first page whose next page is itself is yielded once and requested once (its own link, or the starting cursor)', async () => {
     // Some APIs answer their last page with a next link to that very page; the walk used to fetch and yield it again.
     await setup((req, res) => json(res, { data: [{ id: 'a' }], next_cursor: 'c1' }, { link: `<${up.url}/v1/items?page=1>; rel="next"` }), { type: 'link' });

@@ -53,6 +53,26 @@ describe('bodies of an action that declares none', () => {
   });
 });
 
+describe('keys named "__proto__" in run input', () => {
+  it('are sent as data like any other key, in bodies and as a header name, and pollute no prototype', async () => {
+    // Assigning such a key sets an object's prototype instead: the header __proto__ (a valid token) was never sent.
+    const raw: string[][] = [];
+    const { up, exec } = await setup((req, res) => { raw.push(res.req.rawHeaders); res.end('{}'); });
+    const body = () => JSON.parse('{"a":1,"__proto__":{"at":"$Now","admin":true},"n":{"__proto__":{"x":1}}}');
+    await exec('post_x', { body: body(), headers: JSON.parse('{"__proto__":"v","x-b":"2"}') });
+    await exec('post_x', { body: body(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await exec('post_x', { body: JSON.parse('{"__proto__":"part","n":{"__proto__":1}}'), headers: { 'content-type': 'multipart/form-data' } });
+    const sent = JSON.parse(up.requests[0].body);
+    expect(Object.keys(sent)).toEqual(['a', '__proto__', 'n']);
+    expect(Object.getOwnPropertyDescriptor(sent, '__proto__')?.value).toEqual({ at: expect.stringMatching(/^\d{4}-/), admin: true });
+    expect(up.requests[0].body).toContain('"n":{"__proto__":{"x":1}}');
+    expect(raw[0].join('|')).toContain('__proto__|v|x-b|2');
+    expect(decodeURIComponent(up.requests[1].body)).toMatch(/^a=1&__proto__\[at\]=\d{4}-[^&]+&__proto__\[admin\]=true&n\[__proto__\]\[x\]=1$/);
+    expect(up.requests[2].body).toMatch(/name="__proto__"\r\n\r\npart\r\n[\s\S]*name="n"[\s\S]*\{"__proto__":1\}/);
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+});
+
 describe('cookies the action does not declare', () => {
   it('are sent in form style, like undeclared headers, instead of being dropped', async () => {
     const { up, exec } = await setup();

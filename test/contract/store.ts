@@ -291,6 +291,16 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         expect(recent).toHaveLength(11);
         expect(ids(recent).at(-1)).toBe(90);
         expect(await store.queryLogs(ws, { since: since.toISOString(), limit: 1000 })).toHaveLength(11);
+        // A time without a zone is UTC, whatever the process's zone (JavaScript alone would read it as local time).
+        const tz = process.env.TZ;
+        process.env.TZ = 'America/New_York';
+        try {
+          expect(await store.queryLogs(ws, { since: '2026-01-01T00:01:30', limit: 1000 })).toHaveLength(11);
+          expect(await store.queryLogs(ws, { since: '2026-01-01 00:01:30.000', limit: 1000 })).toHaveLength(11);
+        } finally {
+          if (tz === undefined) delete process.env.TZ;
+          else process.env.TZ = tz;
+        }
         // Query API keys are redacted when stored.
         expect(recent[1]).toMatchObject({
           time: '2026-01-01T00:01:39.000Z',

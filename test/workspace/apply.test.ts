@@ -145,6 +145,19 @@ describe('apply', () => {
     expect((await d.secrets.get({ key: 'DEMO_TOKEN', env: 'prd' })).value).toBe('sec\\$Now');
   });
 
+  it('writes \\$Env{…} as the text $Env{…}: in a secret and a constant as in a connection header', async () => {
+    // Before: outside the connection templates the backslash stayed in the value (a secret read "\\$Env{X}").
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('constants: { region: eu }', 'constants: { note: "cost \\\\$Env{X}" }').replace('X-Tenant: acme', 'X-Tenant: "\\\\$Env{X}"') + '  LITERAL: "a\\\\$Env{X}b"\n');
+    const d = client();
+    await d.apply({ file, env: ENV });
+    expect((await d.secrets.get({ key: 'LITERAL' })).value).toBe('a$Env{X}b');
+    expect((await d.apps.fetch({ app: 'demo' })).constants).toEqual({ note: 'cost $Env{X}' });
+    await d.actions.run({ env: 'prd', product: 'shop', app: 'demo', event: 'get_item', input: { params: { id: '7' } } });
+    expect(upstream.requests.at(-1)!.headers['x-tenant']).toBe('$Env{X}');
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+  });
+
   it('redacts $Env values where credentials go, not the definitions that come from the environment', async () => {
     // Before: every $Env value was registered as a secret, so a base URL from the environment read "[REDACTED]" in
     // every later envelope, log and error of the process ("GET [REDACTED]/v1/items/7 failed…").
@@ -165,6 +178,13 @@ describe('apply', () => {
     }
     expect(err).toBeInstanceOf(DuctapeError);
     expect((err as DuctapeError).message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value');
+    // An empty variable is said to be empty; a name like an Object.prototype member is a variable like any other
+    // (before: "$Env{constructor}" stored the text of the Object function as the secret).
+    const empty = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: { ...ENV, DEMO_TOKEN_DEV: '' } }));
+    expect(empty.message).toContain('$Env{DEMO_TOKEN_DEV} at /secrets/DEMO_TOKEN/1/value has no value: environment variable DEMO_TOKEN_DEV is empty.');
+    writeYaml('  OTHER: "$Env{constructor}"');
+    const proto = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV }));
+    expect(proto.message).toBe('$Env{constructor} at /secrets/OTHER has no value: environment variable constructor is not set.');
     expect(await client().apps.list()).toEqual([]);
   });
 
@@ -180,6 +200,49 @@ describe('apply', () => {
     expect((await d.apply({ file })).changes).toEqual([]);
     expect((await d.apps.fetch({ app: 'shop' })).envs).toEqual([{ slug: 'shop', base_url: `${upstream.url}/api` }]);
     expect((await d.apps.actions.fetch({ app: 'shop', event: 'get_product' })).timeoutMs).toBe(5000);
+  });
+
+  it('writes a new app or product name, and a new session sample, which it reported as "no changes"', async () => {
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8').replace('  shop:\n    envs:', '  shop:\n    name: Shop\n    envs:').replace('    spec: ./spec.json', '    name: Demo\n    spec: ./spec.json');
+    const withSample = (id: string) => yaml.replace('schema: { type: object, properties: { user: { type: object } } }', `sample: { user: { id: "${id}" } }`);
+    writeFileSync(file, withSample('1'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    writeFileSync(file, withSample('1').replace('name: Shop', 'name: Web shop').replace('name: Demo', 'name: Demo API'));
+    expect((await d.apply({ file, env: ENV })).changes.map((c) => `${c.kind} ${c.target} ${c.detail}`)).toEqual(['app demo name', 'product shop name']);
+    writeFileSync(file, withSample('1').replace('name: Shop', 'name: Web shop').replace('name: Demo', 'name: Demo API').replace('id: "1"', 'id: 1'));
+    expect((await d.apply({ file, env: ENV })).changes.map((c) => `${c.kind} ${c.target} ${c.detail}`)).toEqual(['session shop/user sample']);
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    expect((await d.apps.fetch({ app: 'demo' })).name).toBe('Demo API');
+    expect((await d.products.fetch({ product: 'shop' })).name).toBe('Web shop');
+    expect((await d.products.sessions.fetch({ product: 'shop', tag: 'user' })).schema).toMatchObject({ properties: { user: { properties: { id: { type: 'integer' } } } } });
+  });
+
+  it('removes a connection rate_limit or per_user given null, once: a second apply changes nothing', async () => {
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    writeFileSync(file, yaml.replace('variables: { account: acct_1 }', 'variables: { account: acct_1 }\n            rate_limit: { requests: 5, per_ms: 1000 }'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    writeFileSync(file, yaml.replace('variables: { account: acct_1 }', 'variables: { account: acct_1 }\n            rate_limit: null\n            per_user: null'));
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([{ kind: 'connection', action: 'update', target: 'shop/prd/demo', detail: 'rate_limit' }]);
+    // Before: "update connection shop/prd/demo (rate_limit, per_user)" on every apply.
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    const rt = await d.services.runtime();
+    expect((await rt.store.getConnection(rt.workspace, 'shop', 'prd', 'demo'))?.config.rate_limit).toBeUndefined();
+  });
+
+  it('applies access tags and cache tags named like Object.prototype members, once', async () => {
+    // Before: "products.shop.apps.constructor: connected to app "undefined" in the workspace", and a cache 'toString'
+    // "already exists".
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('items: { expiry: 60000 }', 'items: { expiry: 60000 }\n      toString: { expiry: 1000 }').replace('    apps:\n      demo:\n', '    apps:\n      constructor: { app: demo }\n      demo:\n'));
+    const d = client();
+    const changes = (await d.apply({ file, env: ENV })).changes.map((c) => `${c.action} ${c.kind} ${c.target}`);
+    expect(changes).toEqual(expect.arrayContaining(['create connection shop/constructor', 'create cache shop/toString']));
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
+    expect(await d.products.caches.delete({ product: 'shop', tag: 'valueOf' })).toEqual({ deleted: false });
   });
 
   it('refuses in a dry run what apply would refuse (an unknown app, a bad expiry), writing nothing', async () => {
@@ -202,6 +265,44 @@ describe('apply', () => {
   it('rejects unknown keys with their path', async () => {
     writeYaml('extra_key: 1');
     await expect(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV })).rejects.toThrow(/\/extra_key: unknown key/);
+  });
+
+  it('checks the keys of caches and session types, and needs a cache expiry, before writing anything', async () => {
+    // A misspelt key was ignored, and a cache without expiry was skipped: apply said nothing and created no cache.
+    const file = join(dir, 'ductape.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    for (const [from, to, message] of [
+      ['items: { expiry: 60000 }', 'items: { expiry: 60000, expirey: 5 }', '/products/shop/caches/items/expirey: unknown key (accepted: expiry)'],
+      ['items: { expiry: 60000 }', 'items: {}', '/products/shop/caches/items/expiry: required (milliseconds, e.g. 60000)'],
+      ['expiry: 600 }', 'expiry: 600, selectr: x }', '/products/shop/sessions/user/selectr: unknown key (accepted: schema, sample, selector, expiry, refresh_expiry)'],
+    ]) {
+      writeFileSync(file, yaml.replace(from, to));
+      const err = await errorOf(client().apply({ file, env: ENV }));
+      expect([err.code, err.message]).toEqual(['CONFIG_ERROR', `Invalid workspace file: ${message}.`]);
+    }
+    expect(await client().products.list()).toEqual([]);
+  });
+
+  it('refuses two values of a secret for the same env and app, which made every apply write both', async () => {
+    writeYaml('    - { value: second, envs: [dev, prd], apps: [demo] }\n    - { value: again, envs: [prd] }');
+    const err = await errorOf(client().apply({ file: join(dir, 'ductape.yaml'), env: ENV }));
+    expect([err.code, err.message]).toEqual([
+      'CONFIG_ERROR',
+      'Invalid workspace file: /secrets/DEMO_TOKEN/3: a second value for env prd (/secrets/DEMO_TOKEN/0 gives one); give each env and app one value.',
+    ]);
+    expect(await client().secrets.list()).toEqual([]);
+  });
+
+  it('takes YAML merge keys (<<: *defaults) as anchors are mostly used', async () => {
+    const file = join(dir, 'ductape.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('          dev:\n            auth: { type: bearer, token: "$Secret{DEMO_TOKEN}" }', '          dev:\n            <<: *prd'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('          prd:\n            auth:', '          prd: &prd\n            auth:'));
+    const d = client();
+    await d.apply({ file, env: ENV });
+    const rt = await d.services.runtime();
+    // dev took prd's variables and headers through the merge key (before: "/…/dev/<<: unknown key").
+    expect((await rt.store.getConnection(rt.workspace, 'shop', 'dev', 'demo'))?.config).toMatchObject({ variables: { account: 'acct_1' }, headers: { 'X-Tenant': 'acme' } });
+    expect((await d.apply({ file, env: ENV })).changes).toEqual([]);
   });
 
   it('refuses a value that contains itself through a YAML alias, or nests too deep, before writing anything', async () => {

@@ -55,4 +55,22 @@ describe('keys', () => {
     expect(() => ring.check(`Bearer ${run.key}`)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
     expect((await errorOf(ductape.keys.revoke({ id: 'nope' }))).code).toBe('NOT_FOUND');
   });
+
+  it('revokes the run keys of a deleted product, so a product re-created under its tag does not take them back', async () => {
+    await ductape.products.create({ tag: 'other', envs: ['dev'] });
+    const shop = await ductape.keys.create({ name: 'shop', role: 'run', product: 'shop' });
+    const other = await ductape.keys.create({ name: 'other', role: 'run', product: 'other' });
+    const admin = await ductape.keys.create({ name: 'admin', role: 'admin' });
+    await ductape.products.delete({ product: 'shop' });
+    const listed = Object.fromEntries((await ductape.keys.list()).map((k) => [k.name, k.revoked_at]));
+    expect(listed).toEqual({ shop: expect.any(String), other: undefined, admin: undefined });
+
+    await ductape.products.create({ tag: 'shop', envs: ['dev', 'prd'] });
+    const rt = await ductape.services.runtime();
+    const ring = new KeyRing(rt.store, rt.workspace);
+    await ring.refresh();
+    expect(() => ring.check(`Bearer ${shop.key}`)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(ring.check(`Bearer ${other.key}`).product).toBe('other');
+    expect(ring.check(`Bearer ${admin.key}`).role).toBe('admin');
+  });
 });

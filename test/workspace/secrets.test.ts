@@ -96,6 +96,18 @@ describe('secrets', () => {
     expect(err.message).toMatch(/secret TEMP expired at 2030-01-01T01:00:00.000Z/);
   });
 
+  it('reads an expires_at without a time zone as UTC, whatever the process zone', async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const set = await setSecret(deps, { key: 'TEMP', value: 'temporary-value', expires_at: '2030-01-01T01:00:00' });
+      expect(set.expires_at).toBe('2030-01-01T01:00:00.000Z');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('lists keys and scopes but never values', async () => {
     await setSecret(deps, { key: 'B', value: 'value-of-b-123', envs: ['prd', 'dev'], apps: ['stripe'] });
     await setSecret(deps, { key: 'A', value: 'value-of-a-123', expires_at: Date.parse('2031-01-01T00:00:00Z') });

@@ -12,7 +12,8 @@ export function registerApply(program: Command): void {
       return withClient(this, async (d, out) => {
         const r = await d.apply({ file: file ?? 'ductape.yaml', dry_run: o.dryRun === true });
         out.print(r, (x) => {
-          if (!x.changes.length) return 'No changes: the workspace matches the file.';
+          // Not "the workspace matches the file": what the file no longer mentions is still there (apply never deletes).
+          if (!x.changes.length) return 'No changes: the workspace has everything the file declares (apply deletes nothing the file leaves out).';
           const lines = x.changes.map((c: { action: string; kind: string; target: string; detail?: string }) => `  ${c.action} ${c.kind} ${c.target}${c.detail ? ` (${c.detail})` : ''}`);
           return `${x.dry_run ? 'Would apply' : 'Applied'} ${x.changes.length} change(s):\n${lines.join('\n')}`;
         });

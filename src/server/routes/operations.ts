@@ -2,12 +2,12 @@
 // against the operation's schema, scoped by the caller's key, then the operation's handler.
 import type { Context, Hono } from 'hono';
 import { InvalidInputError, type Issue } from '../../errors.js';
+import { toWire } from '../../model/json.js';
 import { checkInput } from '../../operations/invoke.js';
 import { inputSchema, typesOf } from '../../operations/json-schema.js';
 import type { Operation } from '../../operations/operation.js';
 import type { Services } from '../../operations/services.js';
 import { authorize } from '../auth.js';
-import { toWire } from '../errors.js';
 import { inQuery, pathParams } from '../openapi.js';
 import { header, type KeyOf, type ServerEnv } from '../request.js';
 

@@ -1,14 +1,13 @@
 // POST /v1/actions/run: the envelope of actions.execute for any language (API.md §6). The hot path of the server.
 import type { Hono } from 'hono';
 import type { Ductape } from '../../client.js';
-import { jsonText } from '../../model/json.js';
+import { jsonText, toWire } from '../../model/json.js';
 import { checkInput } from '../../operations/invoke.js';
 import type { Operation } from '../../operations/operation.js';
 import { recordRefused } from '../../runtime/log.js';
 import type { KeyInfo } from '../../workspace/keys.js';
 import { authorize } from '../auth.js';
 import type { KeyOf, ServerEnv } from '../request.js';
-import { toWire } from '../errors.js';
 import { bodyInput } from './operations.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };

@@ -2,6 +2,7 @@
 // A column per LogTuple field (model/run-log.ts): a field added there needs its column here and in the migration.
 import { sql } from 'kysely';
 import { fromTuple, toTuple, type LogTuple } from '../../model/run-log.js';
+import { timeMs } from '../../model/time.js';
 import type { RunLogTable } from './table.js';
 
 export const rowLogs: RunLogTable = {
@@ -26,7 +27,7 @@ export const rowLogs: RunLogTable = {
     if (owner !== undefined) q = q.where('owner', '=', owner);
     if (status === 'ok' || status === 'error') q = q.where('ok', '=', status === 'ok');
     else if (status !== undefined) q = q.where('status', '=', status);
-    if (since !== undefined) q = q.where('started_at', '>=', new Date(since).getTime());
+    if (since !== undefined) q = q.where('started_at', '>=', timeMs(since));
     const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map((r) => {
       const t: LogTuple = [

@@ -1,5 +1,6 @@
 // SQLite run logs: one row per flushed batch (a segment of JSON tuples), read newest-first and filtered in memory.
 import { fromTuple, toTuple, type LogTuple, type RunLogEntry, type RunLogRow } from '../../model/run-log.js';
+import { timeMs } from '../../model/time.js';
 import type { LogQuery } from '../store.js';
 import type { RunLogTable } from './table.js';
 
@@ -14,7 +15,7 @@ export const segmentLogs: RunLogTable = {
    */
   async query(db, ws, query) {
     const limit = query.limit ?? 100;
-    const sinceMs = query.since === undefined ? undefined : new Date(query.since).getTime();
+    const sinceMs = query.since === undefined ? undefined : timeMs(query.since);
     const matches = tupleFilter(query, sinceMs);
     const found: Found[] = [];
     let floor = -Infinity;

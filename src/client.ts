@@ -22,7 +22,7 @@ import { openStore } from './store/index.js';
 import { createApps } from './workspace/apps.js';
 import type { ActionDef } from './model/action.js';
 import type { ActionDescription } from './workspace/describe.js';
-import type { WorkspaceDeps } from './workspace/deps.js';
+import { explainUnopened, type WorkspaceDeps } from './workspace/deps.js';
 import { createProducts } from './workspace/products.js';
 import { applyWorkspace, type ApplyResult } from './workspace/apply.js';
 import { readWorkspaceFile } from './workspace/apply-file.js';
@@ -54,7 +54,13 @@ export interface FetchAction {
 /** One run of the pipeline on a runtime; resolves to `finish(ctx)`. */
 function runOn<R>(runtime: Runtime, run: RunInput, finish: (ctx: RunContext) => R): Promise<R> {
   const ctx = newRunContext(runtime, run);
-  return runPipeline(ctx).then(() => finish(ctx));
+  return runPipeline(ctx).then(
+    () => finish(ctx),
+    (err: unknown) =>
+      explainUnopened(err, runtime.store, runtime).then((e) => {
+        throw e;
+      }),
+  );
 }
 
 /** What actions.run resolves to. */
@@ -228,6 +234,7 @@ export class Ductape {
       plans: new PlanCache(),
       logs: createLogWriter(store, o.workspaceId, (err) => process.emitWarning(`ductape: writing run logs failed: ${(err as Error).message}`), o.logsRetentionDays),
       privateKey: key.material,
+      keyCheck: key.keyCheck,
       closing: this.#closing.signal,
       inFlight: new InFlight(),
       state: new RuntimeState(),

@@ -81,6 +81,11 @@ export class RedisCache implements Cache {
       settleFirst();
       this.#down(err);
     });
+    // A socket node-redis was still opening when close() destroyed the client connects afterwards and stays open,
+    // holding the process: every CLI command with DUCTAPE_CACHE=redis://… finished its work and never exited.
+    this.#client.on('connect', () => {
+      if (this.#closed) this.#client.destroy();
+    });
     this.#client.on('ready', () => {
       settleFirst();
       clearTimeout(timer);

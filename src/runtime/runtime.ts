@@ -28,6 +28,8 @@ export interface Runtime {
   readonly limits: RateLimits;
   /** Kept off enumerable fields so that a runtime never prints its key. */
   readonly privateKey: string;
+  /** The workspace key check privateKey was opened under: another process may rotate the key (workspace/deps.ts). */
+  readonly keyCheck?: string;
   /** Client option secrets_in_input: whether `$Secret{…}` in run input is resolved (bind stage). */
   readonly secretsInInput: boolean;
   /** What the stages keep between runs (verifier, token managers, caches of compiled pieces): see state.ts. */

@@ -1,5 +1,9 @@
 // Definition changes announced on PostgreSQL: NOTIFY at commit, LISTEN on one connection per process.
+import { Socket } from 'node:net';
 import pg from 'pg';
+
+/** How long close() waits for the server to acknowledge the listening connection's goodbye. */
+const CLOSE_WAIT_MS = 1_000;
 
 /** The channel a revision bump notifies, with the workspace id as payload. */
 export const REVISION_CHANNEL = 'ductape_revision';
@@ -23,6 +27,7 @@ export function createRevisionListener(connectionString: string): RevisionListen
   let retryTimer: NodeJS.Timeout | undefined;
   let failures = 0;
   let closed = false;
+  let socket: Socket | undefined;
 
   const notifyAll = () => {
     for (const set of subscribers.values()) for (const cb of set) cb();
@@ -40,7 +45,8 @@ export function createRevisionListener(connectionString: string): RevisionListen
 
   function connect(): Promise<void> {
     if (closed || client || connecting) return connecting ?? Promise.resolve();
-    const c = new pg.Client({ connectionString, application_name: 'ductape-listen' });
+    // Our own socket, so that close() can end it when the server never answers the goodbye.
+    const c = new pg.Client({ connectionString, application_name: 'ductape-listen', stream: () => (socket = new Socket()) });
     const lost = () => {
       if (client === c) client = undefined;
       c.removeAllListeners('notification');
@@ -92,7 +98,12 @@ export function createRevisionListener(connectionString: string): RevisionListen
       client = undefined;
       if (c) {
         c.removeAllListeners('end');
+        // end() waits for the server to close its side: a frozen server (or one cut off by the network) never does,
+        // and close() of the client, and so the drain of `ductape serve` on SIGTERM, waited for ever.
+        const own = socket;
+        const timer = setTimeout(() => own?.destroy(), CLOSE_WAIT_MS);
         await c.end().catch(() => undefined);
+        clearTimeout(timer);
       }
     },
   };

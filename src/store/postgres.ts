@@ -4,13 +4,22 @@ import pg from 'pg';
 import { closeOnce, guardDialect, redactStoreUrl, type DriverGuard } from './driver.js';
 import { rowLogs } from './logs/rows.js';
 import { migrate, PG_LOCK, PG_LOCK_CLASS } from './migrate.js';
+import { boundedPool } from './pg-bounded.js';
 import { createAdvisoryLeases } from './pg-lease.js';
 import { createRevisionListener, REVISION_CHANNEL } from './pg-notify.js';
 import { SqlStore } from './sql-store.js';
 
+/** Bound on opening a connection, or on waiting for a free one of the pool. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface PostgresStoreOptions {
   /** Connections kept open to the server by this process. @default 10 */
   poolSize?: number;
+  /**
+   * Bound on one statement the server does not answer, in ms (lock waits excepted: pg-bounded.ts). Then STORE_ERROR
+   * (`unreachable`) and the connection is dropped. @default 10_000, as long as a connection may take to open
+   */
+  statementTimeoutMs?: number;
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
@@ -21,7 +30,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // each process holds at most this many, which keeps a fleet of processes under max_connections (100 by default).
     max: poolSize,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'ductape',
   });
   // An idle connection the server drops (a restart, a failover) is reported here; without a listener Node would
@@ -32,7 +41,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // at its next statement.
   pool.on('connect', (client) => client.on('error', () => {}));
   const guard: DriverGuard = { dialect: 'postgres', location: redactStoreUrl(url), busyTimeoutMs: 0 };
-  const db = new Kysely<any>({ dialect: guardDialect(new PostgresDialect({ pool }), guard) });
+  const db = new Kysely<any>({ dialect: guardDialect(new PostgresDialect({ pool: boundedPool(pool, options.statementTimeoutMs ?? CONNECT_TIMEOUT_MS) }), guard) });
   try {
     await migrate(db, 'postgres');
   } catch (err) {

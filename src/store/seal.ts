@@ -87,10 +87,20 @@ function describe(scope: SealScope): string {
   return scope.kind === 'connection' ? `credentials of connection ${scope.key}` : `${scope.kind} "${scope.key}"`;
 }
 
+/** The errors of values that did not open, for callers that can tell why better (another process rotated the key). */
+const unopened = new WeakSet<object>();
+
+/** Whether `err` says that a sealed value did not open with this key. */
+export function isUnopened(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && unopened.has(err);
+}
+
 function notOpened(scope: SealScope, cause?: unknown): ConfigError {
-  return new ConfigError(
+  const err = new ConfigError(
     `private_key does not open workspace ${scope.workspace}: the sealed ${describe(scope)} failed authentication (wrong private_key, or the stored value was altered or moved).`,
     { workspace: scope.workspace },
     { cause },
   );
+  unopened.add(err);
+  return err;
 }

@@ -1,5 +1,6 @@
 // What the definition operations need: the store, the workspace, and a hook that drops compiled plans.
 import { ConfigError } from '../errors.js';
+import { isUnopened } from '../store/seal.js';
 import type { Store } from '../store/store.js';
 
 export interface WorkspaceDeps {
@@ -38,5 +39,21 @@ export async function requireCurrentKey(tx: Store, deps: { readonly workspace: s
   throw new ConfigError(
     `The key of workspace ${deps.workspace} changed since this client opened it (another process rotated it): nothing was changed. Open a new client with the current private_key.`,
     { workspace: deps.workspace },
+  );
+}
+
+/**
+ * A sealed value that did not open in a client whose key another process rotated since: says so, instead of "wrong
+ * private_key, or the stored value was altered or moved" (the key was right when this client opened, and nothing
+ * was altered). Any other error is returned as it is.
+ */
+export async function explainUnopened(err: unknown, store: Store, deps: { readonly workspace: string; readonly keyCheck?: string }): Promise<unknown> {
+  if (!isUnopened(err) || deps.keyCheck === undefined) return err;
+  const row = await store.getWorkspace(deps.workspace).catch(() => undefined);
+  if (!row?.keyCheck || row.keyCheck === deps.keyCheck) return err;
+  return new ConfigError(
+    `The key of workspace ${deps.workspace} changed since this client opened it (another process rotated it): stored credentials and secrets are now sealed under the new key. Restart this process with the current private_key.`,
+    { workspace: deps.workspace },
+    { cause: err },
   );
 }

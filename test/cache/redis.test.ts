@@ -1,10 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { RedisCache } from '../../src/cache/redis.js';
 import { openCache } from '../../src/cache/index.js';
 import { cacheContract, entry } from '../contract/cache.js';
+import { startChild } from '../helpers/node-child.js';
 import { refusedPort } from '../helpers/ports.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
 // A guard against hangs, not a timing assertion: anything that takes this long is stuck.
 const HANG_MS = 5_000;
@@ -204,6 +211,21 @@ if (!hasRedisServer) {
         return (await cache.get('k')) !== undefined;
       }, 'cache works after Redis restarts');
       expect(Buffer.from((await cache.get('k'))!.body).toString()).toBe('after');
+    });
+
+    it('lets a process exit once its client is closed, even when close() comes while Redis is still being connected to', async () => {
+      // Before: node-redis's destroy() during the connect left the socket it was opening, which then connected and held
+      // the process. Every CLI command run with DUCTAPE_CACHE=redis://… (docs/scaling.md) did its work and never exited.
+      const dir = mkdtempSync(join(tmpdir(), 'ductape-redis-exit-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const env = { DUCTAPE_WORKSPACE: 'acme', DUCTAPE_PRIVATE_KEY: 'redis-exit-key-0123456789', DUCTAPE_STORE: `sqlite:${join(dir, 'ws.db')}`, DUCTAPE_CACHE: server.url };
+      for (const args of [['apps', 'list', '--json'], ['products', 'list', '--json']]) {
+        // Killed (SIGKILL) if it has not exited by then; a finished command takes a second or two.
+        const r = await startChild(CLI, args, { env, timeoutMs: 20_000 }).done;
+        expect(r.signal, `ductape ${args.join(' ')} did not exit: ${r.stderr}`).toBeNull();
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual([]);
+      }
     });
   });
 }

@@ -1,10 +1,12 @@
 // Rate limits shared through Redis: two real processes on one redis-server never exceed the limit together.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxInWindow, startTimedUpstream, type TimedUpstream } from '../helpers/arrivals.js';
 import type { Ductape } from '../../src/index.js';
 import type { RateLimitDef } from '../../src/model/rate-limit.js';
+import { RedisLimiterStore } from '../../src/runtime/limits/redis.js';
 import { newClient } from '../helpers/client.js';
 import { errorOf } from '../helpers/errors.js';
 import { refusedPort } from '../helpers/ports.js';
@@ -167,6 +169,23 @@ if (!hasRedisServer) {
         await a.close();
         await b.close();
         await up.close();
+      }
+    });
+
+    it('leaves no connection open when closed while its connection to Redis is still being made', async () => {
+      // node-redis's destroy() during the connect left the socket it was opening, which connected afterwards and kept
+      // the process alive (as it did for the response cache: test/cache/redis.test.ts).
+      const raw = createClient({ url: redis.url });
+      await raw.connect();
+      try {
+        const count = async () => String(await raw.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length;
+        const before = await count();
+        for (let i = 0; i < 5; i++) await new RedisLimiterStore(redis.url, () => {}).close();
+        // Long enough for a socket that was still opening to connect and say HELLO.
+        await new Promise((r) => setTimeout(r, 500));
+        expect(await count()).toBe(before);
+      } finally {
+        await raw.close();
       }
     });
   });

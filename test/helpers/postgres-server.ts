@@ -23,6 +23,12 @@ export interface PostgresServer {
   createDatabase(name: string): Promise<string>;
   /** SIGKILL of the postmaster: the way a crashed server disappears. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP / SIGCONT of the postmaster and every backend: a server whose connections stay open but which answers
+   * nothing (frozen, or cut off by the network).
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -90,6 +96,27 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     await exited;
   }
 
+  // The postmaster and its backends (their pids, never a name): all must stop for the server to answer nothing.
+  const processes = () => [
+    postmasterPid,
+    ...spawnSync('pgrep', ['-P', String(postmasterPid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number),
+  ];
+  const signalAll = (signal: NodeJS.Signals) => {
+    for (const pid of processes()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // a backend that ended meanwhile
+      }
+    }
+  };
+
+  // runuser stops itself when the postmaster stops, and would never reap it: it is woken too.
+  const resume = () => {
+    signalAll('SIGCONT');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+  };
+
   return {
     url: `${base}/ductape`,
     port,
@@ -101,7 +128,10 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       return `${base}/${name}`;
     },
     kill: () => killWith('SIGKILL'),
+    pause: () => signalAll('SIGSTOP'),
+    resume,
     async stop() {
+      resume();
       // SIGINT is PostgreSQL's "fast shutdown": disconnect clients, then exit.
       await killWith('SIGINT');
       rmSync(dir, { recursive: true, force: true });

@@ -84,4 +84,20 @@ describe.skipIf(skip)(`two serve processes on PostgreSQL + Redis${skip ? ` (skip
     expect(served[1]).toBeGreaterThanOrEqual(5);
     for (const s of serves) expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
   }, 180_000);
+
+  it('a serve process whose PostgreSQL stops answering reports not ready, and still drains on SIGTERM and exits 0', async () => {
+    // Before: closing the store waited for the server to acknowledge the goodbye of the LISTEN connection, which a
+    // frozen server (or one cut off by the network) never does: SIGTERM left the process running for good.
+    const env = { DUCTAPE_WORKSPACE: 'seed', DUCTAPE_PRIVATE_KEY: 'scale-out-key-0123456789', DUCTAPE_STORE: pgServer.url };
+    const extra = await startServe(env);
+    pgServer.pause();
+    try {
+      expect((await fetch(`${extra.url}/readyz`)).status).toBe(503);
+      // stop() sends SIGTERM, and SIGKILL 20 s later (then the code is null).
+      expect(await extra.stop(), extra.stderr()).toBe(0);
+    } finally {
+      pgServer.resume();
+    }
+    for (const s of serves) expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+  }, 120_000);
 });

@@ -5,14 +5,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineSeedWorkspace } from '../../examples/api/seed-workspace.js';
 import { startExampleApi, type ExampleApi } from '../../examples/api/server.js';
 import { Ductape } from '../../src/index.js';
+import { startChild } from '../helpers/node-child.js';
+import { refusedPort } from '../helpers/ports.js';
 import { hasPython, runSeedExamples } from '../helpers/python.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
+const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const skip = !hasPython ? 'python3 is not installed' : !hasRedisServer ? 'redis-server is not installed' : false;
 
 let dir: string;
@@ -102,6 +106,23 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe('serve --workers 2 on a store it cannot reach', () => {
+  it('stops every worker and exits 1 with the STORE_ERROR, the password hidden', async () => {
+    // Before: each worker printed the error and then stayed alive through its IPC channel to the primary, which
+    // waited for its exit for ever instead of exiting 1 as docs/serve.md says.
+    const port = await refusedPort();
+    const env = { DUCTAPE_WORKSPACE: 'seed', DUCTAPE_PRIVATE_KEY: 'workers-key-0123456789', DUCTAPE_STORE: `postgres://ductape:s3cret-pass@127.0.0.1:${port}/ductape` };
+    // Killed (SIGKILL) if it has not exited by then; it fails within a few seconds.
+    const r = await startChild(BIN, ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '2'], { env, timeoutMs: 60_000 }).done;
+    expect(r.signal, `serve did not exit: ${r.stderr}`).toBeNull();
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/STORE_ERROR: The PostgreSQL store .* failed \(ECONNREFUSED\)/);
+    expect(r.stderr).toMatch(/a worker exited \(1\) before listening; stopping/);
+    expect(r.stderr).not.toContain('s3cret-pass');
+    expect(r.stdout).not.toMatch(/listening on/);
+  });
+});
 
 describe('--workers', () => {
   it('takes 1–64 or auto, from the flag or DUCTAPE_WORKERS, and refuses anything else with a CONFIG_ERROR', async () => {

@@ -5,11 +5,12 @@ import { DuctapeError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { storeContract } from '../contract/store.js';
-import { newClient } from '../helpers/client.js';
+import { newClient, TEST_KEY } from '../helpers/client.js';
 import { fixture, startChild } from '../helpers/node-child.js';
 import { hasPostgres, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
 import { refusedPort } from '../helpers/ports.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { startWorker } from '../helpers/worker.js';
 
 let server: PostgresServer | undefined;
 beforeAll(async () => {
@@ -108,6 +109,40 @@ if (!hasPostgres) {
       expect(err).toMatchObject({ code: 'STORE_ERROR', reason: 'unreachable' });
       expect((err as Error).message).toContain(`127.0.0.1:${port}`);
       expect((err as Error).message).not.toMatch(/s3cret|pass@/);
+    });
+
+    it('fails the store reads of a process with STORE_ERROR within 10 s while the server answers nothing, and recovers when it answers again', async () => {
+      // Before: a read on a connection pooled before the server froze waited as long as the server did (a run with
+      // `timeout: 3000` here, for ever across a network cut that leaves connections open), with no error at all.
+      const upstream = await startUpstream();
+      const url = await server!.createDatabase('frozen');
+      const setup = newClient({ store: url, revision_poll_ms: 0 });
+      await setup.apps.create({ tag: 'api', envs: [{ slug: 'prd', base_url: upstream.url }] });
+      for (const event of ['warm', 'cold', 'later']) await setup.apps.actions.create({ app: 'api', event, method: 'GET', path: `/${event}` });
+      await setup.products.create({ tag: 'shop', envs: ['prd'] });
+      await setup.products.apps.connect({ product: 'shop', app: 'api' });
+      await setup.close();
+      const worker = await startWorker({ workspace_id: 'acme', private_key: TEST_KEY, store: url }, { timeoutMs: 30_000 });
+      const run = (event: string) => ({ env: 'prd', product: 'shop', app: 'api', event, timeout: 3000 });
+      try {
+        expect((await worker.runMany(1, run('warm')))[0]).toMatchObject({ ok: true });
+        server!.pause();
+        try {
+          // A warm run never reads the store; a cold one and a definition call do, on connections pooled before.
+          expect((await worker.runMany(1, run('warm')))[0]).toMatchObject({ ok: true });
+          const [[cold], list] = await Promise.all([worker.runMany(1, run('cold')), worker.call('apps.list').catch((e: unknown) => e)]);
+          expect(cold).toMatchObject({ ok: false, error: { code: 'STORE_ERROR' } });
+          expect(cold.error!.message).toMatch(/did not answer|connection timeout/);
+          expect(list).toMatchObject({ code: 'STORE_ERROR' });
+        } finally {
+          server!.resume();
+        }
+        expect((await worker.runMany(1, run('later')))[0]).toMatchObject({ ok: true });
+        expect(await worker.call('apps.list')).toHaveLength(1);
+      } finally {
+        await worker.stop();
+        await upstream.close();
+      }
     });
 
     it('turns SQL errors into STORE_ERROR', async () => {

@@ -101,6 +101,25 @@ describe('rotateKey', () => {
     expect(await fresh.rotateKey('a-third-private-key-0987')).toMatchObject({ secrets: 1, connections: 1 });
   }, 90_000);
 
+  it("fails the runs of a process opened before another process rotated the key with a message that says so, within the 1 s bound", async () => {
+    // Before: "private_key does not open workspace acme: the sealed credentials of connection shop/prd/oauth failed
+    // authentication (wrong private_key, or the stored value was altered or moved)": the key was right, nothing was altered.
+    const stale = newClient({ store: `sqlite:${join(dir, 'ws.db')}`, private_key: TEST_KEY, revision_poll_ms: 250 });
+    clients.push(stale);
+    await run(stale, 'oauth');
+    const child = startChild(fixture('rotate-key.ts'), [join(dir, 'ws.db'), TEST_KEY, NEW_KEY], { timeoutMs: 60_000 });
+    const result = await child.done;
+    expect(JSON.parse(result.stdout.trim()), result.stderr).toMatchObject({ ok: true });
+    // API.md §6: a change is in force for every run that starts more than 1 s after it.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const err = await failure(run(stale, 'oauth'));
+    expect(err).toMatchObject({ code: 'CONFIG_ERROR' });
+    expect(err.message).toMatch(/changed since this client opened it \(another process rotated it\).*Restart this process with the current private_key/);
+    expect(err.message).not.toMatch(/altered/);
+    // A process with the new key runs it.
+    expect(await run(open(NEW_KEY), 'oauth')).toBeDefined();
+  }, 90_000);
+
   it('refuses a new key that is too short or the same', async () => {
     expect((await failure(open(TEST_KEY).rotateKey('short'))).code).toBe('CONFIG_ERROR');
     expect((await failure(open(TEST_KEY).rotateKey(TEST_KEY))).message).toContain('same');

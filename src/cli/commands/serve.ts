@@ -19,6 +19,7 @@ export function registerServe(program: Command, version: string): void {
       const g = this.optsWithGlobals() as GlobalOptions & { host?: string; port?: string; cache?: string; maxBodyBytes?: string; workers?: string };
       const out = createOutput(g.json === true);
       let ductape: Ductape | undefined;
+      const workers = await import('../../server/workers.js');
       try {
         const listen = normalizeServeOptions({ host: g.host, port: g.port, max_body_bytes: g.maxBodyBytes, workers: g.workers });
         // Keys come from `ductape keys create`, another process: a memory store of this process can never hold one,
@@ -26,7 +27,6 @@ export function registerServe(program: Command, version: string): void {
         if ((g.store ?? process.env.DUCTAPE_STORE) === ':memory:') {
           throw new ConfigError("ductape serve needs a store that 'ductape keys create' can write to: with ':memory:' no API key can exist. Use sqlite:<path> or postgres://….", { option: 'store' });
         }
-        const workers = await import('../../server/workers.js');
         if (listen.workers > 1 && !workers.isServeWorker()) {
           // The primary opens no store: each worker (this same command line, forked) is a complete `serve` process.
           const write = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`);
@@ -71,6 +71,10 @@ export function registerServe(program: Command, version: string): void {
       } catch (err) {
         process.exitCode = out.error(err);
         await ductape?.close();
+        // A worker that failed to start (an unreachable store) stayed alive through its IPC channel, and its primary,
+        // waiting for that exit to stop them all and exit 1, waited for ever. Not disconnect() as after draining:
+        // node's cluster then exits the worker with 0, and the primary would report the failure as "exited (0)".
+        if (workers.isServeWorker()) process.exit();
       }
     });
 }

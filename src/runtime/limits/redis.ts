@@ -102,6 +102,10 @@ export class RedisLimiterStore {
       socket: { connectTimeout: REDIS_LIMITER_DEFAULTS.connectTimeoutMs, reconnectStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 10), 2000) },
     });
     this.#client.on('error', onError);
+    // As in cache/redis.ts: a socket still being opened when close() destroyed the client would connect and stay open.
+    this.#client.on('connect', () => {
+      if (this.#closed) this.#client.destroy();
+    });
     this.#first = new Promise<void>((resolve) => {
       this.#client.once('ready', resolve);
       this.#client.once('error', resolve);

@@ -1,0 +1,73 @@
+// OpenAPI 3.1 documents built inline, imported and run over loopback: what a 3.1 construct makes Ductape send or refuse.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ductape } from '../../src/index.js';
+import { importSpec } from '../../src/importers/index.js';
+import { newClient } from '../helpers/client.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+type Obj = Record<string, unknown>;
+const ok = { '200': { description: 'ok' } };
+
+let upstream: Upstream;
+let ductape: Ductape;
+
+beforeEach(async () => {
+  upstream = await startUpstream();
+  ductape = newClient();
+});
+afterEach(async () => {
+  await ductape.close();
+  await upstream.close();
+});
+
+function spec31(parts: Obj): Obj {
+  return { openapi: '3.1.0', info: { title: 'T', version: '1' }, servers: [{ url: 'https://api.example.test' }], ...parts };
+}
+
+/** Imports `spec` as app `x` and connects product `p` (env dev) to the loopback upstream. */
+async function connect(spec: Obj) {
+  const result = await ductape.apps.import({ app: 'x', spec });
+  await ductape.products.create({ tag: 'p', envs: ['dev'] });
+  await ductape.products.apps.connect({ product: 'p', app: 'x' });
+  await ductape.products.apps.configure({ product: 'p', app: 'x', env: 'dev', base_url: upstream.url });
+  return result;
+}
+
+const run = (event: string, input: Record<string, unknown> = {}) => ductape.actions.run({ env: 'dev', product: 'p', app: 'x', event, input });
+
+describe('OpenAPI 3.1 schemas with $id', () => {
+  const doc = spec31({
+    components: {
+      schemas: {
+        // Generated from JSON Schema files: refs inside resolve against the schema's own $id (JSON Schema 2020-12 §8.2).
+        Address: {
+          $id: 'https://schemas.example.test/address',
+          $defs: { Zip: { type: 'string', pattern: '^[0-9]{5}$' }, Line: { $ref: '#/$defs/Text' }, Text: { type: 'string', minLength: 2 } },
+          type: 'object',
+          required: ['zip'],
+          properties: { zip: { $ref: '#/$defs/Zip' }, line: { $ref: '#/$defs/Line' }, other: { $ref: '#/components/schemas/Note' } },
+        },
+        Note: { type: 'string', maxLength: 5 },
+      },
+    },
+    paths: { '/addresses': { post: { operationId: 'createAddress', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Address' } } } }, responses: ok } } },
+  });
+
+  it('resolves a fragment $ref inside a schema with $id within that schema, and a document pointer there as the document\'s', async () => {
+    const app = await importSpec({ spec: doc });
+    const address = app.components.schemas.Address as { properties: Record<string, unknown> };
+    expect(address.properties.zip).toEqual({ $ref: 'components#/schemas/Address__defs_Zip' });
+    expect(address.properties.other).toEqual({ $ref: 'components#/schemas/Note' });
+    // A ref inside a hoisted $defs entry still resolves against the $id enclosing it.
+    expect(app.components.schemas.Address__defs_Line).toEqual({ $ref: 'components#/schemas/Address__defs_Text' });
+  });
+
+  it('validates with those schemas and sends the body', async () => {
+    await connect(doc);
+    await expect(run('create_address', { body: { zip: 'abc' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/zip') });
+    await expect(run('create_address', { body: { zip: '12345', line: 'x' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/line') });
+    await expect(run('create_address', { body: { zip: '12345', other: 'too long' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/other') });
+    await run('create_address', { body: { zip: '12345', line: 'Main St' } });
+    expect(upstream.requests.map((r) => r.body)).toEqual(['{"zip":"12345","line":"Main St"}']);
+  });
+});

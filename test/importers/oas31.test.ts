@@ -71,3 +71,43 @@ describe('OpenAPI 3.1 schemas with $id', () => {
     expect(upstream.requests.map((r) => r.body)).toEqual(['{"zip":"12345","line":"Main St"}']);
   });
 });
+
+describe('OpenAPI 3.1 path items that are $refs', () => {
+  const doc = spec31({
+    components: {
+      pathItems: {
+        List: {
+          summary: 'shared',
+          parameters: [{ name: 'page', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'string' } }],
+          get: { operationId: 'listThings', responses: ok },
+        },
+      },
+    },
+    paths: {
+      // Fields beside the $ref are the path item's too (OAS 3.1 §4.8.9.1): this path adds `limit` and narrows it.
+      '/v2/things': {
+        $ref: '#/components/pathItems/List',
+        summary: 'v2 things',
+        parameters: [{ name: 'limit', in: 'query', required: true, schema: { type: 'integer', maximum: 10 } }],
+      },
+    },
+  });
+
+  it('keeps the fields written beside the $ref, the nearer parameter winning by name and location', async () => {
+    const app = await importSpec({ spec: doc });
+    const [action] = app.actions;
+    expect(action.summary).toBe('v2 things');
+    expect(action.parameters.map((p) => [p.name, p.required, p.schema])).toEqual([
+      ['page', false, { type: 'integer' }],
+      ['limit', true, { type: 'integer', maximum: 10 }],
+    ]);
+  });
+
+  it('sends and validates the parameters declared beside the $ref', async () => {
+    await connect(doc);
+    await run('list_things', { query: { limit: 5, page: 2 } });
+    await expect(run('list_things', {})).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('query/limit: is required') });
+    await expect(run('list_things', { query: { limit: 50 } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('query/limit') });
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/things?page=2&limit=5']);
+  });
+});

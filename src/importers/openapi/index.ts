@@ -5,7 +5,7 @@ import { createNamer, eventFromPath, toSnakeCase } from '../naming.js';
 import { progressReporter, type ImportedApp, type Progress } from '../types.js';
 import { readRequestBody, readResponses, readSwaggerBody, readSwaggerResponses } from './body.js';
 import { mergeParameters, readParameter, readSwaggerParameter, type ParamContext } from './params.js';
-import { bundleExternalRefs, createResolver, isObject } from './refs.js';
+import { bundleExternalRefs, createResolver, isObject, type Resolver } from './refs.js';
 import { createSchemaNormalizer } from './schema.js';
 import { readRequirements, readSecuritySchemes } from './security.js';
 import { operationServer, readServers, readSwaggerHost, serverVariableDefs } from './servers.js';
@@ -37,7 +37,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   const security = readRequirements(doc.security, auth_schemes, unknownSchemes);
   const servers = isSwagger ? readSwaggerHost(doc, warnings) : readServers(doc, warnings);
 
-  const operations = collectOperations(doc, resolver.deref, skipped);
+  const operations = collectOperations(doc, resolver, skipped);
   const events = createNamer(warnings);
   const report = progressReporter(operations.length, onProgress);
   const withCallbacks: string[] = [];
@@ -128,12 +128,12 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
 }
 
 /** Every (path, method) operation in document order; webhooks and 3.2-only operations go to `skipped`. */
-function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, skipped: ImportedApp['skipped']): Operation[] {
+function collectOperations(doc: Obj, resolver: Resolver, skipped: ImportedApp['skipped']): Operation[] {
   const operations: Operation[] = [];
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const [pathKey, rawItem] of Object.entries(paths)) {
     if (!pathKey.startsWith('/')) continue; // x- extensions
-    const item = deref<Obj>(rawItem);
+    const item = derefPathItem(rawItem, resolver);
     if (!isObject(item)) continue;
     for (const [key, op] of Object.entries(item)) {
       const method = key.toUpperCase() as HttpMethod;
@@ -147,7 +147,7 @@ function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, sk
   }
   const webhooks = isObject(doc.webhooks) ? doc.webhooks : {};
   for (const [name, rawItem] of Object.entries(webhooks)) {
-    const item = deref<Obj>(rawItem);
+    const item = resolver.deref<Obj>(rawItem);
     const methods = isObject(item) ? Object.keys(item).filter((k) => HTTP_METHODS.includes(k.toUpperCase() as HttpMethod)) : [];
     for (const m of methods.length ? methods : ['?']) {
       skipped.push({
@@ -157,6 +157,31 @@ function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, sk
     }
   }
   return operations;
+}
+
+/**
+ * A path item, its `$ref`s followed. Fields written beside a `$ref` belong to the path item too (OAS 3.1 §4.8.9.1,
+ * 3.0 alike): `{ $ref: '#/components/pathItems/List', parameters: [limit] }` declares `limit`. Where both give a
+ * field the spec leaves it undefined; the one written nearer the path wins, and parameter lists are joined (the
+ * nearer one's entry winning by name and location, as an operation's do over its path item's).
+ */
+function derefPathItem(raw: unknown, resolver: Resolver): Obj | undefined {
+  const layers: Obj[] = [];
+  let node = raw;
+  for (let hops = 0; isObject(node) && typeof node.$ref === 'string'; hops++) {
+    if (hops > 32) return resolver.deref<Obj>(node); // a cycle of refs: deref reports it
+    const { $ref, ...siblings } = node;
+    layers.unshift(siblings);
+    node = resolver.target($ref as string);
+  }
+  if (!isObject(node)) return undefined;
+  const item: Obj = { ...node };
+  for (const layer of layers) {
+    const parameters = [item.parameters, layer.parameters].flatMap((list) => (Array.isArray(list) ? list : []));
+    Object.assign(item, layer);
+    if (parameters.length) item.parameters = parameters;
+  }
+  return item;
 }
 
 /** `/search?type=full#v2` → path `/search`, fixed query `{ type: 'full' }` (fragments only make keys unique). */

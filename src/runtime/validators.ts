@@ -36,13 +36,22 @@ export function createAppValidators(components?: { schemas?: Record<string, Json
  * Throws a CONFIG_ERROR when the schema cannot be used (a `$ref` to nothing, a pattern that is not a regex).
  */
 export function compileValidator(v: AppValidators, schema: JsonSchema, location: Location, where: string, coerce = false): LocationValidator {
-  const refs = resolveRefs(schema, v.components, `the ${location} schema of ${where}`);
+  const what = `the ${location} schema of ${where}`;
+  const refs = resolveRefs(schema, v.components, what);
+  const loop = sameValueLoop(schema, refs);
+  if (loop?.always) throw loopError(what, loop.refs);
   // Plain schemas also get a compiled yes-check: a valid value (the usual case) skips the interpreter (fast-accept.ts).
   const accept = compileAccept(schema, refs);
   return (value, issues) => {
     const input = coerce ? coerceValue(value, schema, refs, 0) : value;
     if (accept !== undefined && accept(input)) return;
-    const out = interpretJson(input, schema, refs);
+    let out: ReturnType<typeof interpretJson>;
+    try {
+      out = interpretJson(input, schema, refs);
+    } catch (err) {
+      // A value that reaches a loop elsewhere in the schema (under one of its properties) overflows the interpreter.
+      throw loop && err instanceof RangeError ? loopError(what, loop.refs) : err;
+    }
     if (out === NOT_JSON) {
       issues.push({ location, path: '', message: 'holds a value JSON cannot carry (a function, symbol or bigint)' });
       return;
@@ -106,6 +115,51 @@ export function resolveRefs(schema: JsonSchema, components: Record<string, JsonS
     }
   }
   return refs;
+}
+
+/** The error for a schema with a same-value `$ref` loop (see sameValueLoop). */
+function loopError(what: string, loop: string[]): ConfigError {
+  return new ConfigError(
+    `Cannot use ${what}: $ref ${loop.map((r) => `"${r}"`).join(' → ')} leads back to itself without looking into the value (a schema that is only a $ref to itself, or reaches itself through allOf/anyOf/oneOf/not/if), so no value can be checked against it.`,
+    { refs: loop },
+  );
+}
+
+// Keywords whose subschemas apply to the very value their schema applies to (not to a property or an item of it).
+const SAME_VALUE_ONE = ['not', 'if', 'then', 'else'];
+const SAME_VALUE_LIST = ['allOf', 'anyOf', 'oneOf'];
+
+/**
+ * The `$ref`s of a loop that returns to a schema without stepping into the value (`A: { $ref: B }, B: { $ref: A }`,
+ * `A: { allOf: [{ $ref: A }] }`), or undefined. The interpreter would recurse on such a loop until the stack overflows
+ * (a RangeError). `always` when the schema itself reaches the loop, so every value would; otherwise only a value
+ * with the property or item that leads there does. A recursive schema that goes through `properties` or `items` is fine.
+ */
+function sameValueLoop(root: JsonSchema, refs: Record<string, JsonSchema>): { refs: string[]; always: boolean } | undefined {
+  const state = new Map<object, 'open' | 'done'>();
+  const trail: string[] = [];
+  const visit = (node: unknown): boolean => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return false;
+    const seen = state.get(node);
+    if (seen) return seen === 'open';
+    state.set(node, 'open');
+    const schema = node as Obj;
+    if (typeof schema.$ref === 'string') {
+      trail.push(schema.$ref);
+      if (visit(refs[schema.$ref])) return true;
+      trail.pop();
+    }
+    for (const k of SAME_VALUE_ONE) if (visit(schema[k])) return true;
+    for (const k of SAME_VALUE_LIST) {
+      const list = schema[k];
+      if (Array.isArray(list)) for (const sub of list) if (visit(sub)) return true;
+    }
+    state.set(node, 'done');
+    return false;
+  };
+  if (visit(root)) return { refs: trail, always: true };
+  for (const target of Object.values(refs)) if (visit(target)) return { refs: trail, always: false };
+  return undefined;
 }
 
 function refTarget(ref: string, root: JsonSchema, components: Record<string, JsonSchema>): JsonSchema | undefined {

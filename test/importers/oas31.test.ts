@@ -111,3 +111,35 @@ describe('OpenAPI 3.1 path items that are $refs', () => {
     expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/things?page=2&limit=5']);
   });
 });
+
+describe('schemas whose $refs loop without looking into the value', () => {
+  const doc = (A: Obj) =>
+    spec31({
+      components: { schemas: { A, B: { $ref: '#/components/schemas/A' }, Box: { type: 'object', properties: { a: { $ref: '#/components/schemas/A' }, n: { type: 'integer' } } } } },
+      paths: {
+        '/a': { post: { operationId: 'postA', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/B' } } } }, responses: ok } },
+        '/box': { post: { operationId: 'postBox', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Box' } } } }, responses: ok } },
+      },
+    });
+
+  it.each([
+    ['a ref cycle', { $ref: '#/components/schemas/B' }],
+    ['an allOf back to itself', { type: 'object', allOf: [{ $ref: '#/components/schemas/A' }] }],
+  ])('refuses %s with CONFIG_ERROR naming the refs, not a RangeError, and sends nothing', async (_name, A) => {
+    await connect(doc(A));
+    const err = await run('post_a', { body: { x: 1 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('"components#/schemas/A"') });
+    expect((err as Error).message).toContain('leads back to itself');
+    // Only a value that reaches the loop (under `a`) fails; the rest of Box is checked as usual.
+    await run('post_box', { body: { n: 1 } });
+    await expect(run('post_box', { body: { n: 'x' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(run('post_box', { body: { a: 1 } })).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringContaining('leads back to itself') });
+    expect(upstream.requests.map((r) => r.body)).toEqual(['{"n":1}']);
+  });
+
+  it('still validates a recursive schema that steps into a property', async () => {
+    await connect(doc({ type: 'object', properties: { next: { $ref: '#/components/schemas/A' }, v: { type: 'string' } } }));
+    await run('post_a', { body: { next: { next: { v: 'x' } } } });
+    await expect(run('post_a', { body: { next: { next: { v: 1 } } } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/next/next/v') });
+  });
+});

@@ -245,6 +245,7 @@ export function coerceValue(value: unknown, schema: JsonSchema, refs: Record<str
   if (Array.isArray(s.oneOf)) v = coerceBranches(v, s.oneOf as JsonSchema[], refs, depth + 1);
   const types = typesOf(s);
   if (types) v = coerceScalar(v, types);
+  else if (s.const !== undefined || Array.isArray(s.enum)) v = sameText(v, s.const !== undefined ? [s.const] : (s.enum as unknown[]));
   if (v !== null && typeof v === 'object') {
     if (Array.isArray(v)) v = coerceItems(v, s, refs, depth);
     else if (isPlain(v)) v = coerceMembers(v as Obj, s, refs, depth);
@@ -289,6 +290,18 @@ function coerceScalar(value: unknown, types: Types): unknown {
   }
   if (hasType(types, 'array') && value !== null && !isPlain(value)) return [value];
   return value;
+}
+
+/**
+ * A typeless `const` or `enum` (OpenAPI 3.1 specs write `const: '2'`, `enum: [1, 2]`): the allowed value whose text on
+ * the wire is the given one's (2 for a header `const: '2'`, '1' for a path `enum: [1, 2]`), else the value as given.
+ */
+function sameText(value: unknown, allowed: unknown[]): unknown {
+  const t = typeof value;
+  if (t !== 'string' && t !== 'number' && t !== 'boolean') return value;
+  if (allowed.includes(value)) return value;
+  const text = String(value);
+  return allowed.find((a) => (typeof a === 'string' || typeof a === 'number' || typeof a === 'boolean') && String(a) === text) ?? value;
 }
 
 /** anyOf/oneOf: the first branch whose type the value already has, else the first branch that coerces it. */

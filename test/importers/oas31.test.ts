@@ -1,4 +1,7 @@
 // OpenAPI 3.1 documents built inline, imported and run over loopback: what a 3.1 construct makes Ductape send or refuse.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ductape } from '../../src/index.js';
 import { importSpec } from '../../src/importers/index.js';
@@ -141,5 +144,46 @@ describe('schemas whose $refs loop without looking into the value', () => {
     await connect(doc({ type: 'object', properties: { next: { $ref: '#/components/schemas/A' }, v: { type: 'string' } } }));
     await run('post_a', { body: { next: { next: { v: 'x' } } } });
     await expect(run('post_a', { body: { next: { next: { v: 1 } } } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/next/next/v') });
+  });
+});
+
+describe('typeless const and enum in parameters', () => {
+  const doc = spec31({
+    paths: {
+      '/v/{v}': {
+        get: {
+          operationId: 'versioned',
+          parameters: [
+            { name: 'v', in: 'path', required: true, schema: { enum: [1, 2] } },
+            { name: 'ver', in: 'query', schema: { enum: ['1', '2'] } },
+            { name: 'flag', in: 'query', schema: { const: true } },
+            { name: 'X-Api-Version', in: 'header', required: true, schema: { const: '2' } },
+          ],
+          responses: ok,
+        },
+      },
+    },
+  });
+
+  it('accepts a value whose text on the wire is an allowed one (number for a text const, text for a number enum)', async () => {
+    await connect(doc);
+    await run('versioned', { params: { v: '2' }, query: { ver: 1, flag: 'true' }, headers: { 'X-Api-Version': 2 } });
+    await expect(run('versioned', { params: { v: '3' }, headers: { 'X-Api-Version': 2 } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('params/v: must be one of 1, 2') });
+    await expect(run('versioned', { params: { v: 1 }, query: { ver: 3 }, headers: { 'X-Api-Version': '2' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('query/ver') });
+    await expect(run('versioned', { params: { v: 1 }, headers: { 'X-Api-Version': 3 } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('headers/x-api-version') });
+    expect(upstream.requests.map((r) => [r.url, r.headers['x-api-version']])).toEqual([['/v/2?ver=1&flag=true', '2']]);
+  });
+
+  it('types those parameters as the run accepts them', async () => {
+    await connect(doc);
+    const dir = await mkdtemp(join(tmpdir(), 'ductape-oas31-'));
+    try {
+      await ductape.types.generate({ out: join(dir, 'types.d.ts') });
+      const text = await readFile(join(dir, 'types.d.ts'), 'utf8');
+      expect(text).toContain('v: 1 | "1" | 2 | "2";');
+      expect(text).toContain('flag?: true | "true";');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

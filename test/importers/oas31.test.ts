@@ -187,3 +187,18 @@ describe('typeless const and enum in parameters', () => {
     }
   });
 });
+
+describe('OpenAPI 3.1 Reference Objects with a description', () => {
+  it('lets the description beside a parameter $ref override the referenced one (3.1 only; 3.0 ignores it)', async () => {
+    const parts = {
+      components: { parameters: { Limit: { name: 'limit', in: 'query', description: 'Page size.', schema: { type: 'integer' } } } },
+      paths: {
+        '/a': { get: { operationId: 'a', parameters: [{ $ref: '#/components/parameters/Limit', description: 'How many orders per page.' }], responses: ok } },
+        '/b': { get: { operationId: 'b', parameters: [{ $ref: '#/components/parameters/Limit' }], responses: ok } },
+      },
+    };
+    const descriptions = (app: Awaited<ReturnType<typeof importSpec>>) => app.actions.map((a) => a.parameters[0].description);
+    expect(descriptions(await importSpec({ spec: spec31(parts) }))).toEqual(['How many orders per page.', 'Page size.']);
+    expect(descriptions(await importSpec({ spec: { ...spec31(parts), openapi: '3.0.3' } }))).toEqual(['Page size.', 'Page size.']);
+  });
+});

@@ -60,7 +60,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
     if (server) action.server = server;
     if (fixedQuery) action.fixedQuery = fixedQuery;
 
-    const params = mergeParameters(item.parameters, op.parameters, resolver);
+    const params = mergeParameters(item.parameters, op.parameters, resolver, version === '3.1');
     if (isSwagger) {
       action.parameters = params.map((p) => readSwaggerParameter(p, ctx)).filter((p): p is ParamDef => !!p);
       const body = readSwaggerBody(params, stringList(op.consumes ?? doc.consumes), ctx);

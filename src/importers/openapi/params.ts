@@ -25,13 +25,18 @@ export interface ParamContext {
   where: string;
 }
 
-/** Resolved parameter objects of a path item and an operation; the operation's win by (name, in). */
-export function mergeParameters(pathLevel: unknown, opLevel: unknown, resolver: Resolver): Obj[] {
+/**
+ * Resolved parameter objects of a path item and an operation; the operation's win by (name, in). With
+ * `refDescriptions` (OpenAPI 3.1), a `description` beside a parameter's `$ref` overrides the referenced one's, as the
+ * 3.1 Reference Object says; 3.0 and Swagger ignore siblings of `$ref`.
+ */
+export function mergeParameters(pathLevel: unknown, opLevel: unknown, resolver: Resolver, refDescriptions = false): Obj[] {
   const merged = new Map<string, Obj>();
   for (const list of [pathLevel, opLevel]) {
     if (!Array.isArray(list)) continue;
     for (const raw of list) {
-      const p = resolver.deref<Obj>(raw);
+      const target = resolver.deref<Obj>(raw);
+      const p = refDescriptions && isObject(target) && isObject(raw) && typeof raw.$ref === 'string' && typeof raw.description === 'string' ? { ...target, description: raw.description } : target;
       if (!isObject(p) || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
       // Header names are case-insensitive (RFC 9110 §5.1).
       const key = `${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`;

@@ -63,15 +63,21 @@ export function compileValidator(v: AppValidators, schema: JsonSchema, location:
 /**
  * The interpreter's verdict on a value as JSON reads it: the interpreter throws on values JSON has no form for, so then
  * `undefined` members count as absent (array items as null) and functions, symbols and bigints are refused (NOT_JSON).
+ * A value refused as it is, holding a Date (or another object with `toJSON`), is judged again as it is sent: a JSON
+ * body writes its `toJSON()` text, and the text encoders write a Date as ISO 8601 (`type: string, format: date-time`).
  */
 export function interpretJson(value: unknown, schema: JsonSchema, refs: Record<string, JsonSchema>): OutputUnitList | typeof NOT_JSON {
   const run = (v: unknown) => interpret(v, schema as unknown as InterpretedSchema, '2019-09', refs as Record<string, InterpretedSchema>, false);
+  let out: OutputUnitList;
   try {
-    return run(value);
+    out = run(value);
   } catch {
     const json = jsonView(value, 0);
     return json === NOT_JSON ? NOT_JSON : run(json);
   }
+  if (out.valid || value === null || typeof value !== 'object') return out;
+  const json = jsonView(value, 0);
+  return json === value || json === NOT_JSON ? out : run(json);
 }
 
 type OutputUnitList = ReturnType<typeof interpret>;
@@ -198,11 +204,15 @@ function checkPattern(pattern: string, what: string): void {
 
 export const NOT_JSON = Symbol('not JSON');
 
-/** The value as JSON sees it: `undefined` members dropped (copy on write); NOT_JSON for functions, symbols, bigints. */
+/**
+ * The value as JSON sees it: `toJSON()` applied (a Date is its ISO text), `undefined` members dropped (copy on write);
+ * NOT_JSON for functions, symbols, bigints.
+ */
 function jsonView(value: unknown, depth: number): unknown {
   const t = typeof value;
   if (t === 'function' || t === 'symbol' || t === 'bigint') return NOT_JSON;
   if (value === null || t !== 'object' || depth > 64) return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonView((value as { toJSON: () => unknown }).toJSON(), depth + 1);
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {

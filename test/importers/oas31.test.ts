@@ -202,3 +202,39 @@ describe('OpenAPI 3.1 Reference Objects with a description', () => {
     expect(descriptions(await importSpec({ spec: { ...spec31(parts), openapi: '3.0.3' } }))).toEqual(['Page size.', 'Page size.']);
   });
 });
+
+describe('Date values for date-time fields', () => {
+  const doc = spec31({
+    paths: {
+      '/events': {
+        post: {
+          operationId: 'createEvent',
+          parameters: [{ name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'X-At', in: 'header', schema: { type: 'string', format: 'date-time' } }],
+          requestBody: {
+            content: {
+              'application/json': { schema: { type: 'object', required: ['at'], properties: { at: { type: 'string', format: 'date-time' }, day: { type: 'string', format: 'date' } } } },
+              'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { at: { type: 'string', format: 'date-time' } } } },
+            },
+          },
+          responses: ok,
+        },
+      },
+    },
+  });
+  const at = new Date('2024-01-02T03:04:05Z');
+
+  it('accepts a Date where a date-time string is declared and sends its ISO 8601 text', async () => {
+    await connect(doc);
+    await run('create_event', { query: { since: at }, headers: { 'X-At': at }, body: { at } });
+    await run('create_event', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { at } });
+    // Judged as sent: a Date is date-time text, not a date.
+    await expect(run('create_event', { body: { at, day: at } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/day') });
+    await expect(run('create_event', { body: { at: 5 } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/at') });
+    const [json, form] = upstream.requests;
+    expect(json.url).toBe('/events?since=2024-01-02T03%3A04%3A05.000Z');
+    expect(json.headers['x-at']).toBe('2024-01-02T03:04:05.000Z');
+    expect(json.body).toBe('{"at":"2024-01-02T03:04:05.000Z"}');
+    expect(form.body).toBe('at=2024-01-02T03%3A04%3A05.000Z');
+    expect(upstream.requests).toHaveLength(2);
+  });
+});

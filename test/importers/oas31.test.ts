@@ -238,3 +238,19 @@ describe('Date values for date-time fields', () => {
     expect(upstream.requests).toHaveLength(2);
   });
 });
+
+describe('path keys written without a leading slash', () => {
+  it('imports them under the server URL with a warning, instead of dropping their operations silently', async () => {
+    const doc = spec31({
+      paths: {
+        'users/{id}': { get: { operationId: 'getUser', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: ok } },
+        'x-internal': { get: { responses: ok } },
+      },
+    });
+    const result = await connect(doc);
+    expect(result.created).toEqual(['get_user']);
+    expect(result.warnings).toContain('1 path(s) do not begin with "/" as OpenAPI requires, and were read as if they did: "users/{id}".');
+    await run('get_user', { params: { id: 'u 1' } });
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/users/u%201']);
+  });
+});

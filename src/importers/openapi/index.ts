@@ -48,7 +48,8 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   for (const [i, { pathKey, method, item, op }] of operations.entries()) {
     const where = `${method} ${pathKey}`;
     const ctx: ParamContext = { resolver, schemas, where };
-    const { path, fixedQuery } = splitPathKey(pathKey);
+    // OpenAPI path keys begin with '/'; one written without (`users/{id}`) means the same path under the server URL.
+    const { path, fixedQuery } = splitPathKey(pathKey.startsWith('/') ? pathKey : `/${pathKey}`);
     const fromId = typeof op.operationId === 'string' ? toSnakeCase(op.operationId) : '';
     const action: ActionDef = {
       event: events.claim(fromId || eventFromPath(method, path), where),
@@ -95,6 +96,10 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
     report(i + 1);
   }
 
+  const unslashed = [...new Set(operations.map((o) => o.pathKey).filter((k) => !k.startsWith('/')))];
+  if (unslashed.length) {
+    warnings.push(`${unslashed.length} path(s) do not begin with "/" as OpenAPI requires, and were read as if they did: ${list(unslashed)}.`);
+  }
   if (withCallbacks.length) {
     warnings.push(`${withCallbacks.length} operation(s) declare callbacks (requests the API sends back to you), which are not imported: ${list(withCallbacks)}.`);
   }
@@ -132,7 +137,7 @@ function collectOperations(doc: Obj, resolver: Resolver, skipped: ImportedApp['s
   const operations: Operation[] = [];
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const [pathKey, rawItem] of Object.entries(paths)) {
-    if (!pathKey.startsWith('/')) continue; // x- extensions
+    if (pathKey.startsWith('x-')) continue; // extensions
     const item = derefPathItem(rawItem, resolver);
     if (!isObject(item)) continue;
     for (const [key, op] of Object.entries(item)) {

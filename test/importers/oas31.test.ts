@@ -254,3 +254,34 @@ describe('path keys written without a leading slash', () => {
     expect(upstream.requests.map((r) => r.url)).toEqual(['/users/u%201']);
   });
 });
+
+describe('example inputs for 3.1 schemas', () => {
+  it('builds tuples (prefixItems) and dependentRequired properties, so the described example runs', async () => {
+    const doc = spec31({
+      components: {
+        schemas: {
+          Point: { type: 'array', prefixItems: [{ const: 'pt' }, { type: 'integer', exclusiveMinimum: 5 }], items: false, minItems: 2 },
+          Legacy: { type: 'array', items: [{ type: 'string' }, { type: 'boolean' }], additionalItems: false },
+          Card: { type: 'object', required: ['number'], properties: { number: { type: 'string' }, cvc: { type: 'string', minLength: 3 } }, dependentRequired: { number: ['cvc'] } },
+        },
+      },
+      paths: {
+        '/points': {
+          post: {
+            operationId: 'addPoint',
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { type: 'object', required: ['at', 'legacy', 'card'], properties: { at: { $ref: '#/components/schemas/Point' }, legacy: { $ref: '#/components/schemas/Legacy' }, card: { $ref: '#/components/schemas/Card' } } } } },
+            },
+            responses: ok,
+          },
+        },
+      },
+    });
+    await connect(doc);
+    const described = await ductape.apps.actions.fetch({ app: 'x', event: 'add_point', resolve: true });
+    expect(described.example.body).toEqual({ at: ['pt', 6], legacy: ['example', true], card: { number: 'example', cvc: 'example' } });
+    await run('add_point', { ...described.example });
+    expect(JSON.parse(upstream.requests[0].body)).toEqual(described.example.body);
+  });
+});

@@ -48,7 +48,12 @@ describe('OpenAPI 3.1 schemas with $id', () => {
           $defs: { Zip: { type: 'string', pattern: '^[0-9]{5}$' }, Line: { $ref: '#/$defs/Text' }, Text: { type: 'string', minLength: 2 } },
           type: 'object',
           required: ['zip'],
-          properties: { zip: { $ref: '#/$defs/Zip' }, line: { $ref: '#/$defs/Line' }, other: { $ref: '#/components/schemas/Note' } },
+          properties: {
+            zip: { $ref: '#/$defs/Zip' },
+            line: { $ref: '#/$defs/Line' },
+            other: { $ref: '#/components/schemas/Note' },
+            parts: { type: 'array', items: { $ref: '#' } }, // `#` is the schema itself, not the OpenAPI document
+          },
         },
         Note: { type: 'string', maxLength: 5 },
       },
@@ -61,6 +66,8 @@ describe('OpenAPI 3.1 schemas with $id', () => {
     const address = app.components.schemas.Address as { properties: Record<string, unknown> };
     expect(address.properties.zip).toEqual({ $ref: 'components#/schemas/Address__defs_Zip' });
     expect(address.properties.other).toEqual({ $ref: 'components#/schemas/Note' });
+    expect(address.properties.parts).toEqual({ type: 'array', items: { $ref: 'components#/schemas/Address' } });
+    expect(Object.keys(app.components.schemas).sort()).toEqual(['Address', 'Address__defs_Line', 'Address__defs_Text', 'Address__defs_Zip', 'Note']);
     // A ref inside a hoisted $defs entry still resolves against the $id enclosing it.
     expect(app.components.schemas.Address__defs_Line).toEqual({ $ref: 'components#/schemas/Address__defs_Text' });
   });
@@ -70,8 +77,9 @@ describe('OpenAPI 3.1 schemas with $id', () => {
     await expect(run('create_address', { body: { zip: 'abc' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/zip') });
     await expect(run('create_address', { body: { zip: '12345', line: 'x' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/line') });
     await expect(run('create_address', { body: { zip: '12345', other: 'too long' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/other') });
-    await run('create_address', { body: { zip: '12345', line: 'Main St' } });
-    expect(upstream.requests.map((r) => r.body)).toEqual(['{"zip":"12345","line":"Main St"}']);
+    await expect(run('create_address', { body: { zip: '12345', parts: [{ zip: 'abc' }] } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('body/parts/0/zip') });
+    await run('create_address', { body: { zip: '12345', line: 'Main St', parts: [{ zip: '54321' }] } });
+    expect(upstream.requests.map((r) => r.body)).toEqual(['{"zip":"12345","line":"Main St","parts":[{"zip":"54321"}]}']);
   });
 });
 

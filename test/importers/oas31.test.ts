@@ -245,6 +245,26 @@ describe('Date values for date-time fields', () => {
     expect(form.body).toBe('at=2024-01-02T03%3A04%3A05.000Z');
     expect(upstream.requests).toHaveLength(2);
   });
+
+  it('sends a value object with toJSON (a decimal, a Luxon date) as its JSON text in a query, a header and a form', async () => {
+    class Instant {
+      constructor(private readonly iso: string) {}
+      toJSON() {
+        return this.iso;
+      }
+    }
+    const when = new Instant('2024-05-06T07:08:09Z');
+    await connect(doc);
+    await run('create_event', { query: { since: when }, headers: { 'X-At': when }, body: { at: when } });
+    await run('create_event', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { at: when } });
+    const [json, form] = upstream.requests;
+    expect([json.url, json.headers['x-at'], json.body, form.body]).toEqual([
+      '/events?since=2024-05-06T07%3A08%3A09Z',
+      '2024-05-06T07:08:09Z',
+      '{"at":"2024-05-06T07:08:09Z"}',
+      'at=2024-05-06T07%3A08%3A09Z',
+    ]);
+  });
 });
 
 describe('path keys written without a leading slash', () => {

@@ -313,3 +313,22 @@ describe('example inputs for 3.1 schemas', () => {
     expect(JSON.parse(upstream.requests[0].body)).toEqual(described.example.body);
   });
 });
+
+describe('path parameters the path template does not name', () => {
+  it('leaves out one the path never names, with a warning, and takes the template spelling of one in another case', async () => {
+    const doc = spec31({
+      paths: {
+        '/users': { parameters: [{ name: 'org', in: 'path', required: true, schema: { type: 'string' } }], get: { operationId: 'listUsers', responses: ok } },
+        '/teams/{Id}': { get: { operationId: 'getTeam', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }], responses: ok } },
+      },
+    });
+    const result = await connect(doc);
+    expect(result.warnings).toContain('1 path parameter(s) are not in their operation\'s path template, so no request could carry them, and were left out: "list_users (org)".');
+    const team = await ductape.apps.actions.fetch({ app: 'x', event: 'get_team' });
+    expect(team.parameters).toEqual([expect.objectContaining({ name: 'Id', in: 'path', schema: { type: 'integer' } })]);
+    await run('list_users');
+    await run('get_team', { params: { Id: 7 } });
+    await expect(run('get_team', { params: { Id: 'seven' } })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('params/Id') });
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/users', '/teams/7']);
+  });
+});

@@ -42,6 +42,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   const report = progressReporter(operations.length, onProgress);
   const withCallbacks: string[] = [];
   const unsecuredAuthHeaders: string[] = [];
+  const orphanPathParams: string[] = [];
   let idempotency_header: string | undefined;
   const actions: ActionDef[] = [];
 
@@ -74,6 +75,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
       action.responses = readResponses(op.responses, ctx);
       if (isObject(op.callbacks) && Object.keys(op.callbacks).length) withCallbacks.push(action.event);
     }
+    action.parameters = fitPathParams(action, path, orphanPathParams);
     // A declared single-valued Content-Type (params.ts) applies to operations without a body; a body's media type wins.
     if (action.body) action.parameters = action.parameters.filter((p) => !(p.in === 'header' && p.name.toLowerCase() === 'content-type'));
     const pagination = detectPagination(method, op, action.parameters, resolver, isSwagger);
@@ -99,6 +101,9 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   const unslashed = [...new Set(operations.map((o) => o.pathKey).filter((k) => !k.startsWith('/')))];
   if (unslashed.length) {
     warnings.push(`${unslashed.length} path(s) do not begin with "/" as OpenAPI requires, and were read as if they did: ${list(unslashed)}.`);
+  }
+  if (orphanPathParams.length) {
+    warnings.push(`${orphanPathParams.length} path parameter(s) are not in their operation's path template, so no request could carry them, and were left out: ${list(orphanPathParams)}.`);
   }
   if (withCallbacks.length) {
     warnings.push(`${withCallbacks.length} operation(s) declare callbacks (requests the API sends back to you), which are not imported: ${list(withCallbacks)}.`);
@@ -187,6 +192,28 @@ function derefPathItem(raw: unknown, resolver: Resolver): Obj | undefined {
     if (parameters.length) item.parameters = parameters;
   }
   return item;
+}
+
+/**
+ * The parameters with the path ones fitted to the path template. One the template spells in another case (`id` for
+ * `/teams/{Id}`) takes the template's spelling; one the path does not name at all (`org` on `/users`) could never be
+ * sent, yet every run would require it (Ductape's own actions refuse one: apps.actions.create), so it is left out and
+ * named in `dropped`.
+ */
+function fitPathParams(action: ActionDef, path: string, dropped: string[]): ParamDef[] {
+  const names = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]);
+  const declared = new Set(action.parameters.filter((p) => p.in === 'path').map((p) => p.name));
+  const out: ParamDef[] = [];
+  for (const p of action.parameters) {
+    if (p.in !== 'path' || names.includes(p.name)) {
+      out.push(p);
+      continue;
+    }
+    const spelled = names.filter((n) => n.toLowerCase() === p.name.toLowerCase() && !declared.has(n));
+    if (spelled.length === 1) out.push({ ...p, name: spelled[0] });
+    else dropped.push(`${action.event} (${p.name})`);
+  }
+  return out;
 }
 
 /** `/search?type=full#v2` → path `/search`, fixed query `{ type: 'full' }` (fragments only make keys unique). */

@@ -332,3 +332,30 @@ describe('path parameters the path template does not name', () => {
     expect(upstream.requests.map((r) => r.url)).toEqual(['/users', '/teams/7']);
   });
 });
+
+describe('parameter examples', () => {
+  it('starts the described example input from each parameter\'s own example (example, examples, content)', async () => {
+    await connect(
+      spec31({
+        components: { schemas: { CusId: { type: 'string', pattern: '^cus_' } }, examples: { Limit: { value: 25 } } },
+        paths: {
+          '/customers/{id}': {
+            get: {
+              operationId: 'getCustomer',
+              parameters: [
+                { name: 'id', in: 'path', required: true, example: 'cus_123', schema: { $ref: '#/components/schemas/CusId' } },
+                { name: 'limit', in: 'query', required: true, examples: { usual: { $ref: '#/components/examples/Limit' } }, schema: { type: 'integer' } },
+                { name: 'filter', in: 'query', required: true, content: { 'application/json': { schema: { type: 'object' }, example: { status: 'active' } } } },
+              ],
+              responses: ok,
+            },
+          },
+        },
+      }),
+    );
+    const described = await ductape.apps.actions.fetch({ app: 'x', event: 'get_customer', resolve: true });
+    expect(described.example).toEqual({ params: { id: 'cus_123' }, query: { limit: 25, filter: { status: 'active' } } });
+    await run('get_customer', { ...described.example });
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/customers/cus_123?limit=25&filter=%7B%22status%22%3A%22active%22%7D']);
+  });
+});

@@ -60,11 +60,13 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
     return NEGOTIATION_HEADERS.has(name.toLowerCase()) && p.schema !== undefined ? negotiationHeader(p, ctx.schemas.normalize(p.schema, ctx.where), ctx) : undefined;
   }
   const def: ParamDef = { name, in: location, required: location === 'path' ? true : p.required === true };
+  let example = exampleOf(p, ctx);
   if (isObject(p.content)) {
     const [contentType, media] = Object.entries(p.content)[0] ?? [];
     if (contentType) {
       def.contentType = contentType;
       if (isObject(media) && media.schema !== undefined) def.schema = ctx.schemas.normalize(media.schema, ctx.where);
+      if (isObject(media)) example ??= exampleOf(media, ctx);
     }
   } else {
     if (p.schema !== undefined) def.schema = ctx.schemas.normalize(p.schema, ctx.where);
@@ -72,7 +74,20 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
     def.explode = typeof p.explode === 'boolean' ? p.explode : def.style === 'form';
     if (location === 'query') def.allowReserved = p.allowReserved === true;
   }
+  // The parameter's own example (OAS 3 puts it there, not in the schema) is what describe's example input starts from.
+  if (example !== undefined && isObject(def.schema) && def.schema.example === undefined && def.schema.examples === undefined) def.schema = { ...def.schema, example };
   return annotate(def, p);
+}
+
+/** `example`, else the first `examples` entry with a value, of a parameter or media type object. */
+export function exampleOf(o: Obj, ctx: ParamContext): unknown {
+  if (o.example !== undefined) return o.example;
+  if (!isObject(o.examples)) return undefined;
+  for (const value of Object.values(o.examples)) {
+    const ex = ctx.resolver.deref<Obj>(value);
+    if (isObject(ex) && ex.value !== undefined) return ex.value;
+  }
+  return undefined;
 }
 
 /** A Swagger 2.0 path/query/header parameter (body and formData are bodies, see body.ts). */

@@ -157,5 +157,11 @@ function parseYaml(source: Source, text: string): unknown {
     const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
     throw specError(source, `invalid YAML: ${reason}.`, positionAt(text, err.pos[0]), err);
   }
-  return doc.toJS({ maxAliasCount: 10_000 });
+  try {
+    return doc.toJS({ maxAliasCount: 10_000 });
+  } catch (err) {
+    // The yaml package refuses aliases that expand past the limit (a "billion laughs" file) with a ReferenceError.
+    const reason = (err as Error).message?.split('\n')[0].replace(/\.$/, '') ?? String(err);
+    throw specError(source, `invalid YAML: ${reason} (its aliases would expand to more copies than any real definition has).`, undefined, err);
+  }
 }

@@ -36,13 +36,22 @@ export function createAppValidators(components?: { schemas?: Record<string, Json
  * Throws a CONFIG_ERROR when the schema cannot be used (a `$ref` to nothing, a pattern that is not a regex).
  */
 export function compileValidator(v: AppValidators, schema: JsonSchema, location: Location, where: string, coerce = false): LocationValidator {
-  const refs = resolveRefs(schema, v.components, `the ${location} schema of ${where}`);
+  const what = `the ${location} schema of ${where}`;
+  const refs = resolveRefs(schema, v.components, what);
+  const loop = sameValueLoop(schema, refs);
+  if (loop?.always) throw loopError(what, loop.refs);
   // Plain schemas also get a compiled yes-check: a valid value (the usual case) skips the interpreter (fast-accept.ts).
   const accept = compileAccept(schema, refs);
   return (value, issues) => {
     const input = coerce ? coerceValue(value, schema, refs, 0) : value;
     if (accept !== undefined && accept(input)) return;
-    const out = interpretJson(input, schema, refs);
+    let out: ReturnType<typeof interpretJson>;
+    try {
+      out = interpretJson(input, schema, refs);
+    } catch (err) {
+      // A value that reaches a loop elsewhere in the schema (under one of its properties) overflows the interpreter.
+      throw loop && err instanceof RangeError ? loopError(what, loop.refs) : err;
+    }
     if (out === NOT_JSON) {
       issues.push({ location, path: '', message: 'holds a value JSON cannot carry (a function, symbol or bigint)' });
       return;
@@ -54,15 +63,21 @@ export function compileValidator(v: AppValidators, schema: JsonSchema, location:
 /**
  * The interpreter's verdict on a value as JSON reads it: the interpreter throws on values JSON has no form for, so then
  * `undefined` members count as absent (array items as null) and functions, symbols and bigints are refused (NOT_JSON).
+ * A value refused as it is, holding a Date (or another object with `toJSON`), is judged again as it is sent: a JSON
+ * body writes its `toJSON()` text, and the text encoders write a Date as ISO 8601 (`type: string, format: date-time`).
  */
 export function interpretJson(value: unknown, schema: JsonSchema, refs: Record<string, JsonSchema>): OutputUnitList | typeof NOT_JSON {
   const run = (v: unknown) => interpret(v, schema as unknown as InterpretedSchema, '2019-09', refs as Record<string, InterpretedSchema>, false);
+  let out: OutputUnitList;
   try {
-    return run(value);
+    out = run(value);
   } catch {
     const json = jsonView(value, 0);
     return json === NOT_JSON ? NOT_JSON : run(json);
   }
+  if (out.valid || value === null || typeof value !== 'object') return out;
+  const json = jsonView(value, 0);
+  return json === value || json === NOT_JSON ? out : run(json);
 }
 
 type OutputUnitList = ReturnType<typeof interpret>;
@@ -108,6 +123,51 @@ export function resolveRefs(schema: JsonSchema, components: Record<string, JsonS
   return refs;
 }
 
+/** The error for a schema with a same-value `$ref` loop (see sameValueLoop). */
+function loopError(what: string, loop: string[]): ConfigError {
+  return new ConfigError(
+    `Cannot use ${what}: $ref ${loop.map((r) => `"${r}"`).join(' → ')} leads back to itself without looking into the value (a schema that is only a $ref to itself, or reaches itself through allOf/anyOf/oneOf/not/if), so no value can be checked against it.`,
+    { refs: loop },
+  );
+}
+
+// Keywords whose subschemas apply to the very value their schema applies to (not to a property or an item of it).
+const SAME_VALUE_ONE = ['not', 'if', 'then', 'else'];
+const SAME_VALUE_LIST = ['allOf', 'anyOf', 'oneOf'];
+
+/**
+ * The `$ref`s of a loop that returns to a schema without stepping into the value (`A: { $ref: B }, B: { $ref: A }`,
+ * `A: { allOf: [{ $ref: A }] }`), or undefined. The interpreter would recurse on such a loop until the stack overflows
+ * (a RangeError). `always` when the schema itself reaches the loop, so every value would; otherwise only a value
+ * with the property or item that leads there does. A recursive schema that goes through `properties` or `items` is fine.
+ */
+function sameValueLoop(root: JsonSchema, refs: Record<string, JsonSchema>): { refs: string[]; always: boolean } | undefined {
+  const state = new Map<object, 'open' | 'done'>();
+  const trail: string[] = [];
+  const visit = (node: unknown): boolean => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return false;
+    const seen = state.get(node);
+    if (seen) return seen === 'open';
+    state.set(node, 'open');
+    const schema = node as Obj;
+    if (typeof schema.$ref === 'string') {
+      trail.push(schema.$ref);
+      if (visit(refs[schema.$ref])) return true;
+      trail.pop();
+    }
+    for (const k of SAME_VALUE_ONE) if (visit(schema[k])) return true;
+    for (const k of SAME_VALUE_LIST) {
+      const list = schema[k];
+      if (Array.isArray(list)) for (const sub of list) if (visit(sub)) return true;
+    }
+    state.set(node, 'done');
+    return false;
+  };
+  if (visit(root)) return { refs: trail, always: true };
+  for (const target of Object.values(refs)) if (visit(target)) return { refs: trail, always: false };
+  return undefined;
+}
+
 function refTarget(ref: string, root: JsonSchema, components: Record<string, JsonSchema>): JsonSchema | undefined {
   if (ref.startsWith(COMPONENTS)) return pointerGet({ schemas: components }, ref.slice(COMPONENTS.length)) as JsonSchema | undefined;
   if (ref.startsWith('#')) return pointerGet(root, ref.slice(1)) as JsonSchema | undefined;
@@ -144,11 +204,15 @@ function checkPattern(pattern: string, what: string): void {
 
 export const NOT_JSON = Symbol('not JSON');
 
-/** The value as JSON sees it: `undefined` members dropped (copy on write); NOT_JSON for functions, symbols, bigints. */
+/**
+ * The value as JSON sees it: `toJSON()` applied (a Date is its ISO text), `undefined` members dropped (copy on write);
+ * NOT_JSON for functions, symbols, bigints.
+ */
 function jsonView(value: unknown, depth: number): unknown {
   const t = typeof value;
   if (t === 'function' || t === 'symbol' || t === 'bigint') return NOT_JSON;
   if (value === null || t !== 'object' || depth > 64) return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonView((value as { toJSON: () => unknown }).toJSON(), depth + 1);
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -191,6 +255,7 @@ export function coerceValue(value: unknown, schema: JsonSchema, refs: Record<str
   if (Array.isArray(s.oneOf)) v = coerceBranches(v, s.oneOf as JsonSchema[], refs, depth + 1);
   const types = typesOf(s);
   if (types) v = coerceScalar(v, types);
+  else if (s.const !== undefined || Array.isArray(s.enum)) v = sameText(v, s.const !== undefined ? [s.const] : (s.enum as unknown[]));
   if (v !== null && typeof v === 'object') {
     if (Array.isArray(v)) v = coerceItems(v, s, refs, depth);
     else if (isPlain(v)) v = coerceMembers(v as Obj, s, refs, depth);
@@ -235,6 +300,18 @@ function coerceScalar(value: unknown, types: Types): unknown {
   }
   if (hasType(types, 'array') && value !== null && !isPlain(value)) return [value];
   return value;
+}
+
+/**
+ * A typeless `const` or `enum` (OpenAPI 3.1 specs write `const: '2'`, `enum: [1, 2]`): the allowed value whose text on
+ * the wire is the given one's (2 for a header `const: '2'`, '1' for a path `enum: [1, 2]`), else the value as given.
+ */
+function sameText(value: unknown, allowed: unknown[]): unknown {
+  const t = typeof value;
+  if (t !== 'string' && t !== 'number' && t !== 'boolean') return value;
+  if (allowed.includes(value)) return value;
+  const text = String(value);
+  return allowed.find((a) => (typeof a === 'string' || typeof a === 'number' || typeof a === 'boolean') && String(a) === text) ?? value;
 }
 
 /** anyOf/oneOf: the first branch whose type the value already has, else the first branch that coerces it. */

@@ -90,7 +90,7 @@ function typeOf(schema: Obj): string | undefined {
   if (typeof t === 'string') return t;
   if (Array.isArray(t)) return (t.find((x) => x !== 'null') ?? t[0]) as string | undefined;
   if (schema.properties || schema.additionalProperties || schema.required) return 'object';
-  if (schema.items) return 'array';
+  if (schema.items || schema.prefixItems) return 'array';
   return undefined;
 }
 
@@ -114,29 +114,53 @@ function buildObject(schema: Obj, ctx: Ctx, refs: string[], depth: number): unkn
   const props = (isObject(schema.properties) ? schema.properties : {}) as Obj;
   const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
   const out: Obj = {};
-  for (const name of required) {
+  const add = (name: string): boolean => {
+    if (Object.hasOwn(out, name)) return true;
     const v = build(Object.hasOwn(props, name) ? props[name] : isObject(schema.additionalProperties) ? schema.additionalProperties : true, ctx, refs, depth + 1);
-    if (v === undefined) return undefined;
+    if (v === undefined) return false;
     out[name] = v;
-  }
+    // `dependentRequired: { a: ['b'] }` (2019-09+; draft-07 `dependencies` with a list): a present `a` needs `b` too.
+    return dependents(schema, name).every(add);
+  };
+  for (const name of required) if (!add(name)) return undefined;
   const min = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
   for (const name of Object.keys(props)) {
     if (Object.keys(out).length >= min) break;
-    const v = build(props[name], ctx, refs, depth + 1);
-    if (v !== undefined) out[name] = v;
+    const before = { ...out };
+    if (!add(name)) for (const k of Object.keys(out)) if (!Object.hasOwn(before, k)) delete out[k];
   }
   return out;
+}
+
+function dependents(schema: Obj, name: string): string[] {
+  const list = (map: unknown) => (isObject(map) && Array.isArray(map[name]) ? (map[name] as unknown[]).filter((d): d is string => typeof d === 'string') : []);
+  return [...list(schema.dependentRequired), ...list(schema.dependencies)];
 }
 
 function buildArray(schema: Obj, ctx: Ctx, refs: string[], depth: number): unknown {
   const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
   const max = typeof schema.maxItems === 'number' ? schema.maxItems : Infinity;
   if (max === 0) return [];
+  // A tuple: 2020-12 `prefixItems` (then `items` for the rest), or draft-07 `items: [...]` (then `additionalItems`).
+  const prefix = Array.isArray(schema.prefixItems) ? schema.prefixItems : Array.isArray(schema.items) ? schema.items : undefined;
+  if (prefix) return buildTuple(prefix, Array.isArray(schema.items) ? schema.additionalItems : schema.items, min, max, ctx, refs, depth);
   const item = build(schema.items ?? true, ctx, refs, depth + 1);
   if (item === undefined) return min === 0 ? [] : undefined;
   // uniqueItems with more than one item would need distinct values; one item shows the shape.
   const count = Math.max(1, schema.uniqueItems === true ? Math.min(min, 1) : min);
   return Array.from({ length: count }, () => item);
+}
+
+/** Every prefix item (a tuple usually means all of them), then `rest` items up to `minItems`. */
+function buildTuple(prefix: unknown[], rest: unknown, min: number, max: number, ctx: Ctx, refs: string[], depth: number): unknown {
+  const out: unknown[] = [];
+  const count = Math.min(max, Math.max(min, prefix.length));
+  for (let i = 0; i < count; i++) {
+    const v = build(i < prefix.length ? prefix[i] : (rest ?? true), ctx, refs, depth + 1);
+    if (v === undefined) return out.length >= min ? out : undefined;
+    out.push(v);
+  }
+  return out;
 }
 
 const FORMATS: Record<string, string> = {

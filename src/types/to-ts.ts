@@ -62,7 +62,9 @@ export function schemaToTs(schema: JsonSchema | undefined, ctx: TsContext, inden
     return hasConstraints(rest) ? `${base} & ${paren(next(rest))}` : base;
   }
   // The validators turn text into a number or boolean only where the schema's `type` names one.
-  const lit = (v: unknown) => literal(v, ctx.text === true && typesOf(schema).some((t) => t === (typeof v === 'boolean' ? 'boolean' : 'number') || (t === 'integer' && Number.isInteger(v))));
+  // A typeless `enum: [1, 2]` (OpenAPI 3.1) in a text location takes '1' too, as the validators match it by its text.
+  const declared = typesOf(schema);
+  const lit = (v: unknown) => literal(v, ctx.text === true && (declared.length === 0 || declared.some((t) => t === (typeof v === 'boolean' ? 'boolean' : 'number') || (t === 'integer' && Number.isInteger(v)))));
   if (schema.const !== undefined) return lit(schema.const);
   if (Array.isArray(schema.enum)) return schema.enum.length ? unique(schema.enum.map(lit)).join(' | ') : 'never';
   const parts: string[] = [];

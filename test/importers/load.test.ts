@@ -125,6 +125,12 @@ describe('importSpec with malformed input', () => {
     const selfAlias = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\ncomponents:\n  schemas:\n    Node: &node\n      type: object\n      properties:\n        next: *node\n';
     expect((await failure(importSpec({ spec: selfAlias }))).message).toContain('/components/schemas/Node/properties/next contains itself (a YAML alias inside the node it names).');
 
+    // Aliases of aliases ("billion laughs"): the yaml package's ReferenceError becomes a CONFIG_ERROR naming the file.
+    const laughs = ['openapi: 3.1.0', "info: {title: T, version: '1'}", 'paths: {}', 'x-a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 9; i++) laughs.push(`x-a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const bomb = await write('laughs.yaml', laughs.join('\n'));
+    expect((await failure(importSpec({ file: bomb }))).message).toMatch(new RegExp(`^Cannot import ${bomb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid YAML: Excessive alias count`));
+
     // The same in a file that a $ref brings in, which is read after the spec itself was checked.
     await write('node.yaml', 'Node: &node\n  type: object\n  properties:\n    next: *node\n');
     const main = await write('refs-node.json', deepOpenApi.replace(schema, '{"$ref":"./node.yaml#/Node"}'));

@@ -1,6 +1,6 @@
 // Request bodies (every media type with its encoding, a preferred default) and responses (status → media → schema).
 import type { ActionDef, BodyDef, EncodingDef, JsonSchema, MediaDef, ParamStyle } from '../../model/action.js';
-import { collectionStyle, swaggerSchema, type ParamContext } from './params.js';
+import { collectionStyle, exampleOf, swaggerSchema, type ParamContext } from './params.js';
 import { isObject } from './refs.js';
 
 type Obj = Record<string, unknown>;
@@ -40,7 +40,7 @@ export function readRequestBody(raw: unknown, ctx: ParamContext): BodyDef | unde
     if (isObject(m)) {
       if (m.schema !== undefined) def.schema = ctx.schemas.normalize(m.schema, ctx.where);
       if (isObject(m.encoding)) def.encoding = readEncoding(m.encoding, ctx);
-      const example = m.example !== undefined ? m.example : firstExample(m.examples, ctx);
+      const example = exampleOf(m, ctx);
       if (example !== undefined) def.example = example;
     }
     media[type] = def;
@@ -48,15 +48,6 @@ export function readRequestBody(raw: unknown, ctx: ParamContext): BodyDef | unde
   const types = Object.keys(media);
   if (types.length === 0) return undefined;
   return { required: rb.required === true, media, default: pickDefaultMediaType(types) };
-}
-
-function firstExample(examples: unknown, ctx: ParamContext): unknown {
-  if (!isObject(examples)) return undefined;
-  for (const value of Object.values(examples)) {
-    const ex = ctx.resolver.deref<Obj>(value);
-    if (isObject(ex) && ex.value !== undefined) return ex.value;
-  }
-  return undefined;
 }
 
 function readEncoding(encoding: Obj, ctx: ParamContext): Record<string, EncodingDef> {

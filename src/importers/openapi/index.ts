@@ -5,7 +5,7 @@ import { createNamer, eventFromPath, toSnakeCase } from '../naming.js';
 import { progressReporter, type ImportedApp, type Progress } from '../types.js';
 import { readRequestBody, readResponses, readSwaggerBody, readSwaggerResponses } from './body.js';
 import { mergeParameters, readParameter, readSwaggerParameter, type ParamContext } from './params.js';
-import { bundleExternalRefs, createResolver, isObject } from './refs.js';
+import { bundleExternalRefs, createResolver, isObject, type Resolver } from './refs.js';
 import { createSchemaNormalizer } from './schema.js';
 import { readRequirements, readSecuritySchemes } from './security.js';
 import { operationServer, readServers, readSwaggerHost, serverVariableDefs } from './servers.js';
@@ -37,18 +37,20 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
   const security = readRequirements(doc.security, auth_schemes, unknownSchemes);
   const servers = isSwagger ? readSwaggerHost(doc, warnings) : readServers(doc, warnings);
 
-  const operations = collectOperations(doc, resolver.deref, skipped);
+  const operations = collectOperations(doc, resolver, skipped);
   const events = createNamer(warnings);
   const report = progressReporter(operations.length, onProgress);
   const withCallbacks: string[] = [];
   const unsecuredAuthHeaders: string[] = [];
+  const orphanPathParams: string[] = [];
   let idempotency_header: string | undefined;
   const actions: ActionDef[] = [];
 
   for (const [i, { pathKey, method, item, op }] of operations.entries()) {
     const where = `${method} ${pathKey}`;
     const ctx: ParamContext = { resolver, schemas, where };
-    const { path, fixedQuery } = splitPathKey(pathKey);
+    // OpenAPI path keys begin with '/'; one written without (`users/{id}`) means the same path under the server URL.
+    const { path, fixedQuery } = splitPathKey(pathKey.startsWith('/') ? pathKey : `/${pathKey}`);
     const fromId = typeof op.operationId === 'string' ? toSnakeCase(op.operationId) : '';
     const action: ActionDef = {
       event: events.claim(fromId || eventFromPath(method, path), where),
@@ -60,7 +62,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
     if (server) action.server = server;
     if (fixedQuery) action.fixedQuery = fixedQuery;
 
-    const params = mergeParameters(item.parameters, op.parameters, resolver);
+    const params = mergeParameters(item.parameters, op.parameters, resolver, version === '3.1');
     if (isSwagger) {
       action.parameters = params.map((p) => readSwaggerParameter(p, ctx)).filter((p): p is ParamDef => !!p);
       const body = readSwaggerBody(params, stringList(op.consumes ?? doc.consumes), ctx);
@@ -73,6 +75,7 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
       action.responses = readResponses(op.responses, ctx);
       if (isObject(op.callbacks) && Object.keys(op.callbacks).length) withCallbacks.push(action.event);
     }
+    action.parameters = fitPathParams(action, path, orphanPathParams);
     // A declared single-valued Content-Type (params.ts) applies to operations without a body; a body's media type wins.
     if (action.body) action.parameters = action.parameters.filter((p) => !(p.in === 'header' && p.name.toLowerCase() === 'content-type'));
     const pagination = detectPagination(method, op, action.parameters, resolver, isSwagger);
@@ -95,6 +98,13 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
     report(i + 1);
   }
 
+  const unslashed = [...new Set(operations.map((o) => o.pathKey).filter((k) => !k.startsWith('/')))];
+  if (unslashed.length) {
+    warnings.push(`${unslashed.length} path(s) do not begin with "/" as OpenAPI requires, and were read as if they did: ${list(unslashed)}.`);
+  }
+  if (orphanPathParams.length) {
+    warnings.push(`${orphanPathParams.length} path parameter(s) are not in their operation's path template, so no request could carry them, and were left out: ${list(orphanPathParams)}.`);
+  }
   if (withCallbacks.length) {
     warnings.push(`${withCallbacks.length} operation(s) declare callbacks (requests the API sends back to you), which are not imported: ${list(withCallbacks)}.`);
   }
@@ -128,12 +138,12 @@ export async function importOpenApi(raw: Obj, source: Source, format: Format, on
 }
 
 /** Every (path, method) operation in document order; webhooks and 3.2-only operations go to `skipped`. */
-function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, skipped: ImportedApp['skipped']): Operation[] {
+function collectOperations(doc: Obj, resolver: Resolver, skipped: ImportedApp['skipped']): Operation[] {
   const operations: Operation[] = [];
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const [pathKey, rawItem] of Object.entries(paths)) {
-    if (!pathKey.startsWith('/')) continue; // x- extensions
-    const item = deref<Obj>(rawItem);
+    if (pathKey.startsWith('x-')) continue; // extensions
+    const item = derefPathItem(rawItem, resolver);
     if (!isObject(item)) continue;
     for (const [key, op] of Object.entries(item)) {
       const method = key.toUpperCase() as HttpMethod;
@@ -147,7 +157,7 @@ function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, sk
   }
   const webhooks = isObject(doc.webhooks) ? doc.webhooks : {};
   for (const [name, rawItem] of Object.entries(webhooks)) {
-    const item = deref<Obj>(rawItem);
+    const item = resolver.deref<Obj>(rawItem);
     const methods = isObject(item) ? Object.keys(item).filter((k) => HTTP_METHODS.includes(k.toUpperCase() as HttpMethod)) : [];
     for (const m of methods.length ? methods : ['?']) {
       skipped.push({
@@ -157,6 +167,53 @@ function collectOperations(doc: Obj, deref: <T>(v: unknown) => T | undefined, sk
     }
   }
   return operations;
+}
+
+/**
+ * A path item, its `$ref`s followed. Fields written beside a `$ref` belong to the path item too (OAS 3.1 §4.8.9.1,
+ * 3.0 alike): `{ $ref: '#/components/pathItems/List', parameters: [limit] }` declares `limit`. Where both give a
+ * field the spec leaves it undefined; the one written nearer the path wins, and parameter lists are joined (the
+ * nearer one's entry winning by name and location, as an operation's do over its path item's).
+ */
+function derefPathItem(raw: unknown, resolver: Resolver): Obj | undefined {
+  const layers: Obj[] = [];
+  let node = raw;
+  for (let hops = 0; isObject(node) && typeof node.$ref === 'string'; hops++) {
+    if (hops > 32) return resolver.deref<Obj>(node); // a cycle of refs: deref reports it
+    const { $ref, ...siblings } = node;
+    layers.unshift(siblings);
+    node = resolver.target($ref as string);
+  }
+  if (!isObject(node)) return undefined;
+  const item: Obj = { ...node };
+  for (const layer of layers) {
+    const parameters = [item.parameters, layer.parameters].flatMap((list) => (Array.isArray(list) ? list : []));
+    Object.assign(item, layer);
+    if (parameters.length) item.parameters = parameters;
+  }
+  return item;
+}
+
+/**
+ * The parameters with the path ones fitted to the path template. One the template spells in another case (`id` for
+ * `/teams/{Id}`) takes the template's spelling; one the path does not name at all (`org` on `/users`) could never be
+ * sent, yet every run would require it (Ductape's own actions refuse one: apps.actions.create), so it is left out and
+ * named in `dropped`.
+ */
+function fitPathParams(action: ActionDef, path: string, dropped: string[]): ParamDef[] {
+  const names = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]);
+  const declared = new Set(action.parameters.filter((p) => p.in === 'path').map((p) => p.name));
+  const out: ParamDef[] = [];
+  for (const p of action.parameters) {
+    if (p.in !== 'path' || names.includes(p.name)) {
+      out.push(p);
+      continue;
+    }
+    const spelled = names.filter((n) => n.toLowerCase() === p.name.toLowerCase() && !declared.has(n));
+    if (spelled.length === 1) out.push({ ...p, name: spelled[0] });
+    else dropped.push(`${action.event} (${p.name})`);
+  }
+  return out;
 }
 
 /** `/search?type=full#v2` → path `/search`, fixed query `{ type: 'full' }` (fragments only make keys unique). */

@@ -25,13 +25,18 @@ export interface ParamContext {
   where: string;
 }
 
-/** Resolved parameter objects of a path item and an operation; the operation's win by (name, in). */
-export function mergeParameters(pathLevel: unknown, opLevel: unknown, resolver: Resolver): Obj[] {
+/**
+ * Resolved parameter objects of a path item and an operation; the operation's win by (name, in). With
+ * `refDescriptions` (OpenAPI 3.1), a `description` beside a parameter's `$ref` overrides the referenced one's, as the
+ * 3.1 Reference Object says; 3.0 and Swagger ignore siblings of `$ref`.
+ */
+export function mergeParameters(pathLevel: unknown, opLevel: unknown, resolver: Resolver, refDescriptions = false): Obj[] {
   const merged = new Map<string, Obj>();
   for (const list of [pathLevel, opLevel]) {
     if (!Array.isArray(list)) continue;
     for (const raw of list) {
-      const p = resolver.deref<Obj>(raw);
+      const target = resolver.deref<Obj>(raw);
+      const p = refDescriptions && isObject(target) && isObject(raw) && typeof raw.$ref === 'string' && typeof raw.description === 'string' ? { ...target, description: raw.description } : target;
       if (!isObject(p) || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
       // Header names are case-insensitive (RFC 9110 §5.1).
       const key = `${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`;
@@ -55,11 +60,13 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
     return NEGOTIATION_HEADERS.has(name.toLowerCase()) && p.schema !== undefined ? negotiationHeader(p, ctx.schemas.normalize(p.schema, ctx.where), ctx) : undefined;
   }
   const def: ParamDef = { name, in: location, required: location === 'path' ? true : p.required === true };
+  let example = exampleOf(p, ctx);
   if (isObject(p.content)) {
     const [contentType, media] = Object.entries(p.content)[0] ?? [];
     if (contentType) {
       def.contentType = contentType;
       if (isObject(media) && media.schema !== undefined) def.schema = ctx.schemas.normalize(media.schema, ctx.where);
+      if (isObject(media)) example ??= exampleOf(media, ctx);
     }
   } else {
     if (p.schema !== undefined) def.schema = ctx.schemas.normalize(p.schema, ctx.where);
@@ -67,7 +74,20 @@ export function readParameter(p: Obj, ctx: ParamContext): ParamDef | undefined {
     def.explode = typeof p.explode === 'boolean' ? p.explode : def.style === 'form';
     if (location === 'query') def.allowReserved = p.allowReserved === true;
   }
+  // The parameter's own example (OAS 3 puts it there, not in the schema) is what describe's example input starts from.
+  if (example !== undefined && isObject(def.schema) && def.schema.example === undefined && def.schema.examples === undefined) def.schema = { ...def.schema, example };
   return annotate(def, p);
+}
+
+/** `example`, else the first `examples` entry with a value, of a parameter or media type object. */
+export function exampleOf(o: Obj, ctx: ParamContext): unknown {
+  if (o.example !== undefined) return o.example;
+  if (!isObject(o.examples)) return undefined;
+  for (const value of Object.values(o.examples)) {
+    const ex = ctx.resolver.deref<Obj>(value);
+    if (isObject(ex) && ex.value !== undefined) return ex.value;
+  }
+  return undefined;
 }
 
 /** A Swagger 2.0 path/query/header parameter (body and formData are bodies, see body.ts). */

@@ -44,7 +44,7 @@ export function createSchemaNormalizer(doc: Obj, resolver: Resolver, version: '2
 
   /** Rewrites a schema ref; refs to anything other than a named schema hoist their target as a component. */
   const rewriteRef = (written: string): string => {
-    const ref = written.startsWith('#/') || written === '#' ? written : (resolver.localize(written, base) ?? written);
+    const ref = localRef(written);
     const segments = decodePointer(ref);
     if (segments && segments.length === namedBase.length + 1 && namedBase.every((s, i) => segments[i] === s)) {
       resolver.target(ref); // throws a CONFIG_ERROR with the ref's position when it points to nothing
@@ -57,12 +57,39 @@ export function createSchemaNormalizer(doc: Obj, resolver: Resolver, version: '2
       const inNamed = segments && namedBase.every((s, i) => segments[i] === s);
       name = uniqueName(segments ? segments.slice(inNamed ? namedBase.length : 0) : [ref]);
       byPointer.set(key, name);
-      const outer = where;
+      const [outer, outerBase] = [where, base];
       where = `#/${key}`;
+      // The target's refs resolve against the `$id`s enclosing it, not the referring schema's.
+      if (segments) base = baseAt(segments);
       components[name] = normalize(target); // after registering the name, so a cycle back here is just a ref
-      where = outer;
+      [where, base] = [outer, outerBase];
     }
     return refTo(name);
+  };
+
+  /**
+   * The document pointer a schema `$ref` names. Inside a schema with an `$id`, JSON Schema 2020-12 resolves even a
+   * fragment (`#/$defs/Inner`) against that `$id`, i.e. within that schema; a spec that writes a document pointer
+   * (`#/components/…`) there anyway is read as the document's, which is what its author meant.
+   */
+  const localRef = (written: string): string => {
+    const fragment = written.startsWith('#/') || written === '#';
+    if (fragment && base === DOCUMENT_BASE) return written;
+    const localized = resolver.localize(written, base);
+    if (!fragment) return localized ?? written;
+    const segments = localized === undefined ? undefined : decodePointer(localized);
+    return segments && getAt(doc, segments) !== undefined ? localized! : written;
+  };
+
+  /** The base URI in force at a pointer: the `$id`s of the schemas enclosing its target (normalize applies the target's own). */
+  const baseAt = (segments: string[]): string => {
+    let here = DOCUMENT_BASE;
+    let node: unknown = doc;
+    for (const s of segments) {
+      if (isObject(node) && typeof node.$id === 'string') here = withId(node.$id, here);
+      node = getAt(node, [s]);
+    }
+    return here;
   };
 
   const uniqueName = (segments: string[]): string => {
@@ -78,11 +105,7 @@ export function createSchemaNormalizer(doc: Obj, resolver: Resolver, version: '2
     if (!isObject(schema)) return {};
     if (typeof schema.$id !== 'string') return convert(schema);
     const outer = base;
-    try {
-      base = new URL(schema.$id, base).href.replace(/#.*$/, '');
-    } catch {
-      // an $id that is not a URI changes nothing
-    }
+    base = withId(schema.$id, base);
     try {
       return convert(schema);
     } finally {
@@ -191,6 +214,15 @@ export function createSchemaNormalizer(doc: Obj, resolver: Resolver, version: '2
 /** `components#/schemas/<name>` with the name escaped as one JSON-pointer segment inside a URI fragment. */
 export function refTo(name: string): string {
   return `${COMPONENTS_ID}#/schemas/${encodeURIComponent(name.replace(/~/g, '~0').replace(/\//g, '~1'))}`;
+}
+
+/** The base URI a schema's `$id` sets; an `$id` that is not a URI changes nothing. */
+function withId(id: string, base: string): string {
+  try {
+    return new URL(id, base).href.replace(/#.*$/, '');
+  } catch {
+    return base;
+  }
 }
 
 /** Ajv compiles patterns with the `u` flag, which rejects some escapes other engines accept. */

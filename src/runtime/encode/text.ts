@@ -6,7 +6,8 @@ import { isJsonMediaType } from './media-type.js';
 /**
  * Text form of a primitive. Numbers and booleans are written as JSON writes them (`1.5`, `true`), which is what
  * every server-side form and query parser reads back as the schema's type (OAS 3.1 Appendix B leaves the
- * conversion to us). Dates become ISO 8601 text; `null` is the empty string (the OAS "undefined" column).
+ * conversion to us). Dates become ISO 8601 text, and other objects whose `toJSON()` gives a primitive that text (as a JSON
+ * body writes them); `null` is the empty string (the OAS "undefined" column).
  */
 export function toText(value: unknown): string {
   switch (typeof value) {
@@ -24,6 +25,11 @@ export function toText(value: unknown): string {
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw new EncodeFailure('is an invalid Date');
         return value.toISOString();
+      }
+      // A value object that says how JSON writes it (a decimal, a Luxon or Day.js date): the same text here.
+      if (!Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+        const json = (value as { toJSON: () => unknown }).toJSON();
+        if (typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean') return toText(json);
       }
       throw new EncodeFailure(
         `${Array.isArray(value) ? 'an array' : 'an object'} cannot be written here: this style needs a string, number or boolean`,

@@ -3,9 +3,8 @@
 // with `--cpu-prof --cpu-prof-dir=$PROF` and prints the server's CPU time per request.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Agent } from 'undici';
 import Ductape from '../dist/index.js';
-import { concurrent, startUpstreamProcess, tempStore } from './lib.js';
+import { concurrent, loadClient, startUpstreamProcess, tempStore } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/ductape.js', import.meta.url));
 const upstream = await startUpstreamProcess();
@@ -34,11 +33,10 @@ const url = await new Promise<string>((resolve) => {
   });
 });
 const body = JSON.stringify({ env: 'prd', product: 'shop', app: 'api', event: 'update_item', input: { params: { id: 'item_1' }, body: { name: 'Widget', qty: 3 } } });
-const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000 });
+const client = await loadClient(url, { method: 'POST', path: '/v1/actions/run', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body }, 64);
 const http = async () => {
-  const res = await agent.request({ origin: url, path: '/v1/actions/run', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
-  await res.body.json();
-  if (res.statusCode !== 200) throw new Error(`serve answered ${res.statusCode}`);
+  const res = await client.send();
+  if (res.status !== 200) throw new Error(`serve answered ${res.status}`);
 };
 await concurrent(http, 3000, 64);
 const n = Number(process.env.N ?? 40000);
@@ -48,7 +46,7 @@ await concurrent(http, n, 64);
 const seconds = (performance.now() - t) / 1000;
 const cpuAfter = await serverCpu();
 console.log(`serve ${Math.round(n / seconds)} req/s, server cpu ${((cpuAfter - cpuBefore) / n).toFixed(1)} us/req`);
-await agent.close();
+client.close();
 child.kill('SIGTERM');
 await exited;
 await upstream.stop();
